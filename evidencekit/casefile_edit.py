@@ -1,0 +1,368 @@
+"""Small edits to a user's case.yaml that leave everything else exactly as they wrote it.
+
+The file is the user's: their comments, spacing, quoting and key order matter to them, and a
+YAML dump would destroy all of it. So an edit is a text splice at a position found from the
+composed node tree (which carries character offsets), written back in the file's own encoding
+and line endings. Every edited text is parsed again before it is written; if the new entry is
+not where it should be, nothing is written and the user is told to edit by hand.
+
+``events:`` shapes handled by :func:`append_event`:
+
+- no ``events`` key: a new ``events:`` block is added at the end of the file;
+- ``events:`` empty, ``null``/``~`` or ``[]``: the empty value is removed and a block list is
+  started on the lines after the key, above any comments that follow it;
+- a block list: the new item goes after the last line of the last item, with the same dash
+  indentation and the same key offset as the first item;
+- a flow list ``[{...}, {...}]``: the new item is appended inside the brackets in flow style
+  (``, {time: ..., channel: ...}``), so one-line lists stay one-line lists;
+- anything else (a mapping, a text): :class:`CaseFileError` naming ``events``.
+
+:func:`append_evidence` follows the same rules for the top-level ``evidence:`` list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from evidencekit.caseload import (
+    CASE_FILE_NAMES,
+    EVENT_CHANNELS,
+    EVIDENCE_KINDS,
+    MAX_CASE_FILE_BYTES,
+    find_case_file,
+    parse_case_yaml,
+    parse_timezone,
+    read_case_text,
+    yaml_quote,
+)
+from evidencekit.errors import CaseFileError, CaseFolderError, CaseProblem
+from evidencekit.model import SHANGHAI, Event
+
+Fields = list[tuple[str, str]]  # (key, YAML scalar text) of the new item, in writing order
+
+
+@dataclass(frozen=True)
+class _Splice:
+    start: int  # character offsets into the decoded text
+    end: int
+    text: str
+
+
+def append_event(case_file: Path, event: Event) -> None:
+    """Append ``event`` to the top-level ``events:`` list of ``case_file`` as text.
+
+    A missing case file is created holding just ``schema: 1`` and the event, so ``log`` works
+    in a zero-config folder. Raises :class:`CaseFileError` when the file cannot be parsed or
+    its ``events`` is not a list, :class:`CaseFolderError` when it cannot be written.
+    """
+    _append_item(case_file, "events", lambda top: _event_fields(event, _case_zone(top)))
+
+
+def append_evidence(root: Path, rel_path: str, *, kind: str = "", title: str = "", proves: str = "",
+                    note: str = "") -> bool:
+    """Describe one evidence file in ``root``'s case file (``evidence:`` list), as text.
+
+    Returns False, changing nothing, when the file already has an entry: the user's own words
+    win, and a second entry for the same file would make the case file invalid. The case file
+    is created when the folder has none. Raises like :func:`append_event`.
+    """
+    rel = unicodedata.normalize("NFC", rel_path).replace("\\", "/")
+    case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
+
+    def fields(top: Node | None) -> Fields | None:
+        if rel in _described_files(top):
+            return None
+        out = [("file", yaml_quote(rel))]
+        if kind:
+            out.append(("kind", kind if kind in EVIDENCE_KINDS else yaml_quote(kind)))
+        out += [(key, yaml_quote(value)) for key, value in
+                (("title", title), ("proves", proves), ("note", note)) if value]
+        return out
+
+    return _append_item(case_file, "evidence", fields)
+
+
+def _append_item(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
+    where = str(case_file)
+    manual = f"请用文本编辑器在 {key}: 下手动添加这一项"
+    if case_file.is_symlink():
+        # Replacing a link would silently turn it into a file; writing through it could
+        # reach outside the case folder.
+        raise CaseFileError(where, [CaseProblem("(案件文件)", "案件文件是符号链接，不自动修改",
+                                                expected=manual)])
+    if not case_file.exists():
+        text, codec, bom = "schema: 1\n", "utf-8", b""
+        original = b""
+    else:
+        text, codec = read_case_text(case_file)
+        original = case_file.read_bytes()
+        bom, codec = _bom_and_codec(original, codec)
+    newline = "\r\n" if "\r\n" in text else "\n"
+
+    before = parse_case_yaml(text, where)
+    fields = make_fields(before)
+    if fields is None:
+        return False
+    splices = _plan(text, before, key, fields, newline, where, manual)
+    new_text = _apply(text, splices)
+    _check_result(new_text, key, _item_count(before, key), where, manual)
+
+    new_bytes = _encode_spliced(original, text, splices, new_text, bom, codec)
+    if len(new_bytes) > MAX_CASE_FILE_BYTES:
+        raise CaseFileError(where, [CaseProblem(key, "添加后案件文件将超过 1 MiB",
+                                                expected="删减过长的内容后再添加")])
+    _write_atomically(case_file, new_bytes)
+    return True
+
+
+def _described_files(top: Node | None) -> set[str]:
+    """The ``evidence[].file`` values already in the file, normalised as the loader would."""
+    _, value = _find_key(top, "evidence") if isinstance(top, MappingNode) else (None, None)
+    files: set[str] = set()
+    for item in value.value if isinstance(value, SequenceNode) else []:
+        for key_node, file_node in item.value if isinstance(item, MappingNode) else []:
+            if key_node.value == "file" and isinstance(file_node, ScalarNode):
+                raw = unicodedata.normalize("NFC", file_node.value.strip()).replace("\\", "/")
+                path = "/".join(part for part in raw.split("/") if part not in ("", "."))
+                files.update({path, f"evidence/{path}"})
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the new item goes
+# ---------------------------------------------------------------------------------------------
+
+
+def _plan(text: str, top: Node | None, key: str, fields: Fields, newline: str, where: str,
+          manual: str) -> list[_Splice]:
+    if top is None:  # empty or comments only
+        return [_append_block(text, "", key, fields, newline)]
+    if not isinstance(top, MappingNode) or top.flow_style:
+        raise CaseFileError(where, [CaseProblem("(顶层)", "顶层不是逐行书写的键值表，无法自动添加记录",
+                                                line=top.start_mark.line + 1, expected=manual)])
+    key_node, value = _find_key(top, key)
+    if key_node is None or value is None:
+        indent = " " * top.value[0][0].start_mark.column if top.value else ""
+        return [_append_block(text, indent, key, fields, newline)]
+    line = value.start_mark.line + 1
+
+    if isinstance(value, SequenceNode) and value.flow_style and value.value:
+        last_end = value.value[-1].end_mark.index
+        return [_Splice(last_end, last_end, ", " + _flow_item(fields))]
+
+    empty_flow = isinstance(value, SequenceNode) and value.flow_style and not value.value
+    if (isinstance(value, ScalarNode) and value.tag == "tag:yaml.org,2002:null") or empty_flow:
+        # Start a block list right under the key; later appends land after its last item,
+        # so the list stays above any comment lines that follow the key.
+        splices = []
+        if value.end_mark.index > value.start_mark.index:  # "~", "null", "[]"
+            splices.append(_Splice(value.start_mark.index, value.end_mark.index, ""))
+        at, lead = _after_line(text, key_node.end_mark.index, newline)
+        dash = " " * (key_node.start_mark.column + 2)
+        splices.append(_Splice(at, at, lead + _block_item(fields, dash, 2, newline)))
+        # Splices are applied back to front; the removal may sit after the insertion point.
+        return sorted(splices, key=lambda s: s.start)
+
+    if isinstance(value, SequenceNode):
+        items = value.value
+        dash_column = value.start_mark.column
+        offset = 2
+        if isinstance(items[0], MappingNode) and not items[0].flow_style:
+            offset = max(items[0].start_mark.column - dash_column, 1)
+        end = _content_end(items[-1])
+        if end > 0 and text[end - 1] == "\n":  # a block scalar already ended its line
+            at, lead = end, ""
+        else:
+            at, lead = _after_line(text, end, newline)
+        return [_Splice(at, at, lead + _block_item(fields, " " * dash_column, offset, newline))]
+
+    raise CaseFileError(where, [CaseProblem(key, "应为列表，无法自动添加", line=line, expected=manual)])
+
+
+def _find_key(top: MappingNode, key: str) -> tuple[ScalarNode | None, Node | None]:
+    for key_node, value in top.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            return key_node, value
+    return None, None
+
+
+def _append_block(text: str, indent: str, key: str, fields: Fields, newline: str) -> _Splice:
+    lead = newline if text and not text.endswith("\n") else ""
+    block = f"{lead}{indent}{key}:{newline}{_block_item(fields, indent + '  ', 2, newline)}"
+    return _Splice(len(text), len(text), block)
+
+
+def _after_line(text: str, index: int, newline: str) -> tuple[int, str]:
+    """Position just after the line holding ``index`` (and a newline to add if the file ends)."""
+    found = text.find("\n", index)
+    if found == -1:
+        return len(text), newline
+    return found + 1, ""
+
+
+def _content_end(node: Node) -> int:
+    """End of the last character that belongs to ``node``.
+
+    Block collections end where the next token starts, i.e. after any comments and blank lines
+    that follow them; inserting there would push the user's comments above the new item. Their
+    last leaf ends where its own text ends.
+    """
+    if isinstance(node, MappingNode) and not node.flow_style and node.value:
+        return max(max(_content_end(k), _content_end(v)) for k, v in node.value)
+    if isinstance(node, SequenceNode) and not node.flow_style and node.value:
+        return max(_content_end(item) for item in node.value)
+    return int(node.end_mark.index)
+
+
+# ---------------------------------------------------------------------------------------------
+# How the new item is written
+# ---------------------------------------------------------------------------------------------
+
+
+def _case_zone(top: Node | None) -> tzinfo | None:
+    """The zone naive times in this file are read in (None when its ``timezone`` is unusable)."""
+    if not isinstance(top, MappingNode):
+        return SHANGHAI
+    for key_node, value in top.value:
+        if isinstance(key_node, ScalarNode) and key_node.value == "timezone":
+            if not isinstance(value, ScalarNode) or value.tag == "tag:yaml.org,2002:null":
+                return SHANGHAI if _is_empty(value) else None
+            try:
+                return parse_timezone(value.value)
+            except ValueError:
+                return None
+    return SHANGHAI
+
+
+def _is_empty(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _format_time(moment: datetime, zone: tzinfo | None) -> str:
+    # Users read this file: write the time as they would when it is in the case's own zone,
+    # and with its offset otherwise, so it reads back as the same instant either way.
+    if zone is not None and moment.tzinfo is not None and moment.replace(tzinfo=zone) == moment:
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.isoformat(sep=" ", timespec="seconds")
+
+
+def _event_fields(event: Event, zone: tzinfo | None) -> Fields:
+    fields = []
+    if event.time is not None:
+        fields.append(("time", yaml_quote(_format_time(event.time, zone))))
+    # Plain for the usual words (readable); quoted otherwise, including "12315", which a
+    # plain scalar would turn into a number for any other YAML reader.
+    plain = event.channel in EVENT_CHANNELS and re.fullmatch(r"[a-z]+", event.channel)
+    fields.append(("channel", event.channel if plain else yaml_quote(event.channel)))
+    if event.note:
+        fields.append(("note", yaml_quote(event.note)))
+    if event.ref:
+        fields.append(("ref", yaml_quote(event.ref)))
+    return fields
+
+
+def _block_item(fields: Fields, dash_indent: str, offset: int, newline: str) -> str:
+    body_indent = dash_indent + " " * offset
+    lines = []
+    for i, (key, value) in enumerate(fields):
+        prefix = dash_indent + "-" + " " * (offset - 1) if i == 0 else body_indent
+        lines.append(f"{prefix}{key}: {value}{newline}")
+    return "".join(lines)
+
+
+def _flow_item(fields: Fields) -> str:
+    return "{" + ", ".join(f"{key}: {value}" for key, value in fields) + "}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking and writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _apply(text: str, splices: list[_Splice]) -> str:
+    for splice in sorted(splices, key=lambda s: s.start, reverse=True):
+        text = text[: splice.start] + splice.text + text[splice.end :]
+    return text
+
+
+def _item_count(top: Node | None, key: str) -> int:
+    if not isinstance(top, MappingNode):
+        return 0
+    _, value = _find_key(top, key)
+    return len(value.value) if isinstance(value, SequenceNode) else 0
+
+
+def _check_result(new_text: str, key: str, count_before: int, where: str, manual: str) -> None:
+    """The edited text must parse and hold exactly one more item; otherwise write nothing."""
+    try:
+        after = parse_case_yaml(new_text, where)
+    except CaseFileError:
+        after = None
+    if after is None or _item_count(after, key) != count_before + 1:
+        raise CaseFileError(where, [CaseProblem(key, "无法在不改动其他内容的前提下自动添加",
+                                                expected=manual)])
+
+
+def _bom_and_codec(original: bytes, codec: str) -> tuple[bytes, str]:
+    """The byte-order mark to keep and a codec that writes text without one."""
+    if codec == "utf-16":
+        return (original[:2], "utf-16-le" if original.startswith(b"\xff\xfe") else "utf-16-be")
+    if codec == "utf-8-sig":
+        return (b"\xef\xbb\xbf", "utf-8") if original.startswith(b"\xef\xbb\xbf") else (b"", "utf-8")
+    return b"", codec
+
+
+def _encode_spliced(original: bytes, text: str, splices: list[_Splice], new_text: str,
+                    bom: bytes, codec: str) -> bytes:
+    """Splice the encoded pieces into the original bytes, so untouched bytes stay untouched.
+
+    Offsets are found by encoding the text before each splice; if that does not reproduce the
+    original bytes (a codec that does not round-trip), the whole text is encoded instead.
+    """
+    body = original[len(bom):]
+    out = bytearray()
+    position = 0  # in characters
+    byte_position = 0
+    for splice in sorted(splices, key=lambda s: s.start):
+        untouched = text[position : splice.start].encode(codec)
+        if body[byte_position : byte_position + len(untouched)] != untouched:
+            return bom + new_text.encode(codec)
+        out += untouched
+        byte_position += len(untouched) + len(text[splice.start : splice.end].encode(codec))
+        out += splice.text.encode(codec)
+        position = splice.end
+    tail = text[position:].encode(codec)
+    if body[byte_position:] != tail:
+        return bom + new_text.encode(codec)
+    return bom + bytes(out) + tail
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CaseFolderError(f"无法写入案件文件：{path}（{exc.strerror or exc}）",
+                              hint="请检查文件夹的写入权限") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CaseFolderError(f"无法写入案件文件：{path}（{exc.strerror or exc}）",
+                              hint="请检查文件夹的写入权限") from exc

@@ -1,0 +1,87 @@
+"""Shared pieces of the command line: error translation, common options, progress output.
+
+Command modules (cli.py and cli_*.py) import from here; nothing here imports a command module.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from evidencekit.errors import EvidenceKitError, ExitCode
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TARGETS = ("general", "platform", "12315", "email", "payment")
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Translate exceptions into messages and exit codes; tracebacks only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug")) or bool(click.get_current_context().find_root().params.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except EvidenceKitError as exc:
+            if debug:
+                traceback.print_exc()
+            _echo_err(f"错误：{exc.render()}")
+            sys.exit(int(exc.exit_code))
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            _echo_err("已中断；没有写出任何不完整的输出文件。")
+            sys.exit(130)
+        except Exception as exc:
+            if debug:
+                traceback.print_exc()
+            _echo_err(
+                f"内部错误：{type(exc).__name__}: {exc}\n"
+                "这是 evidencekit 的程序错误，不是您的操作问题。请加 --debug 重新运行，并把输出附在问题报告里。"
+            )
+            sys.exit(int(ExitCode.INTERNAL))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def debug_option(func: F) -> F:
+    return click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（供开发者排查）。")(func)
+
+
+def target_option(default: str = "general") -> Callable[[F], F]:
+    return click.option(
+        "--target", "-t", type=click.Choice(TARGETS), default=default, show_default=True,
+        help="提交渠道：general 通用 / platform 平台介入 / 12315 / email 邮件 / payment 支付渠道投诉。",
+    )
+
+
+def case_dir(path: str) -> Path:
+    return Path(path)
+
+
+def progress_printer(quiet: bool) -> Callable[[int, int, str], None] | None:
+    """A one-line progress bar on stderr, showing the current file; silent when not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, current: str) -> None:
+        width = 24
+        filled = int(width * done / total) if total else width
+        name = current[-40:]
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
+        if done >= total:
+            sys.stderr.write("\r" + " " * (width + 56) + "\r")
+        sys.stderr.flush()
+
+    return show

@@ -1,0 +1,425 @@
+"""Walk the case folder's evidence/, hash every original first, and tell its kind by folder.
+
+Case folders come from strangers (PRODUCT.md §7), so the walk trusts nothing: links leaving
+the case folder are refused without being opened, FIFOs and devices are never opened (a FIFO
+would block), and every file is opened read-only with O_NOFOLLOW/O_NONBLOCK and checked to be
+a regular file *after* opening, so a file swapped for something else mid-walk is caught too.
+Nothing is silently dropped: whatever is not evidence becomes a ``RefusedFile`` with a reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import hashlib
+import os
+import stat
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+
+from evidencekit.errors import CaseFolderError
+from evidencekit.model import SHANGHAI, EvidenceKind, Finding, RefusedFile, Severity, SourceFile
+
+CHUNK_SIZE = 1024 * 1024  # 1 MiB: hashing streams, so file size needs no limit
+
+# Names are matched after NFC normalisation and casefold(), so "Order" and "ORDER" work too.
+FOLDER_KINDS: dict[str, EvidenceKind] = {
+    # The stable English names (PRODUCT.md §3) and their plurals.
+    "order": EvidenceKind.ORDER,
+    "orders": EvidenceKind.ORDER,
+    "product": EvidenceKind.PRODUCT,
+    "products": EvidenceKind.PRODUCT,
+    "livestream": EvidenceKind.LIVESTREAM,
+    "live": EvidenceKind.LIVESTREAM,
+    "chat": EvidenceKind.CHAT,
+    "chats": EvidenceKind.CHAT,
+    "unboxing": EvidenceKind.UNBOXING,
+    "logistics": EvidenceKind.LOGISTICS,
+    "payment": EvidenceKind.PAYMENT,
+    "payments": EvidenceKind.PAYMENT,
+    "comparison": EvidenceKind.COMPARISON,
+    "report": EvidenceKind.REPORT,
+    "reports": EvidenceKind.REPORT,
+    "other": EvidenceKind.OTHER,
+    "others": EvidenceKind.OTHER,
+    # The Chinese aliases (§3) and what a user would plausibly type instead.
+    "订单": EvidenceKind.ORDER,
+    "订单截图": EvidenceKind.ORDER,
+    "商品": EvidenceKind.PRODUCT,
+    "商品照片": EvidenceKind.PRODUCT,
+    "问题商品": EvidenceKind.PRODUCT,
+    "直播": EvidenceKind.LIVESTREAM,
+    "直播间": EvidenceKind.LIVESTREAM,
+    "直播截图": EvidenceKind.LIVESTREAM,
+    "直播录屏": EvidenceKind.LIVESTREAM,
+    "聊天": EvidenceKind.CHAT,
+    "聊天记录": EvidenceKind.CHAT,
+    "客服聊天": EvidenceKind.CHAT,
+    "开箱": EvidenceKind.UNBOXING,
+    "开箱视频": EvidenceKind.UNBOXING,
+    "物流": EvidenceKind.LOGISTICS,
+    "物流信息": EvidenceKind.LOGISTICS,
+    "快递": EvidenceKind.LOGISTICS,
+    "支付": EvidenceKind.PAYMENT,
+    "支付凭证": EvidenceKind.PAYMENT,
+    "付款": EvidenceKind.PAYMENT,
+    "对比": EvidenceKind.COMPARISON,
+    "对比图": EvidenceKind.COMPARISON,
+    "报告": EvidenceKind.REPORT,
+    "质检报告": EvidenceKind.REPORT,
+    "检测报告": EvidenceKind.REPORT,
+    "其他": EvidenceKind.OTHER,
+    "其它": EvidenceKind.OTHER,
+}
+
+EVIDENCE_FOLDER_NAMES = ("evidence", "证据")
+
+# Files operating systems drop into folders; not evidence, but listed so nothing vanishes.
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".gitkeep", ".localized"})
+JUNK_REASON = "系统生成的隐藏文件，已忽略"
+# Same words for files and folders: telling them apart would mean looking outside the folder.
+LINK_OUTSIDE_REASON = "链接指向案件文件夹之外（出于安全考虑，未读取其内容）"
+BROKEN_LINK_REASON = "链接指向的文件不存在（断开的链接），无法读取"
+DUPLICATE_DIR_LINK_REASON = "文件夹链接指向已经列出的文件夹（或形成循环），已跳过以免重复"
+UNREADABLE_REASON = "没有读取权限，无法读取此文件"
+UNREADABLE_DIR_REASON = "没有读取权限，无法列出此文件夹中的文件"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What evidence/ holds: files to exhibit, things refused (with reasons), and findings."""
+
+    files: tuple[SourceFile, ...]
+    refused: tuple[RefusedFile, ...]
+    findings: tuple[Finding, ...]
+
+
+def kind_for_folder(name: str) -> EvidenceKind | None:
+    """The evidence kind a first-level folder name stands for, or None if it says nothing."""
+    return FOLDER_KINDS.get(unicodedata.normalize("NFC", name).strip().casefold())
+
+
+def scan_evidence(root: Path, tz: tzinfo = SHANGHAI) -> Inventory:
+    """List, hash and classify every file under the case folder's evidence/ (or 证据/).
+
+    Files are sorted by folder, then NFC name, so the same folder always gives the same order.
+    Raises CaseFolderError when the case folder or its evidence folder cannot be used.
+    """
+    case_root = _check_root(root)
+    walker = _Walker(case_root, tz)
+    for folder in _evidence_folders(case_root):
+        walker.walk(folder)
+    return walker.result()
+
+
+# ---------------------------------------------------------------------------------------------
+# The case folder itself
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_root(root: Path) -> Path:
+    root = Path(root)
+    try:
+        if not root.exists():
+            raise CaseFolderError(f"案件文件夹不存在：{root}",
+                                  hint="检查路径是否写对；可以用 evidencekit init 新建案件文件夹。")
+        if not root.is_dir():
+            raise CaseFolderError(f"不是文件夹：{root}", hint="请给出案件文件夹的路径，而不是其中某个文件。")
+        resolved = root.resolve(strict=True)
+        with os.scandir(resolved):
+            pass
+    except PermissionError as exc:
+        raise CaseFolderError(f"没有权限读取案件文件夹：{root}", hint="检查文件夹权限后重试。") from exc
+    except OSError as exc:
+        raise CaseFolderError(f"无法读取案件文件夹：{root}（{exc.strerror or exc}）") from exc
+    return resolved
+
+
+def _evidence_folders(case_root: Path) -> list[Path]:
+    """evidence/ and/or 证据/ (both are walked if both exist: nothing is left behind)."""
+    found: list[Path] = []
+    with os.scandir(case_root) as entries:
+        names = sorted(
+            (e.name for e in entries
+             if unicodedata.normalize("NFC", e.name).casefold() in EVIDENCE_FOLDER_NAMES),
+            key=lambda n: (EVIDENCE_FOLDER_NAMES.index(unicodedata.normalize("NFC", n).casefold()), n),
+        )
+    for name in names:
+        folder = case_root / name
+        if not _inside(os.path.realpath(folder), case_root):
+            raise CaseFolderError(
+                f"案件文件夹 {case_root} 中的 {name}/ 是指向案件文件夹之外的链接，出于安全考虑不予读取",
+                hint="把证据文件复制到案件文件夹内的 evidence/ 文件夹中。",
+            )
+        if not folder.is_dir():
+            continue
+        try:
+            with os.scandir(folder):
+                pass
+        except OSError as exc:
+            raise CaseFolderError(f"无法读取证据文件夹：{folder}（{exc.strerror or exc}）",
+                                  hint="检查文件夹权限后重试。") from exc
+        found.append(folder)
+    if not found:
+        raise CaseFolderError(
+            f"案件文件夹 {case_root} 中没有 evidence/ 文件夹",
+            hint="在案件文件夹中新建 evidence/（或「证据/」）文件夹并放入证据文件；"
+            "evidencekit init 可以建好全部子文件夹。",
+        )
+    return found
+
+
+def _inside(real: str, case_root: Path) -> bool:
+    try:
+        return os.path.commonpath([real, str(case_root)]) == str(case_root)
+    except ValueError:  # different drives on Windows
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The walk
+# ---------------------------------------------------------------------------------------------
+
+
+def _nfc_name(name: str) -> str:
+    """The name as the user sees it: NFC, and GB18030 bytes (old Windows zips) decoded."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as lone surrogates
+        raw = os.fsencode(name)
+        try:
+            name = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", "replace")
+    return unicodedata.normalize("NFC", name)
+
+
+_Key = tuple[tuple[str, ...], str]
+
+
+class _Walker:
+    def __init__(self, case_root: Path, tz: tzinfo) -> None:
+        self.case_root = case_root
+        self.tz = tz
+        self.files: list[tuple[_Key, SourceFile]] = []
+        self.refused: list[tuple[_Key, RefusedFile]] = []
+        self.findings: list[tuple[_Key, Finding]] = []
+        self.covered: list[str] = []  # real paths of directories that are (or will be) walked
+
+    def walk(self, evidence_dir: Path) -> None:
+        real = os.path.realpath(evidence_dir)
+        if real in self.covered:  # 证据/ is a link to evidence/: its files are listed already
+            return
+        self.covered.append(real)
+        # An explicit stack, not recursion: a hostile folder may be nested thousands deep.
+        stack: list[tuple[Path, tuple[str, ...]]] = [(evidence_dir, (_nfc_name(evidence_dir.name),))]
+        while stack:
+            folder, rel = stack.pop()
+            subfolders = self._scan_folder(folder, rel)
+            stack.extend(reversed(subfolders))
+
+    def _scan_folder(self, folder: Path, rel: tuple[str, ...]) -> list[tuple[Path, tuple[str, ...]]]:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: _nfc_name(e.name))
+        except PermissionError:
+            self._refuse(rel, UNREADABLE_DIR_REASON)
+            return []
+        except OSError as exc:
+            self._refuse(rel, f"无法列出此文件夹中的文件（{exc.strerror or exc}）")
+            return []
+        subfolders: list[tuple[Path, tuple[str, ...]]] = []
+        for entry in entries:
+            path = folder / entry.name
+            entry_rel = (*rel, _nfc_name(entry.name))
+            if entry.name.casefold() in _JUNK_NAMES or entry.name.startswith("._"):
+                self._refuse(entry_rel, JUNK_REASON)
+                continue
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                self._refuse(entry_rel, f"无法读取（{exc.strerror or exc}）")
+                continue
+            if stat.S_ISLNK(mode):
+                target = self._follow_link(path, entry_rel)
+                if target is None:
+                    continue
+                mode = target
+                if stat.S_ISDIR(mode):
+                    real = os.path.realpath(path)
+                    if any(_inside(real, Path(done)) for done in self.covered):
+                        self._refuse(entry_rel, DUPLICATE_DIR_LINK_REASON)
+                        continue
+                    self.covered.append(real)
+            if stat.S_ISDIR(mode):
+                subfolders.append((path, entry_rel))
+            elif stat.S_ISREG(mode):
+                self._add_file(path, entry_rel)
+            else:
+                self._refuse(entry_rel, _special_reason(mode))
+        return subfolders
+
+    def _follow_link(self, path: Path, rel: tuple[str, ...]) -> int | None:
+        """The mode of a link's target if it may be followed; refuses it (and returns None) if not."""
+        real = os.path.realpath(path)
+        if not _inside(real, self.case_root):
+            # Decided before any stat of the target: the answer must not depend on (and so
+            # reveal) whether or what something exists outside the case folder.
+            self._refuse(rel, LINK_OUTSIDE_REASON)
+            return None
+        try:
+            return os.stat(path).st_mode
+        except FileNotFoundError:
+            self._refuse(rel, BROKEN_LINK_REASON)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                self._refuse(rel, "链接形成循环，无法读取")
+            else:
+                self._refuse(rel, f"无法读取链接指向的文件（{exc.strerror or exc}）")
+        return None
+
+    def _add_file(self, path: Path, rel: tuple[str, ...]) -> None:
+        rel_path = "/".join(rel)
+        try:
+            sha256, size, st = _hash_file(path)
+        except PermissionError:
+            self._refuse(rel, UNREADABLE_REASON)
+            return
+        except _NotRegularError as exc:
+            self._refuse(rel, _special_reason(exc.mode))
+            return
+        except OSError as exc:
+            self._refuse(rel, f"无法读取此文件（{exc.strerror or exc}）")
+            return
+        if size != st.st_size:
+            self._note(rel, Finding(
+                Severity.WARNING, "inventory.changed_while_reading",
+                f"读取「{rel_path}」时文件大小发生了变化，请确认没有程序正在写入该文件后重新生成", rel_path,
+            ))
+        kind, from_folder = self._kind(rel)
+        self.files.append((_sort_key(rel), SourceFile(
+            rel_path=rel_path,
+            path=path,
+            size=size,
+            sha256=sha256,
+            mtime=_mtime(st, self.tz),
+            kind=kind,
+            kind_from_folder=from_folder,
+        )))
+
+    def _kind(self, rel: tuple[str, ...]) -> tuple[EvidenceKind, bool]:
+        rel_path = "/".join(rel)
+        if len(rel) < 3:  # directly in evidence/
+            self._note(rel, Finding(
+                Severity.WARNING, "kind.unknown_folder",
+                f"「{rel_path}」直接放在 {rel[0]}/ 中，无法从文件夹判断证据类别，已归为「其他」；"
+                "请移入 order、chat 等子文件夹，或在 case.yaml 的 evidence: 中写明 kind",
+                rel_path,
+            ))
+            return EvidenceKind.OTHER, False
+        kind = kind_for_folder(rel[1])
+        if kind is not None:
+            return kind, True
+        close = difflib.get_close_matches(rel[1].casefold(), list(FOLDER_KINDS), n=1, cutoff=0.75)
+        hint = f"（文件夹名是不是想写 {close[0]}？）" if close else ""
+        self._note(rel, Finding(
+            Severity.WARNING, "kind.unknown_folder",
+            f"无法从文件夹「{rel[1]}」判断「{rel_path}」的证据类别，已归为「其他」{hint}；"
+            "请改用 order、chat 等文件夹名（或中文 订单、聊天 等），或在 case.yaml 的 evidence: 中写明 kind",
+            rel_path,
+        ))
+        return EvidenceKind.OTHER, False
+
+    def _refuse(self, rel: tuple[str, ...], reason: str) -> None:
+        self.refused.append((_sort_key(rel), RefusedFile("/".join(rel), reason)))
+
+    def _note(self, rel: tuple[str, ...], finding: Finding) -> None:
+        self.findings.append((_sort_key(rel), finding))
+
+    def result(self) -> Inventory:
+        files = [f for _, f in sorted(self.files, key=lambda item: item[0])]
+        findings = [f for _, f in sorted(self.findings, key=lambda item: item[0])]
+        seen: dict[str, int] = {}
+        for f in files:
+            seen[f.rel_path] = seen.get(f.rel_path, 0) + 1
+        for rel_path, count in sorted(seen.items()):
+            if count > 1:  # e.g. one NFC and one NFD spelling of a name, side by side on Linux
+                findings.append(Finding(
+                    Severity.WARNING, "inventory.duplicate_name",
+                    f"有 {count} 个文件的名称都显示为「{rel_path}」（字符编码不同），"
+                    "请改名以便区分，否则 case.yaml 中对它的说明会同时用于这些文件",
+                    rel_path,
+                ))
+        return Inventory(
+            files=tuple(files),
+            refused=tuple(r for _, r in sorted(self.refused, key=lambda item: item[0])),
+            findings=tuple(findings),
+        )
+
+
+def _sort_key(rel: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    # (folder components, name): a folder's own files come before its subfolders' files, and
+    # folders compare part by part, never through where "/" happens to sort.
+    return rel[:-1], rel[-1]
+
+
+class _NotRegularError(OSError):
+    def __init__(self, mode: int) -> None:
+        super().__init__("not a regular file")
+        self.mode = mode
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check must not block us
+    | getattr(os, "O_NOFOLLOW", 0)  # checked paths only: a link swapped in is not followed
+)
+_O_NOATIME = getattr(os, "O_NOATIME", 0)  # keep the access time too, where the OS lets us
+
+
+def _open_readonly(path: Path) -> int:
+    flags = _OPEN_FLAGS
+    if _O_NOATIME:
+        try:
+            return os.open(path, flags | _O_NOATIME)
+        except PermissionError as exc:
+            if exc.errno != errno.EPERM:  # EPERM: not the owner, O_NOATIME not allowed
+                raise
+    return os.open(path, flags)
+
+
+def _hash_file(path: Path) -> tuple[str, int, os.stat_result]:
+    """SHA-256, bytes read and the fstat taken before reading, from one read-only descriptor."""
+    # A link was already checked to stay inside the case folder: open its resolved target,
+    # still with O_NOFOLLOW, so a link planted in between is not followed.
+    fd = _open_readonly(Path(os.path.realpath(path)) if path.is_symlink() else path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotRegularError(st.st_mode)
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := os.read(fd, CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), size, st
+
+
+def _mtime(st: os.stat_result, tz: tzinfo) -> datetime:
+    # Integer nanoseconds avoid float rounding and platform limits of fromtimestamp().
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=st.st_mtime_ns // 1000)).astimezone(tz)
+
+
+def _special_reason(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "命名管道（FIFO）不是普通文件，未读取"
+    if stat.S_ISSOCK(mode):
+        return "套接字不是普通文件，未读取"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备文件不是普通文件，未读取"
+    return "不是普通文件，未读取"

@@ -1,0 +1,38 @@
+"""What every media module shares: the context it works in and the page box it fits to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from evidencekit.cache import DisplayCache
+from evidencekit.model import SHANGHAI
+
+# The area an exhibit's content may fill on an A4 page, in points (1/72 in). pdf/exhibits.py
+# draws inside exactly this box; media modules size and split display copies to it.
+EXHIBIT_BOX_WIDTH_PT = 515.0
+EXHIBIT_BOX_HEIGHT_PT = 620.0
+
+# Refuse to decode images above this many pixels (a "pixel bomb"); 100 MP is well above any
+# phone camera (iPhone 48 MP, Xiaomi 200 MP sensors save 50 MP by default).
+MAX_IMAGE_PIXELS = 120_000_000
+
+
+@dataclass
+class MediaContext:
+    """Passed to every ``inspect()``: where display copies go and how they are made."""
+
+    cache: DisplayCache
+    tz: tzinfo = SHANGHAI
+    dpi: int = 150  # display-copy resolution at the exhibit box size
+    jpeg_quality: int = 85
+    max_pixels: int = MAX_IMAGE_PIXELS
+    contact_sheet_frames: int = 12
+    params_extra: dict[str, object] = field(default_factory=dict)
+
+    def box_pixels(self) -> tuple[int, int]:
+        """The exhibit box in display-copy pixels at ``dpi``."""
+        return (
+            round(EXHIBIT_BOX_WIDTH_PT / 72 * self.dpi),
+            round(EXHIBIT_BOX_HEIGHT_PT / 72 * self.dpi),
+        )

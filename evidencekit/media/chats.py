@@ -1,0 +1,664 @@
+"""Customer-service chat text exports: decode, recognise the format, parse into a transcript.
+
+Formats (domain-notes §7): the WeChat multi-select copy, the 千牛/旺旺 copy, the old QQ TXT export
+and a plain ``time speaker: text`` form. Chat files come from strangers (volunteers receive case
+folders), so every parser takes any text without raising, sizes are bounded, and a file that no
+parser recognises is kept as plain text with a finding instead of being dropped.
+
+Parsers never guess times: a message time is what the export wrote, read in the case's zone.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
+
+from evidencekit.media.base import MediaContext
+from evidencekit.model import (
+    ChatMessage,
+    EvidenceOverride,
+    Finding,
+    Inspection,
+    MediaType,
+    Severity,
+    SourceFile,
+    Transcript,
+)
+
+CHAT_SUFFIXES = frozenset({".txt", ".text", ".log"})
+
+# Bounds for untrusted input. A year of daily customer-service chat is well under 1 MB of text.
+MAX_CHAT_BYTES = 5 * 1024 * 1024
+MAX_MESSAGES = 20_000
+MAX_LINE_CHARS = 10_000
+LINE_CUT_MARK = "…（此行过长，已截断）"
+# Lines before the first message header that a format still tolerates (an export title, a
+# "以下为聊天记录" note). More than this and the text is probably not a chat in that format.
+MAX_PREAMBLE_LINES = 10
+
+NO_NICKNAME = "（无昵称）"
+SIDE_SELF = "self"
+SIDE_OTHER = "other"
+SIDE_SYSTEM = "system"
+
+# Priority on a tie: the most specific format first.
+FORMAT_ORDER = ("qq", "qianniu", "wechat", "plain")
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str  # newlines normalised to "\n"
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "gb18030"
+    had_errors: bool  # invalid bytes were replaced with U+FFFD
+    replaced: int = 0  # how many U+FFFD the replacement produced
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-be"),
+)
+
+
+def decode_text(data: bytes, *, final: bool = True) -> DecodedText:
+    """BOM → strict UTF-8 → strict GB18030 → the better of the two with replacement marks.
+
+    ``final=False`` when ``data`` was cut from a longer file: a multi-byte character split by the
+    cut is then dropped quietly instead of counting as an invalid byte.
+    """
+    for bom, label, codec in _BOMS:
+        if data.startswith(bom):
+            text, bad = _decode(data[len(bom):], codec, final)
+            return DecodedText(_normalise_newlines(text), label, bad > 0, bad)
+    # Windows "Unicode" text without a BOM: ASCII-heavy UTF-16 has a NUL in every other byte,
+    # which strict UTF-8 would accept and show as garbage.
+    utf16 = _bomless_utf16(data)
+    if utf16 is not None:
+        text, bad = _decode(data, utf16, final)
+        if bad == 0:
+            return DecodedText(_normalise_newlines(text), utf16, False, 0)
+    utf8_text, utf8_bad = _decode(data, "utf-8", final)
+    if utf8_bad == 0:
+        if _cjk_count(utf8_text) == 0 and _implausible_count(utf8_text) > 0:
+            # Short GBK text is now and then valid UTF-8 by accident ("小" is D0 A1, Cyrillic
+            # "С" in UTF-8). A Chinese chat read as UTF-8 without one Chinese character, but
+            # with odd letters, is that accident when GB18030 reads it as clean Chinese.
+            gb_text, gb_bad = _decode(data, "gb18030", final)
+            if gb_bad == 0 and _cjk_count(gb_text) > 0 and _implausible_count(gb_text) == 0:
+                return DecodedText(_normalise_newlines(gb_text), "gb18030", False, 0)
+        return DecodedText(_normalise_newlines(utf8_text), "utf-8", False, 0)
+    gb_text, gb_bad = _decode(data, "gb18030", final)
+    if gb_bad == 0:
+        return DecodedText(_normalise_newlines(gb_text), "gb18030", False, 0)
+    # Both failed. GBK bytes decoded as UTF-8 fail about once per character, while UTF-8 text
+    # with a damaged byte still holds many well-formed multi-byte characters; GB18030 accepts
+    # most UTF-8 byte pairs (as mojibake), so its error count alone would mislead.
+    utf8_good = sum(1 for ch in utf8_text if ord(ch) > 0x7F and ch != "\ufffd")
+    if utf8_good >= utf8_bad or utf8_bad <= gb_bad:
+        return DecodedText(_normalise_newlines(utf8_text), "utf-8", True, utf8_bad)
+    return DecodedText(_normalise_newlines(gb_text), "gb18030", True, gb_bad)
+
+
+def _decode(data: bytes, codec: str, final: bool) -> tuple[str, int]:
+    """Decode with replacement; return the text and how many replacements were made."""
+    try:
+        return codecs.getincrementaldecoder(codec)("strict").decode(data, final), 0
+    except UnicodeDecodeError:
+        text = codecs.getincrementaldecoder(codec)("replace").decode(data, final)
+        return text, max(text.count("\ufffd"), 1)
+
+
+def _cjk_count(text: str) -> int:
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf")
+
+
+def _implausible_count(text: str) -> int:
+    """Characters a Chinese chat rarely holds: not ASCII, CJK, CJK/full-width punctuation,
+    general punctuation or emoji."""
+    return sum(1 for ch in text if not (
+        ch < "\x80" or "\u2000" <= ch <= "\u206f" or "\u3000" <= ch <= "\u303f" or "\u3400" <= ch <= "\u9fff"
+        or "\uff00" <= ch <= "\uffef" or ch >= "\U0001f000"
+    ))
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    sample = data[:4096]
+    half = len(sample) // 2
+    if half < 4 or len(sample) % 2:
+        return None
+    even_zeros = sample[0::2].count(0)
+    odd_zeros = sample[1::2].count(0)
+    if odd_zeros > half * 0.2 and even_zeros < half * 0.02:
+        return "utf-16-le"
+    if even_zeros > half * 0.2 and odd_zeros < half * 0.02:
+        return "utf-16-be"
+    return None
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _lines(text: str) -> list[str]:
+    # Not str.splitlines(): it also splits on \x0b, \x1c, U+2028 ..., which can sit in a body.
+    return _normalise_newlines(text).split("\n")
+
+
+def _cut_long_lines(text: str) -> tuple[str, int]:
+    lines = text.split("\n")
+    long_count = sum(1 for line in lines if len(line) > MAX_LINE_CHARS)
+    if not long_count:
+        return text, 0
+    cut = [line[:MAX_LINE_CHARS] + LINE_CUT_MARK if len(line) > MAX_LINE_CHARS else line for line in lines]
+    return "\n".join(cut), long_count
+
+
+# ---------------------------------------------------------------------------------------------
+# Times and header lines
+# ---------------------------------------------------------------------------------------------
+
+_SP = r"[ \t\u3000]"
+# [0-9], not \d: \d also matches Arabic-Indic and other digits that int() happily accepts.
+_DATE = r"(?P<y>[0-9]{4})[-/.年](?P<mo>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?"
+_TIME = r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}))?"
+_DT = _DATE + _SP + "+" + _TIME
+_STATUS = r"(?P<st>已读|未读)"
+
+_TIME_ONLY = re.compile(_SP + "*" + _DT + _SP + "*")
+# "昵称 2024-01-01 12:00:00", "昵称2024-1-1 10:00:00 已读": the time sits at the end of the line.
+_TRAILING_DT = re.compile(_DT + f"(?:{_SP}*{_STATUS})?{_SP}*$")
+_BRACKET_HEADER = re.compile(
+    f"{_SP}*[\\[【](?P<who>[^\\]】]{{0,200}})[\\]】]{_SP}*{_DT}(?:{_SP}*{_STATUS})?{_SP}*"
+)
+_QQ_HEADER = re.compile(f"{_SP}*{_DT}{_SP}+(?P<who>.+)")
+_QQ_ID_SUFFIX = re.compile(r"(?:[(（][0-9]{5,12}[)）]|<[^<>]{1,100}>)$")
+_QQ_BANNER = re.compile(r"消息记录[（(]此消息记录为文本格式")
+_QQ_META = re.compile(r"(?:={5,}|消息分组[:：].*|消息对象[:：](?P<peer>.*))")
+_PLAIN_HEADER = re.compile(
+    f"{_SP}*[\\[【(（]?{_DT}[\\]】)）]?{_SP}+(?P<who>[^:：]{{1,60}})[:：](?P<text>.*)"
+)
+
+# 千牛/旺旺 lines that the platform writes, not a person (domain-notes §7). Anchored on the
+# whole line so a shopper who types "请转交给主管" is not taken for a system line.
+_QIANNIU_SYSTEM = re.compile(
+    f"{_SP}*(?:当前用户来自.*|由.{{1,60}}转(?:交|接)给.{{1,60}}|.{{0,60}}撤回了一条消息"
+    f"|.{{0,60}}(?:已接入|结束了(?:本次)?会话|会话已结束).{{0,20}}){_SP}*"
+)
+_QIANNIU_STATUS = re.compile(f"{_SP}*(?P<st>已读|未读){_SP}*")
+
+_SPACES = " \t\u3000"
+_YEAR_MIN, _YEAR_MAX = 1990, 2099
+
+
+def _time_from(match: re.Match[str], tz: tzinfo) -> tuple[datetime, bool] | None:
+    """The match's date/time groups as an aware datetime, or None when they are no real time."""
+    year = int(match["y"])
+    if not _YEAR_MIN <= year <= _YEAR_MAX:
+        return None
+    seconds = match["s"]
+    try:
+        moment = datetime(year, int(match["mo"]), int(match["d"]), int(match["h"]), int(match["mi"]),
+                          int(seconds) if seconds is not None else 0, tzinfo=tz)
+    except ValueError:  # 2024-02-30, 25:61 ...
+        return None
+    return moment, seconds is not None
+
+
+@dataclass
+class _Header:
+    speaker: str
+    time: datetime
+    has_seconds: bool
+    consumed: int = 1  # lines the header takes
+    first_text: str | None = None  # plain form: text on the header line
+    status: str = ""  # 千牛: 已读/未读 written on the header line
+    marker: bool = False  # something only 千牛 writes: [brackets] or no space before the date
+
+
+@dataclass
+class _Draft:
+    time: datetime | None
+    speaker: str
+    has_seconds: bool = True
+    lines: list[str] = field(default_factory=list)
+    status: str = ""
+    system: bool = False
+
+
+@dataclass
+class _Parsed:
+    messages: tuple[ChatMessage, ...]
+    timed: int  # messages with a time: how well the format fits
+    sides_guessed: bool
+
+
+HeaderFn = Callable[[list[str], int], _Header | None]
+Names = Collection[str]
+
+
+def _trailing_header(line: str, tz: tzinfo) -> _Header | None:
+    """``昵称 2024-01-01 12:00:00`` / ``昵称2024-1-1 10:00:00 已读``: speaker, then the time."""
+    match = _TRAILING_DT.search(line)
+    if match is None:
+        return None
+    raw_who = line[: match.start()]
+    who = raw_who.strip(_SPACES)
+    if not who:
+        return None
+    when = _time_from(match, tz)
+    if when is None:
+        return None
+    return _Header(who, when[0], when[1], status=match["st"] or "",
+                   marker=not raw_who.endswith(tuple(_SPACES)))
+
+
+def _scan(lines: list[str], header_at: HeaderFn, *, system_line: Callable[[str], bool] | None = None,
+          skip_preamble: Callable[[str], bool] | None = None) -> tuple[list[_Draft], int] | None:
+    """Split lines into drafts at each header. None when the text has no header or too much
+    text before the first one for this to be that format."""
+    drafts: list[_Draft] = []
+    preamble: list[str] = []
+    current: _Draft | None = None
+    timed = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        header = header_at(lines, i)
+        if header is not None:
+            current = _Draft(header.time, header.speaker, header.has_seconds, status=header.status)
+            if header.first_text is not None:
+                current.lines.append(header.first_text)
+            drafts.append(current)
+            timed += 1
+            i += header.consumed
+            continue
+        status = _QIANNIU_STATUS.fullmatch(line) if system_line is not None else None
+        if status is not None and current is not None:
+            current.status = status["st"]
+        elif system_line is not None and (status is not None or system_line(line)):
+            drafts.append(_Draft(None, "", lines=[line.strip(_SPACES)], system=True))
+        elif current is not None:
+            current.lines.append(line)
+        elif not (skip_preamble is not None and skip_preamble(line)):
+            preamble.append(line)
+        i += 1
+    if timed == 0:
+        return None
+    if sum(1 for line in preamble if line.strip()) > MAX_PREAMBLE_LINES:
+        return None
+    text = _body(preamble)
+    if text:
+        drafts.insert(0, _Draft(None, "", lines=[text], system=True))
+    return drafts, timed
+
+
+def _body(lines: list[str]) -> str:
+    """Body lines with trailing spaces and surrounding blank lines removed; inner blanks kept."""
+    stripped = [line.rstrip() for line in lines]
+    while stripped and not stripped[-1]:
+        stripped.pop()
+    while stripped and not stripped[0]:
+        stripped.pop(0)
+    return "\n".join(stripped)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who is who
+# ---------------------------------------------------------------------------------------------
+
+_MERCHANT_WORDS = ("客服", "店", "旗舰", "官方", "小二", "商家", "卖家", "售后", "掌柜", "专营", "专卖")
+_SELF_EXACT = frozenset({"我", "买家", "本人", "顾客", "消费者", "我方"})
+_SELF_WORDS = ("买家",)
+_SYSTEM_EXACT = frozenset({"系统", "系统消息", "系统提示", "系统通知"})
+# Hangul fillers and the blank Braille pattern are not whitespace to Python but show nothing;
+# WeChat users pick them for "empty" nicknames.
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"})
+
+
+def _is_invisible(name: str) -> bool:
+    return all(ch in _FILLERS or unicodedata.category(ch) in _BLANK_CATEGORIES
+               for ch in name)
+
+
+def _base_name(name: str) -> str:
+    """The nickname without a QQ number or e-mail suffix."""
+    return _QQ_ID_SUFFIX.sub("", name).strip(_SPACES)
+
+
+def _side_by_name(name: str, self_names: Collection[str], merchant_names: Collection[str],
+                  peer: str) -> str | None:
+    key = _base_name(name)
+    if name in self_names or key in self_names:
+        return SIDE_SELF
+    if name in merchant_names or key in merchant_names:
+        return SIDE_OTHER
+    if key in _SELF_EXACT:
+        return SIDE_SELF
+    if key in _SYSTEM_EXACT:
+        return SIDE_SYSTEM
+    # Taobao sub-accounts read "店铺名:客服名", so a case's shop name is contained in the speaker.
+    for merchant in merchant_names:
+        merchant = merchant.strip()
+        if merchant and (merchant in key or (len(key) >= 2 and key in merchant)):
+            return SIDE_OTHER
+    for own in self_names:
+        own = own.strip()
+        if own and len(key) >= 2 and (own in key or key in own):
+            return SIDE_SELF
+    if peer and key == peer:
+        return SIDE_OTHER  # QQ: 消息对象 is the person the exporting shopper talked to
+    if any(word in key for word in _MERCHANT_WORDS):
+        return SIDE_OTHER
+    if any(word in key for word in _SELF_WORDS):
+        return SIDE_SELF
+    return None
+
+
+def assign_sides(speakers: list[str], *, self_names: Collection[str] = (),
+                 merchant_names: Collection[str] = (), peer: str = "") -> tuple[dict[str, str], bool]:
+    """Map each speaker (in order of first appearance) to self / other / system.
+
+    Names first: the case's own names, then 我/买家 (self), then merchant words such as 客服, 店,
+    旗舰, 官方, 小二 (other). Speakers left over take the side nobody holds yet; when no name told
+    anything, the first speaker is the shopper (customer-service chats are opened by the buyer)
+    and the second value says the sides were guessed.
+    """
+    sides: dict[str, str] = {}
+    unknown: list[str] = []
+    for speaker in speakers:
+        if speaker in sides or speaker in unknown:
+            continue
+        side = _side_by_name(speaker, self_names, merchant_names, peer.strip())
+        if side is None:
+            unknown.append(speaker)
+        else:
+            sides[speaker] = side
+    guessed = False
+    if unknown:
+        known = set(sides.values())
+        if SIDE_OTHER in known and SIDE_SELF not in known:
+            sides.update(dict.fromkeys(unknown, SIDE_SELF))
+        elif SIDE_SELF in known:
+            sides.update(dict.fromkeys(unknown, SIDE_OTHER))
+        else:
+            guessed = True
+            sides[unknown[0]] = SIDE_SELF
+            sides.update(dict.fromkeys(unknown[1:], SIDE_OTHER))
+    return sides, guessed
+
+
+def _display_names(speakers: list[str]) -> dict[str, str]:
+    """Visible names for the transcript; invisible nicknames become （无昵称）, numbered if several."""
+    invisible = [s for s in dict.fromkeys(speakers) if _is_invisible(s)]
+    names = {s: s.strip() for s in speakers}
+    if len(invisible) == 1:
+        names[invisible[0]] = NO_NICKNAME
+    else:
+        for number, speaker in enumerate(invisible, 1):
+            names[speaker] = f"（无昵称{number}）"
+    return names
+
+
+def _finish(drafts: list[_Draft], timed: int, self_names: Collection[str], merchant_names: Collection[str],
+            peer: str = "") -> _Parsed:
+    speakers = [d.speaker for d in drafts if not d.system]
+    sides, guessed = assign_sides(speakers, self_names=self_names, merchant_names=merchant_names, peer=peer)
+    names = _display_names(speakers)
+    messages = []
+    for draft in drafts:
+        text = _body(draft.lines)
+        if draft.status:
+            text += f"（{draft.status}）"
+        if draft.system:
+            messages.append(ChatMessage(draft.time, "", text, SIDE_SYSTEM, draft.has_seconds))
+        else:
+            messages.append(ChatMessage(draft.time, names[draft.speaker], text, sides[draft.speaker],
+                                        draft.has_seconds))
+    return _Parsed(tuple(messages), timed, guessed)
+
+
+# ---------------------------------------------------------------------------------------------
+# The four formats
+# ---------------------------------------------------------------------------------------------
+
+
+def _wechat(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        line = lines[i]
+        # Two-line header: nickname, then a time-only line. The nickname may be invisible
+        # (U+3164 ×5), so any non-empty line counts; strip() would lose it.
+        if line and i + 1 < len(lines) and _TIME_ONLY.fullmatch(line) is None:
+            match = _TIME_ONLY.fullmatch(lines[i + 1])
+            if match is not None:
+                when = _time_from(match, tz)
+                if when is not None:
+                    return _Header(line, when[0], when[1], consumed=2)
+        return _trailing_header(line, tz)
+
+    scanned = _scan(_lines(text), header_at)
+    return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
+
+
+def _qianniu(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    seen_marker = False
+
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        nonlocal seen_marker
+        line = lines[i]
+        match = _BRACKET_HEADER.fullmatch(line)
+        if match is not None:
+            when = _time_from(match, tz)
+            if when is not None:
+                seen_marker = True
+                return _Header(match["who"], when[0], when[1], status=match["st"] or "")
+        header = _trailing_header(line, tz)
+        if header is not None and header.marker:
+            seen_marker = True
+        return header
+
+    def system_line(line: str) -> bool:
+        nonlocal seen_marker
+        if _QIANNIU_SYSTEM.fullmatch(line) is not None:
+            seen_marker = True
+            return True
+        return False
+
+    lines = _lines(text)
+    seen_marker = any(_QIANNIU_STATUS.fullmatch(line) for line in lines)
+    scanned = _scan(lines, header_at, system_line=system_line)
+    # Without anything only 千牛 writes, "昵称 时间" lines are the WeChat one-line variant.
+    if scanned is None or not seen_marker:
+        return None
+    return _finish(scanned[0], scanned[1], self_names, merchant_names)
+
+
+def _qq(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    lines = _lines(text)
+    banner = any(_QQ_BANNER.search(line) for line in lines[:20])
+    peer = ""
+    for line in lines[:20]:
+        meta = _QQ_META.fullmatch(line.strip(_SPACES))
+        if meta is not None and meta["peer"]:
+            peer = meta["peer"].strip(_SPACES)
+            break
+
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        match = _QQ_HEADER.fullmatch(lines[i])
+        if match is None or match["s"] is None:
+            return None
+        who = match["who"].strip(_SPACES)
+        # Without the banner only "昵称(QQ号)" / "昵称<邮箱>" lines are trusted to be QQ headers.
+        if not who or (not banner and _QQ_ID_SUFFIX.search(who) is None):
+            return None
+        when = _time_from(match, tz)
+        return None if when is None else _Header(who, when[0], when[1])
+
+    def skip_preamble(line: str) -> bool:
+        stripped = line.strip(_SPACES)
+        return _QQ_BANNER.search(stripped) is not None or _QQ_META.fullmatch(stripped) is not None
+
+    scanned = _scan(lines, header_at, skip_preamble=skip_preamble)
+    return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names, peer)
+
+
+def _plain(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        match = _PLAIN_HEADER.fullmatch(lines[i])
+        if match is None:
+            return None
+        who = match["who"].strip(_SPACES)
+        when = _time_from(match, tz)
+        if not who or when is None:
+            return None
+        return _Header(who, when[0], when[1], first_text=match["text"].strip(_SPACES))
+
+    scanned = _scan(_lines(text), header_at)
+    return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
+
+
+_PARSERS: dict[str, Callable[[str, tzinfo, Names, Names], _Parsed | None]] = {
+    "qq": _qq,
+    "qianniu": _qianniu,
+    "wechat": _wechat,
+    "plain": _plain,
+}
+
+
+def parse_wechat(text: str, tz: tzinfo, *, self_names: Collection[str] = (),
+                 merchant_names: Collection[str] = ()) -> tuple[ChatMessage, ...] | None:
+    """WeChat multi-select copy: ``昵称`` / ``2026年09月29日 13:58`` / body (blank lines inside a body
+    are kept), or the one-line ``昵称 2024-01-01 12:00:00`` header."""
+    parsed = _wechat(text, tz, self_names, merchant_names)
+    return None if parsed is None else parsed.messages
+
+
+def parse_qianniu(text: str, tz: tzinfo, *, self_names: Collection[str] = (),
+                  merchant_names: Collection[str] = ()) -> tuple[ChatMessage, ...] | None:
+    """千牛/旺旺 copy: ``[昵称] 2024-01-01 10:00:00`` or ``昵称2024-1-1 10:00:00`` headers, system lines,
+    已读/未读 status lines (appended to the message they follow)."""
+    parsed = _qianniu(text, tz, self_names, merchant_names)
+    return None if parsed is None else parsed.messages
+
+
+def parse_qq(text: str, tz: tzinfo, *, self_names: Collection[str] = (),
+             merchant_names: Collection[str] = ()) -> tuple[ChatMessage, ...] | None:
+    """Old QQ TXT export: banner, ``消息对象:xxx``, then ``2019-10-18 16:22:08 昵称(123456)`` / body."""
+    parsed = _qq(text, tz, self_names, merchant_names)
+    return None if parsed is None else parsed.messages
+
+
+def parse_plain(text: str, tz: tzinfo, *, self_names: Collection[str] = (),
+                merchant_names: Collection[str] = ()) -> tuple[ChatMessage, ...] | None:
+    """``2024-11-14 19:21 客服: text`` (seconds optional, full-width colon too); following lines
+    without a time continue the message."""
+    parsed = _plain(text, tz, self_names, merchant_names)
+    return None if parsed is None else parsed.messages
+
+
+# ---------------------------------------------------------------------------------------------
+# Top level
+# ---------------------------------------------------------------------------------------------
+
+
+def _warning(code: str, message: str) -> Finding:
+    return Finding(Severity.WARNING, code, message)
+
+
+def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
+               merchant_names: Collection[str] = ()) -> tuple[Transcript, tuple[Finding, ...]]:
+    """Decode and parse a chat export. Never raises on content; what went wrong is a finding.
+
+    Every parser runs; the one that places the most messages with a time wins (ties go to the
+    more specific format, FORMAT_ORDER), so a body line that happens to look like another
+    format's header cannot steal the file.
+    """
+    findings: list[Finding] = []
+    cut = len(data) > MAX_CHAT_BYTES
+    if cut:
+        data = data[:MAX_CHAT_BYTES]
+        findings.append(_warning("chat.too_large",
+                                 f"聊天记录文件超过 {MAX_CHAT_BYTES // (1024 * 1024)} MB，只解析并显示了前 "
+                                 f"{MAX_CHAT_BYTES // (1024 * 1024)} MB"))
+    decoded = decode_text(data, final=not cut)
+    if decoded.had_errors:
+        findings.append(_warning("chat.invalid_bytes",
+                                 f"文件中有 {decoded.replaced} 处无法按 {decoded.encoding} 解码的字节，"
+                                 "已用“\ufffd”标出，其余文字照常显示"))
+    text, long_lines = _cut_long_lines(decoded.text)
+    if long_lines:
+        findings.append(Finding(Severity.INFO, "chat.long_lines",
+                                f"有 {long_lines} 行超过 {MAX_LINE_CHARS} 字，已截断并标注"))
+    if not text.strip():
+        findings.append(_warning("chat.empty", "聊天记录文件没有文字内容"))
+        return Transcript(format="unknown", encoding=decoded.encoding, raw_text=text), tuple(findings)
+
+    best_format, best = "", None
+    for name in FORMAT_ORDER:
+        parsed = _PARSERS[name](text, tz, self_names, merchant_names)
+        if parsed is not None and (best is None or parsed.timed > best.timed):
+            best_format, best = name, parsed
+    if best is None:
+        findings.append(_warning("chat.unrecognised", "未能识别聊天记录格式，按原文显示"))
+        return Transcript(format="unknown", encoding=decoded.encoding, raw_text=text), tuple(findings)
+
+    messages = best.messages
+    if len(messages) > MAX_MESSAGES:
+        messages = messages[:MAX_MESSAGES]
+        findings.append(_warning("chat.too_many_messages",
+                                 f"聊天记录超过 {MAX_MESSAGES} 条，只显示了前 {MAX_MESSAGES} 条"))
+    sides = {m.side for m in messages if m.side != SIDE_SYSTEM}
+    if len(sides) == 1:
+        findings.append(_warning("chat.one_sided", "聊天记录只有一方的发言，证明力较弱"))
+    elif best.sides_guessed:
+        findings.append(Finding(Severity.INFO, "chat.sides_guessed",
+                                "未能从昵称判断哪一方是商家，已按“先发言者为本人（买家）”处理，请核对"))
+    return Transcript(format=best_format, encoding=decoded.encoding, messages=messages), tuple(findings)
+
+
+def chat_time_span(transcript: Transcript) -> tuple[datetime, datetime] | None:
+    """First and last message time, or None when no message has a time."""
+    times = [m.time for m in transcript.messages if m.time is not None]
+    if not times:
+        return None
+    return min(times), max(times)
+
+
+def _names_from(ctx: MediaContext, key: str) -> tuple[str, ...]:
+    value = ctx.params_extra.get(key)
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if isinstance(value, Collection):
+        return tuple(v for v in value if isinstance(v, str) and v.strip())
+    return ()
+
+
+def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
+    """Read a chat export (original opened read-only) and parse it into a transcript.
+
+    The pipeline may pass the case's names in ``ctx.params_extra["chat_self_names"]`` and
+    ``ctx.params_extra["chat_merchant_names"]`` (e.g. the shop name) to settle who is who.
+    """
+    del override  # a declared time belongs to the exhibit, not to the messages
+    try:
+        with source.path.open("rb") as handle:
+            # One byte over the limit, so parse_chat can tell the file was cut.
+            data = handle.read(MAX_CHAT_BYTES + 1)
+    except OSError as exc:
+        finding = Finding(Severity.WARNING, "chat.unreadable",
+                          f"无法读取聊天记录文件：{exc.strerror or exc}", source.rel_path)
+        return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error="无法读取该文件")
+    transcript, findings = parse_chat(data, ctx.tz, self_names=_names_from(ctx, "chat_self_names"),
+                                      merchant_names=_names_from(ctx, "chat_merchant_names"))
+    media = MediaType.TEXT if transcript.format == "unknown" else MediaType.CHAT
+    return Inspection(media=media, transcript=transcript,
+                      findings=tuple(replace(f, subject=source.rel_path) for f in findings))

@@ -1,0 +1,93 @@
+"""Choose the media module for an original, by suffix first and by its first bytes second."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from evidencekit.media.base import MediaContext
+from evidencekit.model import EvidenceOverride, Finding, Inspection, MediaType, Severity, SourceFile
+
+Inspector = Callable[[SourceFile, EvidenceOverride | None, MediaContext], Inspection]
+
+IMAGE = "image"
+CHAT = "chat"
+VIDEO = "video"
+AUDIO = "audio"
+PDF = "pdf"
+
+_SUFFIXES: dict[str, frozenset[str]] = {
+    IMAGE: frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".bmp", ".gif", ".tif", ".tiff"}),
+    CHAT: frozenset({".txt", ".log", ".text"}),
+    VIDEO: frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi"}),
+    AUDIO: frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"}),
+    PDF: frozenset({".pdf"}),
+}
+
+# Magic numbers for files whose suffix is missing or wrong (phones and chat apps rename freely).
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, IMAGE),
+    (b"\x89PNG\r\n\x1a\n", 0, IMAGE),
+    (b"GIF8", 0, IMAGE),
+    (b"WEBP", 8, IMAGE),
+    (b"ftypheic", 4, IMAGE),
+    (b"ftypheix", 4, IMAGE),
+    (b"ftypmif1", 4, IMAGE),
+    (b"%PDF-", 0, PDF),
+    (b"ftyp", 4, VIDEO),
+    (b"\x1a\x45\xdf\xa3", 0, VIDEO),
+    (b"ID3", 0, AUDIO),
+    (b"#!AMR", 0, AUDIO),
+)
+
+
+def family_for(source: SourceFile) -> str | None:
+    """The media family of a file, or None when we cannot show it."""
+    for family, suffixes in _SUFFIXES.items():
+        if source.suffix in suffixes:
+            return family
+    try:
+        with open(source.path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    for magic, offset, family in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return family
+    return None
+
+
+def inspector_for(family: str) -> Inspector:
+    # Imports are deferred so `evidencekit --help` never loads PyAV, pdfium or pillow-heif.
+    if family == IMAGE:
+        from evidencekit.media.images import inspect_image
+
+        return inspect_image
+    if family == CHAT:
+        from evidencekit.media.chats import inspect_chat
+
+        return inspect_chat
+    if family == VIDEO:
+        from evidencekit.media.recordings import inspect_recording
+
+        return inspect_recording
+    if family == AUDIO:
+        from evidencekit.media.audio import inspect_audio
+
+        return inspect_audio
+    if family == PDF:
+        from evidencekit.media.documents import inspect_pdf
+
+        return inspect_pdf
+    raise ValueError(family)
+
+
+def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
+    family = family_for(source)
+    if family is None:
+        reason = f"无法预览此类文件（{source.suffix or '无扩展名'}）；原件已计算哈希，并随证据材料附上"
+        return Inspection(
+            media=MediaType.UNKNOWN,
+            preview_error=reason,
+            findings=(Finding(Severity.WARNING, "media.unsupported", reason, source.rel_path),),
+        )
+    return inspector_for(family)(source, override, ctx)

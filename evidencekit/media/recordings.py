@@ -1,0 +1,548 @@
+"""Screen recordings and unboxing videos: facts, frames at declared moments, a contact sheet.
+
+PyAV is imported inside the functions that decode, so ``evidencekit --help`` does not pay for
+loading FFmpeg. Everything a rebuild needs (duration, size, container time, where each frame
+came from) is written to a JSON sidecar in the display cache next to the frame JPEGs, so a warm
+rebuild reads the cache and never opens the recording.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from evidencekit.cache import DisplayCache
+from evidencekit.media.base import MediaContext
+from evidencekit.media.moments import format_timecode, parse_declared_moments, parse_moment
+from evidencekit.model import (
+    DisplayImage,
+    EvidenceOverride,
+    Finding,
+    Frame,
+    Inspection,
+    MediaType,
+    Severity,
+    SourceFile,
+    Stamp,
+    TimeSource,
+)
+
+if TYPE_CHECKING:
+    import av
+
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi"})
+
+# Bump when extraction or the sidecar layout changes, so old cache entries are not reused.
+_FORMAT_VERSION = 1
+
+# Contact-sheet tiles: the PDF lays them three to a row across the 515 pt box (≈ 170 pt each,
+# ≈ 360 px at 150 dpi). The height cap only bites on unusually tall portrait recordings.
+TILE_FIT = (360, 640)
+
+# At the end of the file the last frame stays on screen; beyond this gap we assume the file is
+# truncated (its header promises more than its data holds) rather than show a stale frame.
+_EOF_TOLERANCE_S = 2.0
+
+# Without a seek index, assume keyframes this far apart until decoding shows otherwise.
+_DEFAULT_GOP_S = 2.0
+
+# What a damaged or hostile file can make PyAV raise (av.FFmpegError subclasses ValueError).
+_DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, EOFError)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared with audio.py and documents.py: sidecars and container times
+# ---------------------------------------------------------------------------------------------
+
+
+def read_facts(cache: DisplayCache, path: Path) -> dict[str, Any] | None:
+    """A sidecar written by :func:`write_facts`, or None when absent or unreadable."""
+    if not cache.lookup(path):
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a damaged cache entry only costs a re-inspection
+    return data if isinstance(data, dict) else None
+
+
+def write_facts(cache: DisplayCache, path: Path, facts: Mapping[str, Any]) -> None:
+    with cache.writing(path) as tmp:
+        tmp.write_text(json.dumps(facts, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+
+
+def cached_images_present(cache: DisplayCache, paths: list[Path]) -> bool:
+    # Checks every path (no short-circuit) so the cache's hit/miss counters stay meaningful.
+    return all([cache.lookup(p) for p in paths])
+
+
+def save_jpeg(cache: DisplayCache, path: Path, img: Image.Image, quality: int) -> tuple[int, int, str]:
+    """Write a display copy through the cache; returns width, height and the file's SHA-256."""
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    data = buf.getvalue()
+    with cache.writing(path) as tmp:
+        tmp.write_bytes(data)
+    return img.width, img.height, hashlib.sha256(data).hexdigest()
+
+
+def container_time(metadata: Mapping[str, str], tz: tzinfo) -> tuple[datetime, str] | None:
+    """The creation time a container records, converted to ``tz``, and where it came from.
+
+    iPhones write ``com.apple.quicktime.creationdate`` as local time with its offset, which is
+    the better value; the generic ``creation_time`` is UTC by the QuickTime/MP4 spec. Zero
+    dates (1904/1970, what muxers write when the clock is unknown) are ignored.
+    """
+    candidates = (
+        ("com.apple.quicktime.creationdate", "拍摄设备记录的创建时间"),
+        ("creation_time", "文件内记录的创建时间（UTC 换算）"),
+    )
+    for key, detail in candidates:
+        raw = metadata.get(key)
+        if not raw:
+            continue
+        try:
+            parsed = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        if parsed.year < 1980:
+            continue
+        return parsed.astimezone(tz), detail
+    return None
+
+
+def container_stamp(facts: Mapping[str, Any], tz: tzinfo) -> Stamp | None:
+    raw = facts.get("creation_time")
+    if not raw:
+        return None
+    detail = str(facts.get("creation_detail", ""))
+    return Stamp(datetime.fromisoformat(raw).astimezone(tz), TimeSource.CONTAINER, detail)
+
+
+def unusable(media: MediaType, source: SourceFile, code: str, reason: str) -> Inspection:
+    """An original we could not read: listed with its reason, still attached and hashed."""
+    return Inspection(
+        media=media,
+        preview_error=reason,
+        findings=(Finding(Severity.WARNING, code, f"{source.name}：{reason}", source.rel_path),),
+    )
+
+
+def decode_reason(exc: BaseException) -> str:
+    detail = str(exc).strip()
+    if len(detail) > 120:
+        detail = detail[:117] + "..."
+    return f"文件已损坏或格式不受支持（{detail or type(exc).__name__}）"
+
+
+# ---------------------------------------------------------------------------------------------
+# Recordings
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Request:
+    role: str  # "moment" | "sheet"
+    t: float  # seconds from the start of the recording
+    fit: tuple[int, int]  # the display copy fits inside this many pixels
+
+
+def inspect_recording(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
+    """Duration, upright size, container time, frames at declared moments and a contact sheet.
+
+    Never raises for a bad file: an undecodable recording comes back with ``preview_error`` set
+    and a warning, so the dossier still lists, hashes and attaches it.
+    """
+    if source.size == 0:
+        return unusable(MediaType.VIDEO, source, "video.undecodable", "文件为空（0 字节），无法预览")
+    declared = override.moments if override is not None else ()
+    offsets = sorted({m.offset for m in map(parse_moment, declared) if m is not None})
+    moment_fit = ctx.box_pixels()
+    facts_path = ctx.cache.path_for(
+        source.sha256,
+        {
+            "what": "video-facts",
+            "v": _FORMAT_VERSION,
+            "moments": offsets,
+            "sheet": ctx.contact_sheet_frames,
+            "moment_fit": list(moment_fit),
+            "tile_fit": list(TILE_FIT),
+            "q": ctx.jpeg_quality,
+            "extra": ctx.params_extra,
+        },
+        ".json",
+    )
+    facts = read_facts(ctx.cache, facts_path)
+    if facts is not None and not cached_images_present(
+        ctx.cache, [_frame_path(source.sha256, r, ctx) for r in _requests_from_facts(facts)]
+    ):
+        facts = None
+    if facts is None:
+        try:
+            facts = _probe_and_extract(source, offsets, moment_fit, ctx)
+        except _DECODE_ERRORS as exc:
+            reason = "无法解码视频：" + decode_reason(exc)
+            return unusable(MediaType.VIDEO, source, "video.undecodable", reason)
+        write_facts(ctx.cache, facts_path, facts)
+    if facts.get("audio_only"):
+        # A .3gp/.mp4 with sound only (phone call recorders do this): show it as audio.
+        from evidencekit.media.audio import inspect_audio
+
+        return inspect_audio(source, override, ctx)
+    if facts.get("error"):
+        return unusable(MediaType.VIDEO, source, "video.undecodable", str(facts["error"]))
+    return _inspection_from_facts(source, declared, facts, moment_fit, ctx)
+
+
+def _frame_path(sha256: str, req: _Request, ctx: MediaContext) -> Path:
+    params = {
+        "what": "video-frame",
+        "v": _FORMAT_VERSION,
+        "t": req.t,
+        "fit": list(req.fit),
+        "q": ctx.jpeg_quality,
+        "extra": ctx.params_extra,
+    }
+    return ctx.cache.path_for(sha256, params, ".jpg")
+
+
+def _requests_from_facts(facts: Mapping[str, Any]) -> list[_Request]:
+    return [
+        _Request(rec["role"], rec["t"], (rec["fit"][0], rec["fit"][1]))
+        for rec in facts.get("frames", [])
+        if rec.get("offset") is not None
+    ]
+
+
+def _inspection_from_facts(
+    source: SourceFile,
+    declared: tuple[str, ...],
+    facts: Mapping[str, Any],
+    moment_fit: tuple[int, int],
+    ctx: MediaContext,
+) -> Inspection:
+    duration: float | None = facts.get("duration")
+    moments, findings = parse_declared_moments(declared, duration, source.rel_path, "video")
+    records = {(rec["role"], rec["t"]): rec for rec in facts.get("frames", [])}
+
+    def frame_for(req: _Request, caption: str, declared_moment: bool) -> Frame | None:
+        rec = records.get((req.role, req.t))
+        if rec is None or rec.get("offset") is None:
+            return None
+        offset = float(rec["offset"])
+        image = DisplayImage(
+            path=_frame_path(source.sha256, req, ctx),
+            width=int(rec["width"]),
+            height=int(rec["height"]),
+            sha256=str(rec["sha256"]),
+            caption=format_timecode(offset),
+        )
+        return Frame(image=image, offset=offset, wall_time=None, caption=caption, declared=declared_moment)
+
+    frames: list[Frame] = []
+    for moment in moments:
+        frame = frame_for(_Request("moment", moment.offset, moment_fit), moment.caption, True)
+        if frame is None:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    "video.frame_missing",
+                    f"未能提取 {format_timecode(moment.offset, precise=True)} 处的画面（文件可能不完整）",
+                    source.rel_path,
+                )
+            )
+        else:
+            frames.append(frame)
+    for t in facts.get("sheet_times", []):
+        # Tiles carry no caption of their own: the timecode is on the image caption, and
+        # pdf/exhibits.py prints it (and the wall time) from the frame's offset.
+        frame = frame_for(_Request("sheet", t, TILE_FIT), "", False)
+        if frame is not None:
+            frames.append(frame)
+    for note in facts.get("notes", []):
+        findings.append(
+            Finding(Severity.WARNING, "video.decode_problem", f"{source.name}：{note}", source.rel_path)
+        )
+    return Inspection(
+        media=MediaType.VIDEO,
+        frames=tuple(frames),
+        moments=tuple(moments),
+        embedded_time=container_stamp(facts, ctx.tz),
+        duration=duration,
+        width=facts.get("width"),
+        height=facts.get("height"),
+        findings=tuple(findings),
+    )
+
+
+def sheet_times(duration: float, count: int) -> list[float]:
+    """``count`` evenly spaced times, each in the middle of its slice of the recording.
+
+    Mid-slice times skip the black first frame and the final frame many recorders leave
+    blank; short clips get at most one tile per second so captions do not repeat.
+    """
+    count = min(count, max(1, math.floor(duration)))
+    if count <= 0 or duration <= 0:
+        return []
+    return [round(duration * (i + 0.5) / count, 3) for i in range(count)]
+
+
+def _probe_and_extract(
+    source: SourceFile, offsets: list[float], moment_fit: tuple[int, int], ctx: MediaContext
+) -> dict[str, Any]:
+    import av  # lazily: loading FFmpeg costs ~0.1 s that commands without videos should not pay
+
+    with av.open(str(source.path), mode="r") as container:
+        created = container_time(container.metadata, ctx.tz)
+        if not container.streams.video:
+            if container.streams.audio:
+                return {"v": _FORMAT_VERSION, "audio_only": True}
+            return {"v": _FORMAT_VERSION, "error": "文件中没有视频画面"}
+        stream = container.streams.video[0]
+        if created is None:
+            created = container_time(stream.metadata, ctx.tz)
+        stream.codec_context.thread_type = "AUTO"  # both cores; frame order is unaffected
+        duration = _duration(container, stream)
+        shown = [t for t in offsets if duration is None or t <= duration + 1e-6]
+        requests = [_Request("moment", t, moment_fit) for t in shown]
+        times = sheet_times(duration, ctx.contact_sheet_frames) if duration else []
+        requests += [_Request("sheet", t, TILE_FIT) for t in times]
+        width = stream.codec_context.width or None
+        height = stream.codec_context.height or None
+        if width and height and width * height > ctx.max_pixels:
+            return {"v": _FORMAT_VERSION, "error": f"画面尺寸过大（{width}×{height}），未解码"}
+        records, rotation, notes = _extract(container, stream, requests, source.sha256, ctx)
+        codec = stream.codec_context.name
+
+    if rotation % 180 == 90:
+        width, height = height, width
+    error = ""
+    if requests and all(rec["offset"] is None for rec in records):
+        error = "无法解码视频画面：" + (notes[0] if notes else "未能解码出任何画面")
+    return {
+        "v": _FORMAT_VERSION,
+        "duration": duration,
+        "width": width,
+        "height": height,
+        "rotation": rotation,
+        "codec": codec,
+        "creation_time": created[0].isoformat() if created else None,
+        "creation_detail": created[1] if created else "",
+        "sheet_times": times,
+        "frames": records,
+        "notes": notes,
+        "error": error,
+    }
+
+
+def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+    import av
+
+    if container.duration and container.duration > 0:
+        return float(container.duration) / av.time_base
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    # Browser MediaRecorder WebM files carry no duration: read packet times (no decoding).
+    last = None
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.time_base is not None:
+            end = packet.pts + (packet.duration or 0)
+            last = end if last is None else max(last, end)
+    container.seek(0)
+    if last is None or stream.time_base is None:
+        return None
+    return max(0.0, float((last - (stream.start_time or 0)) * stream.time_base))
+
+
+def _extract(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    requests: list[_Request],
+    sha256: str,
+    ctx: MediaContext,
+) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """Decode the frame shown at each requested time and save every display copy.
+
+    Returns one record per request (``offset`` None when no frame could be had), the display
+    rotation, and Chinese notes about decoding problems.
+    """
+    records: dict[_Request, dict[str, Any]] = {}
+    rotation = 0
+    notes: list[str] = []
+    by_time: dict[float, list[_Request]] = {}
+    for req in requests:
+        by_time.setdefault(req.t, []).append(req)
+    finder = _FrameFinder(container, stream)
+    try:
+        for t, frame in finder.frames_at(sorted(by_time)):
+            if frame is None:
+                continue
+            rotation = _normalise_rotation(frame.rotation)
+            picture = _upright(frame.to_image(), rotation)
+            offset = finder.offset_of(frame)
+            for req in by_time[t]:
+                tile = picture.copy()
+                tile.thumbnail(req.fit, Image.Resampling.LANCZOS, reducing_gap=2.0)  # never enlarges
+                w, h, digest = save_jpeg(ctx.cache, _frame_path(sha256, req, ctx), tile, ctx.jpeg_quality)
+                records[req] = {"offset": offset, "width": w, "height": h, "sha256": digest}
+    except _DECODE_ERRORS as exc:
+        # Keep what was extracted; the rest of the frames are reported missing.
+        notes.append("部分画面无法解码：" + decode_reason(exc))
+    out = []
+    for req in requests:
+        rec = records.get(req, {"offset": None})
+        out.append({"role": req.role, "t": req.t, "fit": list(req.fit), **rec})
+    return out, rotation, notes
+
+
+def _normalise_rotation(degrees: float | int | None) -> int:
+    return (round((degrees or 0) / 90) * 90) % 360
+
+
+def _upright(img: Image.Image, rotation: int) -> Image.Image:
+    """Apply the display matrix: FFmpeg's rotation is counter-clockwise, as is PIL's ROTATE_90.
+
+    Phones store portrait video as landscape pixels plus this matrix; without it the frames in
+    the dossier would lie on their side. Mirroring flags are not applied (no phone recorder
+    writes them).
+    """
+    turns = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
+    return img.transpose(turns[rotation]) if rotation in turns else img
+
+
+class _FrameFinder:
+    """Finds the frame on screen at given times, seeking only when it saves decoding.
+
+    For each target (in ascending order) it either keeps decoding forward or seeks to the
+    keyframe at or before the target. Seeking pays off only when a keyframe lies between the
+    decoder's position and the target; otherwise decoding forward is the same work without
+    the flush. So sparse moments in a short-GOP recording seek each time (6 frames in a 10-min
+    720p file decode ~80 frames), while a dense contact sheet of a long-GOP file degrades into
+    one sequential pass (tech-notes §5: 60 seeks at GOP 250 cost 6.4 s, one pass 2 s).
+
+    "On screen at t" is the last frame with a time at or before t. For constant-frame-rate
+    video at a frame boundary this is also the first frame at or after t; for variable-rate
+    screen recordings, where a static screen produces no new frames, it is the frame a player
+    would show rather than the next change.
+    """
+
+    def __init__(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> None:
+        self.container = container
+        self.stream = stream
+        if stream.time_base is None:
+            raise ValueError("video stream has no time base")
+        self.time_base: Fraction = stream.time_base
+        self.start_pts: int = stream.start_time or 0
+        self.keyframes = self._index_keyframes()
+        self.gop_pts = _DEFAULT_GOP_S / float(self.time_base)
+        self.frames: Iterator[av.VideoFrame] = iter(())
+        self.pending: av.VideoFrame | None = None  # decoded but later than the last target
+        self.prev: av.VideoFrame | None = None  # the latest frame at or before the last target
+        self.positioned = False
+        self.last_key_pts: int | None = None  # the previous keyframe in this run of decoding
+        self.gop_learned = False
+
+    def offset_of(self, frame: av.VideoFrame) -> float:
+        pts = frame.pts if frame.pts is not None else self.start_pts  # frames_at skips pts-less frames
+        return round(max(0.0, float((pts - self.start_pts) * self.time_base)), 6)
+
+    def _index_keyframes(self) -> list[int] | None:
+        try:
+            entries = self.stream.index_entries
+            keys = sorted(e.timestamp for e in entries if e.is_keyframe) if entries else []
+        except (AttributeError, TypeError):
+            return None
+        return keys or None
+
+    def _target_pts(self, t: float) -> int:
+        return self.start_pts + math.floor(t / float(self.time_base) + 1e-6)
+
+    def _position(self) -> int | None:
+        frame = self.pending if self.pending is not None else self.prev
+        return frame.pts if frame is not None and self.positioned else None
+
+    def _worth_seeking(self, target: int) -> bool:
+        pos = self._position()
+        if pos is None or pos > target:
+            return pos is None
+        if self.keyframes is not None:
+            i = bisect.bisect_right(self.keyframes, target) - 1
+            return i >= 0 and self.keyframes[i] > pos
+        return target - pos > self.gop_pts
+
+    def _seek(self, target: int) -> None:
+        """Seek so that decoding starts at or before ``target``.
+
+        Some containers (index-less WebM, AVI) land after the requested point; then retry
+        further back, and finally from the start, so the frame we return is never a later one.
+        """
+        seconds = 1 / float(self.time_base)
+        for back in (0, 2, 10, 60, None):
+            pts = self.start_pts if back is None else max(self.start_pts, target - int(back * seconds))
+            try:
+                self.container.seek(pts, stream=self.stream, backward=True, any_frame=False)
+            except _DECODE_ERRORS:
+                # Unseekable input (raw streams, some AVI): decode forward instead, which is
+                # still right because targets only ever move forward.
+                if not self.positioned:
+                    self.frames, self.positioned = self._decoded(), True
+                return
+            self.last_key_pts = None  # keyframes either side of a seek are not one GOP apart
+            self.frames = self._decoded()
+            first = next(self.frames, None)
+            self.prev, self.pending, self.positioned = None, first, True
+            if first is None or first.pts is None or first.pts <= target or pts == self.start_pts:
+                return
+
+    def _decoded(self) -> Iterator[av.VideoFrame]:
+        for frame in self.container.decode(self.stream):
+            if frame.key_frame and frame.pts is not None:
+                if self.last_key_pts is not None and frame.pts > self.last_key_pts:
+                    # Learn the real keyframe spacing for files without an index (the longest
+                    # seen replaces the initial guess).
+                    interval = frame.pts - self.last_key_pts
+                    self.gop_pts = interval if not self.gop_learned else max(self.gop_pts, interval)
+                    self.gop_learned = True
+                self.last_key_pts = frame.pts
+            yield frame
+
+    def frames_at(self, times: list[float]) -> Iterator[tuple[float, av.VideoFrame | None]]:
+        for t in times:
+            target = self._target_pts(t)
+            if self._worth_seeking(target):
+                self._seek(target)
+            while True:
+                frame = self.pending if self.pending is not None else next(self.frames, None)
+                self.pending = None
+                if frame is None:  # end of file: the last frame stays on screen
+                    yield t, self._last_frame_for(t)
+                    break
+                if frame.pts is None:
+                    continue  # cannot be placed in time; never shown as evidence of a moment
+                if frame.pts <= target:
+                    self.prev = frame
+                    continue
+                self.pending = frame
+                # A first frame already past the target (stream starting late) is still the
+                # frame shown at the target.
+                yield t, self.prev if self.prev is not None else frame
+                break
+
+    def _last_frame_for(self, t: float) -> av.VideoFrame | None:
+        last = self.prev
+        if last is None or last.pts is None:
+            return None
+        return last if t - self.offset_of(last) <= _EOF_TOLERANCE_S else None

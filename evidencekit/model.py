@@ -1,0 +1,450 @@
+"""The typed vocabulary shared by every stage of the pipeline.
+
+Frozen dataclasses and enums only: no I/O here. Stages take these in and hand new ones on,
+so each stage can be tested with objects built in a line (see tests/factories.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+# ---------------------------------------------------------------------------------------------
+# Time and where it came from
+# ---------------------------------------------------------------------------------------------
+
+
+class TimeSource(StrEnum):
+    """Where a capture time came from, strongest first (PRODUCT.md §4)."""
+
+    DECLARED = "declared"
+    EXIF = "exif"
+    FILENAME = "filename"
+    CONTENT = "content"  # times written inside the file itself, e.g. a chat export's messages
+    CONTAINER = "container"
+    MTIME = "mtime"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return _TIME_SOURCE_LABELS[self]
+
+    @property
+    def weak(self) -> bool:
+        return self in (TimeSource.MTIME, TimeSource.NONE)
+
+
+_TIME_SOURCE_LABELS = {
+    TimeSource.DECLARED: "声明",
+    TimeSource.EXIF: "EXIF",
+    TimeSource.FILENAME: "文件名",
+    TimeSource.CONTENT: "聊天内容",
+    TimeSource.CONTAINER: "视频元数据",
+    TimeSource.MTIME: "文件修改时间",
+    TimeSource.NONE: "无",
+}
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A point in time plus its provenance. ``time`` is always timezone-aware when set."""
+
+    time: datetime | None
+    source: TimeSource
+    detail: str = ""  # e.g. the file-name pattern that matched, "保存时间而非拍摄时间"
+    has_seconds: bool = True
+
+    @classmethod
+    def none(cls) -> Stamp:
+        return cls(None, TimeSource.NONE)
+
+    def format_time(self) -> str:
+        """``2024-11-14 19:00:12`` (zone named only when it is not UTC+8)."""
+        if self.time is None:
+            return "时间不明"
+        return format_datetime(self.time, self.has_seconds)
+
+    def display(self) -> str:
+        """``2024-11-14 19:00:12 (EXIF)`` as shown in the index, timeline and exhibit header."""
+        if self.time is None:
+            return "时间不明"
+        return f"{self.format_time()} ({self.source.label})"
+
+
+def format_datetime(moment: datetime, with_seconds: bool = True) -> str:
+    fmt = "%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M"
+    offset = moment.utcoffset()
+    text = moment.strftime(fmt)
+    if offset is not None and offset != timedelta(hours=8):
+        hours = offset.total_seconds() / 3600
+        text += " UTC" if hours == 0 else f" UTC{hours:+g}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The case file (case.yaml)
+# ---------------------------------------------------------------------------------------------
+
+
+class EvidenceKind(StrEnum):
+    ORDER = "order"
+    PRODUCT = "product"
+    LIVESTREAM = "livestream"
+    CHAT = "chat"
+    UNBOXING = "unboxing"
+    LOGISTICS = "logistics"
+    PAYMENT = "payment"
+    COMPARISON = "comparison"
+    REPORT = "report"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Complainant:
+    name: str = ""
+    phone: str = ""
+    address: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Merchant:
+    shop_name: str = ""
+    company: str = ""
+    credit_code: str = ""  # 统一社会信用代码
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Livestream:
+    room: str = ""
+    host: str = ""
+    room_id: str = ""
+    time: datetime | None = None
+    replay_url: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    number: str = ""
+    time: datetime | None = None
+    product: str = ""
+    spec: str = ""
+    amount: Decimal | None = None  # total actually paid, yuan
+    quantity: int | None = None
+    category: str = ""  # e.g. "food"; drives 食品安全法 rules
+    signed_at: datetime | None = None
+    confirmed_receipt: bool | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    type: str = ""  # key into templates/problem_types.yaml
+    summary: str = ""
+    details: str = ""
+    discovered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A follow-up: who was contacted, when, what they said."""
+
+    time: datetime | None
+    channel: str  # seller | platform | 12315 | payment | other
+    note: str = ""
+    ref: str = ""  # 工单号 / 客服工号
+
+
+Rect = tuple[int, int, int, int]  # x, y, w, h in original-image pixels
+
+
+@dataclass(frozen=True)
+class EvidenceOverride:
+    """Per-file facts the user declared in case.yaml ``evidence:``."""
+
+    file: str  # posix path relative to the case folder
+    kind: EvidenceKind | None = None
+    title: str = ""
+    proves: str = ""
+    time: datetime | None = None
+    note: str = ""
+    redact: tuple[Rect, ...] = ()
+    moments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    root: Path
+    has_case_file: bool = True
+    schema: int = 1
+    platform: str = ""  # douyin | taobao | kuaishou | other | "" (unknown)
+    platform_name: str = ""
+    complainant: Complainant = field(default_factory=Complainant)
+    merchant: Merchant = field(default_factory=Merchant)
+    livestream: Livestream = field(default_factory=Livestream)
+    order: Order = field(default_factory=Order)
+    problem: Problem = field(default_factory=Problem)
+    claims: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()
+    evidence: tuple[EvidenceOverride, ...] = ()
+    tz: tzinfo = SHANGHAI
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.root / "evidence"
+
+    def override_for(self, rel_path: str) -> EvidenceOverride | None:
+        for item in self.evidence:
+            if item.file == rel_path:
+                return item
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory: what is in the case folder
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An original evidence file, hashed before anything else read it."""
+
+    rel_path: str  # posix, NFC, relative to the case folder, e.g. "evidence/order/a.png"
+    path: Path  # absolute path of the original (never written to)
+    size: int
+    sha256: str
+    mtime: datetime  # aware
+    kind: EvidenceKind
+    kind_from_folder: bool  # False when the folder did not tell us (kind OTHER by default)
+
+    @property
+    def name(self) -> str:
+        return self.rel_path.rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+
+@dataclass(frozen=True)
+class RefusedFile:
+    """Something in evidence/ we would not read (a link leaving the folder, a device file, ...)."""
+
+    rel_path: str
+    reason: str  # Chinese
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings (checklist, warnings)
+# ---------------------------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    PRESENT = "present"
+    MISSING = "missing"
+    WEAK = "weak"
+
+    @property
+    def label(self) -> str:
+        return {"present": "已具备", "missing": "缺少", "weak": "较弱"}[self.value]
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"  # weak evidence; with --strict becomes exit 6
+    ERROR = "error"  # required item missing; exit 6 in check
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the user should know about one file or the case as a whole."""
+
+    severity: Severity
+    code: str  # stable machine id, e.g. "time.mtime_only"
+    message: str  # Chinese
+    subject: str = ""  # rel_path or key path it concerns
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str  # e.g. "evidence.livestream" or "field.complainant.phone"
+    label: str  # Chinese
+    required: bool
+    status: Status
+    reason: str  # Chinese: why present/missing/weak
+    exhibits: tuple[int, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Media inspection results
+# ---------------------------------------------------------------------------------------------
+
+
+class MediaType(StrEnum):
+    IMAGE = "image"
+    CHAT = "chat"  # a text chat export
+    VIDEO = "video"
+    AUDIO = "audio"
+    PDF = "pdf"
+    TEXT = "text"  # a text file no chat parser recognised
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class DisplayImage:
+    """A display copy (JPEG/PNG file) ready for the PDF. Never the original."""
+
+    path: Path
+    width: int  # pixels
+    height: int
+    sha256: str  # of the display-copy file
+    caption: str = ""  # e.g. "第 1/3 段", "00:00:07 · 2024-11-11 20:30:07"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    time: datetime | None
+    speaker: str
+    text: str
+    side: str  # "self" | "other" | "system"
+    has_seconds: bool = True
+
+
+@dataclass(frozen=True)
+class Transcript:
+    format: str  # "wechat" | "qianniu" | "qq" | "plain" | "unknown"
+    encoding: str  # "utf-8", "utf-8-sig", "gb18030", ...
+    messages: tuple[ChatMessage, ...] = ()
+    raw_text: str = ""  # for unknown formats: the decoded text, shown as is
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A frame from a recording: a declared moment or a contact-sheet tile."""
+
+    image: DisplayImage
+    offset: float  # seconds from the start
+    wall_time: datetime | None
+    caption: str = ""
+    declared: bool = False
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A declared moment in a recording or call: ``"00:12:31 主播承诺假一赔十"``."""
+
+    offset: float
+    caption: str
+    wall_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a media module learned about one original, and the display copies it made."""
+
+    media: MediaType
+    images: tuple[DisplayImage, ...] = ()  # pages to show: a photo, split segments, PDF pages
+    transcript: Transcript | None = None
+    frames: tuple[Frame, ...] = ()  # declared moments first, then the contact sheet
+    moments: tuple[Moment, ...] = ()
+    embedded_time: Stamp | None = None  # EXIF or container time, if any
+    start_time: datetime | None = None  # recording start used for wall-clock frame times
+    duration: float | None = None  # seconds
+    width: int | None = None
+    height: int | None = None
+    page_count: int | None = None
+    removed_metadata: tuple[str, ...] = ()  # e.g. ("GPS", "BodySerialNumber", "MakerNote")
+    redacted: bool = False
+    findings: tuple[Finding, ...] = ()
+    preview_error: str = ""  # Chinese reason there is no preview; empty when there is one
+
+
+# ---------------------------------------------------------------------------------------------
+# The assembled dossier
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    number: int  # 证据 N, 1-based in index order
+    source: SourceFile
+    kind: EvidenceKind
+    title: str
+    proves: str
+    note: str
+    stamp: Stamp
+    inspection: Inspection
+
+    @property
+    def label(self) -> str:
+        return f"证据{self.number}"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    time: datetime
+    label: str  # Chinese
+    category: str  # livestream | order | payment | delivery | discovery | chat | event | exhibit
+    exhibit: int | None = None
+    flag: str = ""  # e.g. "商家超过 48 小时未回复"
+    has_seconds: bool = True
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    law: str  # 《消费者权益保护法》
+    article: str  # 第五十五条
+    summary: str  # our own wording
+
+
+@dataclass(frozen=True)
+class StatutoryAmount:
+    law: str
+    article: str
+    amount: Decimal
+    arithmetic: str  # "3 × ¥399.00 = ¥1,197.00（不足 ¥500 按 ¥500）"
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """Everything the renderer needs; built by pipeline.py, read by pdf/."""
+
+    case: Case
+    case_id: str
+    target: str  # platform | 12315 | email | payment | general
+    title: str
+    exhibits: tuple[Exhibit, ...]
+    refused: tuple[RefusedFile, ...]
+    timeline: tuple[TimelineEntry, ...]
+    checklist: tuple[ChecklistItem, ...]
+    findings: tuple[Finding, ...]
+    legal: tuple[LegalBasis, ...]
+    amounts: tuple[StatutoryAmount, ...]
+    generated_at: datetime
+    tool_version: str
+    fingerprint: str  # SHA-256 of the manifest JSON
+    manifest: bytes  # the manifest JSON, attached to the PDF
+    urgency: str = ""  # Chinese label, e.g. "紧急（24 小时内处理）"
+    section_order: tuple[str, ...] = (
+        "cover",
+        "summary",
+        "checklist",
+        "index",
+        "timeline",
+        "exhibits",
+        "appendix",
+    )
+    originals_attached: bool = True
+    font_path: Path | None = None  # a user's --font; None = the bundled WenQuanYi Micro Hei
+    target_label: str = ""  # e.g. "全国12315平台"
+    # Wording from templates/evidence_kinds.yaml, keyed by EvidenceKind.value
+    kind_labels: dict[str, str] = field(default_factory=dict)  # "order" -> "订单截图"
+    kind_sources: dict[str, str] = field(default_factory=dict)  # "order" -> "申请人手机截图"
+    problem_label: str = ""  # e.g. "与直播展示完全不符"
+    claim_labels: tuple[str, ...] = ()  # Chinese labels of case.claims, in order

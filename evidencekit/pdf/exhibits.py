@@ -1,0 +1,436 @@
+"""证据1…N: each exhibit on its own pages, content fitted to the exhibit box.
+
+The media modules made display copies sized to ``EXHIBIT_BOX_WIDTH_PT`` ×
+``EXHIBIT_BOX_HEIGHT_PT``; this module only places them (from their file paths) and lays out
+transcripts, frame sheets and fact tables. The page footer with the original's name, size and
+SHA-256 comes from the exhibit page template (document.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
+
+from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
+from evidencekit.model import (
+    DisplayImage,
+    Exhibit,
+    Finding,
+    Frame,
+    Inspection,
+    MediaType,
+    Severity,
+    Transcript,
+)
+from evidencekit.pdf.document import (
+    CONTENT_WIDTH,
+    Figure,
+    RenderContext,
+    anchor,
+    data_table,
+    exhibit_key,
+    section_key,
+    start_exhibit,
+    table,
+)
+from evidencekit.pdf.text import (
+    ACCENT,
+    ALERT,
+    BAND_RULE,
+    BAND_WARN,
+    MUTED,
+    WARN,
+    Seg,
+    format_size,
+    format_timecode,
+    format_when,
+)
+
+TITLE = "证据"
+
+MEDIA_LABELS = {
+    MediaType.IMAGE: "图片",
+    MediaType.CHAT: "聊天记录",
+    MediaType.VIDEO: "视频",
+    MediaType.AUDIO: "音频",
+    MediaType.PDF: "PDF 文档",
+    MediaType.TEXT: "文本",
+    MediaType.UNKNOWN: "未知格式",
+}
+CHAT_FORMAT_LABELS = {"wechat": "微信", "qianniu": "千牛", "qq": "QQ", "plain": "纯文本", "unknown": "未识别"}
+SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意】", Severity.INFO: "【提示】"}
+
+# Raw text of an unrecognised format is shown in blocks of this many lines: few enough
+# paragraphs to stay fast, small enough to split cleanly across pages.
+RAW_LINES_PER_BLOCK = 40
+SHEET_COLUMNS = 3
+
+
+@contextmanager
+def _subject(ctx: RenderContext, subject: str) -> Iterator[None]:
+    """Attribute missing-glyph findings to the file whose text is being laid out."""
+    previous = ctx.fonts.subject
+    ctx.fonts.subject = subject
+    try:
+        yield
+    finally:
+        ctx.fonts.subject = previous
+
+
+def render(ctx: RenderContext) -> list[Flowable]:
+    d = ctx.dossier
+    story: list[Flowable] = [anchor(ctx, section_key("exhibits"), TITLE, 0)]
+    if not d.exhibits:
+        story += [
+            ctx.para(ctx.styles.h1, TITLE),
+            ctx.para(ctx.styles.body, Seg("没有可展示的证据文件。", color=MUTED)),
+        ]
+        return story
+    for i, exhibit in enumerate(d.exhibits):
+        if i:
+            story.append(PageBreak())
+        with _subject(ctx, exhibit.source.rel_path):
+            story += render_exhibit(ctx, exhibit)
+    return story
+
+
+def render_exhibit(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable]:
+    insp = exhibit.inspection
+    story: list[Flowable] = [
+        anchor(
+            ctx, exhibit_key(exhibit.number), f"{exhibit.label} {exhibit.title or exhibit.source.name}", 1
+        ),
+        start_exhibit(ctx, exhibit),
+        _header_band(ctx, exhibit),
+        Spacer(1, 5),
+        _facts_line(ctx, exhibit),
+    ]
+    s = ctx.styles
+    if exhibit.note:
+        story.append(ctx.para(s.body, Seg("备注：", color=MUTED), exhibit.note))
+    for finding in _findings_for(ctx, exhibit):
+        ink = (
+            ALERT
+            if finding.severity is Severity.ERROR
+            else WARN
+            if finding.severity is Severity.WARNING
+            else MUTED
+        )
+        story.append(ctx.para(s.small, Seg(SEVERITY_MARKS[finding.severity], color=ink), finding.message))
+    story.append(Spacer(1, 6))
+
+    if insp.preview_error:
+        story += _preview_error(ctx, insp.preview_error)
+    shows_frames = insp.media is MediaType.VIDEO and bool(insp.frames)
+    if shows_frames:
+        story += _frames(ctx, insp.frames)
+    elif insp.images:
+        story += _images(ctx, insp)
+    transcript = insp.transcript
+    if transcript is not None and (transcript.messages or transcript.raw_text) and not shows_frames:
+        if insp.images:
+            story.append(PageBreak())
+        story += _transcript(ctx, transcript)
+    if insp.media is MediaType.AUDIO or (insp.media is MediaType.VIDEO and insp.moments and not insp.frames):
+        story += _moments_table(ctx, insp)
+    if not insp.preview_error and not _has_content(insp):
+        story += _preview_error(ctx, "该文件类型无法在 PDF 中预览。")
+    return story
+
+
+def _has_content(insp: Inspection) -> bool:
+    return bool(
+        insp.images
+        or insp.frames
+        or insp.moments
+        or insp.media is MediaType.AUDIO
+        or (insp.transcript is not None and (insp.transcript.messages or insp.transcript.raw_text))
+    )
+
+
+def _findings_for(ctx: RenderContext, exhibit: Exhibit) -> list[Finding]:
+    seen: list[Finding] = []
+    pool = list(exhibit.inspection.findings)
+    pool += [f for f in ctx.dossier.findings if f.subject == exhibit.source.rel_path]
+    for finding in pool:
+        if all((f.code, f.message) != (finding.code, finding.message) for f in seen):
+            seen.append(finding)
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Header band and facts
+# ---------------------------------------------------------------------------------------------
+
+
+def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
+    d = ctx.dossier
+    s = ctx.styles
+    kind = d.kind_labels.get(exhibit.kind.value, exhibit.kind.value)
+    stamp = exhibit.stamp
+    meta: list[str | Seg] = [f"时间：{stamp.display()}"]
+    if stamp.detail:
+        meta.append(f"（{stamp.detail}）")
+    if stamp.source.weak:
+        meta.append(Seg("　时间来源较弱，仅供参考", color=BAND_WARN))
+    right: list[Flowable] = [
+        ctx.cell(s.band_title, f"{kind}｜{exhibit.title or exhibit.source.name}"),
+        ctx.cell(s.band_meta, *meta),
+    ]
+    if exhibit.proves:
+        right.append(ctx.cell(s.band_meta, f"证明目的：{exhibit.proves}"))
+    return table(
+        ctx,
+        [[ctx.cell(s.band_number, exhibit.label), right]],
+        [72, CONTENT_WIDTH - 72],
+        [
+            ("BACKGROUND", (0, 0), (-1, -1), ACCENT),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 6),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+            ("LINEAFTER", (0, 0), (0, 0), 0.6, BAND_RULE),
+        ],
+    )
+
+
+def _facts_line(ctx: RenderContext, exhibit: Exhibit) -> Paragraph:
+    insp = exhibit.inspection
+    facts = [f"类型：{MEDIA_LABELS[insp.media]}"]
+    if insp.width and insp.height:
+        facts.append(f"分辨率：{insp.width}×{insp.height}")
+    if insp.duration is not None:
+        facts.append(f"时长：{format_timecode(insp.duration)}")
+    if insp.page_count:
+        facts.append(f"页数：{insp.page_count}")
+    if insp.transcript is not None:
+        t = insp.transcript
+        facts.append(f"格式：{CHAT_FORMAT_LABELS.get(t.format, t.format)}，编码 {t.encoding.upper()}")
+        if t.messages:
+            facts.append(f"消息：{len(t.messages)} 条")
+    if insp.frames:
+        facts.append(f"截取画面：{len(insp.frames)} 帧")
+    if insp.redacted:
+        facts.append("显示副本已按声明遮挡部分区域")
+    facts.append(f"原始文件：{exhibit.source.name}（{format_size(exhibit.source.size)}）")
+    return ctx.para(ctx.styles.small, "　·　".join(facts))
+
+
+def _preview_error(ctx: RenderContext, reason: str) -> list[Flowable]:
+    s = ctx.styles
+    attached = (
+        "原始文件已作为附件嵌入本 PDF，可用 PDF 阅读器的“附件”面板取出。"
+        if ctx.dossier.originals_attached
+        else "原始文件未嵌入本 PDF，请与本材料一并提交原始文件。"
+    )
+    return [
+        ctx.para(s.notice, "无法生成预览：", reason),
+        ctx.para(
+            s.body,
+            "该文件仍列入证据目录和完整性附录，原始文件的 SHA-256 哈希值已记录（见本页页脚）。",
+            attached,
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Images (photos, screenshots and their segments, PDF pages)
+# ---------------------------------------------------------------------------------------------
+
+
+def _image_or_notice(
+    ctx: RenderContext,
+    image: DisplayImage,
+    caption: str,
+    max_width: float,
+    max_height: float,
+    min_fraction: float,
+) -> Flowable:
+    s = ctx.styles
+    if not image.path.is_file():
+        ctx.finding(
+            Finding(
+                Severity.WARNING,
+                "pdf.display_copy_missing",
+                f"显示副本文件不存在，无法放入 PDF：{image.path.name}",
+                ctx.fonts.subject,
+            )
+        )
+        return ctx.para(s.notice, "显示副本丢失，无法显示此画面。请清除缓存后重新生成。")
+    cap = ctx.cell(s.caption, caption) if caption else None
+    return Figure(ctx, image, cap, max_width, max_height, min_fraction)
+
+
+def _images(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
+    story: list[Flowable] = []
+    count = len(insp.images)
+    total_pages = insp.page_count or count
+    for i, image in enumerate(insp.images):
+        caption = image.caption
+        if not caption and insp.media is MediaType.PDF:
+            caption = f"第 {i + 1}/{total_pages} 页"
+        elif not caption and count > 1:
+            caption = f"第 {i + 1}/{count} 张"
+        if i:
+            story.append(PageBreak())
+        story.append(_image_or_notice(ctx, image, caption, EXHIBIT_BOX_WIDTH_PT, EXHIBIT_BOX_HEIGHT_PT, 0.6))
+    if insp.media is MediaType.PDF and insp.page_count and insp.page_count > count:
+        story.append(
+            ctx.para(
+                ctx.styles.small,
+                f"（原文件共 {insp.page_count} 页，此处显示前 {count} 页；完整文件见附件。）",
+            )
+        )
+    return story
+
+
+# ---------------------------------------------------------------------------------------------
+# Chat transcripts
+# ---------------------------------------------------------------------------------------------
+
+
+def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
+    s = ctx.styles
+    story: list[Flowable] = []
+    if transcript.messages:
+        story.append(
+            ctx.para(
+                s.small,
+                Seg("左侧灰色为对方（商家/客服），右侧绿色为申请人本人，居中为系统消息。", color=MUTED),
+            )
+        )
+        for message in transcript.messages:
+            when = format_when(message.time, message.has_seconds) if message.time else ""
+            if message.side == "system":
+                story.append(ctx.para(s.chat_system, " ".join(p for p in (when, message.text) if p)))
+                continue
+            mine = message.side == "self"
+            meta = "　".join(p for p in (message.speaker, when) if p) or ("我" if mine else "对方")
+            # Speaker and time sit inside the bubble: one paragraph per message keeps them on the
+            # same page without KeepTogether groups, which cost a deep copy each.
+            story.append(
+                ctx.para(
+                    s.chat_self if mine else s.chat_other,
+                    Seg(meta, color=MUTED, size=7),
+                    "\n",
+                    message.text or " ",
+                )
+            )
+        return story
+    lines = transcript.raw_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    story.append(ctx.para(s.small, Seg("未能识别聊天记录格式，以下按原文逐行显示：", color=MUTED)))
+    for start in range(0, len(lines), RAW_LINES_PER_BLOCK):
+        block = [_keep_spaces(line) for line in lines[start : start + RAW_LINES_PER_BLOCK]]
+        story.append(ctx.para(s.pre, "\n".join(block)))
+    return story
+
+
+def _keep_spaces(line: str) -> str:
+    """Paragraphs collapse runs of spaces; no-break spaces keep indentation and alignment."""
+    stripped = line.lstrip(" ")
+    line = "\u00a0" * (len(line) - len(stripped)) + stripped.replace("  ", "\u00a0 ")
+    return line or "\u00a0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Recordings
+# ---------------------------------------------------------------------------------------------
+
+
+def _frame_caption(frame: Frame) -> str:
+    parts = [p for p in (frame.caption, format_timecode(frame.offset)) if p]
+    if frame.wall_time is not None:
+        parts.append(format_when(frame.wall_time))
+    return " · ".join(parts)
+
+
+def _frames(ctx: RenderContext, frames: tuple[Frame, ...]) -> list[Flowable]:
+    s = ctx.styles
+    story: list[Flowable] = []
+    declared = [f for f in frames if f.declared]
+    sheet = [f for f in frames if not f.declared]
+    if declared:
+        story.append(ctx.para(s.h2, f"声明的关键时刻（{len(declared)} 处）"))
+        for frame in declared:
+            portrait = frame.image.height > frame.image.width
+            # Landscape frames go two to a page; a portrait phone recording gets the page height.
+            max_height = EXHIBIT_BOX_HEIGHT_PT - 30 if portrait else EXHIBIT_BOX_HEIGHT_PT / 2 - 30
+            story.append(
+                _image_or_notice(
+                    ctx, frame.image, _frame_caption(frame), EXHIBIT_BOX_WIDTH_PT, max_height, 0.8
+                )
+            )
+            story.append(Spacer(1, 8))
+    if sheet:
+        story.append(ctx.para(s.h2, f"画面概览（{len(sheet)} 帧，按时间顺序）"))
+        gap = 6.0
+        tile = (CONTENT_WIDTH - gap * (SHEET_COLUMNS - 1)) / SHEET_COLUMNS
+        tile_height = tile * 16 / 9 if any(f.image.height > f.image.width for f in sheet) else tile
+        cells: list[Flowable] = []
+        for frame in sheet:
+            cap = format_timecode(frame.offset)
+            if frame.wall_time is not None:
+                cap += f"\n{format_when(frame.wall_time)}"
+            if frame.caption:
+                cap += f"\n{frame.caption}"
+            cells.append(_image_or_notice(ctx, frame.image, cap, tile, tile_height, 1.0))
+        rows: list[list[Any]] = []
+        for start in range(0, len(cells), SHEET_COLUMNS):
+            row: list[Any] = cells[start : start + SHEET_COLUMNS]
+            row += [Spacer(1, 1)] * (SHEET_COLUMNS - len(row))
+            rows.append(row)
+        story.append(
+            table(
+                ctx,
+                rows,
+                [tile + gap] * (SHEET_COLUMNS - 1) + [tile],
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-2, -1), gap),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ],
+            )
+        )
+    return story
+
+
+def _moments_table(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
+    s = ctx.styles
+    story: list[Flowable] = []
+    facts = [("时长", format_timecode(insp.duration) if insp.duration is not None else "未知")]
+    if insp.start_time is not None:
+        facts.append(("录制开始", format_when(insp.start_time)))
+    rows = [[ctx.cell(s.cell, Seg(k, color=MUTED)), ctx.cell(s.cell, v)] for k, v in facts]
+    story.append(data_table(ctx, rows, [80, CONTENT_WIDTH - 80], header_rows=0))
+    story.append(ctx.para(s.h2, "声明的关键时刻"))
+    if not insp.moments:
+        story.append(
+            ctx.para(
+                s.body,
+                Seg(
+                    "案件文件没有为这段录音/录像声明关键时刻。"
+                    "可在 case.yaml 的 evidence 项下用 moments 注明，"
+                    '例如 "00:12:31 主播承诺假一赔十"。',
+                    color=MUTED,
+                ),
+            )
+        )
+        return story
+    widths = [36, 70, 110, CONTENT_WIDTH - 216]
+    table_rows: list[list[Any]] = [[ctx.cell(s.cell_head, h) for h in ("序号", "时间点", "现实时间", "内容")]]
+    for i, moment in enumerate(insp.moments, start=1):
+        table_rows.append(
+            [
+                ctx.cell(s.cell_center, str(i)),
+                ctx.cell(s.cell, format_timecode(moment.offset)),
+                ctx.cell(s.cell, format_when(moment.wall_time) if moment.wall_time else "—"),
+                ctx.cell(s.cell, moment.caption),
+            ]
+        )
+    story.append(data_table(ctx, table_rows, widths))
+    return story

@@ -1,0 +1,82 @@
+"""证据目录: one linked row per exhibit with its real page numbers, then the files left out."""
+
+from __future__ import annotations
+
+from reportlab.platypus import Flowable, Spacer
+
+from evidencekit.model import Exhibit
+from evidencekit.pdf.document import (
+    CONTENT_WIDTH,
+    RenderContext,
+    anchor,
+    data_table,
+    exhibit_key,
+    link_row,
+    section_key,
+)
+from evidencekit.pdf.text import LINK, MUTED, WARN, Seg
+
+TITLE = "证据目录"
+COLUMNS = ("序号", "证据名称", "证据来源", "证明目的", "时间（来源）", "页码")
+WIDTHS = (42, 128, 72, 128, 95, CONTENT_WIDTH - 42 - 128 - 72 - 128 - 95)
+
+
+def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]]:
+    d = ctx.dossier
+    s = ctx.styles
+    kind = exhibit.kind.value
+    source = d.kind_sources.get(kind) or d.kind_labels.get(kind) or "申请人提供"
+    stamp = exhibit.stamp
+    when: list[str | Seg] = [stamp.format_time()]
+    if stamp.time is not None:
+        when += ["\n", Seg(f"（{stamp.source.label}）", color=WARN if stamp.source.weak else MUTED)]
+    if stamp.detail:
+        when += ["\n", Seg(stamp.detail, color=MUTED, size=7)]
+    key = exhibit_key(exhibit.number)
+    # Known only after the first layout pass; the column is wide enough for any page range, so
+    # filling it in does not move anything.
+    pages = ctx.exhibit_pages(exhibit.number)
+    return [
+        link_row(ctx.cell(s.cell, Seg(exhibit.label, color=LINK)), key),
+        [
+            ctx.cell(s.cell, exhibit.title or exhibit.source.name),
+            ctx.cell(s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}"),
+        ],
+        ctx.cell(s.cell, source),
+        ctx.cell(s.cell, exhibit.proves or "—"),
+        ctx.cell(s.cell, *when),
+        ctx.cell(s.cell_center, Seg(pages, color=LINK)),
+    ]
+
+
+def render(ctx: RenderContext) -> list[Flowable]:
+    d = ctx.dossier
+    s = ctx.styles
+    story: list[Flowable] = [anchor(ctx, section_key("index"), TITLE, 0), ctx.para(s.h1, TITLE)]
+    if d.exhibits:
+        rows: list[list[Flowable | list[Flowable]]] = [[ctx.cell(s.cell_head, c) for c in COLUMNS]]
+        rows += [_row(ctx, exhibit) for exhibit in d.exhibits]
+        story.append(data_table(ctx, rows, WIDTHS, linked=True))
+        story.append(Spacer(1, 4))
+        story.append(
+            ctx.para(
+                s.small,
+                "点击任一行可跳转到该证据。时间后括号内为时间来源：声明＝申请人在案件文件中声明，"
+                "EXIF／视频元数据＝文件内记录，文件名＝按手机截图或录屏命名规则识别，文件修改时间＝较弱，仅供参考。",
+            )
+        )
+    else:
+        story.append(ctx.para(s.body, Seg("案件文件夹中没有可列入目录的证据文件。", color=MUTED)))
+
+    if d.refused:
+        story.append(ctx.para(s.h2, "未纳入的文件"))
+        story.append(
+            ctx.para(
+                s.small, "以下文件位于证据文件夹中，但出于安全或格式原因没有读取，也没有列入上面的目录："
+            )
+        )
+        story.append(Spacer(1, 4))
+        rows = [[ctx.cell(s.cell_head, "文件"), ctx.cell(s.cell_head, "原因")]]
+        rows += [[ctx.cell(s.cell, item.rel_path), ctx.cell(s.cell, item.reason)] for item in d.refused]
+        story.append(data_table(ctx, rows, [CONTENT_WIDTH * 0.45, CONTENT_WIDTH * 0.55]))
+    return story

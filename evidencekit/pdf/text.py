@@ -1,0 +1,203 @@
+"""Text building blocks: paragraph styles, safe paragraphs, and the formats the dossier uses.
+
+User text (titles, captions, chat lines, file names) is untrusted: it reaches reportlab's
+Paragraph parser only through :func:`para`, which escapes it and tags font runs. Nothing else
+in pdf/ writes paragraph markup by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Paragraph
+
+from evidencekit.model import format_datetime
+from evidencekit.pdf.fonts import FontSet
+
+INK = colors.HexColor("#1f2328")
+MUTED = colors.HexColor("#5b6470")
+RULE = colors.HexColor("#c9ced6")
+ACCENT = colors.HexColor("#1d3f72")  # header bands, headings
+ACCENT_PALE = colors.HexColor("#e8eef7")
+ALERT = colors.HexColor("#b42318")
+ALERT_PALE = colors.HexColor("#fdecea")
+WARN = colors.HexColor("#a15c00")
+WARN_PALE = colors.HexColor("#fff4e0")
+OK = colors.HexColor("#1a7f37")
+OK_PALE = colors.HexColor("#e6f4ea")
+SELF_BUBBLE = colors.HexColor("#dcf5d4")
+OTHER_BUBBLE = colors.HexColor("#eef0f3")
+LINK = colors.HexColor("#1a4fa0")
+BAND_WARN = colors.HexColor("#ffd28a")  # warning text on the dark exhibit band
+BAND_RULE = colors.HexColor("#4a6a9c")
+PRE_BACK = colors.HexColor("#f6f7f9")
+
+
+@dataclass(frozen=True)
+class Seg:
+    """A piece of a paragraph with its own look. ``text`` is untrusted and always escaped."""
+
+    text: str
+    color: colors.Color | None = None
+    size: float | None = None
+    link: str | None = None  # a bookmark key inside this PDF
+    mono: bool = False
+
+
+class Styles:
+    """The paragraph styles of one dossier, all in the dossier's fonts."""
+
+    def __init__(self, fonts: FontSet) -> None:
+        self.fonts = fonts
+        main = fonts.main
+
+        def style(name: str, size: float, leading: float, **kw: object) -> ParagraphStyle:
+            kw.setdefault("fontName", main)
+            kw.setdefault("textColor", INK)
+            # CJK wrapping breaks between any two characters; Chinese has no spaces to break at,
+            # and hashes and file names must wrap too.
+            return ParagraphStyle(name, fontSize=size, leading=leading, wordWrap="CJK", **kw)
+
+        self.body = style("body", 9.5, 14.5)
+        self.small = style("small", 8, 11, textColor=MUTED)
+        self.cell = style("cell", 8.5, 11.5)
+        self.cell_small = style("cell_small", 7.5, 10, textColor=MUTED)
+        self.cell_head = style("cell_head", 8.5, 11.5, textColor=colors.white)
+        self.cell_center = style("cell_center", 8.5, 11.5, alignment=TA_CENTER)
+        self.mono = style("mono", 7.5, 10, fontName=fonts.mono.name)
+        # Headings never end a page without what they introduce.
+        self.h1 = style("h1", 16, 22, textColor=ACCENT, spaceAfter=10, keepWithNext=1)
+        self.h2 = style("h2", 11.5, 16, textColor=ACCENT, spaceBefore=10, spaceAfter=5, keepWithNext=1)
+        self.title = style("title", 22, 30, alignment=TA_CENTER, textColor=ACCENT, spaceAfter=8)
+        self.subtitle = style("subtitle", 12, 18, alignment=TA_CENTER, textColor=MUTED)
+        self.caption = style("caption", 8.5, 11.5, alignment=TA_CENTER, textColor=MUTED)
+        self.band_number = style("band_number", 17, 21, textColor=colors.white, alignment=TA_CENTER)
+        self.band_title = style("band_title", 11, 15, textColor=colors.white)
+        self.band_meta = style("band_meta", 8.5, 12, textColor=colors.HexColor("#dfe6f2"))
+        # borderPadding paints outside the text box; matching indents keep it inside the frame.
+        self.notice = style(
+            "notice",
+            10.5,
+            16,
+            textColor=ALERT,
+            backColor=ALERT_PALE,
+            borderPadding=8,
+            leftIndent=8,
+            rightIndent=8,
+            spaceBefore=12,
+            spaceAfter=12,
+        )
+        self.pre = style(
+            "pre", 8, 10.5, backColor=PRE_BACK, borderPadding=(0, 4, 0, 4), leftIndent=4, rightIndent=4
+        )
+        self.chat_other = style(
+            "chat_other",
+            9,
+            13,
+            rightIndent=130,
+            leftIndent=5,
+            backColor=OTHER_BUBBLE,
+            borderPadding=(3, 5, 3, 5),
+            spaceAfter=5,
+            spaceBefore=5,
+            alignment=TA_LEFT,
+        )
+        self.chat_self = style(
+            "chat_self",
+            9,
+            13,
+            leftIndent=135,
+            rightIndent=5,
+            backColor=SELF_BUBBLE,
+            borderPadding=(3, 5, 3, 5),
+            spaceAfter=5,
+            spaceBefore=5,
+            alignment=TA_LEFT,
+        )
+        self.chat_system = style(
+            "chat_system", 7.5, 10, textColor=MUTED, alignment=TA_CENTER, spaceBefore=4, spaceAfter=4
+        )
+
+
+def _segment_markup(fonts: FontSet, seg: Seg, base: str) -> str:
+    font = fonts.mono.name if seg.mono else base
+    inner = fonts.markup(seg.text, font)
+    attrs = []
+    if seg.mono and font != base:
+        attrs.append(f'face="{font}"')
+    if seg.color is not None:
+        attrs.append(f'color="{seg.color.hexval()}"')
+    if seg.size is not None:
+        attrs.append(f'size="{seg.size:g}"')
+    if attrs:
+        inner = f"<font {' '.join(attrs)}>{inner}</font>"
+    if seg.link:
+        inner = f'<a href="#{seg.link}" color="{LINK.hexval()}">{inner}</a>'
+    return inner
+
+
+def clip(text: str, limit: int | None) -> str:
+    """Shorten ``text`` to ``limit`` characters, saying how much was left out."""
+    if limit is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}…（共 {len(text)} 字，已截断）"
+
+
+def para(fonts: FontSet, style: ParagraphStyle, *parts: str | Seg, limit: int | None = None) -> Paragraph:
+    """A Paragraph from untrusted pieces: plain strings and :class:`Seg` are escaped alike.
+
+    ``limit`` clips each piece: table cells and captions cannot run over a page break the way a
+    paragraph can, so what goes into them is kept to a size that always fits.
+    """
+    if limit is not None:
+        parts = tuple(
+            replace(p, text=clip(p.text, limit)) if isinstance(p, Seg) else clip(p, limit) for p in parts
+        )
+    base = style.fontName
+    markup = "".join(
+        _segment_markup(fonts, p, base) if isinstance(p, Seg) else fonts.markup(p, base) for p in parts
+    )
+    return Paragraph(markup, style)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formats
+# ---------------------------------------------------------------------------------------------
+
+
+def format_size(size: int) -> str:
+    """``1.2 MB（1,234,567 字节）``: readable, and exact for comparison with the file."""
+    if size < 1024:
+        return f"{size} 字节"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            return f"{value:.1f} {unit}（{size:,} 字节）"
+    raise AssertionError("unreachable")
+
+
+def format_amount(amount: Decimal | None) -> str:
+    return "—" if amount is None else f"¥{amount:,.2f}"
+
+
+def format_timecode(seconds: float) -> str:
+    """``00:12:31`` (``00:12:31.5`` when a fraction matters)."""
+    total = round(max(0.0, seconds), 1)
+    whole = int(total)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    tenths = round((total - whole) * 10)
+    if 0 < tenths < 10:
+        text += f".{tenths}"
+    return text
+
+
+def format_when(moment: datetime | None, with_seconds: bool = True) -> str:
+    return "时间不明" if moment is None else format_datetime(moment, with_seconds)

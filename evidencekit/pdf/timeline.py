@@ -1,0 +1,73 @@
+"""时间线: livestream, order, payment, delivery, discovery, chats and follow-ups in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reportlab.platypus import Flowable, Spacer
+
+from evidencekit.pdf.document import (
+    CONTENT_WIDTH,
+    RenderContext,
+    anchor,
+    data_table,
+    exhibit_key,
+    link_row,
+    section_key,
+)
+from evidencekit.pdf.text import ALERT, ALERT_PALE, LINK, MUTED, Seg, format_when
+
+TITLE = "时间线"
+
+CATEGORY_LABELS = {
+    "livestream": "直播",
+    "order": "下单",
+    "payment": "支付",
+    "delivery": "物流",
+    "discovery": "发现问题",
+    "chat": "沟通",
+    "event": "跟进",
+    "exhibit": "证据",
+}
+
+
+def render(ctx: RenderContext) -> list[Flowable]:
+    d = ctx.dossier
+    s = ctx.styles
+    story: list[Flowable] = [anchor(ctx, section_key("timeline"), TITLE, 0), ctx.para(s.h1, TITLE)]
+    if not d.timeline:
+        story.append(ctx.para(s.body, Seg("没有可排入时间线的事件。", color=MUTED)))
+        return story
+
+    widths = [98, 52, CONTENT_WIDTH - 98 - 52 - 50, 50]
+    rows: list[list[Flowable]] = [[ctx.cell(s.cell_head, h) for h in ("时间", "类别", "事项", "证据")]]
+    extra: list[tuple[Any, ...]] = []
+    for i, entry in enumerate(d.timeline, start=1):
+        event: list[str | Seg] = [entry.label]
+        if entry.flag:
+            event += ["\n", Seg(f"【提醒】{entry.flag}", color=ALERT)]
+            extra.append(("BACKGROUND", (0, i), (-1, i), ALERT_PALE))
+        when = ctx.cell(s.cell, format_when(entry.time, entry.has_seconds))
+        if entry.exhibit is not None and ctx.has_exhibit(entry.exhibit):
+            link_row(when, exhibit_key(entry.exhibit))
+            ref = ctx.cell(s.cell_center, Seg(f"证据{entry.exhibit}", color=LINK))
+        elif entry.exhibit is not None:
+            ref = ctx.cell(s.cell_center, f"证据{entry.exhibit}")
+        else:
+            ref = ctx.cell(s.cell_center, Seg("—", color=MUTED))
+        rows.append(
+            [
+                when,
+                ctx.cell(s.cell, CATEGORY_LABELS.get(entry.category, entry.category)),
+                ctx.cell(s.cell, *event),
+                ref,
+            ]
+        )
+    story.append(data_table(ctx, rows, widths, extra=extra, linked=True))
+    flagged = sum(1 for entry in d.timeline if entry.flag)
+    if flagged:
+        story.append(Spacer(1, 4))
+        story.append(
+            ctx.para(s.small, Seg(f"标红的 {flagged} 项需要注意（例如商家逾期未回复）。", color=ALERT))
+        )
+    return story

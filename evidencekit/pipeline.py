@@ -1,0 +1,407 @@
+"""The whole product on one screen: case folder in, dossier PDF out.
+
+    build_dossier():  load → inventory → inspect → timeline → checklist → manifest → render
+                      → attach → publish
+
+Each stage is a function of the previous stage's values. One bad file becomes a recorded
+finding, never a crash; the only step that touches the user's output path is ``publish``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from evidencekit import __version__
+from evidencekit.cache import DisplayCache
+from evidencekit.caseload import load_case
+from evidencekit.errors import ChecklistIncomplete, OutputError
+from evidencekit.inventory import Inventory, scan_evidence
+from evidencekit.manifest import build_manifest, fingerprint
+from evidencekit.media.base import MediaContext
+from evidencekit.model import (
+    Case,
+    ChecklistItem,
+    Dossier,
+    EvidenceKind,
+    Exhibit,
+    Finding,
+    Inspection,
+    MediaType,
+    Severity,
+    SourceFile,
+    Stamp,
+    TimeSource,
+)
+from evidencekit.timeinfo import resolve_capture_time, time_from_filename
+from evidencekit.timeline import build_timeline
+
+DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
+
+Progress = Callable[[int, int, str], None]  # (done, total, current file)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    target: str = "general"
+    output: Path | None = None
+    force: bool = False
+    reproducible: bool = False
+    strict: bool = False  # refuse to build while anything is missing or weak (exit 6)
+    font: Path | None = None
+    attach_originals: bool = True
+    attach_limit: int = DEFAULT_ATTACH_LIMIT
+    jobs: int = 1
+    cache_dir: Path | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything short of rendering: what `check` needs and what `build` renders."""
+
+    case: Case
+    inventory: Inventory
+    exhibits: tuple[Exhibit, ...]
+    checklist: tuple[ChecklistItem, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    output: Path
+    dossier: Dossier
+    page_count: int
+    size: int
+    findings: tuple[Finding, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+# ---------------------------------------------------------------------------------------------
+
+
+def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None) -> Assessment:
+    """Steps 1–5: everything `check` reports, without drawing a page."""
+    from evidencekit.rules import build_checklist, load_rules
+
+    case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
+    inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
+    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz)
+    # Chat exports decide who is the shopper and who the merchant from the case's names.
+    ctx.params_extra["chat_self_names"] = tuple(n for n in (case.complainant.name,) if n)
+    ctx.params_extra["chat_merchant_names"] = tuple(
+        n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n
+    )
+    exhibits = inspect_all(case, inventory.files, ctx, options, progress)  # 3 inspect + time
+    rules = load_rules()
+    checklist = build_checklist(case, exhibits, options.target, rules, now=options.now)  # 4 checklist
+    findings = inventory.findings + tuple(f for ex in exhibits for f in ex.inspection.findings)
+    findings += tuple(_time_findings(exhibits))
+    ctx.cache.prune()
+    return Assessment(case, inventory, exhibits, checklist, findings)
+
+
+def build_dossier(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    output = resolve_output(root, options)
+    check_output(output, root, options.force)  # fail before any work when the output is unusable
+    assessment = assess_case(root, options, progress)
+    if options.strict:
+        from evidencekit.report import checklist_complete_for, incomplete_summary
+
+        if not checklist_complete_for(assessment, strict=True):
+            raise ChecklistIncomplete("证据或案件信息不完整（--strict），未生成证据材料：\n"
+                                      + incomplete_summary(assessment, strict=True),
+                                      hint="运行 evidencekit check 查看详情；补齐后重新生成，或去掉 --strict")
+    dossier = assemble_dossier(assessment, options)  # 5 timeline, legal, manifest
+    with tempfile.TemporaryDirectory(prefix="evidencekit-") as work:
+        rendered = Path(work) / "rendered.pdf"
+        from evidencekit.pdf.render import render_dossier
+
+        result = render_dossier(dossier, rendered, reproducible=options.reproducible)  # 6 render
+        final = Path(work) / "final.pdf"
+        from evidencekit.attach import attach_files
+
+        attach_files(  # 7 attach originals + manifest
+            rendered,
+            final,
+            exhibits=dossier.exhibits,
+            manifest=dossier.manifest,
+            attach_originals=dossier.originals_attached,
+            reproducible=options.reproducible,
+            when=dossier.generated_at,
+        )
+        publish(final, output, options.force)  # 8 the only write to the user's path
+    findings = assessment.findings + result.findings
+    return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+# ---------------------------------------------------------------------------------------------
+
+
+def inspect_all(
+    case: Case,
+    files: Sequence[SourceFile],
+    ctx: MediaContext,
+    options: BuildOptions,
+    progress: Progress | None = None,
+) -> tuple[Exhibit, ...]:
+    from evidencekit.media.dispatch import inspect_source
+    from evidencekit.rules import exhibit_title, load_rules
+
+    rules = load_rules()
+    inspections: list[Inspection] = []
+    total = len(files)
+    if options.jobs > 1 and total > 1:
+        inspections = _inspect_parallel(case, files, ctx, options.jobs, progress)
+    else:
+        for i, src in enumerate(files):
+            if progress:
+                progress(i, total, src.rel_path)
+            inspections.append(_inspect_one(src, case, ctx, inspect_source))
+        if progress:
+            progress(total, total, "")
+
+    kind_order = {k: i for i, k in enumerate(rules.kinds)}
+    dated: list[tuple[SourceFile, Inspection, EvidenceKind, Stamp]] = []
+    for src, insp in zip(files, inspections, strict=True):
+        override = case.override_for(src.rel_path)
+        kind = override.kind if override and override.kind else src.kind
+        stamp = resolve_capture_time(
+            declared=override.time if override else None,
+            embedded=insp.embedded_time,
+            filename=time_from_filename(src.name, case.tz, not_after=options.now),
+            mtime=src.mtime,
+        )
+        stamp = _chat_content_time(stamp, insp)
+        if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
+            from evidencekit.media.moments import with_wall_times
+
+            # Only a time that marks when recording began gives true wall-clock times; a chat
+            # app's save time (mmexport…) is merely an upper bound.
+            starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
+            start = stamp.time if starts and "非拍摄时间" not in stamp.detail else None
+            insp = with_wall_times(insp, start)
+        dated.append((src, insp, kind, stamp))
+
+    # The order an official reads: by kind (templates/evidence_kinds.yaml order: order, product,
+    # livestream, chat, ...), then by capture time, then by path.
+    far_future = datetime.max.replace(tzinfo=UTC)
+    dated.sort(key=lambda d: (kind_order.get(d[2].value, 99), d[3].time or far_future, d[0].rel_path))
+
+    exhibits: list[Exhibit] = []
+    for number, (src, insp, kind, stamp) in enumerate(dated, start=1):
+        override = case.override_for(src.rel_path)
+        exhibits.append(
+            Exhibit(
+                number=number,
+                source=src,
+                kind=kind,
+                title=(override.title if override and override.title
+                       else exhibit_title(kind, rules, n=number, file_name=src.name, product=case.order.product)),
+                proves=(override.proves if override and override.proves else rules.kinds[kind.value].proves),
+                note=override.note if override else "",
+                stamp=stamp,
+                inspection=insp,
+            )
+        )
+    return tuple(exhibits)
+
+
+def _chat_content_time(stamp: Stamp, insp: Inspection) -> Stamp:
+    """A chat export's own message times beat a file-modification time: the export's first
+    message is when the conversation it proves began."""
+    if not stamp.source.weak or insp.transcript is None:
+        return stamp
+    times = [m for m in insp.transcript.messages if m.time is not None]
+    if not times:
+        return stamp
+    first = min(times, key=lambda m: m.time)  # type: ignore[arg-type,return-value]
+    return Stamp(first.time, TimeSource.CONTENT, "聊天记录中第一条消息的时间", has_seconds=first.has_seconds)
+
+
+def _inspect_one(src: SourceFile, case: Case, ctx: MediaContext, inspect_source: Callable[..., Inspection]
+                 ) -> Inspection:
+    override = case.override_for(src.rel_path)
+    try:
+        return inspect_source(src, override, ctx)
+    except Exception as exc:  # one bad file is a finding, never the end of the build
+        reason = f"处理此文件时出错（{type(exc).__name__}），未生成预览；原件已计算哈希并附上"
+        return Inspection(
+            media=MediaType.UNKNOWN,
+            preview_error=reason,
+            findings=(Finding(Severity.WARNING, "media.failed", reason, src.rel_path),),
+        )
+
+
+def _inspect_parallel(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jobs: int,
+                      progress: Progress | None) -> list[Inspection]:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from evidencekit.media.dispatch import inspect_source
+
+    total = len(files)
+    results: list[Inspection | None] = [None] * total
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_inspect_one, src, case, ctx, inspect_source): i for i, src in enumerate(files)}
+        from concurrent.futures import as_completed
+
+        for done, fut in enumerate(as_completed(futures), start=1):
+            i = futures[fut]
+            results[i] = fut.result()
+            if progress:
+                progress(done, total, files[i].rel_path)
+    return [r for r in results if r is not None]
+
+
+def _time_findings(exhibits: Sequence[Exhibit]) -> list[Finding]:
+    out = []
+    for ex in exhibits:
+        if ex.stamp.source is TimeSource.MTIME:
+            out.append(Finding(Severity.WARNING, "time.mtime_only",
+                               f"{ex.label} 只有文件修改时间，复制或同步后可能已改变，证明力弱", ex.source.rel_path))
+        elif ex.stamp.source is TimeSource.NONE:
+            out.append(Finding(Severity.WARNING, "time.unknown", f"{ex.label} 无法确定拍摄/截图时间",
+                               ex.source.rel_path))
+    return out
+
+
+def case_id_for(case: Case) -> str:
+    seed = f"{case.order.number}|{case.root.name}"
+    return "EK-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:8].upper()
+
+
+def generation_time(exhibits: Sequence[Exhibit], case: Case, options: BuildOptions) -> datetime:
+    """The clock for the dossier. Under --reproducible it must come from the inputs:
+    SOURCE_DATE_EPOCH when set, else the latest dated fact in the case (so the cover still shows
+    a meaningful date), else the Unix epoch."""
+    if not options.reproducible:
+        return options.now.astimezone(case.tz).replace(microsecond=0)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), case.tz)
+    times = [ex.stamp.time for ex in exhibits if ex.stamp.time and ex.stamp.source is not TimeSource.MTIME]
+    times += [e.time for e in case.events if e.time]
+    if times:
+        return max(times).astimezone(case.tz).replace(microsecond=0)
+    return datetime.fromtimestamp(0, case.tz)
+
+
+def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
+    from evidencekit.rules import (
+        dossier_title,
+        legal_bases,
+        load_rules,
+        statutory_amounts,
+        urgency_for,
+    )
+
+    rules = load_rules()
+    case = a.case
+    case_id = case_id_for(case)
+    generated_at = generation_time(a.exhibits, case, options)
+    profile = rules.targets[options.target]
+    platform = rules.platforms.get(case.platform) if case.platform else None
+    reply_hours = platform.seller_reply_hours if platform else 48
+    timeline = build_timeline(case, a.exhibits, timedelta(hours=reply_hours))
+    manifest = build_manifest(
+        case_id=case_id,
+        target=options.target,
+        exhibits=a.exhibits,
+        refused=a.inventory.refused,
+        generated_at=generated_at,
+        tool_version=__version__,
+    )
+    total = sum(ex.source.size for ex in a.exhibits)
+    problem = rules.problem_types.get(case.problem.type)
+    return Dossier(
+        case=case,
+        case_id=case_id,
+        target=options.target,
+        title=dossier_title(case, options.target, rules),
+        exhibits=a.exhibits,
+        refused=a.inventory.refused,
+        timeline=timeline,
+        checklist=a.checklist,
+        findings=a.findings,
+        legal=legal_bases(case, rules),
+        amounts=statutory_amounts(case, rules),
+        generated_at=generated_at,
+        tool_version=__version__,
+        fingerprint=fingerprint(manifest),
+        manifest=manifest,
+        urgency=urgency_for(case, rules),
+        section_order=tuple(profile.sections),
+        originals_attached=options.attach_originals and total <= options.attach_limit,
+        font_path=options.font,
+        target_label=profile.label,
+        kind_labels={k: v.label for k, v in rules.kinds.items()},
+        kind_sources={k: v.source for k, v in rules.kinds.items()},
+        problem_label=problem.label if problem else "",
+        claim_labels=tuple(rules.claim_labels.get(c, c) for c in case.claims),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_output(root: Path, options: BuildOptions) -> Path:
+    if options.output is not None:
+        return options.output.expanduser().resolve()
+    name = "dossier.pdf" if options.target == "general" else f"dossier-{options.target}.pdf"
+    return root.resolve() / name
+
+
+def check_output(output: Path, root: Path, force: bool) -> None:
+    evidence = (root.resolve() / "evidence").resolve()
+    if output == evidence or evidence in output.parents:
+        raise OutputError(f"输出文件 {output} 位于 evidence/ 证据文件夹内；证据文件夹只放原件",
+                          hint="用 -o 指定证据文件夹以外的位置")
+    if output.is_dir():
+        raise OutputError(f"输出路径 {output} 是一个文件夹", hint="用 -o 指定一个 .pdf 文件名")
+    if output.exists() and not force:
+        raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖，或用 -o 指定另一个文件名")
+    parent = output.parent
+    if not parent.is_dir():
+        raise OutputError(f"输出文件夹 {parent} 不存在", hint="先创建该文件夹，或用 -o 指定另一个位置")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"没有写入输出文件夹 {parent} 的权限", hint="用 -o 指定一个可写的位置")
+
+
+def publish(src: Path, output: Path, force: bool) -> None:
+    """Copy the finished file next to the output and rename it into place (atomic)."""
+    check_output_exists = output.exists() and not force
+    if check_output_exists:
+        raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}-", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"无法在 {output.parent} 写入输出文件：{exc.strerror}") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            while chunk := inp.read(1024 * 1024):
+                out.write(chunk)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise OutputError(f"写入输出文件 {output} 失败：{exc.strerror}") from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def stamp_summary(stamp: Stamp) -> str:
+    return stamp.display()
+
+
+__all__ = ["Assessment", "BuildOptions", "BuildResult", "assess_case", "build_dossier", "replace"]

@@ -1,0 +1,99 @@
+"""Plain-text and JSON reports of an assessment or a build, for the CLI to print."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evidencekit.model import Severity, Status
+from evidencekit.pipeline import Assessment, BuildResult
+
+_MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
+
+
+def checklist_complete_for(a: Assessment, strict: bool) -> bool:
+    """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
+    if any(item.required and item.status is Status.MISSING for item in a.checklist):
+        return False
+    if strict:
+        if any(item.status is Status.WEAK for item in a.checklist):
+            return False
+        if any(f.severity is not Severity.INFO for f in a.findings):
+            return False
+    return True
+
+
+def incomplete_summary(a: Assessment, strict: bool) -> str:
+    lines = [f"  ✗ {i.label}：{i.reason}" for i in a.checklist if i.required and i.status is Status.MISSING]
+    if strict:
+        lines += [f"  ! {i.label}：{i.reason}" for i in a.checklist if i.status is Status.WEAK]
+        lines += [f"  ! {f.message}" for f in a.findings if f.severity is not Severity.INFO]
+    return "\n".join(lines)
+
+
+def check_report(a: Assessment, target: str, complete: bool) -> dict[str, Any]:
+    return {
+        "case": str(a.case.root),
+        "target": target,
+        "complete": complete,
+        "has_case_file": a.case.has_case_file,
+        "files": len(a.exhibits),
+        "refused": [{"path": r.rel_path, "reason": r.reason} for r in a.inventory.refused],
+        "checklist": [
+            {
+                "key": i.key,
+                "label": i.label,
+                "required": i.required,
+                "status": i.status.value,
+                "reason": i.reason,
+                "exhibits": list(i.exhibits),
+            }
+            for i in a.checklist
+        ],
+        "findings": [
+            {"severity": f.severity.value, "code": f.code, "message": f.message, "subject": f.subject}
+            for f in a.findings
+        ],
+    }
+
+
+def format_check(a: Assessment, target: str, complete: bool) -> str:
+    lines = [f"案件：{a.case.root}（提交渠道：{target}，共 {len(a.exhibits)} 个证据文件）"]
+    if not a.case.has_case_file:
+        lines.append("注意：没有 case.yaml，案件信息全部缺失（可运行 evidencekit init 生成模板）。")
+    lines.append("")
+    lines.append("证据清单：")
+    for item in a.checklist:
+        need = "必需" if item.required else "辅助"
+        refs = "、".join(f"证据{n}" for n in item.exhibits)
+        refs = f"（{refs}）" if refs else ""
+        lines.append(f"  {_MARK[item.status]} [{need}] {item.label}：{item.status.label}{refs} — {item.reason}")
+    warnings = [f for f in a.findings if f.severity is not Severity.INFO]
+    if warnings:
+        lines.append("")
+        lines.append("需要注意：")
+        lines += [f"  ! {f.subject + '：' if f.subject else ''}{f.message}" for f in warnings]
+    if a.inventory.refused:
+        lines.append("")
+        lines.append("未读取的文件：")
+        lines += [f"  - {r.rel_path}：{r.reason}" for r in a.inventory.refused]
+    lines.append("")
+    lines.append("结论：必需项齐全。" if complete else "结论：不完整，请补齐上面标 ✗ 的项目（退出码 6）。")
+    return "\n".join(lines)
+
+
+def format_build(r: BuildResult) -> str:
+    d = r.dossier
+    missing = sum(1 for i in d.checklist if i.required and i.status is Status.MISSING)
+    weak = sum(1 for i in d.checklist if i.status is Status.WEAK)
+    size_mb = r.size / 1024 / 1024
+    lines = [
+        f"已生成：{r.output}",
+        f"  {r.page_count} 页，{size_mb:.1f} MB，{len(d.exhibits)} 项证据"
+        + ("，原件已附在 PDF 内" if d.originals_attached else "，原件未附（超出大小上限或 --no-originals）"),
+        f"  指纹（清单 SHA-256）：{d.fingerprint}",
+    ]
+    if missing or weak:
+        lines.append(f"  证据清单：缺少 {missing} 项，较弱 {weak} 项（详见 PDF 的证据清单页或 evidencekit check）")
+    if d.refused:
+        lines.append(f"  未读取的文件 {len(d.refused)} 个，已在证据目录中列出原因")
+    return "\n".join(lines)

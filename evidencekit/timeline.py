@@ -1,0 +1,94 @@
+"""The case's story in time order: case facts, exhibits, chat messages, moments, follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from evidencekit.model import Case, Exhibit, TimelineEntry
+
+CHANNEL_LABELS = {
+    "seller": "商家",
+    "platform": "平台",
+    "12315": "12315",
+    "payment": "支付渠道",
+    "other": "其他",
+}
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_timeline(
+    case: Case, exhibits: Sequence[Exhibit], reply_window: timedelta = timedelta(hours=48)
+) -> tuple[TimelineEntry, ...]:
+    """Every dated fact in order. A shopper message the other side left unanswered longer than
+    ``reply_window`` is flagged: officials look for exactly that."""
+    entries: list[TimelineEntry] = []
+    ls, order, problem = case.livestream, case.order, case.problem
+    if ls.time:
+        room = ls.room or "直播间"
+        host = f"，主播 {ls.host}" if ls.host else ""
+        entries.append(TimelineEntry(ls.time, f"观看直播：{room}{host}", "livestream"))
+    if order.time:
+        what = f"：{order.product}" if order.product else ""
+        entries.append(TimelineEntry(order.time, f"下单{what}（订单号 {order.number or '未填'}）", "order"))
+    if order.signed_at:
+        entries.append(TimelineEntry(order.signed_at, "快递显示签收", "delivery"))
+    if problem.discovered_at:
+        entries.append(TimelineEntry(problem.discovered_at, f"发现问题：{_short(problem.summary)}", "discovery"))
+    for event in case.events:
+        if event.time:
+            who = CHANNEL_LABELS.get(event.channel, event.channel)
+            ref = f"（编号 {event.ref}）" if event.ref else ""
+            entries.append(TimelineEntry(event.time, f"联系{who}：{_short(event.note, 60)}{ref}", "event"))
+
+    for ex in exhibits:
+        insp = ex.inspection
+        if ex.stamp.time and insp.transcript is None:
+            entries.append(
+                TimelineEntry(ex.stamp.time, f"{ex.label}：{_short(ex.title)}（{ex.stamp.source.label}）",
+                              "exhibit", ex.number, has_seconds=ex.stamp.has_seconds)
+            )
+        for moment in insp.moments:
+            if moment.wall_time:
+                entries.append(TimelineEntry(moment.wall_time, f"{ex.label} 录制内容：{_short(moment.caption)}",
+                                             "moment", ex.number))
+        if insp.transcript is not None:
+            entries.extend(_chat_entries(ex, reply_window))
+
+    entries.sort(key=lambda e: (e.time, e.exhibit or 0))
+    return tuple(entries)
+
+
+def _chat_entries(ex: Exhibit, reply_window: timedelta) -> list[TimelineEntry]:
+    assert ex.inspection.transcript is not None
+    messages = [m for m in ex.inspection.transcript.messages if m.time is not None]
+    out: list[TimelineEntry] = []
+    for i, msg in enumerate(messages):
+        assert msg.time is not None
+        flag = ""
+        if msg.side == "self":
+            reply: datetime | None = next(
+                (m.time for m in messages[i + 1 :] if m.side == "other" and m.time is not None), None
+            )
+            if reply is None:
+                flag = "此后未见对方回复"
+            elif reply - msg.time > reply_window:
+                hours = int((reply - msg.time).total_seconds() // 3600)
+                flag = f"对方 {hours} 小时后才回复"
+        who = "系统" if msg.side == "system" else (msg.speaker or "（无昵称）")
+        out.append(TimelineEntry(msg.time, f"{ex.label} 聊天 {who}：{_short(msg.text)}", "chat", ex.number,
+                                 flag, has_seconds=msg.has_seconds))
+    # Only the last unanswered message needs the "no reply" flag; earlier ones were answered later
+    # by a later self message's reply or are part of the same unanswered stretch.
+    seen_no_reply = False
+    for j in range(len(out) - 1, -1, -1):
+        if out[j].flag == "此后未见对方回复":
+            if seen_no_reply:
+                out[j] = TimelineEntry(out[j].time, out[j].label, out[j].category, out[j].exhibit, "",
+                                       out[j].has_seconds)
+            seen_no_reply = True
+    return out

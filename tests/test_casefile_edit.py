@@ -1,0 +1,231 @@
+"""casefile_edit: append to case.yaml as text, keeping every other byte the user wrote."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from factories import sh, write_file
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evidencekit.casefile_edit import append_event, append_evidence
+from evidencekit.caseload import load_case, render_case_template
+from evidencekit.errors import CaseFileError
+from evidencekit.model import Event, EvidenceKind
+
+EVENT = Event(sh(2024, 11, 15, 10, 0, 0), "seller", '客服说: "等主管回复" # 原话', "工号 1024")
+
+
+def inserted_bytes(old: bytes, new: bytes) -> bytes:
+    """What was inserted, asserting that ``new`` is ``old`` with one contiguous insertion."""
+    prefix = 0
+    while prefix < len(old) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < len(old) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    assert prefix + suffix == len(old), "bytes outside the insertion changed"
+    return new[prefix: len(new) - suffix]
+
+
+def is_insertion_of(old: bytes, new: bytes, added: bytes) -> bool:
+    return any(new == old[:k] + added + old[k:] for k in range(len(old) + 1))
+
+
+def case_with(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "case.yaml"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_template_keeps_every_comment_byte_for_byte(tmp_path: Path) -> None:
+    path = case_with(tmp_path, render_case_template({"order_number": "6912345678901234567"}))
+    old = path.read_bytes()
+    append_event(path, EVENT)
+    added = inserted_bytes(old, path.read_bytes())
+    assert added.decode().startswith("  - time: ")
+    case = load_case(tmp_path)
+    assert case.events == (EVENT,)
+    assert case.order.number == "6912345678901234567"
+
+
+def test_second_event_goes_after_the_first_above_trailing_comments(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "events:\n  # 例：\n  #   - time: ...\n\n# 证据\nevidence:\n")
+    append_event(path, EVENT)
+    middle = path.read_bytes()
+    second = Event(None, "12315", "已投诉", "")
+    append_event(path, second)
+    assert is_insertion_of(middle, path.read_bytes(), '  - channel: "12315"\n    note: "已投诉"\n'.encode())
+    text = path.read_text()
+    assert text.index('note: "已投诉"') < text.index("# 例：")
+    assert load_case(tmp_path).events == (EVENT, second)
+
+
+def test_no_events_key_appends_a_block_at_the_end(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "platform: douyin  # 平台\norder:\n  number: '1'")  # no final newline
+    old = path.read_bytes()
+    append_event(path, EVENT)
+    added = inserted_bytes(old, path.read_bytes()).decode()
+    assert added.startswith("\nevents:\n  - time: ")
+    assert load_case(tmp_path).events == (EVENT,)
+
+
+@pytest.mark.parametrize("value", ["", " ~", " null  # 还没有", " []"])
+def test_empty_events_values(tmp_path: Path, value: str) -> None:
+    path = case_with(tmp_path, f"# 头部注释\nevents:{value}\nevidence:\n")
+    append_event(path, EVENT)
+    text = path.read_text()
+    assert text.startswith("# 头部注释\nevents:")
+    assert text.endswith("evidence:\n")
+    if "#" in value:
+        assert "# 还没有\n" in text
+    assert load_case(tmp_path).events == (EVENT,)
+
+
+@pytest.mark.parametrize(("listing", "item_start"), [
+    ("events:\n- channel: other\n  note: 旧记录\n", "- time:"),  # indentless
+    ("events:\n    -   channel: other\n        note: 旧记录\n", "    -   time:"),  # wide indents
+])
+def test_existing_block_list_indentation_is_matched(tmp_path: Path, listing: str, item_start: str) -> None:
+    path = case_with(tmp_path, listing + "# 结束\n")
+    old = path.read_bytes()
+    append_event(path, EVENT)
+    added = inserted_bytes(old, path.read_bytes()).decode()
+    assert added.startswith(item_start)
+    events = load_case(tmp_path).events
+    assert [e.note for e in events] == ["旧记录", EVENT.note]
+
+
+def test_last_item_ending_in_a_block_scalar(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "events:\n  - channel: seller\n    note: |\n      第一行\n      # 不是注释\n"
+                               "\n  # 真正的注释\nclaims: [refund]\n")
+    old = path.read_bytes()
+    append_event(path, EVENT)
+    inserted_bytes(old, path.read_bytes())
+    case = load_case(tmp_path)
+    assert case.events[0].note == "第一行\n# 不是注释"
+    assert case.events[1] == EVENT
+    assert case.claims == ("refund",)
+
+
+def test_flow_list_stays_a_flow_list(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "events: [{channel: seller, note: 旧}, ]  # 单行\n")
+    old = path.read_bytes()
+    append_event(path, EVENT)
+    added = (', {time: "2024-11-15 10:00:00", channel: seller, note: "客服说: \\"等主管回复\\" # 原话", '
+             'ref: "工号 1024"}')
+    assert is_insertion_of(old, path.read_bytes(), added.encode())
+    assert [e.note for e in load_case(tmp_path).events] == ["旧", EVENT.note]
+
+
+@pytest.mark.parametrize("text", ["events:\n  channel: seller\n", "events: 联系过商家\n"])
+def test_events_that_is_not_a_list_is_an_error_and_nothing_changes(tmp_path: Path, text: str) -> None:
+    path = case_with(tmp_path, text)
+    with pytest.raises(CaseFileError) as info:
+        append_event(path, EVENT)
+    assert info.value.problems[0].key_path == "events"
+    assert path.read_text() == text
+
+
+def test_invalid_yaml_is_an_error_and_nothing_changes(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "events:\n  - channel: [\n")
+    with pytest.raises(CaseFileError):
+        append_event(path, EVENT)
+    assert path.read_text() == "events:\n  - channel: [\n"
+
+
+def test_gbk_and_crlf_are_kept(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "# 案件\r\ncomplainant:\r\n  name: 张三\r\nevents:\r\n", encoding="gbk")
+    old = path.read_bytes()
+    append_event(path, EVENT)
+    added = inserted_bytes(old, path.read_bytes())
+    assert added.endswith(b"\r\n") and b"\n" not in added.replace(b"\r\n", b"")
+    assert "等主管回复".encode("gbk") in added
+    case = load_case(tmp_path)
+    assert case.complainant.name == "张三" and case.events == (EVENT,)
+
+
+def test_utf8_bom_is_kept(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "events:\n", encoding="utf-8-sig")
+    append_event(path, EVENT)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfevents:\n") and data.count(b"\xef\xbb\xbf") == 1
+    assert load_case(tmp_path).events == (EVENT,)
+
+
+def test_missing_case_file_is_created(tmp_path: Path) -> None:
+    append_event(tmp_path / "case.yaml", EVENT)
+    case = load_case(tmp_path)
+    assert case.has_case_file and case.events == (EVENT,)
+
+
+def test_time_written_in_the_case_zone_or_with_its_offset(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "timezone: Asia/Tokyo\n")
+    tokyo = datetime(2024, 11, 15, 10, 0, tzinfo=timezone(timedelta(hours=9)))
+    append_event(path, Event(tokyo, "platform"))
+    append_event(path, Event(sh(2024, 11, 15, 10, 0), "platform"))
+    text = path.read_text()
+    assert 'time: "2024-11-15 10:00:00"\n' in text  # the case's own zone: no offset needed
+    assert 'time: "2024-11-15 10:00:00+08:00"\n' in text
+    assert [e.time for e in load_case(tmp_path).events] == [tokyo, sh(2024, 11, 15, 10, 0)]
+
+
+def test_symlinked_case_file_is_not_edited(tmp_path: Path) -> None:
+    real = case_with(tmp_path, "events:\n")
+    case_dir = tmp_path / "case"
+    case_dir.mkdir()
+    (case_dir / "case.yaml").symlink_to(real)
+    with pytest.raises(CaseFileError):
+        append_event(case_dir / "case.yaml", EVENT)
+    assert real.read_text() == "events:\n"
+
+
+def test_no_temporary_files_are_left_and_mode_is_kept(tmp_path: Path) -> None:
+    path = case_with(tmp_path, "events:\n")
+    path.chmod(0o640)
+    append_event(path, EVENT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml"]
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+_HYPOTHESIS = settings(max_examples=60, deadline=None,
+                       suppress_health_check=[HealthCheck.function_scoped_fixture])
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
+
+
+@_HYPOTHESIS
+@given(note=_TEXT, ref=_TEXT, channel=st.sampled_from(["seller", "platform", "12315", "payment", "other"]),
+       minutes=st.integers(0, 10**6))
+def test_any_event_reads_back_exactly(tmp_path: Path, note: str, ref: str, channel: str,
+                                      minutes: int) -> None:
+    path = case_with(tmp_path, render_case_template({}))
+    when = sh(2024, 1, 1, 0, 0) + timedelta(minutes=minutes)
+    append_event(path, Event(when, channel, note.strip(), ref.strip()))
+    event = load_case(tmp_path).events[-1]
+    assert event == Event(when, channel, note.strip(), ref.strip())
+
+
+# -- append_evidence -----------------------------------------------------------------------------
+
+
+def test_append_evidence_describes_a_file_once(tmp_path: Path) -> None:
+    write_file(tmp_path / "evidence/order/订单 1.png", b"x")
+    path = case_with(tmp_path, render_case_template({}))
+    old = path.read_bytes()
+    assert append_evidence(tmp_path, "evidence/order/订单 1.png", kind="order", title="订单截图",
+                           proves="订单号与金额") is True
+    inserted_bytes(old, path.read_bytes())
+    (item,) = load_case(tmp_path).evidence
+    assert (item.file, item.kind, item.title, item.proves) == (
+        "evidence/order/订单 1.png", EvidenceKind.ORDER, "订单截图", "订单号与金额")
+    before = path.read_bytes()
+    assert append_evidence(tmp_path, "evidence/order/订单 1.png", title="另一个标题") is False
+    assert path.read_bytes() == before
+
+
+def test_append_evidence_without_case_file(tmp_path: Path) -> None:
+    write_file(tmp_path / "evidence/chat/a.png", b"x")
+    assert append_evidence(tmp_path, "evidence/chat/a.png", kind="chat", title="聊天")
+    assert load_case(tmp_path).evidence[0].title == "聊天"
