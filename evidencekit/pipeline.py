@@ -108,6 +108,7 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
 
 
 def build_dossier(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    load_case(root)  # a missing folder or bad case.yaml is reported before output problems
     output = resolve_output(root, options)
     check_output(output, root, options.force)  # fail before any work when the output is unusable
     assessment = assess_case(root, options, progress)

@@ -709,3 +709,13 @@ def test_rotated_jpeg_decoded_with_draft_is_upright(tmp_path: Path, ctx: MediaCo
     shown = only_copy(result)
     assert close(shown.getpixel((shown.width - 30, shown.height - 30)), RED)
     assert close(shown.getpixel((30, 30)), (255, 255, 255))
+
+
+@pytest.mark.parametrize(("size", "pages"), [((1080, 2400), 1), ((1179, 2556), 1), ((1080, 5200), 5)])
+def test_ordinary_phone_screenshots_stay_on_one_page_long_ones_split(size: tuple[int, int], pages: int) -> None:
+    box = MediaContext(cache=DisplayCache(Path("/nonexistent"))).box_pixels()
+    layout = images.plan_layout(*size, box)
+    assert len(layout.segments) == pages
+    if pages == 1:
+        # Shrunk to fit but still at least half the box wide: readable like the phone itself.
+        assert layout.size[0] >= box[0] // 2 - 1

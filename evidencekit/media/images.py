@@ -58,11 +58,13 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
                           b"mif1", b"msf1", b"mif2"})
 
 # Bump when the rendering changes, so cached copies made by older code are not reused.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 # A picture up to this much taller than the box (at box width) is shrunk to fit on one page;
-# beyond it, shrinking would make screenshot text unreadable, so it is split.
-TALL_TOLERANCE = 1.15
+# beyond it, shrinking would make screenshot text unreadable, so it is split. 2.0 keeps an
+# ordinary 20:9 phone screenshot (1080×2400) on one page at about half the box width (≈9 cm,
+# wider than the phone's own screen), and splits real "long screenshots".
+TALL_TOLERANCE = 2.0
 # Consecutive segments share this fraction of a segment's height, so no chat line is cut in
 # half without also appearing whole on one of the two pages.
 SEGMENT_OVERLAP = 0.08

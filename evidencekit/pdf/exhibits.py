@@ -166,6 +166,11 @@ def _findings_for(ctx: RenderContext, exhibit: Exhibit) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _band_title(kind: str, title: str) -> str:
+    """``订单截图｜订单详情``; just ``订单截图`` when the title is the kind label itself."""
+    return kind if title == kind else f"{kind}｜{title}"
+
+
 def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
     d = ctx.dossier
     s = ctx.styles
@@ -177,7 +182,7 @@ def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
     if stamp.source.weak:
         meta.append(Seg("　时间来源较弱，仅供参考", color=BAND_WARN))
     right: list[Flowable] = [
-        ctx.cell(s.band_title, f"{kind}｜{exhibit.title or exhibit.source.name}"),
+        ctx.cell(s.band_title, _band_title(kind, exhibit.title or exhibit.source.name)),
         ctx.cell(s.band_meta, *meta),
     ]
     if exhibit.proves:

@@ -1,0 +1,44 @@
+"""Shared fixtures: an isolated display-copy cache and the generated example case."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the developer's real cache folder from tests."""
+    monkeypatch.setenv("EVIDENCEKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ek-cache"))
+
+
+def _load_example_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_example", ROOT / "examples" / "make_example.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_example"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def example_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example case, generated once per session (read-only: copy it before changing it)."""
+    out = tmp_path_factory.mktemp("example") / "case"
+    _load_example_module().make_example(out)
+    return out
+
+
+@pytest.fixture
+def example_case(example_source: Path, tmp_path: Path) -> Iterator[Path]:
+    """A private copy of the example case (mtimes kept) that a test may change."""
+    dest = tmp_path / "case"
+    shutil.copytree(example_source, dest, copy_function=shutil.copy2)
+    yield dest

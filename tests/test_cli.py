@@ -1,0 +1,205 @@
+"""The command line: one test per exit code, exact messages, and no partial output on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from factories import make_jpeg
+
+from evidencekit.cli import main
+from evidencekit.errors import ExitCode
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def minimal_case(root: Path, case_yaml: str | None = None) -> Path:
+    make_jpeg(root / "evidence" / "product" / "IMG_20241113_151000.jpg")
+    if case_yaml is not None:
+        (root / "case.yaml").write_text(case_yaml, encoding="utf-8")
+    return root
+
+
+def no_pdfs(folder: Path) -> bool:
+    return not [p for p in folder.rglob("*") if p.suffix in {".pdf", ".tmp"}]
+
+
+# --- exit code 0 ------------------------------------------------------------------------------
+
+
+def test_build_zero_config_folder_with_only_evidence(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, out, err = run("build", case)
+    assert code == ExitCode.OK, err
+    assert (case / "dossier.pdf").is_file()
+    assert "已生成" in out and "1 项证据" in out
+
+
+# --- exit code 1 ------------------------------------------------------------------------------
+
+
+def test_internal_error_has_hint_and_no_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = minimal_case(tmp_path / "c")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("evidencekit.pdf.render.render_dossier", boom)
+    code, out, err = run("build", case)
+    assert code == ExitCode.INTERNAL
+    assert "内部错误" in err and "--debug" in err
+    assert "Traceback" not in err + out
+    assert no_pdfs(case)
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = minimal_case(tmp_path / "c")
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("evidencekit.pdf.render.render_dossier", boom)
+    code, _out, err = run("build", case, "--debug")
+    assert code == ExitCode.INTERNAL
+    assert "Traceback" in err and "simulated bug" in err
+
+
+# --- exit code 2 ------------------------------------------------------------------------------
+
+
+def test_usage_error_is_clicks_own(tmp_path: Path) -> None:
+    code, _out, err = run("build", tmp_path, "--target", "fax")
+    assert code == ExitCode.USAGE
+    assert "fax" in err
+
+
+# --- exit code 3 ------------------------------------------------------------------------------
+
+
+def test_path_traversal_in_case_yaml_exits_3_naming_the_key_and_writes_nothing(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c", "evidence:\n  - file: ../../etc/hostname\n    title: x\n")
+    code, out, err = run("build", case)
+    assert code == ExitCode.CASE_INVALID
+    assert "evidence[0].file" in err and "第 2 行" in err
+    assert "Traceback" not in err + out
+    assert no_pdfs(tmp_path)
+
+
+def test_unknown_key_gets_did_you_mean(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c", "complainent:\n  name: 张三\n")
+    code, _out, err = run("check", case)
+    assert code == ExitCode.CASE_INVALID
+    assert "complainent" in err and "complainant" in err
+
+
+# --- exit code 4 ------------------------------------------------------------------------------
+
+
+def test_missing_case_folder_exits_4(tmp_path: Path) -> None:
+    code, _out, err = run("build", tmp_path / "nope")
+    assert code == ExitCode.FOLDER_UNUSABLE
+    assert "nope" in err
+
+
+def test_folder_without_evidence_exits_4(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    code, _out, err = run("check", tmp_path / "c")
+    assert code == ExitCode.FOLDER_UNUSABLE
+    assert "evidence" in err
+
+
+# --- exit code 5 ------------------------------------------------------------------------------
+
+
+def test_existing_output_without_force_exits_5_and_is_untouched(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c")
+    out = tmp_path / "out.pdf"
+    out.write_bytes(b"keep me")
+    code, _o, err = run("build", case, "-o", out)
+    assert code == ExitCode.OUTPUT
+    assert "--force" in err
+    assert out.read_bytes() == b"keep me"
+    code, _o, err = run("build", case, "-o", out, "--force")
+    assert code == ExitCode.OK, err
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_output_inside_evidence_exits_5(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, _o, err = run("build", case, "-o", case / "evidence" / "x.pdf")
+    assert code == ExitCode.OUTPUT
+    assert "evidence" in err
+    assert not (case / "evidence" / "x.pdf").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_output_folder_exits_5(tmp_path: Path) -> None:  # pragma: no cover - non-root only
+    case = minimal_case(tmp_path / "c")
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    code, _o, _err = run("build", case, "-o", ro / "x.pdf")
+    assert code == ExitCode.OUTPUT
+
+
+# --- exit code 6 ------------------------------------------------------------------------------
+
+
+def test_check_incomplete_exits_6_and_names_the_missing(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c", "platform: douyin\nproblem:\n  type: not_as_shown\n")
+    code, out, _err = run("check", case, "--target", "12315")
+    assert code == ExitCode.INCOMPLETE
+    assert "投诉人" in out and "✗" in out
+
+
+def test_check_json_is_machine_readable(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c", "platform: douyin\nproblem:\n  type: not_as_shown\n")
+    code, out, _err = run("check", case, "--json")
+    doc = json.loads(out)
+    assert code == ExitCode.INCOMPLETE
+    assert doc["complete"] is False
+    assert any(item["status"] == "missing" for item in doc["checklist"])
+
+
+def test_build_strict_refuses_incomplete_case_without_output(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, _out, err = run("build", case, "--strict")
+    assert code == ExitCode.INCOMPLETE
+    assert "--strict" in err
+    assert no_pdfs(case)
+
+
+# --- init / add -------------------------------------------------------------------------------
+
+
+def test_init_no_input_writes_template_and_folders(tmp_path: Path) -> None:
+    code, _out, err = run("init", tmp_path / "new", "--no-input")
+    assert code == ExitCode.OK, err
+    assert (tmp_path / "new" / "case.yaml").is_file()
+    for sub in ("order", "product", "livestream", "chat", "unboxing", "logistics", "payment"):
+        assert (tmp_path / "new" / "evidence" / sub).is_dir()
+    # The template itself must load and check cleanly (exit 6 for missing facts, never 3).
+    code, _o, err = run("check", tmp_path / "new")
+    assert code == ExitCode.INCOMPLETE, err
+    code, _o, err = run("init", tmp_path / "new", "--no-input")
+    assert code == ExitCode.OUTPUT
+
+
+def test_add_copies_without_touching_the_source(tmp_path: Path) -> None:
+    run("init", tmp_path / "c", "--no-input")
+    src = make_jpeg(tmp_path / "Downloads" / "IMG_20241113_151000.jpg")
+    os.utime(src, (1_700_000_000, 1_700_000_000))
+    before = (src.read_bytes(), src.stat().st_mtime)
+    code, _out, err = run("add", tmp_path / "c", src, "--kind", "product", "--title", "吊牌特写", "--proves", "材质为PU")
+    assert code == ExitCode.OK, err
+    copied = tmp_path / "c" / "evidence" / "product" / src.name
+    assert copied.read_bytes() == before[0] and copied.stat().st_mtime == before[1]
+    assert (src.read_bytes(), src.stat().st_mtime) == before
+    assert "吊牌特写" in (tmp_path / "c" / "case.yaml").read_text(encoding="utf-8")
+    code, _o, err = run("check", tmp_path / "c")
+    assert code in (ExitCode.OK, ExitCode.INCOMPLETE), err
