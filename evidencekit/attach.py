@@ -7,6 +7,7 @@ moved to the user's output path.
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import unicodedata
 from collections.abc import Sequence
@@ -78,6 +79,8 @@ def attach_files(
         )
         pdf.attachments[MANIFEST_NAME] = mspec
         specs.append(mspec)
+        # The fingerprint in the document info lets `verify` detect a swapped manifest.
+        pdf.docinfo[Name("/EvidencekitFingerprint")] = hashlib.sha256(manifest).hexdigest()
         # PDF/A-3 style association of the files with the document as a whole.
         pdf.Root.AF = pikepdf.Array([s.obj for s in specs])
         pdf.save(pdf_out, compress_streams=False, deterministic_id=reproducible, static_id=False)

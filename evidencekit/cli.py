@@ -150,13 +150,14 @@ def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool,
 @click.option("--strict", is_flag=True, help="有缺少或较弱的证据时不生成，退出码 6。")
 @click.option("--font", type=click.Path(exists=True, dir_okay=False), help="改用另一个 TrueType 中文字体（.ttf/.ttc）。")
 @click.option("--no-originals", is_flag=True, help="不把原件附在 PDF 里（公开分享时使用）。")
+@click.option("--mask-personal", is_flag=True, help="隐去生成文字中的手机号、身份证号和详细地址（公开发布时使用）。")
 @click.option("--attach-limit", type=int, default=50, show_default=True, help="原件总大小不超过此值（MB）时附在 PDF 里。")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="并行处理图片的进程数。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
 @debug_option
 @handle_errors
 def build(directory: str, target: str, output: str | None, force: bool, reproducible: bool, strict: bool,
-          font: str | None, no_originals: bool, attach_limit: int, jobs: int, quiet: bool, debug: bool) -> None:
+          font: str | None, no_originals: bool, mask_personal: bool, attach_limit: int, jobs: int, quiet: bool, debug: bool) -> None:
     """生成 PDF 证据材料：封面、投诉要点、证据清单、证据目录、时间线、各项证据和完整性附录。
 
     \b
@@ -174,6 +175,7 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
         strict=strict,
         font=Path(font) if font else None,
         attach_originals=not no_originals,
+        mask_personal=mask_personal,
         attach_limit=attach_limit * 1024 * 1024,
         jobs=max(1, jobs),
     )

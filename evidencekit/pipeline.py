@@ -56,8 +56,10 @@ class BuildOptions:
     font: Path | None = None
     attach_originals: bool = True
     attach_limit: int = DEFAULT_ATTACH_LIMIT
+    mask_personal: bool = False  # hide phone/ID/address in generated text (public postings)
     jobs: int = 1
     cache_dir: Path | None = None
+    dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -92,7 +94,7 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
 
     case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
-    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz)
+    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi)
     # Chat exports decide who is the shopper and who the merchant from the case's names.
     ctx.params_extra["chat_self_names"] = tuple(n for n in (case.complainant.name,) if n)
     ctx.params_extra["chat_merchant_names"] = tuple(
@@ -119,6 +121,8 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
             raise ChecklistIncomplete("证据或案件信息不完整（--strict），未生成证据材料：\n"
                                       + incomplete_summary(assessment, strict=True),
                                       hint="运行 evidencekit check 查看详情；补齐后重新生成，或去掉 --strict")
+    if options.mask_personal:
+        assessment = mask_assessment(assessment)
     dossier = assemble_dossier(assessment, options)  # 5 timeline, legal, manifest
     with tempfile.TemporaryDirectory(prefix="evidencekit-") as work:
         rendered = Path(work) / "rendered.pdf"
@@ -272,6 +276,13 @@ def _time_findings(exhibits: Sequence[Exhibit]) -> list[Finding]:
             out.append(Finding(Severity.WARNING, "time.unknown", f"{ex.label} 无法确定拍摄/截图时间",
                                ex.source.rel_path))
     return out
+
+
+def mask_assessment(a: Assessment) -> Assessment:
+    from evidencekit.privacy import mask_case, mask_exhibit
+
+    self_names = tuple(n for n in (a.case.complainant.name,) if n)
+    return replace(a, case=mask_case(a.case), exhibits=tuple(mask_exhibit(ex, self_names) for ex in a.exhibits))
 
 
 def case_id_for(case: Case) -> str:
