@@ -185,5 +185,17 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
     click.echo(format_build(result))
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (each imports its heavy parts lazily)."""
+    from evidencekit.cli_batch import batch
+    from evidencekit.cli_verify import stamp_command, verify_command
+
+    for command in (verify_command, stamp_command, batch):
+        main.add_command(command)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

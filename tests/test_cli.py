@@ -203,3 +203,21 @@ def test_add_copies_without_touching_the_source(tmp_path: Path) -> None:
     assert "吊牌特写" in (tmp_path / "c" / "case.yaml").read_text(encoding="utf-8")
     code, _o, err = run("check", tmp_path / "c")
     assert code in (ExitCode.OK, ExitCode.INCOMPLETE), err
+
+
+# --- exit code 7 ------------------------------------------------------------------------------
+
+
+def test_verify_passes_then_exits_7_naming_a_changed_original(example_case: Path) -> None:
+    code, _out, err = run("build", example_case, "-q")
+    assert code == ExitCode.OK, err
+    pdf = example_case / "dossier.pdf"
+    code, out, err = run("verify", pdf, "--originals", example_case)
+    assert code == ExitCode.OK, out + err
+    photo = example_case / "evidence" / "product" / "IMG_20241113_151000.jpg"
+    data = bytearray(photo.read_bytes())
+    data[-10] ^= 0x01  # one bit of one byte
+    photo.write_bytes(bytes(data))
+    code, out, err = run("verify", pdf, "--originals", example_case)
+    assert code == ExitCode.VERIFY_FAILED
+    assert "IMG_20241113_151000.jpg" in out + err and "已改变" in out + err
