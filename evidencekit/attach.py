@@ -46,6 +46,7 @@ def attach_files(
     attach_originals: bool,
     reproducible: bool,
     when: datetime,
+    token: bytes | None = None,
 ) -> None:
     import pikepdf
     from pikepdf import AttachedFileSpec, Name
@@ -79,6 +80,21 @@ def attach_files(
         )
         pdf.attachments[MANIFEST_NAME] = mspec
         specs.append(mspec)
+        if token is not None:
+            from evidencekit.tsa import TOKEN_ATTACHMENT_NAME
+
+            tspec = AttachedFileSpec(
+                pdf,
+                token,
+                description="RFC 3161 可信时间戳（对象：evidencekit-manifest.json）",
+                filename=TOKEN_ATTACHMENT_NAME,
+                mime_type="application/timestamp-reply",
+                creation_date=_pdf_date(when),
+                mod_date=_pdf_date(when),
+                relationship=Name.Supplement,
+            )
+            pdf.attachments[TOKEN_ATTACHMENT_NAME] = tspec
+            specs.append(tspec)
         # The fingerprint in the document info lets `verify` detect a swapped manifest.
         pdf.docinfo[Name("/EvidencekitFingerprint")] = hashlib.sha256(manifest).hexdigest()
         # PDF/A-3 style association of the files with the document as a whole.

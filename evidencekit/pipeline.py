@@ -132,6 +132,8 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
         final = Path(work) / "final.pdf"
         from evidencekit.attach import attach_files
 
+        token, token_findings = existing_token(output, dossier.manifest)
+
         attach_files(  # 7 attach originals + manifest
             rendered,
             final,
@@ -140,9 +142,10 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
             attach_originals=dossier.originals_attached,
             reproducible=options.reproducible,
             when=dossier.generated_at,
+            token=token,
         )
         publish(final, output, options.force)  # 8 the only write to the user's path
-    findings = assessment.findings + result.findings
+    findings = assessment.findings + result.findings + token_findings
     return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings)
 
 
@@ -276,6 +279,22 @@ def _time_findings(exhibits: Sequence[Exhibit]) -> list[Finding]:
             out.append(Finding(Severity.WARNING, "time.unknown", f"{ex.label} 无法确定拍摄/截图时间",
                                ex.source.rel_path))
     return out
+
+
+def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[Finding, ...]]:
+    """A `stamp` token saved beside the dossier goes inside the next build — if it still
+    certifies this manifest (always the case for --reproducible rebuilds of unchanged evidence)."""
+    from evidencekit.tsa import inspect_token, token_path_for
+
+    path = token_path_for(output)
+    if not path.is_file():
+        return None, ()
+    token = path.read_bytes()
+    if inspect_token(token, manifest).digest_matches:
+        return token, ()
+    return None, (Finding(Severity.INFO, "stamp.stale",
+                          f"{path.name} 是为旧版证据材料申请的时间戳，与本次清单不符，未嵌入；"
+                          "需要时请重新运行 evidencekit stamp", path.name),)
 
 
 def mask_assessment(a: Assessment) -> Assessment:
