@@ -188,9 +188,11 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
 def _register_commands() -> None:
     """Commands that live in their own modules (each imports its heavy parts lazily)."""
     from evidencekit.cli_batch import batch
+    from evidencekit.cli_followup import log, status
+    from evidencekit.cli_letter import letter
     from evidencekit.cli_verify import stamp_command, verify_command
 
-    for command in (verify_command, stamp_command, batch):
+    for command in (letter, verify_command, stamp_command, batch, log, status):
         main.add_command(command)
 
 

@@ -1,0 +1,353 @@
+"""letter: channel texts in the template's field order, every field within its limit."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from factories import make_case, make_jpeg, sh
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evidencekit.caseload import yaml_quote
+from evidencekit.cli_letter import letter as letter_command
+from evidencekit.letter import (
+    BODY_FIELD,
+    Draft,
+    Letter,
+    LetterField,
+    Line,
+    Piece,
+    compose_letter,
+    fit_text,
+    format_letter,
+    letter_json,
+    measure,
+)
+from evidencekit.model import Complainant, Event, EvidenceOverride, Problem
+from evidencekit.rules import Rules, load_rules, target_profile
+
+NOW = sh(2024, 11, 17, 9, 0, 0)
+ORDER_NO = "6912345678901234567"
+FINGERPRINT = "ab" * 32
+LONG_SUMMARY = "收到的包是人造革，与直播间宣称的头层牛皮完全不符，" * 30 + "。客服一直推脱不处理。" * 10
+LONG_DETAILS = "包底有明显胶水痕迹，五金件掉色，内衬开线。" * 40
+
+
+@pytest.fixture(scope="module")
+def rules() -> Rules:
+    return load_rules()
+
+
+def long_case(tmp_path: Path):  # type: ignore[no-untyped-def]
+    base = make_case(tmp_path)
+    return replace(
+        base,
+        problem=Problem(type="not_as_shown", summary=LONG_SUMMARY, details=LONG_DETAILS,
+                        discovered_at=sh(2024, 11, 13, 20, 0, 0)),
+        events=tuple(Event(sh(2024, 11, 14 + i, 10, 0, 0), "seller", "客服说再等等" * 8, f"工号 {i}")
+                     for i in range(5)),
+        evidence=(EvidenceOverride(file="evidence/livestream/rec.mp4",
+                                   moments=("00:12:31 主播承诺头层牛皮，假一赔十",)),),
+    )
+
+
+def fields_over_limit(letter: Letter) -> list[str]:
+    return [f.name for f in letter.fields if f.limit is not None and measure(f.text) > f.limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Composition
+# ---------------------------------------------------------------------------------------------
+
+
+def test_12315_fields_follow_the_template_order_and_fit(rules: Rules, tmp_path: Path) -> None:
+    letter = compose_letter(long_case(tmp_path), "12315", rules, exhibits_summary=["订单截图"], now=NOW)
+    assert [f.name for f in letter.fields] == [t.name for t in target_profile("12315", rules).letter]
+    assert fields_over_limit(letter) == []
+    content = letter.field("投诉内容")
+    assert content.limit == 400
+    assert ORDER_NO in content.text
+    assert content.text.startswith(f"1. 订单号 {ORDER_NO}")
+    assert "…" in content.text  # the long summary was cut, visibly
+    # Details are dropped before the first sentence of the summary is cut.
+    assert "胶水痕迹" not in content.text
+    assert "收到的包是人造革" in content.text
+
+
+def test_12315_values_and_concrete_claims(rules: Rules, tmp_path: Path) -> None:
+    letter = compose_letter(make_case(tmp_path), "12315", rules, now=NOW)
+    assert letter.field("投诉对象").text == "杭州好物优选电子商务有限公司"
+    assert letter.field("商品名称").text == "真皮女士手提包"
+    assert letter.field("订单号").text == ORDER_NO
+    assert letter.field("消费金额").text == "¥399.00"
+    assert letter.field("电商平台").text == "抖音"
+    claims = letter.field("诉求").text
+    assert claims.startswith("退货退款 ¥399.00，并按《消费者权益保护法》第五十五条第一款赔偿 ¥1,197.00")
+    assert "退货、赔偿损失" in claims  # the 12315 form's own options
+
+
+def test_short_complaint_keeps_every_fact(rules: Rules, tmp_path: Path) -> None:
+    case = replace(make_case(tmp_path), events=(Event(sh(2024, 11, 14, 10, 0, 0), "seller", "等主管回复", "工号 7"),),
+                   evidence=(EvidenceOverride(file="evidence/直播/rec.mp4", moments=("00:12:31 主播承诺假一赔十",)),))
+    text = compose_letter(case, "12315", rules, exhibits_summary=["订单截图", "问题商品照片 3 份"],
+                          now=NOW).field("投诉内容").text
+    assert text.splitlines() == [
+        f"1. 订单号 {ORDER_NO}，2024-11-10 下单，抖音直播间“好物优选直播间”（主播小美），商品：真皮女士手提包，"
+        "实付 ¥399.00，2024-11-13 签收。",
+        "2. 直播间宣称：主播承诺假一赔十（录屏 00:12:31）。",
+        "3. 问题（与直播展示完全不符）：收到的包是人造革，与直播间宣称的头层牛皮不符。",
+        "4. 协商经过：2024-11-14 联系商家（工号 7）：等主管回复。",
+        "5. 证据：订单截图、问题商品照片 3 份。",
+    ]
+
+
+def test_shortening_never_cuts_a_timecode(rules: Rules, tmp_path: Path) -> None:
+    # Long events force shortening; the short summary leaves room for the (capped) claim.
+    case = replace(long_case(tmp_path), problem=make_case(tmp_path).problem, evidence=(EvidenceOverride(
+        file="evidence/livestream/rec.mp4", moments=("00:00:06 主播口播并打出字幕：头层牛皮，假一赔十，七天无理由" * 2,)),))
+    text = compose_letter(case, "payment", rules, now=NOW).field("问题描述").text
+    assert measure(text) <= 200
+    assert "…（录屏 00:00:06）" in text
+
+
+def test_payment_statement_fits_200(rules: Rules, tmp_path: Path) -> None:
+    letter = compose_letter(long_case(tmp_path), "payment", rules, exhibits_summary=["订单截图"] * 9, now=NOW)
+    statement = letter.field("问题描述")
+    assert statement.limit == 200
+    assert measure(statement.text) <= 200
+    assert ORDER_NO in statement.text
+    assert fields_over_limit(letter) == []
+
+
+def test_email_is_subject_and_formal_body_with_fingerprint(rules: Rules, tmp_path: Path) -> None:
+    letter = compose_letter(make_case(tmp_path), "email", rules, fingerprint=FINGERPRINT,
+                            exhibits_summary=["订单截图", "直播间承诺截图或录屏"], now=NOW)
+    assert [f.name for f in letter.fields] == ["邮件主题", BODY_FIELD]
+    subject = letter.field("邮件主题")
+    assert subject.limit == 60 and measure(subject.text) <= 60
+    assert ORDER_NO in subject.text and subject.text.endswith("的投诉")
+    body = letter.field(BODY_FIELD).text
+    for heading in ("投诉人：张三", "被投诉人：杭州好物优选电子商务有限公司", "购物平台：抖音", "投诉事项：",
+                    "事实经过：", "法律依据：", "诉求：", "答复期限：", "附件清单：", "日期：2024-11-17"):
+        assert heading in body, heading
+    assert f"SHA-256：{FINGERPRINT}" in body
+    assert "请于 2024-11-24 前（7 日内）" in body  # targets.yaml: email reply deadline 7 days
+    assert body.index("投诉人：") < body.index("事实经过：") < body.index("诉求：") < body.index("附件清单：")
+
+
+def test_email_without_fingerprint_points_to_the_cover(rules: Rules, tmp_path: Path) -> None:
+    body = compose_letter(make_case(tmp_path), "email", rules, now=NOW).field(BODY_FIELD).text
+    assert "【见证据材料封面】" in body
+
+
+def test_missing_facts_become_visible_placeholders(rules: Rules, tmp_path: Path) -> None:
+    base = make_case(tmp_path)
+    case = replace(base, complainant=Complainant(name="张三", address="上海"),
+                   order=replace(base.order, amount=None), merchant=replace(base.merchant, credit_code=""))
+    letter = compose_letter(case, "12315", rules, now=NOW)
+    assert letter.field("投诉人电话").text == "【请填写：投诉人电话】"
+    assert letter.field("消费金额").text == "【请填写：消费金额】"
+    assert letter.field("统一社会信用代码").text == "【请填写：统一社会信用代码（可不填）】"
+    assert "实付 【请填写：实付金额】" in letter.field("投诉内容").text
+    email = compose_letter(case, "email", rules, now=NOW).field(BODY_FIELD).text
+    assert "电话 【请填写：投诉人电话】" in email
+    assert "还有" in format_letter(letter) and "需要填写" in format_letter(letter)
+
+
+def test_empty_case_fits_and_is_all_placeholders(rules: Rules, tmp_path: Path) -> None:
+    from evidencekit.model import Case
+
+    for target in rules.targets:
+        letter = compose_letter(Case(root=tmp_path, has_case_file=False), target, rules, now=NOW)
+        assert fields_over_limit(letter) == []
+        assert all(f.text for f in letter.fields)  # nothing silently empty
+    letter = compose_letter(Case(root=tmp_path), "12315", rules, now=NOW)
+    assert letter.field("订单号").text == "【请填写：订单号（可不填）】"
+    assert letter.field("电商平台").text == "【请填写：电商平台】"
+
+
+def test_letter_json_shape_is_exact(rules: Rules, tmp_path: Path) -> None:
+    data = letter_json(compose_letter(make_case(tmp_path), "payment", rules, now=NOW))
+    assert set(data) == {"target", "fields"}
+    assert data["target"] == "payment"
+    assert all(set(f) == {"name", "text", "limit"} for f in data["fields"])
+    assert [f["limit"] for f in data["fields"]] == [None, None, None, 200, None]
+
+
+def test_format_letter_shows_counts(rules: Rules, tmp_path: Path) -> None:
+    letter = Letter("12315", (LetterField("投诉内容", "一二三", 400), LetterField("订单号", "123", None)), "全国12315平台")
+    text = format_letter(letter)
+    assert "━━ 投诉内容（3/400 字）" in text
+    assert "━━ 订单号（3 字）" in text
+    assert text.startswith("投诉文字（全国12315平台）")
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fit_drops_highest_rank_first_then_cuts() -> None:
+    draft = Draft([Line([Piece("A" * 10), Piece("B" * 10, rank=5), Piece("C" * 10, rank=9)])])
+    assert fit_text(draft, None) == "A" * 10 + "，" + "B" * 10 + "，" + "C" * 10
+    assert fit_text(draft, 25) == "A" * 10 + "，" + "B" * 10  # C (rank 9) went first
+    assert fit_text(draft, 8) == "A" * 7 + "…"
+
+
+def test_fit_never_cuts_the_protected_prefix() -> None:
+    number = "1234567890123456789"
+    draft = Draft([Line([Piece(number + "以及很长很长的说明" * 5, protect=len(number))])])
+    assert fit_text(draft, 22) == number + "以及…"
+    # Only when the protected text alone cannot fit is it cut (and still marked with "…").
+    assert fit_text(draft, 10) == number[:9] + "…"
+
+
+def test_fit_shortens_long_pieces_evenly() -> None:
+    draft = Draft([Line([Piece("甲" * 100), Piece("乙" * 100)])])
+    out = fit_text(draft, 61)
+    first, second = out.split("，")
+    assert measure(out) <= 61
+    assert abs(len(first) - len(second)) <= 1 and first.endswith("…")
+
+
+def test_numbering_closes_up_after_a_dropped_line() -> None:
+    draft = Draft([Line([Piece("一")]), Line([Piece("很长的次要内容" * 5, rank=3)]), Line([Piece("三")])],
+                  numbered=True)
+    assert fit_text(draft, 12) == "1. 一\n2. 三"
+
+
+def test_line_breaks_count_twice() -> None:
+    assert measure("a\nb") == 4
+
+
+printable = st.text(st.characters(codec="utf-8"), max_size=600)  # any character but lone surrogates
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(summary=printable, details=printable, product=printable, name=printable, address=printable,
+       room=printable, note=printable, moment=printable,
+       number=st.text("0123456789ABCDEF-", min_size=1, max_size=30),
+       evidence=st.lists(printable, max_size=12))
+def test_random_texts_never_exceed_a_limit(rules: Rules, tmp_path: Path, summary: str, details: str, product: str,
+                                           name: str, address: str, room: str, note: str, moment: str,
+                                           number: str, evidence: list[str]) -> None:
+    base = make_case(tmp_path)
+    case = replace(
+        base,
+        complainant=Complainant(name=name, phone="", address=address),
+        problem=Problem(type="not_as_shown", summary=summary, details=details),
+        order=replace(base.order, number=number, product=product),
+        livestream=replace(base.livestream, room=room),
+        events=(Event(sh(2024, 11, 14, 10, 0, 0), "seller", note, note[:20]),) * 3,
+        evidence=(EvidenceOverride(file="evidence/livestream/a.mp4", moments=(moment, f"00:00:01 {moment}")),),
+    )
+    for target in rules.targets:
+        letter = compose_letter(case, target, rules, fingerprint=FINGERPRINT, exhibits_summary=evidence, now=NOW)
+        assert fields_over_limit(letter) == [], target
+        for f in letter.fields:
+            assert all(ch == "\n" or unicodedata.category(ch) != "Cc" for ch in f.text)  # plain text only
+            if f.name in ("投诉内容", "问题描述"):
+                assert number.strip() in f.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def invoke(*args: object) -> click.testing.Result:
+    group = click.Group(commands=[letter_command])
+    return CliRunner().invoke(group, ["letter", *[str(a) for a in args]])
+
+
+def write_case(root: Path, *, phone: str = "13800138000") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "case.yaml").write_text(
+        "# 我的案件\nschema: 1\nplatform: douyin\n"
+        f"complainant:\n  name: 张三\n  phone: {yaml_quote(phone) if phone else ''}\n  address: 上海市浦东新区\n"
+        "merchant:\n  company: 杭州好物优选电子商务有限公司\n  address: 杭州市西湖区文三路1号\n"
+        f"order:\n  number: \"{ORDER_NO}\"\n  product: 真皮女士手提包\n  amount: 399.00\n  time: 2024-11-10 20:31\n"
+        f"problem:\n  type: not_as_shown\n  summary: {yaml_quote(LONG_SUMMARY)}\n  details: {yaml_quote(LONG_DETAILS)}\n"
+        "claims: [return_refund, punitive]\n",
+        encoding="utf-8",
+    )
+    make_jpeg(root / "evidence" / "order" / "order.jpg")
+    make_jpeg(root / "evidence" / "商品" / "a.jpg")
+    make_jpeg(root / "evidence" / "商品" / "b.jpg")
+    return root
+
+
+def test_cli_12315_json_fits_and_keeps_the_order_number(tmp_path: Path) -> None:
+    root = write_case(tmp_path / "case")
+    result = invoke(root, "--target", "12315", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["target"] == "12315"
+    for f in data["fields"]:
+        assert f["limit"] is None or len(f["text"]) <= f["limit"], f["name"]
+    content = next(f for f in data["fields"] if f["name"] == "投诉内容")
+    assert content["limit"] == 400 and ORDER_NO in content["text"]
+    assert "订单截图、问题商品照片 2 份" in content["text"]  # summarised from evidence/ without rendering
+
+
+def test_cli_text_output_and_missing_phone(tmp_path: Path) -> None:
+    root = write_case(tmp_path / "case", phone="")
+    result = invoke(root, "-t", "12315")
+    assert result.exit_code == 0, result.output
+    assert "━━ 投诉内容（" in result.stdout and "/400 字）" in result.stdout
+    assert "【请填写：投诉人电话】" in result.stdout
+
+
+def test_cli_email_with_fingerprint(tmp_path: Path) -> None:
+    root = write_case(tmp_path / "case")
+    result = invoke(root, "--target", "email", "--fingerprint", FINGERPRINT.upper(), "--json")
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in json.loads(result.stdout)["fields"]]
+    assert names == ["邮件主题", "正文"]
+    assert FINGERPRINT in json.loads(result.stdout)["fields"][1]["text"]
+
+
+def test_cli_rejects_a_malformed_fingerprint(tmp_path: Path) -> None:
+    result = invoke(write_case(tmp_path / "case"), "--fingerprint", "abc")
+    assert result.exit_code == 2
+    assert "SHA-256" in result.output
+
+
+def test_cli_missing_folder_is_exit_4(tmp_path: Path) -> None:
+    result = invoke(tmp_path / "nope")
+    assert result.exit_code == 4
+    assert "案件文件夹不存在" in result.output
+
+
+def test_cli_invalid_case_file_is_exit_3(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    root.mkdir()
+    (root / "case.yaml").write_text("schema: 1\norderr: {}\n", encoding="utf-8")
+    result = invoke(root)
+    assert result.exit_code == 3
+    assert "orderr" in result.output
+
+
+def test_cli_folder_without_evidence_still_gets_a_letter(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    root.mkdir()
+    result = invoke(root, "--target", "general")
+    assert result.exit_code == 0, result.output
+    assert "【请填写：证据材料】" in result.stdout
+
+
+def test_cli_help_has_an_example() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0 and "示例：" in result.output
+
+
+def test_case_amount_decimal_is_money(rules: Rules, tmp_path: Path) -> None:
+    case = replace(make_case(tmp_path), order=replace(make_case(tmp_path).order, amount=Decimal("1234.5")))
+    assert compose_letter(case, "payment", rules, now=NOW).field("金额").text == "¥1,234.50"
