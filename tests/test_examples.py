@@ -164,3 +164,31 @@ def test_symlink_to_etc_passwd_is_refused_and_nothing_of_it_is_inside(example_ca
     assert b"root:x:0:0" not in data and secret[:40] not in data
     with pikepdf.open(pdf) as doc:
         assert all("passwd" not in name for name in doc.attachments)
+
+
+@pytest.mark.parametrize(
+    ("target", "title"),
+    [
+        ("general", "直播购物消费纠纷证据材料"),
+        ("platform", "抖音平台介入申请证据材料"),
+        ("12315", "全国12315平台投诉证据材料"),
+        ("email", "消费投诉邮件附件：证据材料"),
+        ("payment", "支付渠道交易投诉证据材料"),
+    ],
+)
+def test_each_target_has_its_title_and_section_order(example_source: Path, tmp_path: Path, target: str,
+                                                     title: str) -> None:
+    from evidencekit.rules import load_rules
+
+    out = tmp_path / f"{target}.pdf"
+    result = CliRunner().invoke(main, ["build", str(example_source), "--target", target, "-o", str(out),
+                                       "-q", "--no-originals"])
+    assert result.exit_code == 0, result.stderr
+    labels = {"cover": "封面", "summary": "投诉要点", "checklist": "证据清单", "index": "证据目录",
+              "timeline": "时间线", "exhibits": "证据", "appendix": "完整性附录"}
+    expected = [labels[s] for s in load_rules().targets[target].sections]
+    with pikepdf.open(out) as doc:
+        assert str(doc.docinfo.get("/Title")) == title
+        with doc.open_outline() as outline:
+            assert [item.title for item in outline.root] == expected
+    assert title in page_texts(out)[0]
