@@ -190,9 +190,10 @@ def _register_commands() -> None:
     from evidencekit.cli_batch import batch
     from evidencekit.cli_followup import log, status
     from evidencekit.cli_letter import letter
+    from evidencekit.cli_pack import pack
     from evidencekit.cli_verify import stamp_command, verify_command
 
-    for command in (letter, verify_command, stamp_command, batch, log, status):
+    for command in (letter, pack, verify_command, stamp_command, batch, log, status):
         main.add_command(command)
 
 

@@ -43,3 +43,65 @@ def test_embedded_token_verifies_offline(tmp_path: Path) -> None:
                  reproducible=True, when=datetime(2024, 11, 16, tzinfo=UTC), token=TOKEN)
     report = verify_dossier(out, ca_pem=(FIXTURES / "ca.pem").read_bytes())
     assert report.token is not None and report.token.ok
+
+
+# --- recordings, chat exports, audio and PDF evidence through a whole build --------------------
+
+
+def _pdf_text(pdf: Path) -> str:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
+def test_recording_chat_audio_and_pdf_evidence_in_one_dossier(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from mediagen import make_audio, make_pdf, make_video
+
+    from evidencekit.cli import main
+
+    root = tmp_path / "case"
+    ev = root / "evidence"
+    video = ev / "livestream" / "Screenrecorder-2024-11-11-20-30-00-123.mp4"
+    video.parent.mkdir(parents=True)
+    make_video(video, 20)
+    (ev / "chat").mkdir()
+    qianniu = "\r\n".join([
+        "[买家小张] 2024-11-13 15:20:11", "收到的包是人造革",
+        "当前用户来自 抖音直播间",
+        "[旗舰店客服:小美] 2024-11-13 15:21:40", "亲，我们都是正品哦",
+    ]) + "\r\n"
+    (ev / "chat" / "千牛.txt").write_bytes(qianniu.encode("gb18030"))
+    wechat = "小张\n2024年11月14日 09:30\n请尽快处理\n\n旗舰店客服\n2024年11月14日 09:41\n已反馈主管\n"
+    (ev / "chat" / "微信复制.txt").write_text(wechat, encoding="utf-8")
+    audio = ev / "chat" / "客服电话.wav"
+    make_audio(audio, 3)
+    (ev / "report").mkdir()
+    make_pdf(ev / "report" / "质检报告.pdf", 2)
+    (root / "case.yaml").write_text(
+        "evidence:\n"
+        "  - file: evidence/livestream/Screenrecorder-2024-11-11-20-30-00-123.mp4\n"
+        "    moments: ['00:00:07 主播承诺假一赔十']\n"
+        "  - file: evidence/chat/客服电话.wav\n"
+        "    time: 2024-11-14 10:00\n"
+        "    moments: ['00:00:02 客服承认是人造革']\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["build", str(root), "-q"])
+    assert result.exit_code == 0, result.stderr
+    text = _pdf_text(root / "dossier.pdf")
+    assert "2024-11-11 20:30:07" in text  # the moment's wall-clock time (start + 7 s)
+    assert "主播承诺假一赔十" in text
+    assert "00:00:05" in text  # a contact-sheet timecode
+    # Chat messages (GB18030 千牛 with CRLF, WeChat minutes-only) join the timeline.
+    timeline = text[text.index("时间线"):]
+    for stamp in ("2024-11-13 15:20:11", "2024-11-13 15:21:40", "2024-11-14 09:30", "2024-11-14 09:41"):
+        assert stamp in timeline
+    assert "当前用户来自" in text  # system line kept
+    assert "2024-11-14 10:00:02" in text  # audio moment at declared start + 2 s
+    assert "共 2 页" in text  # the PDF report's page count in the index
+    assert "时长 00:00:20" in text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Spacer
 
-from evidencekit.model import Exhibit
+from evidencekit.media.moments import format_timecode
+from evidencekit.model import Exhibit, MediaType
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
     RenderContext,
@@ -19,6 +20,16 @@ from evidencekit.pdf.text import LINK, MUTED, WARN, Seg
 TITLE = "证据目录"
 COLUMNS = ("序号", "证据名称", "证据来源", "证明目的", "时间（来源）", "页码")
 WIDTHS = (42, 128, 72, 128, 95, CONTENT_WIDTH - 42 - 128 - 72 - 128 - 95)
+
+
+def _extent(exhibit: Exhibit) -> str:
+    """How much there is: a PDF's page count, a recording's length (the 份数/页数 of a 证据目录)."""
+    insp = exhibit.inspection
+    if insp.media is MediaType.PDF and insp.page_count:
+        return f" · 共 {insp.page_count} 页"
+    if insp.duration is not None:
+        return f" · 时长 {format_timecode(insp.duration)}"
+    return ""
 
 
 def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]]:
@@ -40,7 +51,7 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
         link_row(ctx.cell(s.cell, Seg(exhibit.label, color=LINK)), key),
         [
             ctx.cell(s.cell, exhibit.title or exhibit.source.name),
-            ctx.cell(s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}"),
+            ctx.cell(s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}{_extent(exhibit)}"),
         ],
         ctx.cell(s.cell, source),
         ctx.cell(s.cell, exhibit.proves or "—"),
