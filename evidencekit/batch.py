@@ -25,7 +25,14 @@ from typing import Any
 
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.model import Status
-from evidencekit.pipeline import Assessment, BuildOptions, BuildResult, Progress, build_dossier
+from evidencekit.pipeline import (
+    Assessment,
+    BuildOptions,
+    BuildResult,
+    Progress,
+    available_cpus,
+    build_dossier,
+)
 
 DEFAULT_OUTDIR_NAME = "_dossiers"
 SUMMARY_CSV = "summary.csv"
@@ -271,13 +278,6 @@ def run_batch(
         seconds=time.perf_counter() - started,
         rows=tuple(sorted(rows, key=lambda r: r.case)),
     )
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (a container or taskset may allow fewer than the machine has)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 def _prepare_outdir(outdir: Path) -> None:

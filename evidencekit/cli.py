@@ -152,7 +152,8 @@ def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool,
 @click.option("--no-originals", is_flag=True, help="不把原件附在 PDF 里（公开分享时使用）。")
 @click.option("--mask-personal", is_flag=True, help="隐去生成文字中的手机号、身份证号和详细地址（公开发布时使用）。")
 @click.option("--attach-limit", type=int, default=50, show_default=True, help="原件总大小不超过此值（MB）时附在 PDF 里。")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="并行处理图片的进程数。")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
+              help="并行处理图片的进程数；0 表示按 CPU 核数自动选择。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
 @debug_option
 @handle_errors
@@ -177,7 +178,7 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
         attach_originals=not no_originals,
         mask_personal=mask_personal,
         attach_limit=attach_limit * 1024 * 1024,
-        jobs=max(1, jobs),
+        jobs=jobs,
     )
     result = build_dossier(case_dir(directory), options, progress_printer(quiet))
     from evidencekit.report import format_build

@@ -45,6 +45,16 @@ DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
+PARALLEL_MIN_FILES = 6
+
+
+def available_cpus() -> int:
+    """CPUs this process may use (respects affinity masks and container limits on Linux)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -57,7 +67,7 @@ class BuildOptions:
     attach_originals: bool = True
     attach_limit: int = DEFAULT_ATTACH_LIMIT
     mask_personal: bool = False  # hide phone/ID/address in generated text (public postings)
-    jobs: int = 1
+    jobs: int = 0  # worker processes for display copies; 0 = one per available CPU
     cache_dir: Path | None = None
     dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -167,8 +177,10 @@ def inspect_all(
     rules = load_rules()
     inspections: list[Inspection] = []
     total = len(files)
-    if options.jobs > 1 and total > 1:
-        inspections = _inspect_parallel(case, files, ctx, options.jobs, progress)
+    jobs = options.jobs or available_cpus()
+    # A pool costs ~0.1 s to start: worth it only when there are several files to decode.
+    if jobs > 1 and total >= PARALLEL_MIN_FILES:
+        inspections = _inspect_parallel(case, files, ctx, min(jobs, total), progress)
     else:
         for i, src in enumerate(files):
             if progress:

@@ -105,3 +105,22 @@ def test_recording_chat_audio_and_pdf_evidence_in_one_dossier(tmp_path: Path) ->
     assert "2024-11-14 10:00:02" in text  # audio moment at declared start + 2 s
     assert "共 2 页" in text  # the PDF report's page count in the index
     assert "时长 00:00:20" in text
+
+
+def test_parallel_display_copies_give_the_same_dossier(example_source: Path, tmp_path: Path,
+                                                       monkeypatch: object) -> None:
+    """Worker processes (cold cache each time) must not change order or bytes."""
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+
+    outputs = []
+    for jobs in ("1", "2"):
+        cache = tmp_path / f"cache-{jobs}"
+        out = tmp_path / f"d{jobs}.pdf"
+        result = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(cache)}).invoke(
+            main, ["build", str(example_source), "-o", str(out), "--reproducible", "-q", "--jobs", jobs])
+        assert result.exit_code == 0, result.stderr
+        assert any(cache.rglob("*.jpg"))  # display copies were really made in this run
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

@@ -97,6 +97,25 @@ class RenderContext:
             self.findings.append(item)
 
 
+class ContentNamedPath(str):
+    """An image path whose ``str()`` is the display copy's SHA-256.
+
+    reportlab names every image XObject after ``str(path)``, so the cache folder's location
+    would otherwise leak into the PDF bytes and break ``--reproducible`` across machines (and
+    between --jobs settings). ``open()`` and reportlab's file reading use the real path text.
+    """
+
+    _content_name: str
+
+    def __new__(cls, path: Path, sha256: str) -> ContentNamedPath:
+        obj = super().__new__(cls, str(path))
+        obj._content_name = f"sha256:{sha256}"
+        return obj
+
+    def __str__(self) -> str:
+        return self._content_name
+
+
 # ---------------------------------------------------------------------------------------------
 # Zero-size flowables that act when they are placed
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +294,7 @@ class Figure(Flowable):
         if not self.ctx.layout_only:
             # The first pass only measures; skipping images there keeps it cheap.
             canv.drawImage(
-                str(self.image.path),
+                ContentNamedPath(self.image.path, self.image.sha256),
                 x,
                 y,
                 self.draw_width,
