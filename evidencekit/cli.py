@@ -42,6 +42,11 @@ def main(debug: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _interactive() -> bool:
+    """Ask questions only when a person is at the keyboard (scripts get the blank template)."""
+    return sys.stdin.isatty()
+
+
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--no-input", is_flag=True, help="不提问，直接写出空白模板。")
@@ -60,7 +65,7 @@ def init(directory: str, no_input: bool, force: bool, debug: bool) -> None:
     from evidencekit.rules import load_rules
 
     answers: dict[str, str] = {}
-    if not no_input and sys.stdin.isatty():
+    if not no_input and _interactive():
         rules = load_rules()
         click.echo("回答几个问题（直接回车可跳过，以后再在 case.yaml 里补）：")
         platforms = ["douyin", "taobao", "kuaishou", "other"]

@@ -221,3 +221,17 @@ def test_verify_passes_then_exits_7_naming_a_changed_original(example_case: Path
     code, out, err = run("verify", pdf, "--originals", example_case)
     assert code == ExitCode.VERIFY_FAILED
     assert "IMG_20241113_151000.jpg" in out + err and "已改变" in out + err
+
+
+def test_init_asks_the_key_questions_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.caseload import load_case
+
+    monkeypatch.setattr("evidencekit.cli._interactive", lambda: True)
+    answers = "taobao\nnot_as_shown\n6912345678901234567\n真皮手提包: 棕色\n399\n"
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c")], input=answers)
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert "购买平台" in result.stdout and "订单号" in result.stdout and "问题类型" in result.stdout
+    case = load_case(tmp_path / "c")
+    assert case.platform == "taobao" and case.problem.type == "not_as_shown"
+    assert case.order.number == "6912345678901234567" and case.order.product == "真皮手提包: 棕色"
+    assert str(case.order.amount) in ("399", "399.00")
