@@ -4,8 +4,8 @@
 
 Inputs are generated (seeded) into benchmarks/.data/ and reused: 4000×3000 JPEG "phone photos"
 with EXIF and noise (≈3–5 MB each, like tech-notes §3), 1080×2400 PNG chat screenshots with
-Chinese text. Each run is a separate process measured with resource.getrusage(RUSAGE_CHILDREN)
-for peak RSS. Results print as a Markdown table for benchmarks/README.md.
+Chinese text. Each run is a separate process; peak memory is the summed RSS of the process
+and its workers, sampled every 10 ms. Results print as a Markdown table for benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -97,23 +96,39 @@ def make_case(inputs: list[Path], root: Path) -> Path:
     return root
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc), in KiB."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            with open(f"/proc/{p}/task/{p}/children") as fh:
+                stack += [int(c) for c in fh.read().split()]
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run cmd in a fresh process; return (wall seconds, peak RSS MB) of that process alone."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run cmd; return (wall seconds, peak summed RSS MB of the process tree, sampled every 10 ms).
+
+    Summing the tree matters: with --jobs the display copies are made in worker processes, and
+    the largest single process would understate what the machine must hold."""
     t0 = time.perf_counter()
-    # A wrapper process per run: RUSAGE_CHILDREN's maxrss is a max over all children so far,
-    # so each measurement runs in its own grandchild reported by /usr/bin/time-like code.
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys;r=subprocess.run(sys.argv[1:]);"
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,file=sys.stderr);"
-               "sys.exit(r.returncode)", *cmd]
-    proc = subprocess.run(wrapper, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.01)
     wall = time.perf_counter() - t0
+    out, err = proc.communicate()
     if proc.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}")
-    peak_kb = int(proc.stderr.strip().splitlines()[-1])
-    del before
-    return wall, peak_kb / 1024
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{out}\n{err}")
+    return wall, peak / 1024
 
 
 def bench(photos: int, screens: int, jobs: int, work: Path) -> dict[str, float]:

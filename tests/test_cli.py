@@ -235,3 +235,53 @@ def test_init_asks_the_key_questions_in_chinese(tmp_path: Path, monkeypatch: pyt
     assert case.platform == "taobao" and case.problem.type == "not_as_shown"
     assert case.order.number == "6912345678901234567" and case.order.product == "真皮手提包: 棕色"
     assert str(case.order.amount) in ("399", "399.00")
+
+
+# --- channel checks on the complete example case ----------------------------------------------
+
+
+def _edit_case(case: Path, old: str, new: str) -> None:
+    path = case / "case.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_complete_douyin_case_passes_12315_check(example_case: Path) -> None:
+    code, out, err = run("check", example_case, "--target", "12315")
+    assert code == ExitCode.OK, out + err
+    assert "必需项齐全" in out
+
+
+def test_missing_phone_fails_12315_check_naming_the_field(example_case: Path) -> None:
+    _edit_case(example_case, '  phone: "13800138000"\n', "")
+    code, out, _err = run("check", example_case, "--target", "12315")
+    assert code == ExitCode.INCOMPLETE
+    assert "投诉人电话" in out and "complainant.phone" in out
+
+
+def test_invalid_credit_code_fails_12315_check_naming_the_field(example_case: Path) -> None:
+    text = (example_case / "case.yaml").read_text(encoding="utf-8")
+    code_line = next(line for line in text.splitlines() if "credit_code" in line)
+    _edit_case(example_case, code_line, '  credit_code: "91330106MA2B0K7L1A"')
+    code, out, _err = run("check", example_case, "--target", "12315")
+    assert code == ExitCode.INCOMPLETE
+    assert "统一社会信用代码" in out and "校验" in out
+
+
+def test_no_temporary_files_left_after_a_failed_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    case = minimal_case(tmp_path / "c")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("evidencekit.attach.attach_files", boom)
+    code, _out, _err = run("build", case)
+    assert code == ExitCode.INTERNAL
+    assert list(scratch.iterdir()) == []
+    assert no_pdfs(case) and not [p for p in case.iterdir() if p.name.startswith(".")]

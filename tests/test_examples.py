@@ -192,3 +192,20 @@ def test_each_target_has_its_title_and_section_order(example_source: Path, tmp_p
         with doc.open_outline() as outline:
             assert [item.title for item in outline.root] == expected
     assert title in page_texts(out)[0]
+
+
+def test_food_case_shows_the_food_safety_law_amount(example_case: Path) -> None:
+    path = example_case / "case.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  amount: 399\n", "  amount: 89\n  category: food\n").replace(
+        "  type: not_as_shown\n", "  type: food_safety\n")
+    path.write_text(text, encoding="utf-8")
+    pdf = build(example_case)
+    summary = next(t for t in page_texts(pdf) if "投诉要点" in t)
+    assert "¥1,000.00" in summary and "第一百四十八条" in summary and "10 × ¥89.00" in summary
+
+
+def test_punitive_amount_for_host_claims(built: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]
+    _case, pdf, _ = built
+    summary = next(t for t in page_texts(pdf) if "投诉要点" in t)
+    assert "3 × ¥399.00 = ¥1,197.00" in summary and "第五十五条" in summary
