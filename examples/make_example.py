@@ -236,6 +236,9 @@ evidence:
   - file: evidence/product/IMG_20241113_151000.jpg
     title: 商品吊牌特写
     proves: 吊牌材质标注为 PU，与直播宣传不符
+  - file: evidence/logistics/Screenshot_20241113-140500.png
+    note: 签收人一行涉及他人信息，显示副本中已遮挡（原件未改动）
+    redact: [[40, 780, 1000, 150]]   # x, y, 宽, 高（像素）
 """
 
 

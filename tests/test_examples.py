@@ -209,3 +209,28 @@ def test_punitive_amount_for_host_claims(built: tuple[Path, Path, dict]) -> None
     _case, pdf, _ = built
     summary = next(t for t in page_texts(pdf) if "投诉要点" in t)
     assert "3 × ¥399.00 = ¥1,197.00" in summary and "第五十五条" in summary
+
+
+def test_redacted_region_is_uniform_and_both_hashes_listed(built: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]
+    """The example declares a redact rectangle on the logistics screenshot."""
+    from PIL import Image
+
+    case, pdf, _ = built
+    original = case / "evidence" / "logistics" / "Screenshot_20241113-140500.png"
+    with Image.open(original) as im:
+        orig_w = im.width
+    texts = page_texts(pdf)
+    appendix = "".join(t for t in texts if "完整性附录" in t).replace("\r", "").replace("\n", "")
+    assert hashlib.sha256(original.read_bytes()).hexdigest() in appendix
+    assert "遮挡" in appendix
+    with pikepdf.open(pdf) as doc:
+        page = next(p for p, t in zip(doc.pages, texts, strict=True) if "证据7" in t and "Screenshot_20241113-140500" in t)
+        xobjects = page.Resources.XObject
+        (raw,) = [pikepdf.PdfImage(xobjects[k]) for k in xobjects.keys() if xobjects[k].Subtype == "/Image"]
+        shown = raw.as_pil_image().convert("L")
+    scale = shown.width / orig_w
+    box = (round(40 * scale) + 2, round(780 * scale) + 2, round(1040 * scale) - 2, round(930 * scale) - 2)
+    region = shown.crop(box)
+    lo, hi = region.getextrema()
+    assert hi - lo <= 8, (lo, hi)  # solid black (JPEG ringing allows a few levels)
+    assert hi < 20
