@@ -226,7 +226,7 @@ def test_redacted_region_is_uniform_and_both_hashes_listed(built: tuple[Path, Pa
     with pikepdf.open(pdf) as doc:
         page = next(p for p, t in zip(doc.pages, texts, strict=True) if "证据7" in t and "Screenshot_20241113-140500" in t)
         xobjects = page.Resources.XObject
-        (raw,) = [pikepdf.PdfImage(xobjects[k]) for k in xobjects.keys() if xobjects[k].Subtype == "/Image"]
+        (raw,) = [pikepdf.PdfImage(xobjects[k]) for k in xobjects if xobjects[k].Subtype == "/Image"]
         shown = raw.as_pil_image().convert("L")
     scale = shown.width / orig_w
     box = (round(40 * scale) + 2, round(780 * scale) + 2, round(1040 * scale) - 2, round(930 * scale) - 2)
