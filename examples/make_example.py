@@ -96,7 +96,7 @@ def screenshot(path: Path, title: str, rows: list[tuple[str, str]], *, height: i
 
 
 def chat_screenshot(path: Path, messages: list[tuple[str, str]]) -> None:
-    """A tall (1080×5200) customer-service chat: must be split across pages, never shrunk."""
+    """A long (1080×≈3900) customer-service chat screenshot: split across pages, never shrunk."""
     w, h = 1080, 5200
     img = Image.new("RGB", (w, h), (237, 237, 237))
     d = ImageDraw.Draw(img)
@@ -118,7 +118,8 @@ def chat_screenshot(path: Path, messages: list[tuple[str, str]]) -> None:
         y += bh + 50
         if y > h - 300:
             break
-    img.save(path, "PNG")
+    # A long screenshot ends where the conversation ends.
+    img.crop((0, 0, w, min(h, y + 120))).save(path, "PNG")
 
 
 QIANNIU_CHAT = [
