@@ -16,7 +16,7 @@ from evidencekit.model import Severity
 from evidencekit.pdf import fonts as fonts_module
 from evidencekit.pdf.document import fit_text
 from evidencekit.pdf.fonts import FontError, FontSet, load_fonts
-from evidencekit.pdf.text import Seg, Styles, clip, para
+from evidencekit.pdf.text import DossierParagraph, Seg, Styles, clip, para, paragraph
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 needs_dejavu = pytest.mark.skipif(not DEJAVU.is_file(), reason="needs a Latin-only TrueType font")
@@ -130,6 +130,63 @@ def test_any_text_survives_the_paragraph_parser(text: str) -> None:
     # Nothing is lost or added except whitespace, which paragraphs collapse by design.
     shown = "".join(piece for _, piece in fonts.runs(text))
     assert re.sub(r"\s+", "", paragraph.getPlainText()) == re.sub(r"\s+", "", shown)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_plain_text_paragraphs_match_what_the_parser_makes(text: str) -> None:
+    fonts = load_fonts(system_paths=())
+    styles = Styles(fonts)
+    for style in (styles.body, styles.cell_center, styles.band_meta, styles.mono):
+        markup = fonts.markup(text, style.fontName)
+        made, parsed = paragraph(markup, style), Paragraph(markup, style)
+        assert made.text == parsed.text
+        assert [vars(f) for f in made.frags] == [vars(f) for f in parsed.frags]
+
+
+def test_plain_text_paragraphs_share_no_fragment_state(fonts: FontSet) -> None:
+    style = Styles(fonts).cell
+    first, second = paragraph("证据1", style), paragraph("证据2", style)
+    assert [f.text for f in first.frags + second.frags] == ["证据1", "证据2"]
+    assert first.frags[0].link is not second.frags[0].link
+    assert first.frags[0].us_lines is not second.frags[0].us_lines
+
+
+def _lines(p: Paragraph) -> list[list[str]]:
+    return [[w.text for w in line.words] for line in p.blPara.lines]
+
+
+def test_paragraph_breaks_its_lines_once_per_width(fonts: FontSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    styles = Styles(fonts)
+    p = para(fonts, styles.body, Seg("备注：", color=styles.small.textColor), "包内衬有明显胶水痕迹" * 20)
+    calls: list[object] = []
+    original = DossierParagraph.breakLinesCJK
+    monkeypatch.setattr(
+        DossierParagraph, "breakLinesCJK", lambda self, w: calls.append(w) or original(self, w)
+    )
+    assert p.wrap(300, 1000) == p.wrap(300, 50) == (300, p.height)
+    assert len(calls) == 1
+    narrow = p.wrap(200, 1000)
+    fresh = para(fonts, styles.body, Seg("备注：", color=styles.small.textColor), "包内衬有明显胶水痕迹" * 20)
+    assert narrow == fresh.wrap(200, 1000)
+    assert _lines(p) == _lines(fresh)
+    assert len(calls) == 3
+
+
+def test_paragraph_laid_out_again_after_a_split_breaks_its_lines_afresh(fonts: FontSet) -> None:
+    styles = Styles(fonts)
+    parts = (
+        Seg("客服　09:00", color=styles.small.textColor, size=7),
+        "\n",
+        "您好，请问这个包是真皮的吗？" * 6,
+    )
+    p, fresh = para(fonts, styles.chat_other, *parts), para(fonts, styles.chat_other, *parts)
+    p.wrap(300, 1000)
+    fresh.wrap(300, 1000)
+    # Splitting edits the broken lines in place (a space after each line's last word).
+    assert len(p.split(300, 40)) == 2
+    p.wrap(300, 1000)
+    assert _lines(p) == _lines(fresh)
 
 
 def test_module_default_fallbacks_are_read_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,12 +8,14 @@ import shutil
 import subprocess
 from dataclasses import replace
 from decimal import Decimal
+from io import BytesIO
 from pathlib import Path
 
 import pikepdf
 import pypdfium2
 import pytest
 from factories import make_case, make_display_image, make_exhibit, make_source_file, sh
+from reportlab.platypus import Spacer
 
 from evidencekit.model import (
     ChatMessage,
@@ -36,7 +38,11 @@ from evidencekit.model import (
     Transcript,
 )
 from evidencekit.pdf import fonts as fonts_module
+from evidencekit.pdf import render as render_module
+from evidencekit.pdf.document import BODY_TEMPLATE, RenderContext, build_document
+from evidencekit.pdf.fonts import load_fonts
 from evidencekit.pdf.render import RenderResult, render_dossier
+from evidencekit.pdf.text import Styles
 
 MARKUP_CAPTION = "<b>x</b> & <font>"
 MARKUP_TITLE = '开箱 <i>视频</i> & "引号"'
@@ -354,6 +360,7 @@ def test_index_rows_print_and_link_to_the_real_first_page(
 def test_outline_lists_sections_and_nests_exhibits(rendered: tuple[Dossier, Path, RenderResult]) -> None:
     dossier, out, result = rendered
     with pikepdf.open(out) as pdf, pdf.open_outline() as outline:
+        assert str(pdf.Root.PageMode) == "/UseOutlines"  # the reader opens the bookmarks panel
         top = [item.title for item in outline.root]
         assert top == ["封面", "投诉要点", "证据清单", "证据目录", "时间线", "证据", "完整性附录"]
         exhibits = next(item for item in outline.root if item.title == "证据")
@@ -475,6 +482,40 @@ def test_reproducible_renders_are_byte_identical(tmp_path: Path) -> None:
     render_dossier(dossier, tmp_path / "a.pdf", reproducible=True)
     render_dossier(dossier, tmp_path / "b.pdf", reproducible=True)
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("layout_only", [True, False])
+def test_a_layout_pass_leaves_the_story_as_it_found_it(tmp_path: Path, layout_only: bool) -> None:
+    # The next pass lays out the same flowables: what reportlab marks on them must not carry over.
+    fonts = load_fonts(system_paths=())
+    ctx = RenderContext(dossier=make_dossier(tmp_path), fonts=fonts, styles=Styles(fonts))
+    ctx.begin_pass({}, None, layout_only=layout_only)
+    heading = ctx.para(ctx.styles.h2, "二、显示副本")  # grouped with what follows: keepWithNext cleared
+    too_tall = Spacer(1, 200)  # does not fit below the first spacer: marked as postponed
+    story = [Spacer(1, 600), heading, ctx.para(ctx.styles.body, "正文"), too_tall]
+    build_document(ctx, story, BytesIO(), first_template=BODY_TEMPLATE, reproducible=True)
+    assert ctx.page_count == 2
+    assert "keepWithNext" not in vars(heading)
+    assert heading.getKeepWithNext() == 1
+    assert not hasattr(too_tall, "_postponed")
+
+
+def test_further_layout_passes_over_the_kept_story_change_nothing(
+    rendered: tuple[Dossier, Path, RenderResult], tmp_path: Path
+) -> None:
+    # A third pass (page numbers moved) is rare; it must lay the kept flowables out as before.
+    dossier, out, result = rendered
+    fonts = load_fonts(system_paths=())
+    ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts))
+    ctx.begin_pass({}, None, layout_only=True)
+    render_module._layout(ctx, BytesIO(), reproducible=True)
+    for name in ("b.pdf", "c.pdf", "d.pdf"):
+        known, total = dict(ctx.pages), ctx.page_count
+        ctx.begin_pass(known, total, layout_only=False)
+        render_module._layout(ctx, tmp_path / name, reproducible=True)
+        assert (ctx.pages, ctx.page_count) == (known, total)
+        assert (tmp_path / name).read_bytes() == out.read_bytes()
+    assert tuple(ctx.findings) + fonts.findings() == result.findings
 
 
 def test_missing_glyph_becomes_a_marker_and_one_finding(tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 anchors, linked tables, fitted images, document metadata.
 
 Sections are functions ``render(ctx) -> list[Flowable]`` over one :class:`RenderContext`.
-The document is laid out twice (see render.py); the context carries what the previous pass
-learned (on which page each anchor landed, how many pages there are) into the next.
+The document is laid out twice (see render.py), from the same flowables where they do not
+depend on page numbers; the context carries what the previous pass learned (on which page each
+anchor landed, how many pages there are) into the next.
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT
 from evidencekit.model import DisplayImage, Dossier, Exhibit, Finding
 from evidencekit.pdf.fonts import FontSet
-from evidencekit.pdf.text import ACCENT, MUTED, RULE, Seg, Styles, format_size, para
+from evidencekit.pdf.text import (
+    ACCENT,
+    MUTED,
+    RULE,
+    MeasureCanvas,
+    Seg,
+    Styles,
+    format_size,
+    measuring,
+    para,
+)
 
 # ASCII85-wrapping every image stream costs 12x the time and 24 % more bytes (tech-notes §3).
 rl_config.useA85 = 0
@@ -63,15 +74,44 @@ class RenderContext:
     styles: Styles
     known_pages: dict[str, int] = field(default_factory=dict)  # anchor key -> page, previous pass
     total_pages: int | None = None  # previous pass
-    layout_only: bool = False  # first pass: measure, draw no images
+    layout_only: bool = False  # first pass: measure, draw nothing (text.MeasureCanvas)
     pages: dict[str, int] = field(default_factory=dict)  # anchor key -> page, this pass
     page_count: int = 0
     current_exhibit: Exhibit | None = None
     findings: list[Finding] = field(default_factory=list)  # renderer findings besides fonts
     outline_started: bool = False
+    fitted: dict[tuple[str, float, float, str | None], str] = field(default_factory=dict)  # fit_text
+    kept: dict[object, Any] = field(default_factory=dict)  # made on the first pass, see once()
+
+    def begin_pass(self, known_pages: dict[str, int], total_pages: int | None, *, layout_only: bool) -> None:
+        """Start another layout pass with what the previous one found out. Findings stay: the
+        flowables that reported them are laid out again, not made again."""
+        self.known_pages = known_pages
+        self.total_pages = total_pages
+        self.layout_only = layout_only
+        self.pages = {}
+        self.page_count = 0
+        self.current_exhibit = None
+        self.outline_started = False
 
     def para(self, style: ParagraphStyle, *parts: str | Seg) -> Paragraph:
         return para(self.fonts, style, *parts)
+
+    def once(self, key: object, make: Callable[[], Any]) -> Any:
+        """``make()`` on the first pass, the same object on later ones: for whole sections, and
+        for the parts of the index that do not depend on the page numbers it prints. Flowables
+        laid out again keep their line breaks (text.DossierParagraph)."""
+        if key not in self.kept:
+            self.kept[key] = make()
+        return self.kept[key]
+
+    def fit(self, text: str, size: float, max_width: float, base: str | None = None) -> str:
+        """:func:`fit_text`, remembered: page furniture asks the same on every page."""
+        key = (text, size, max_width, base)
+        fitted = self.fitted.get(key)
+        if fitted is None:
+            fitted = self.fitted[key] = fit_text(self.fonts, text, size, max_width, base)
+        return fitted
 
     def cell(self, style: ParagraphStyle, *parts: str | Seg) -> Paragraph:
         """A paragraph for a table cell, header band or caption: clipped to fit any page."""
@@ -183,8 +223,18 @@ def _link_of(cell: object) -> str | None:
     return getattr(cell, "_ek_link", None)
 
 
-class LinkedTable(Table):
+class DossierTable(Table):
+    """A table that draws nothing on the layout-only pass's canvas (its size is all that counts)."""
+
     def draw(self) -> None:
+        if not measuring(self.canv):
+            super().draw()
+
+
+class LinkedTable(DossierTable):
+    def draw(self) -> None:
+        if measuring(self.canv):
+            return
         super().draw()
         for row, top, height in zip(self._cellvalues, self._rowpositions[1:], self._rowHeights, strict=False):
             key = _link_of(row[0]) if row else None
@@ -205,7 +255,7 @@ def table(
 ) -> Table:
     """Every table goes through here: its cell font must be ours, or reportlab selects the
     unembedded Helvetica for each cell even when all cells hold paragraphs."""
-    cls = LinkedTable if linked else Table
+    cls = LinkedTable if linked else DossierTable
     result = cls(rows, colWidths=list(widths), repeatRows=repeat_rows, hAlign=align, splitInRow=1)
     result.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), ctx.fonts.main, 8.5), *commands]))
     return result
@@ -289,19 +339,19 @@ class Figure(Flowable):
 
     def draw(self) -> None:
         canv = self.canv
+        if measuring(canv):
+            return  # the layout-only pass draws nothing
         x = (self.width - self.draw_width) / 2
         y = self.caption_height
-        if not self.ctx.layout_only:
-            # The first pass only measures; skipping images there keeps it cheap.
-            canv.drawImage(
-                ContentNamedPath(self.image.path, self.image.sha256),
-                x,
-                y,
-                self.draw_width,
-                self.draw_height,
-                mask="auto",
-                preserveAspectRatio=False,
-            )
+        canv.drawImage(
+            ContentNamedPath(self.image.path, self.image.sha256),
+            x,
+            y,
+            self.draw_width,
+            self.draw_height,
+            mask="auto",
+            preserveAspectRatio=False,
+        )
         canv.saveState()
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.5)
@@ -333,19 +383,20 @@ def draw_text(
     fonts = ctx.fonts
     base = fonts.mono.name if mono else fonts.main
     if max_width is not None:
-        text = fit_text(fonts, text, size, max_width, base)
+        text = ctx.fit(text, size, max_width, base)
     runs = fonts.runs(text.replace("\n", " "), base)
-    width = sum(canv.stringWidth(piece, font, size) for font, piece in runs)
+    widths = [fonts.run_width(piece, font, size) for font, piece in runs]
+    width = sum(widths)
     if align == "right":
         x -= width
     elif align == "center":
         x -= width / 2
     canv.saveState()
     canv.setFillColor(color)
-    for font, piece in runs:
+    for (font, piece), piece_width in zip(runs, widths, strict=True):
         canv.setFont(font, size)
         canv.drawString(x, y, piece)
-        x += canv.stringWidth(piece, font, size)
+        x += piece_width
     canv.restoreState()
 
 
@@ -363,6 +414,8 @@ def _running_header_footer(ctx: RenderContext, canv: Canvas) -> None:
     dossier = ctx.dossier
     page = canv.getPageNumber()
     ctx.page_count = max(ctx.page_count, page)
+    if ctx.layout_only:
+        return  # page furniture sits outside the frames: it moves nothing, so it need not be drawn yet
     top = PAGE_HEIGHT - 28
     right_label = dossier.target_label or "投诉证据材料"
     right_width = ctx.fonts.string_width(right_label, 8)
@@ -386,7 +439,7 @@ def _running_header_footer(ctx: RenderContext, canv: Canvas) -> None:
 
 def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
     exhibit = ctx.current_exhibit
-    if exhibit is None:
+    if exhibit is None or ctx.layout_only:
         return
     source = exhibit.source
     canv.saveState()
@@ -399,7 +452,7 @@ def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
     prefix = f"{exhibit.label}　原始文件："
     prefix_width = ctx.fonts.string_width(prefix, 7.5)
     name_room = CONTENT_WIDTH - prefix_width - size_width
-    name = fit_text(ctx.fonts, source.name, 7.5, name_room)
+    name = ctx.fit(source.name, 7.5, name_room)
     draw_text(
         ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 20, prefix + name + size, 7.5, max_width=CONTENT_WIDTH
     )
@@ -499,10 +552,28 @@ def build_document(
     first_template: str,
     reproducible: bool,
 ) -> None:
+    """Lay ``story`` out into ``target``; on the layout-only pass nothing is drawn or written.
+
+    The story's flowables are laid out again by the next pass, so what reportlab changes on them
+    while laying out (``keepWithNext`` cleared inside the groups it forms, ``_postponed`` marks)
+    is undone afterwards, the way its own ``multiBuild`` does between passes.
+    """
     doc = DossierDocTemplate(
         str(target) if isinstance(target, Path) else target,
         ctx,
         first_template=first_template,
         reproducible=reproducible,
     )
-    doc.build(story)
+    edits: list[tuple[Any, ...]] = []
+    doc._multiBuildEdits = edits.append
+    if ctx.layout_only:
+        doc._doSave = 0  # the layout pass's PDF would be thrown away unread
+    try:
+        doc.build(list(story), canvasmaker=MeasureCanvas if ctx.layout_only else Canvas)
+    finally:
+        # Newest first: a flowable edited twice gets its original state back last.
+        for undo, obj, name, *value in reversed(edits):
+            if undo is delattr:
+                obj.__dict__.pop(name, None)
+            else:
+                undo(obj, name, *value)

@@ -130,6 +130,10 @@ class FontSet:
     _system: list[LoadedFont] | None = None
     _choice: dict[tuple[str, int], str | None] = field(default_factory=dict)
     _missing: dict[int, str] = field(default_factory=dict)  # code point -> first subject
+    # Characters already known to take the fast path of runs() in each base font, and widths
+    # already measured: the same strings come back on every page and in every layout pass.
+    _plain: dict[str, set[str]] = field(default_factory=dict)
+    _widths: dict[tuple[str, str, float], float] = field(default_factory=dict)
 
     @property
     def main(self) -> str:
@@ -203,12 +207,18 @@ class FontSet:
 
     def _plain_in(self, text: str, base: str) -> bool:
         """Fast path: every character drawable in ``base`` and none needing special handling."""
+        known = self._plain.get(base)
+        if known is not None and known.issuperset(text):
+            return True
         font = next((f for f in (self.primary, self.bundled, self.mono) if f.name == base), None)
         if font is None:
             return False
         chars = set(text)
         chars.discard("\n")
-        return chars <= font.chars and not any(_is_invisible(c) or _is_unprintable(c) for c in chars)
+        if chars <= font.chars and not any(_is_invisible(c) or _is_unprintable(c) for c in chars):
+            self._plain.setdefault(base, {"\n"}).update(chars)
+            return True
+        return False
 
     def markup(self, text: str, base: str | None = None) -> str:
         """Paragraph markup for untrusted ``text``: escaped, font runs tagged, newlines kept."""
@@ -224,7 +234,15 @@ class FontSet:
         return "".join(marker(ord(c)) if _is_unprintable(c) else c for c in text if not _is_invisible(c))
 
     def string_width(self, text: str, size: float, base: str | None = None) -> float:
-        return sum(pdfmetrics.stringWidth(piece, font, size) for font, piece in self.runs(text, base))
+        return sum(self.run_width(piece, font, size) for font, piece in self.runs(text, base))
+
+    def run_width(self, piece: str, font: str, size: float) -> float:
+        """The width of one run from :meth:`runs`, in points."""
+        key = (piece, font, size)
+        width = self._widths.get(key)
+        if width is None:
+            width = self._widths[key] = pdfmetrics.stringWidth(piece, font, size)
+        return width
 
     def findings(self) -> tuple[Finding, ...]:
         return tuple(
@@ -237,9 +255,6 @@ class FontSet:
             )
             for cp, subject in sorted(self._missing.items())
         )
-
-    def reset_findings(self) -> None:
-        self._missing.clear()
 
 
 def load_fonts(font_path: Path | None = None, system_paths: tuple[str, ...] | None = None) -> FontSet:

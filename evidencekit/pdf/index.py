@@ -44,20 +44,25 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
     if stamp.detail:
         when += ["\n", Seg(stamp.detail, color=MUTED, size=7)]
     key = exhibit_key(exhibit.number)
+
+    def cells() -> list[Flowable | list[Flowable]]:
+        return [
+            link_row(ctx.cell(s.cell, Seg(exhibit.label, color=LINK)), key),
+            [
+                ctx.cell(s.cell, exhibit.title or exhibit.source.name),
+                ctx.cell(
+                    s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}{_extent(exhibit)}"
+                ),
+            ],
+            ctx.cell(s.cell, source),
+            ctx.cell(s.cell, exhibit.proves or "—"),
+            ctx.cell(s.cell, *when),
+        ]
+
     # Known only after the first layout pass; the column is wide enough for any page range, so
-    # filling it in does not move anything.
+    # filling it in does not move anything. Only this cell is made anew for each pass.
     pages = ctx.exhibit_pages(exhibit.number)
-    return [
-        link_row(ctx.cell(s.cell, Seg(exhibit.label, color=LINK)), key),
-        [
-            ctx.cell(s.cell, exhibit.title or exhibit.source.name),
-            ctx.cell(s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}{_extent(exhibit)}"),
-        ],
-        ctx.cell(s.cell, source),
-        ctx.cell(s.cell, exhibit.proves or "—"),
-        ctx.cell(s.cell, *when),
-        ctx.cell(s.cell_center, Seg(pages, color=LINK)),
-    ]
+    return [*ctx.once(("index-row", exhibit.number), cells), ctx.cell(s.cell_center, Seg(pages, color=LINK))]
 
 
 def render(ctx: RenderContext) -> list[Flowable]:

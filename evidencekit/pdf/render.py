@@ -1,14 +1,18 @@
 """Dossier → PDF file. The only public entry point of evidencekit.pdf.
 
 The index must print the page on which each exhibit starts, which is only known after layout.
-So the story is laid out once without images (cheap) to learn the pages and the page total,
-then again for real with those numbers filled in; if filling them in moved anything, once more.
+So the story is laid out once without drawing anything (cheap) to learn the pages and the page
+total, then again for real with those numbers filled in; if filling them in moved anything, once
+more. Only the sections that print page numbers are made anew for each pass: every other
+flowable is laid out again as it is, and remembers its line breaks (text.DossierParagraph), so
+the real pass spends its time drawing rather than wrapping text a second time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 
@@ -25,7 +29,7 @@ from evidencekit.pdf.document import (
     build_document,
     exhibit_key,
 )
-from evidencekit.pdf.fonts import FontSet, load_fonts
+from evidencekit.pdf.fonts import load_fonts
 from evidencekit.pdf.text import Styles
 
 Section = Callable[[RenderContext], list[Flowable]]
@@ -54,6 +58,11 @@ def _template_for(section: str) -> str:
     return EXHIBIT_TEMPLATE if section == "exhibits" else BODY_TEMPLATE
 
 
+# Sections whose flowables print what the previous pass found out (page numbers): they are made
+# anew for every pass. All others are made once and laid out again as they are.
+PAGE_DEPENDENT_SECTIONS = frozenset({"index"})
+
+
 def build_story(ctx: RenderContext) -> tuple[list[Flowable], str]:
     """The whole document as flowables, and the page template its first page uses."""
     order = ctx.dossier.section_order
@@ -65,49 +74,34 @@ def build_story(ctx: RenderContext) -> tuple[list[Flowable], str]:
         if i:
             # Every section starts on a fresh page: the index's page ranges rely on it.
             story += [NextPageTemplate(_template_for(name)), PageBreak()]
-        story += SECTIONS[name](ctx)
+        if name in PAGE_DEPENDENT_SECTIONS:
+            story += SECTIONS[name](ctx)
+        else:
+            story += ctx.once(("section", name), partial(SECTIONS[name], ctx))
     first = _template_for(order[0]) if order else BODY_TEMPLATE
     return story, first
 
 
-def _layout(
-    dossier: Dossier,
-    fonts: FontSet,
-    target: Path | BytesIO,
-    *,
-    known: dict[str, int],
-    total: int | None,
-    layout_only: bool,
-    reproducible: bool,
-) -> RenderContext:
-    fonts.reset_findings()
-    ctx = RenderContext(
-        dossier=dossier,
-        fonts=fonts,
-        styles=Styles(fonts),
-        known_pages=known,
-        total_pages=total,
-        layout_only=layout_only,
-    )
+def _layout(ctx: RenderContext, target: Path | BytesIO, *, reproducible: bool) -> None:
     story, first = build_story(ctx)
     try:
         build_document(ctx, story, target, first_template=first, reproducible=reproducible)
     except LayoutError as exc:
         raise InternalError(f"PDF 排版失败：{exc}", hint="请用 --debug 重新运行并报告此问题。") from exc
-    return ctx
 
 
 def render_dossier(dossier: Dossier, out_path: Path, *, reproducible: bool = False) -> RenderResult:
     """Write the dossier PDF to ``out_path`` (a temporary path the caller moves into place)."""
     fonts = load_fonts(dossier.font_path)
-    ctx = _layout(
-        dossier, fonts, BytesIO(), known={}, total=None, layout_only=True, reproducible=reproducible
-    )
+    # One context for all passes: it keeps the flowables that do not depend on page numbers, and
+    # the findings of making them (fonts and renderer alike), which later passes do not repeat.
+    ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts))
+    ctx.begin_pass({}, None, layout_only=True)
+    _layout(ctx, BytesIO(), reproducible=reproducible)
     for _ in range(MAX_PASSES - 1):
         known, total = dict(ctx.pages), ctx.page_count
-        ctx = _layout(
-            dossier, fonts, out_path, known=known, total=total, layout_only=False, reproducible=reproducible
-        )
+        ctx.begin_pass(known, total, layout_only=False)
+        _layout(ctx, out_path, reproducible=reproducible)
         if ctx.pages == known and ctx.page_count == total:
             break
     else:

@@ -7,14 +7,20 @@ in pdf/ writes paragraph markup by hand.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 from evidencekit.model import format_datetime
 from evidencekit.pdf.fonts import FontSet
@@ -36,6 +42,80 @@ LINK = colors.HexColor("#1a4fa0")
 BAND_WARN = colors.HexColor("#ffd28a")  # warning text on the dark exhibit band
 BAND_RULE = colors.HexColor("#4a6a9c")
 PRE_BACK = colors.HexColor("#f6f7f9")
+
+
+class MeasureCanvas(Canvas):
+    """The canvas of the layout-only pass: pages are counted and anchors noted, nothing drawn.
+
+    The content flowables of the dossier (:class:`DossierParagraph`, the tables and figures of
+    document.py) skip their drawing on it; drawing never changes where anything lands.
+    """
+
+    measure_only = True
+
+
+def measuring(canv: Canvas | None) -> bool:
+    return bool(getattr(canv, "measure_only", False))
+
+
+class DossierParagraph(Paragraph):
+    """A Paragraph that remembers its line breaks for the width it was last wrapped to.
+
+    reportlab wraps a paragraph again for every question asked of it: a table wraps each cell
+    to size its row, again to draw it and again when it splits, and every layout pass starts
+    over. Breaking CJK text measures each character, which made re-wrapping the largest cost
+    of a render. The lines depend only on the text, the style and the width, so the same width
+    gives back the same lines.
+    """
+
+    _ek_wrapped: tuple[float, Any, Any, float] | None = None  # width, wrap widths, lines, height
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        wrapped = self._ek_wrapped
+        if wrapped is not None and wrapped[0] == availWidth and not getattr(self, "_splitpara", 0):
+            self.width, self._wrapWidths, self.blPara, self.height = wrapped
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        if availWidth >= rl_config._FUZZ and not getattr(self, "_splitpara", 0):
+            self._ek_wrapped = (availWidth, self._wrapWidths, self.blPara, self.height)
+        return width, height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:
+        # Splitting may edit the broken lines in place (reportlab adds a space to the last word
+        # of a line), so after a split the lines are computed afresh, as reportlab itself does.
+        self._ek_wrapped = None
+        return list(super().split(availWidth, availHeight))
+
+    def draw(self) -> None:
+        if not measuring(self.canv):
+            super().draw()
+
+
+def paragraph(markup: str, style: ParagraphStyle) -> DossierParagraph:
+    """``DossierParagraph(markup, style)``, without reportlab's markup parser for plain text.
+
+    Most paragraphs of a dossier (table cells above all) carry no markup at all, and parsing
+    was most of the cost of making them. For such text the parser yields a single fragment
+    that differs from the style's first fragment only in its text, so a copy of that fragment
+    is what it gets here (tests/test_fonts.py compares the two).
+    """
+    text = cleanBlockQuotedText(markup)
+    if not text or "<" in text or "&" in text:
+        return DossierParagraph(markup, style)
+    frag = copy.copy(_plain_frag(style))
+    frag.text = text
+    frag.link = []  # the parser gives every paragraph lists of its own
+    frag.us_lines = []
+    return DossierParagraph(text, style, frags=[frag])
+
+
+def _plain_frag(style: ParagraphStyle) -> ParaFrag:
+    """What reportlab's parser makes of plain text in ``style`` (the text aside)."""
+    frag = style.__dict__.get("_ek_plain_frag")
+    if frag is None:
+        _, frags, _ = ParaParser().parse("x", style)
+        frag = style.__dict__["_ek_plain_frag"] = frags[0]
+    return frag
 
 
 @dataclass(frozen=True)
@@ -162,7 +242,7 @@ def para(fonts: FontSet, style: ParagraphStyle, *parts: str | Seg, limit: int | 
     markup = "".join(
         _segment_markup(fonts, p, base) if isinstance(p, Seg) else fonts.markup(p, base) for p in parts
     )
-    return Paragraph(markup, style)
+    return paragraph(markup, style)
 
 
 # ---------------------------------------------------------------------------------------------
