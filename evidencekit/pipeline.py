@@ -113,7 +113,10 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
     exhibits = inspect_all(case, inventory.files, ctx, options, progress)  # 3 inspect + time
     rules = load_rules()
     checklist = build_checklist(case, exhibits, options.target, rules, now=options.now)  # 4 checklist
-    findings = inventory.findings + tuple(f for ex in exhibits for f in ex.inspection.findings)
+    # A kind declared in case.yaml settles what the folder could not tell.
+    declared = {e.file for e in case.evidence if e.kind is not None}
+    findings = tuple(f for f in inventory.findings if not (f.code == "kind.unknown_folder" and f.subject in declared))
+    findings += tuple(f for ex in exhibits for f in ex.inspection.findings)
     findings += tuple(_time_findings(exhibits))
     ctx.cache.prune()
     return Assessment(case, inventory, exhibits, checklist, findings)
@@ -441,10 +444,3 @@ def publish(src: Path, output: Path, force: bool) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def stamp_summary(stamp: Stamp) -> str:
-    return stamp.display()
-
-
-__all__ = ["Assessment", "BuildOptions", "BuildResult", "assess_case", "build_dossier", "replace"]

@@ -124,3 +124,18 @@ def test_parallel_display_copies_give_the_same_dossier(example_source: Path, tmp
         assert any(cache.rglob("*.jpg"))  # display copies were really made in this run
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_declared_kind_settles_an_unknown_folder(tmp_path: Path) -> None:
+    from factories import make_jpeg
+
+    from evidencekit.pipeline import BuildOptions, assess_case
+
+    root = tmp_path / "case"
+    make_jpeg(root / "evidence" / "截图" / "a.jpg")
+    make_jpeg(root / "evidence" / "截图" / "b.jpg")
+    (root / "case.yaml").write_text("evidence:\n  - file: evidence/截图/a.jpg\n    kind: order\n", encoding="utf-8")
+    a = assess_case(root, BuildOptions(cache_dir=tmp_path / "cache"))
+    unknown = {f.subject for f in a.findings if f.code == "kind.unknown_folder"}
+    assert unknown == {"evidence/截图/b.jpg"}
+    assert {ex.source.name: ex.kind.value for ex in a.exhibits} == {"a.jpg": "order", "b.jpg": "other"}
