@@ -193,3 +193,22 @@ def test_module_default_fallbacks_are_read_at_load_time(monkeypatch: pytest.Monk
     monkeypatch.setattr(fonts_module, "SYSTEM_FALLBACK_PATHS", ("/nonexistent/font.ttf",))
     fonts = load_fonts()
     assert fonts.runs("𠮷") == [(fonts.main, "[U+20BB7]")]
+
+
+def test_parsed_face_cache_gives_identical_fonts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The marshal cache of a parsed face must behave exactly like parsing the font file."""
+    from evidencekit.pdf import fonts as fonts_mod
+
+    monkeypatch.setenv("EVIDENCEKIT_CACHE_DIR", str(tmp_path / "cache"))
+    path = Path(fonts_mod.__file__).parent.parent / "fonts" / "wqy-microhei.ttc"
+    parsed = fonts_mod._load_ttfont("EKtestParsed", path, 0)
+    assert list((tmp_path / "cache" / "fonts").iterdir())  # written on first use
+    cached = fonts_mod._load_ttfont("EKtestCached", path, 0)
+    assert cached.face.charToGlyph == parsed.face.charToGlyph
+    assert cached.face.charWidths == parsed.face.charWidths
+    assert cached.stringWidth("证据目录 SHA-256 0123", 10) == parsed.stringWidth("证据目录 SHA-256 0123", 10)
+    # A damaged cache entry falls back to parsing.
+    for entry in (tmp_path / "cache" / "fonts").iterdir():
+        entry.write_bytes(b"not marshal data")
+    again = fonts_mod._load_ttfont("EKtestAgain", path, 0)
+    assert again.face.charWidths == parsed.face.charWidths
