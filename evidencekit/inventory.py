@@ -111,6 +111,7 @@ def scan_evidence(root: Path, tz: tzinfo = SHANGHAI) -> Inventory:
     walker = _Walker(case_root, tz)
     for folder in _evidence_folders(case_root):
         walker.walk(folder)
+    walker.hash_pending()
     return walker.result()
 
 
@@ -207,6 +208,7 @@ class _Walker:
         self.refused: list[tuple[_Key, RefusedFile]] = []
         self.findings: list[tuple[_Key, Finding]] = []
         self.covered: list[str] = []  # real paths of directories that are (or will be) walked
+        self.pending: list[tuple[Path, tuple[str, ...]]] = []  # regular files still to hash
 
     def walk(self, evidence_dir: Path) -> None:
         real = os.path.realpath(evidence_dir)
@@ -281,9 +283,33 @@ class _Walker:
         return None
 
     def _add_file(self, path: Path, rel: tuple[str, ...]) -> None:
+        # Hashed after the walk, several files at a time (see hash_pending).
+        self.pending.append((path, rel))
+
+    def hash_pending(self) -> None:
+        """Hash every file found. hashlib releases the GIL on large buffers, so a few threads
+        read and hash side by side: about twice as fast on two cores for phone-sized files."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def attempt(item: tuple[Path, tuple[str, ...]]) -> tuple[str, int, os.stat_result] | BaseException:
+            try:
+                return _hash_file(item[0])
+            except (OSError, _NotRegularError) as exc:
+                return exc
+
+        pending, self.pending = self.pending, []
+        with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
+            outcomes = list(pool.map(attempt, pending))
+        for (path, rel), outcome in zip(pending, outcomes, strict=True):
+            self._record(path, rel, outcome)
+
+    def _record(self, path: Path, rel: tuple[str, ...],
+                outcome: tuple[str, int, os.stat_result] | BaseException) -> None:
         rel_path = "/".join(rel)
         try:
-            sha256, size, st = _hash_file(path)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            sha256, size, st = outcome
         except PermissionError:
             self._refuse(rel, UNREADABLE_REASON)
             return
@@ -389,6 +415,9 @@ def _open_readonly(path: Path) -> int:
             if exc.errno != errno.EPERM:  # EPERM: not the owner, O_NOATIME not allowed
                 raise
     return os.open(path, flags)
+
+
+HASH_THREADS = 4
 
 
 def _hash_file(path: Path) -> tuple[str, int, os.stat_result]:

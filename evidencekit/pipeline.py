@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -45,7 +46,8 @@ DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
-PARALLEL_MIN_FILES = 6
+PARALLEL_MIN_FILES = 6  # fewer files left than this are not worth a worker pool
+SLOW_INSPECTION_S = 0.02  # a cache hit takes about 1 ms; a real decode 30–100 ms
 
 
 def available_cpus() -> int:
@@ -174,23 +176,10 @@ def inspect_all(
     options: BuildOptions,
     progress: Progress | None = None,
 ) -> tuple[Exhibit, ...]:
-    from evidencekit.media.dispatch import inspect_source
     from evidencekit.rules import exhibit_title, load_rules
 
     rules = load_rules()
-    inspections: list[Inspection] = []
-    total = len(files)
-    jobs = options.jobs or available_cpus()
-    # A pool costs ~0.1 s to start: worth it only when there are several files to decode.
-    if jobs > 1 and total >= PARALLEL_MIN_FILES:
-        inspections = _inspect_parallel(case, files, ctx, min(jobs, total), progress)
-    else:
-        for i, src in enumerate(files):
-            if progress:
-                progress(i, total, src.rel_path)
-            inspections.append(_inspect_one(src, case, ctx, inspect_source))
-        if progress:
-            progress(total, total, "")
+    inspections = _inspect_files(case, files, ctx, options.jobs or available_cpus(), progress)
 
     kind_order = {k: i for i, k in enumerate(rules.kinds)}
     dated: list[tuple[SourceFile, Inspection, EvidenceKind, Stamp]] = []
@@ -264,23 +253,37 @@ def _inspect_one(src: SourceFile, case: Case, ctx: MediaContext, inspect_source:
         )
 
 
-def _inspect_parallel(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jobs: int,
-                      progress: Progress | None) -> list[Inspection]:
-    from concurrent.futures import ProcessPoolExecutor
+def _inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jobs: int,
+                   progress: Progress | None) -> list[Inspection]:
+    """Inspect in order, inline while files come from the display-copy cache; as soon as one
+    needs real decoding, hand the rest to ``jobs`` worker processes. A warm rebuild thus never
+    pays for starting a pool, and a cold build spreads the decoding over the cores."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from evidencekit.media.dispatch import inspect_source
 
     total = len(files)
     results: list[Inspection | None] = [None] * total
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_inspect_one, src, case, ctx, inspect_source): i for i, src in enumerate(files)}
-        from concurrent.futures import as_completed
-
-        for done, fut in enumerate(as_completed(futures), start=1):
-            i = futures[fut]
-            results[i] = fut.result()
-            if progress:
-                progress(done, total, files[i].rel_path)
+    i = 0
+    while i < total:
+        if progress:
+            progress(i, total, files[i].rel_path)
+        started = time.perf_counter()
+        results[i] = _inspect_one(files[i], case, ctx, inspect_source)
+        i += 1
+        slow = time.perf_counter() - started > SLOW_INSPECTION_S
+        if slow and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
+            break
+    if i < total:
+        with ProcessPoolExecutor(max_workers=min(jobs, total - i)) as pool:
+            futures = {pool.submit(_inspect_one, files[k], case, ctx, inspect_source): k for k in range(i, total)}
+            for done, fut in enumerate(as_completed(futures), start=i + 1):
+                k = futures[fut]
+                results[k] = fut.result()
+                if progress:
+                    progress(done, total, files[k].rel_path)
+    if progress:
+        progress(total, total, "")
     return [r for r in results if r is not None]
 
 
