@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evidencekit.cliutil import debug_option, handle_errors
 from evidencekit.errors import VerificationFailed
-from evidencekit.tsa import TokenResult, format_gen_time
-from evidencekit.verify import FileStatus, VerifyReport
+
+if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only when used
+    from evidencekit.tsa import TokenResult
+    from evidencekit.verify import VerifyReport
 
 
 @click.command("verify")
@@ -67,7 +70,7 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
       evidencekit stamp dossier.pdf --tsa https://freetsa.org/tsr
       evidencekit verify dossier.pdf --ca freetsa-cacert.pem
     """
-    from evidencekit.tsa import inspect_token, stamp_dossier
+    from evidencekit.tsa import format_gen_time, inspect_token, stamp_dossier
     from evidencekit.verify import read_manifest
 
     out = stamp_dossier(pdf, tsa_url, force=force)
@@ -85,6 +88,8 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
 
 
 def render_report(report: VerifyReport) -> str:
+    from evidencekit.verify import FileStatus
+
     lines = [f"核对：{report.pdf}"]
     meta = [f"案件编号 {report.case_id}" if report.case_id else "",
             f"生成时间 {report.generated_at}" if report.generated_at else "",
@@ -129,6 +134,8 @@ def _same_place(found_at: str, path: str) -> bool:
 
 
 def _token_line(token: TokenResult, source: str) -> str:
+    from evidencekit.tsa import format_gen_time
+
     state = "有效" if token.ok and token.signature_checked else ("未通过" if not token.ok else "未验证签名")
     text = f"时间戳（{source}）：{state}"
     if token.gen_time is not None:
