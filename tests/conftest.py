@@ -9,8 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# Property tests check behaviour, not speed: a busy CI machine must not turn a slow example into
+# a failure (tests never assert wall-clock time).
+settings.register_profile("evidencekit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("evidencekit")
 
 
 @pytest.fixture(autouse=True)

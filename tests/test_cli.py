@@ -285,3 +285,24 @@ def test_no_temporary_files_left_after_a_failed_build(tmp_path: Path, monkeypatc
     assert code == ExitCode.INTERNAL
     assert list(scratch.iterdir()) == []
     assert no_pdfs(case) and not [p for p in case.iterdir() if p.name.startswith(".")]
+
+
+def test_progress_is_quiet_off_a_terminal_and_shows_the_current_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from evidencekit.cliutil import progress_printer
+
+    assert progress_printer(quiet=True) is None
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert progress_printer(quiet=False) is None  # StringIO is not a terminal
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    show = progress_printer(quiet=False)
+    assert show is not None
+    show(3, 10, "evidence/product/IMG_20241113_151000.jpg")
+    assert "3/10" in tty.getvalue() and "IMG_20241113_151000.jpg" in tty.getvalue()
