@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 
 from evidencekit.model import Case, Exhibit, TimelineEntry
 
+# Every TimelineEntry.category this module produces (pdf/timeline.py labels each one).
+CATEGORIES = ("livestream", "order", "payment", "delivery", "discovery", "event", "exhibit", "moment", "chat")
+
 CHANNEL_LABELS = {
     "seller": "商家",
     "platform": "平台",

@@ -28,6 +28,7 @@ CATEGORY_LABELS = {
     "chat": "沟通",
     "event": "跟进",
     "exhibit": "证据",
+    "moment": "录制内容",
 }
 
 
