@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from factories import make_exhibit, make_source_file
 from reportlab.pdfgen.canvas import Canvas
 
@@ -139,3 +141,30 @@ def test_declared_kind_settles_an_unknown_folder(tmp_path: Path) -> None:
     unknown = {f.subject for f in a.findings if f.code == "kind.unknown_folder"}
     assert unknown == {"evidence/截图/b.jpg"}
     assert {ex.source.name: ex.kind.value for ex in a.exhibits} == {"a.jpg": "order", "b.jpg": "other"}
+
+
+def test_rebuild_after_editing_case_yaml_decodes_nothing(example_case: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 6: display copies are reused from the cache; no image or recording is decoded."""
+    import av
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from evidencekit.cli import main
+
+    runner = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")})
+    first = runner.invoke(main, ["build", str(example_case), "-q", "--jobs", "1"])
+    assert first.exit_code == 0, first.stderr
+    path = example_case / "case.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("PU 人造革", "PU 合成革"), encoding="utf-8")
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded an original on a warm rebuild")
+
+    monkeypatch.setattr(Image, "open", no_decoding)
+    monkeypatch.setattr(av, "open", no_decoding)
+    second = runner.invoke(main, ["build", str(example_case), "-q", "--force", "--jobs", "1"])
+    assert second.exit_code == 0, second.stderr
+    text = _pdf_text(example_case / "dossier.pdf")
+    assert "PU 合成革" in text
+    assert "未生成预览" not in text and "处理此文件时出错" not in text
