@@ -1,11 +1,10 @@
-"""Pipeline pieces not covered through the CLI: the timestamp token travelling into a rebuild."""
+"""Pipeline behaviour across modules: timestamp tokens, whole-case media, parallelism, the cache."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from factories import make_exhibit, make_source_file
 from reportlab.pdfgen.canvas import Canvas
 
