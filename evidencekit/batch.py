@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
+from evidencekit.fsutil import write_atomically
 from evidencekit.model import Status
 from evidencekit.pipeline import (
     Assessment,
@@ -423,21 +423,7 @@ def write_summary(summary: BatchSummary, outdir: Path) -> tuple[Path, Path]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"无法写入汇总表 {path}：{exc.strerror}") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"写入汇总表 {path} 失败：{exc.strerror}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomically(path, data, what="汇总表")
 
 
 def display_width(text: str) -> int:

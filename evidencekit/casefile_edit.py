@@ -22,10 +22,8 @@ not where it should be, nothing is written and the user is told to edit by hand.
 
 from __future__ import annotations
 
-import os
 import re
 import stat
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -348,21 +346,11 @@ def _encode_spliced(original: bytes, text: str, splices: list[_Splice], new_text
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Keep the file's permissions; fsync, because this is the user's own case file."""
+    from evidencekit.fsutil import write_atomically
+
     try:
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise CaseFolderError(f"无法写入案件文件：{path}（{exc.strerror or exc}）",
-                              hint="请检查文件夹的写入权限") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise CaseFolderError(f"无法写入案件文件：{path}（{exc.strerror or exc}）",
-                              hint="请检查文件夹的写入权限") from exc
+    except OSError:
+        mode = 0o644
+    write_atomically(path, data, what="案件文件", error=CaseFolderError, mode=mode, fsync=True)

@@ -427,23 +427,9 @@ def check_output(output: Path, root: Path, force: bool) -> None:
 
 
 def publish(src: Path, output: Path, force: bool) -> None:
-    """Copy the finished file next to the output and rename it into place (atomic)."""
-    check_output_exists = output.exists() and not force
-    if check_output_exists:
+    """Move the finished file into place atomically: the only write to the user's path."""
+    if output.exists() and not force:
         raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖")
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.stem}-", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"无法在 {output.parent} 写入输出文件：{exc.strerror}") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            while chunk := inp.read(1024 * 1024):
-                out.write(chunk)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise OutputError(f"写入输出文件 {output} 失败：{exc.strerror}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from evidencekit.fsutil import write_atomically
+
+    write_atomically(output, src, what="输出文件")

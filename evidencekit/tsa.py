@@ -18,9 +18,7 @@ a usage problem).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -368,15 +366,7 @@ def _sha256() -> Any:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    """Temp file in the same folder, then rename: a failure never leaves half a token."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".evidencekit-", suffix=TOKEN_SUFFIX, dir=target.parent)
-    except OSError as exc:
-        raise OutputError(f"无法在 {target.parent} 中写入时间戳文件（{exc.strerror or exc}）") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"无法写入时间戳文件 {target}（{exc.strerror or exc}）") from exc
+    """A failure never leaves half a token."""
+    from evidencekit.fsutil import write_atomically
+
+    write_atomically(target, data, what="时间戳文件")
