@@ -9,7 +9,9 @@ finding, never a crash; the only step that touches the user's output path is ``p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -143,7 +145,10 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
         rendered = Path(work) / "rendered.pdf"
         from evidencekit.pdf.render import render_dossier
 
-        result = render_dossier(dossier, rendered, reproducible=options.reproducible)  # 6 render
+        layout_cache = LayoutHints(DisplayCache(options.cache_dir).root, root.resolve(), options.target)
+        result = render_dossier(dossier, rendered, reproducible=options.reproducible,  # 6 render
+                                page_hint=layout_cache.load())
+        layout_cache.save(result.pages, result.page_count)
         final = Path(work) / "final.pdf"
         from evidencekit.attach import attach_files
 
@@ -297,6 +302,32 @@ def _time_findings(exhibits: Sequence[Exhibit]) -> list[Finding]:
             out.append(Finding(Severity.WARNING, "time.unknown", f"{ex.label} 无法确定拍摄/截图时间",
                                ex.source.rel_path))
     return out
+
+
+class LayoutHints:
+    """The page map of this case's last build, so a rebuild can skip the measuring pass.
+
+    Only a hint: the renderer checks it and lays out again if anything moved. Kept in the cache
+    folder; any problem reading or writing it just means no hint."""
+
+    def __init__(self, cache_root: Path, case_root: Path, target: str) -> None:
+        key = hashlib.sha256(f"{case_root}|{target}".encode()).hexdigest()[:32]
+        self.path = cache_root / "layout" / f"{key}.json"
+
+    def load(self) -> tuple[dict[str, int], int] | None:
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            pages = {str(k): int(v) for k, v in doc["pages"].items()}
+            return pages, int(doc["total"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, pages: dict[str, int], total: int) -> None:
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"pages": pages, "total": total}), encoding="utf-8")
+            os.replace(tmp, self.path)
 
 
 def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[Finding, ...]]:

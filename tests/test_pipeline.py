@@ -167,3 +167,44 @@ def test_rebuild_after_editing_case_yaml_decodes_nothing(example_case: Path, tmp
     text = _pdf_text(example_case / "dossier.pdf")
     assert "PU 合成革" in text
     assert "未生成预览" not in text and "处理此文件时出错" not in text
+
+
+def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
+        example_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+    from evidencekit.pdf import render
+
+    passes: list[bool] = []
+    real_layout = render._layout
+
+    def counting(ctx, target, *, reproducible):  # type: ignore[no-untyped-def]
+        passes.append(ctx.layout_only)
+        return real_layout(ctx, target, reproducible=reproducible)
+
+    monkeypatch.setattr(render, "_layout", counting)
+    runner = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")})
+
+    def build(name: str) -> bytes:
+        passes.clear()
+        out = tmp_path / name
+        result = runner.invoke(main, ["build", str(example_source), "-o", str(out), "--reproducible", "-q"])
+        assert result.exit_code == 0, result.stderr
+        return out.read_bytes()
+
+    first = build("a.pdf")
+    assert passes == [True, False]  # measure, then the real pass
+    second = build("b.pdf")
+    assert passes == [False]  # the hint was right: one real pass
+    assert second == first
+    (hint,) = (tmp_path / "cache" / "layout").iterdir()
+    doc = json.loads(hint.read_text(encoding="utf-8"))
+    doc["pages"] = {k: v + 3 for k, v in doc["pages"].items()}
+    doc["total"] += 5
+    hint.write_text(json.dumps(doc), encoding="utf-8")
+    third = build("c.pdf")
+    assert passes == [False, False]  # wrong numbers detected and laid out again
+    assert third == first

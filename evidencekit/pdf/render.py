@@ -11,7 +11,7 @@ the real pass spends its time drawing rather than wrapping text a second time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from io import BytesIO
 from pathlib import Path
@@ -52,6 +52,7 @@ class RenderResult:
     page_count: int
     exhibit_pages: dict[int, int]  # exhibit number -> the page it starts on
     findings: tuple[Finding, ...]  # e.g. characters no font could draw
+    pages: dict[str, int] = field(default_factory=dict)  # every anchor -> page: a hint for next time
 
 
 def _template_for(section: str) -> str:
@@ -90,20 +91,37 @@ def _layout(ctx: RenderContext, target: Path | BytesIO, *, reproducible: bool) -
         raise InternalError(f"PDF 排版失败：{exc}", hint="请用 --debug 重新运行并报告此问题。") from exc
 
 
-def render_dossier(dossier: Dossier, out_path: Path, *, reproducible: bool = False) -> RenderResult:
-    """Write the dossier PDF to ``out_path`` (a temporary path the caller moves into place)."""
+def render_dossier(
+    dossier: Dossier,
+    out_path: Path,
+    *,
+    reproducible: bool = False,
+    page_hint: tuple[dict[str, int], int] | None = None,
+) -> RenderResult:
+    """Write the dossier PDF to ``out_path`` (a temporary path the caller moves into place).
+
+    Page numbers (index, links, 共 M 页) need the layout before they are known, so normally a
+    measuring pass comes first. ``page_hint`` — the pages and page count of the last build of the
+    same case (``RenderResult.pages``) — lets a rebuild start with the real pass instead; the
+    numbers are checked after it and the pass repeated if anything moved, so a stale hint costs
+    time, never correctness.
+    """
     fonts = load_fonts(dossier.font_path)
     # One context for all passes: it keeps the flowables that do not depend on page numbers, and
     # the findings of making them (fonts and renderer alike), which later passes do not repeat.
     ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts))
-    ctx.begin_pass({}, None, layout_only=True)
-    _layout(ctx, BytesIO(), reproducible=reproducible)
-    for _ in range(MAX_PASSES - 1):
+    if page_hint is None:
+        ctx.begin_pass({}, None, layout_only=True)
+        _layout(ctx, BytesIO(), reproducible=reproducible)
         known, total = dict(ctx.pages), ctx.page_count
+    else:
+        known, total = dict(page_hint[0]), page_hint[1]
+    for _ in range(MAX_PASSES):
         ctx.begin_pass(known, total, layout_only=False)
         _layout(ctx, out_path, reproducible=reproducible)
         if ctx.pages == known and ctx.page_count == total:
             break
+        known, total = dict(ctx.pages), ctx.page_count
     else:
         raise InternalError("PDF 页码在多次排版后仍不稳定。", hint="请用 --debug 重新运行并报告此问题。")
     exhibit_pages = {ex.number: ctx.pages[exhibit_key(ex.number)] for ex in dossier.exhibits}
@@ -111,4 +129,5 @@ def render_dossier(dossier: Dossier, out_path: Path, *, reproducible: bool = Fal
         page_count=ctx.page_count,
         exhibit_pages=exhibit_pages,
         findings=tuple(ctx.findings) + fonts.findings(),
+        pages=dict(ctx.pages),
     )
