@@ -24,56 +24,6 @@ from evidencekit.model import SHANGHAI, EvidenceKind, Finding, RefusedFile, Seve
 
 CHUNK_SIZE = 1024 * 1024  # 1 MiB: hashing streams, so file size needs no limit
 
-# Names are matched after NFC normalisation and casefold(), so "Order" and "ORDER" work too.
-FOLDER_KINDS: dict[str, EvidenceKind] = {
-    # The stable English names (PRODUCT.md §3) and their plurals.
-    "order": EvidenceKind.ORDER,
-    "orders": EvidenceKind.ORDER,
-    "product": EvidenceKind.PRODUCT,
-    "products": EvidenceKind.PRODUCT,
-    "livestream": EvidenceKind.LIVESTREAM,
-    "live": EvidenceKind.LIVESTREAM,
-    "chat": EvidenceKind.CHAT,
-    "chats": EvidenceKind.CHAT,
-    "unboxing": EvidenceKind.UNBOXING,
-    "logistics": EvidenceKind.LOGISTICS,
-    "payment": EvidenceKind.PAYMENT,
-    "payments": EvidenceKind.PAYMENT,
-    "comparison": EvidenceKind.COMPARISON,
-    "report": EvidenceKind.REPORT,
-    "reports": EvidenceKind.REPORT,
-    "other": EvidenceKind.OTHER,
-    "others": EvidenceKind.OTHER,
-    # The Chinese aliases (§3) and what a user would plausibly type instead.
-    "订单": EvidenceKind.ORDER,
-    "订单截图": EvidenceKind.ORDER,
-    "商品": EvidenceKind.PRODUCT,
-    "商品照片": EvidenceKind.PRODUCT,
-    "问题商品": EvidenceKind.PRODUCT,
-    "直播": EvidenceKind.LIVESTREAM,
-    "直播间": EvidenceKind.LIVESTREAM,
-    "直播截图": EvidenceKind.LIVESTREAM,
-    "直播录屏": EvidenceKind.LIVESTREAM,
-    "聊天": EvidenceKind.CHAT,
-    "聊天记录": EvidenceKind.CHAT,
-    "客服聊天": EvidenceKind.CHAT,
-    "开箱": EvidenceKind.UNBOXING,
-    "开箱视频": EvidenceKind.UNBOXING,
-    "物流": EvidenceKind.LOGISTICS,
-    "物流信息": EvidenceKind.LOGISTICS,
-    "快递": EvidenceKind.LOGISTICS,
-    "支付": EvidenceKind.PAYMENT,
-    "支付凭证": EvidenceKind.PAYMENT,
-    "付款": EvidenceKind.PAYMENT,
-    "对比": EvidenceKind.COMPARISON,
-    "对比图": EvidenceKind.COMPARISON,
-    "报告": EvidenceKind.REPORT,
-    "质检报告": EvidenceKind.REPORT,
-    "检测报告": EvidenceKind.REPORT,
-    "其他": EvidenceKind.OTHER,
-    "其它": EvidenceKind.OTHER,
-}
-
 EVIDENCE_FOLDER_NAMES = ("evidence", "证据")
 
 # Files operating systems drop into folders; not evidence, but listed so nothing vanishes.
@@ -97,8 +47,20 @@ class Inventory:
 
 
 def kind_for_folder(name: str) -> EvidenceKind | None:
-    """The evidence kind a first-level folder name stands for, or None if it says nothing."""
-    return FOLDER_KINDS.get(unicodedata.normalize("NFC", name).strip().casefold())
+    """The evidence kind a first-level folder name stands for, or None if it says nothing.
+
+    The names (English, plurals, Chinese aliases) live in templates/evidence_kinds.yaml."""
+    from evidencekit.rules import kind_for_folder as lookup
+    from evidencekit.rules import load_rules
+
+    return lookup(name, load_rules())
+
+
+def folder_names() -> list[str]:
+    """Every folder name that tells a kind (for "did you mean" hints)."""
+    from evidencekit.rules import load_rules
+
+    return [folder.casefold() for rule in load_rules().kinds.values() for folder in rule.folders]
 
 
 def scan_evidence(root: Path, tz: tzinfo = SHANGHAI) -> Inventory:
@@ -348,7 +310,7 @@ class _Walker:
         kind = kind_for_folder(rel[1])
         if kind is not None:
             return kind, True
-        close = difflib.get_close_matches(rel[1].casefold(), list(FOLDER_KINDS), n=1, cutoff=0.75)
+        close = difflib.get_close_matches(rel[1].casefold(), folder_names(), n=1, cutoff=0.75)
         hint = f"（文件夹名是不是想写 {close[0]}？）" if close else ""
         self._note(rel, Finding(
             Severity.WARNING, "kind.unknown_folder",

@@ -14,6 +14,7 @@ import difflib
 import functools
 import re
 import string
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -923,8 +924,9 @@ def dossier_title(case: Case, target: str | None, rules: Rules) -> str:
 
 
 def kind_for_folder(name: str, rules: Rules) -> EvidenceKind | None:
-    """The evidence kind a folder under evidence/ stands for (English or Chinese alias)."""
-    wanted = name.strip().casefold()
+    """The evidence kind a folder under evidence/ stands for (English or Chinese alias).
+    Matched after NFC normalisation and casefold(), so "Order" and a macOS NFD name work too."""
+    wanted = unicodedata.normalize("NFC", name).strip().casefold()
     for rule in rules.kinds.values():
         if any(wanted == folder.casefold() for folder in rule.folders):
             return rule.kind
