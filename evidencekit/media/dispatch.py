@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from evidencekit.media.audio import AUDIO_SUFFIXES, inspect_audio
 from evidencekit.media.base import MediaContext
+from evidencekit.media.chats import CHAT_SUFFIXES, inspect_chat
+from evidencekit.media.documents import DOCUMENT_SUFFIXES, inspect_pdf
+from evidencekit.media.images import IMAGE_SUFFIXES, inspect_image
+from evidencekit.media.recordings import VIDEO_SUFFIXES, inspect_recording
 from evidencekit.model import EvidenceOverride, Finding, Inspection, MediaType, Severity, SourceFile
 
 Inspector = Callable[[SourceFile, EvidenceOverride | None, MediaContext], Inspection]
@@ -15,12 +20,14 @@ VIDEO = "video"
 AUDIO = "audio"
 PDF = "pdf"
 
+# Each media module owns its suffix list (and defers its heavy library to first use, so
+# importing them here costs nothing at start-up: dispatch itself loads only when a build runs).
 _SUFFIXES: dict[str, frozenset[str]] = {
-    IMAGE: frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".bmp", ".gif", ".tif", ".tiff"}),
-    CHAT: frozenset({".txt", ".log", ".text"}),
-    VIDEO: frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi"}),
-    AUDIO: frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"}),
-    PDF: frozenset({".pdf"}),
+    IMAGE: IMAGE_SUFFIXES,
+    CHAT: CHAT_SUFFIXES,
+    VIDEO: VIDEO_SUFFIXES,
+    AUDIO: AUDIO_SUFFIXES,
+    PDF: DOCUMENT_SUFFIXES,
 }
 
 # Magic numbers for files whose suffix is missing or wrong (phones and chat apps rename freely).
@@ -56,29 +63,17 @@ def family_for(source: SourceFile) -> str | None:
     return None
 
 
+_INSPECTORS: dict[str, Inspector] = {
+    IMAGE: inspect_image,
+    CHAT: inspect_chat,
+    VIDEO: inspect_recording,
+    AUDIO: inspect_audio,
+    PDF: inspect_pdf,
+}
+
+
 def inspector_for(family: str) -> Inspector:
-    # Imports are deferred so `evidencekit --help` never loads PyAV, pdfium or pillow-heif.
-    if family == IMAGE:
-        from evidencekit.media.images import inspect_image
-
-        return inspect_image
-    if family == CHAT:
-        from evidencekit.media.chats import inspect_chat
-
-        return inspect_chat
-    if family == VIDEO:
-        from evidencekit.media.recordings import inspect_recording
-
-        return inspect_recording
-    if family == AUDIO:
-        from evidencekit.media.audio import inspect_audio
-
-        return inspect_audio
-    if family == PDF:
-        from evidencekit.media.documents import inspect_pdf
-
-        return inspect_pdf
-    raise ValueError(family)
+    return _INSPECTORS[family]
 
 
 def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
