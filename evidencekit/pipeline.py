@@ -41,7 +41,7 @@ from evidencekit.model import (
     Stamp,
     TimeSource,
 )
-from evidencekit.timeinfo import resolve_capture_time, time_from_filename
+from evidencekit.timeinfo import is_save_time, resolve_capture_time, time_from_filename
 from evidencekit.timeline import build_timeline
 
 DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
@@ -204,7 +204,7 @@ def inspect_all(
             # Only a time that marks when recording began gives true wall-clock times; a chat
             # app's save time (mmexport…) is merely an upper bound.
             starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
-            start = stamp.time if starts and "非拍摄时间" not in stamp.detail else None
+            start = stamp.time if starts and not is_save_time(stamp) else None
             insp = with_wall_times(insp, start)
         dated.append((src, insp, kind, stamp))
 

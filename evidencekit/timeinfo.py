@@ -86,6 +86,16 @@ def _p(pattern: str, describe: Callable[[re.Match[str]], str], kind: str = "loca
 
 # Most specific first: a vendor pattern must win over the generic digit fallbacks, and the
 # package form of Huawei names over Samsung's free-text label.
+# Chat apps name a saved file after when it was saved, not when it was taken: such a time is an
+# upper bound, and must not be used as a recording's start for wall-clock frame times.
+SAVE_TIME_MARK = "（非拍摄时间）"
+
+
+def is_save_time(stamp: Stamp) -> bool:
+    """True for a file-name time that only says when a chat app saved the file."""
+    return stamp.source is TimeSource.FILENAME and stamp.detail.endswith(SAVE_TIME_MARK)
+
+
 _PATTERNS: tuple[_Pattern, ...] = (
     _p(rf"Screenshot_{_DASHED}-(?P<ms>\d{{3}})(?:_{_PACKAGE})?", _app_detail("小米截图文件名")),
     _p(rf"Screenshot_{_DATE}_{_TIME}_{_PACKAGE}", _app_detail("华为/荣耀截图文件名")),
@@ -99,11 +109,11 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _p(rf"VID_{_DATE}_{_TIME}", _fixed("相机视频文件名")),
     _p(r"RPReplay_Final(?P<epoch>\d{9,10})(?!\d)", _fixed("iOS 录屏文件名（Unix 时间）"), "epoch_s"),
     _p(rf"{_DATE}_{_TIME}(?P<ms>\d{{3}})_iOS", _fixed("iOS 导出文件名（UTC 时间）"), "utc"),
-    _p(r"mmexport(?P<epoch>\d{12,13})(?!\d)", _fixed("微信保存时间（非拍摄时间）"), "epoch_ms"),
+    _p(r"mmexport(?P<epoch>\d{12,13})(?!\d)", _fixed("微信保存时间" + SAVE_TIME_MARK), "epoch_ms"),
     # Weixin PC saves received images with the save time; its own screenshot tool names the shot.
-    _p(rf"微信图片_?{_DATE}{_TIME}(?!\d)", _fixed("微信电脑版保存时间（非拍摄时间）")),
+    _p(rf"微信图片_?{_DATE}{_TIME}(?!\d)", _fixed("微信电脑版保存时间" + SAVE_TIME_MARK)),
     _p(rf"微信截图_?{_DATE}{_TIME}(?!\d)", _fixed("微信电脑版截图文件名")),
-    _p(rf"QQ图片{_DATE}{_TIME}(?!\d)", _fixed("QQ 电脑版保存时间（非拍摄时间）")),
+    _p(rf"QQ图片{_DATE}{_TIME}(?!\d)", _fixed("QQ 电脑版保存时间" + SAVE_TIME_MARK)),
     _p(rf"QQ截图{_DATE}{_TIME}(?!\d)", _fixed("QQ 电脑版截图文件名")),
     # Generic fallbacks (ente's heuristic, domain-notes.md §6.5): digits that read as a date.
     _p(rf"(?<!\d){_DATE}[-_ T]{_TIME}(?!\d)", _fixed("文件名中的日期时间"), anywhere=True),

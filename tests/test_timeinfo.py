@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
 from evidencekit.timeinfo import (
     MTIME_DETAIL,
+    is_save_time,
     parse_exif_datetime,
     parse_timecode,
     resolve_capture_time,
@@ -357,3 +358,10 @@ def test_naive_declared_is_read_in_zone_and_minutes_only_kept() -> None:
                                  mtime=None, declared_has_seconds=False, tz=NEW_YORK_WINTER)
     assert stamp.time == datetime(2024, 11, 10, 20, 0, tzinfo=NEW_YORK_WINTER)
     assert not stamp.has_seconds
+
+
+def test_save_time_names_are_told_apart_from_capture_names() -> None:
+    saved = time_from_filename("mmexport1760603131640.jpg", SHANGHAI)
+    recorded = time_from_filename("Screenrecorder-2024-11-11-20-30-00-123.mp4", SHANGHAI)
+    assert saved is not None and is_save_time(saved)
+    assert recorded is not None and not is_save_time(recorded)
