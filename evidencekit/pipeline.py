@@ -102,11 +102,13 @@ class BuildResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None) -> Assessment:
+def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None,
+                case: Case | None = None) -> Assessment:
     """Steps 1–5: everything `check` reports, without drawing a page."""
     from evidencekit.rules import build_checklist, load_rules
 
-    case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
+    if case is None:
+        case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
     ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi)
     # Chat exports decide who is the shopper and who the merchant from the case's names.
@@ -127,10 +129,10 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
 
 
 def build_dossier(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    load_case(root)  # a missing folder or bad case.yaml is reported before output problems
+    case = load_case(root)  # a missing folder or bad case.yaml is reported before output problems
     output = resolve_output(root, options)
     check_output(output, root, options.force)  # fail before any work when the output is unusable
-    assessment = assess_case(root, options, progress)
+    assessment = assess_case(root, options, progress, case)
     if options.strict:
         from evidencekit.report import checklist_complete_for, incomplete_summary
 
@@ -145,7 +147,7 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
         rendered = Path(work) / "rendered.pdf"
         from evidencekit.pdf.render import render_dossier
 
-        layout_cache = LayoutHints(DisplayCache(options.cache_dir).root, root.resolve(), options.target)
+        layout_cache = LayoutHints(DisplayCache(options.cache_dir), root.resolve(), options.target)
         result = render_dossier(dossier, rendered, reproducible=options.reproducible,  # 6 render
                                 page_hint=layout_cache.load())
         layout_cache.save(result.pages, result.page_count)
@@ -310,9 +312,10 @@ class LayoutHints:
     Only a hint: the renderer checks it and lays out again if anything moved. Kept in the cache
     folder; any problem reading or writing it just means no hint."""
 
-    def __init__(self, cache_root: Path, case_root: Path, target: str) -> None:
+    def __init__(self, cache: DisplayCache, case_root: Path, target: str) -> None:
         key = hashlib.sha256(f"{case_root}|{target}".encode()).hexdigest()[:32]
-        self.path = cache_root / "layout" / f"{key}.json"
+        self.cache = cache
+        self.path = cache.root / "layout" / f"{key}.json"
 
     def load(self) -> tuple[dict[str, int], int] | None:
         try:
@@ -323,11 +326,8 @@ class LayoutHints:
             return None
 
     def save(self, pages: dict[str, int], total: int) -> None:
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(OSError), self.cache.writing(self.path) as tmp:
             tmp.write_text(json.dumps({"pages": pages, "total": total}), encoding="utf-8")
-            os.replace(tmp, self.path)
 
 
 def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[Finding, ...]]:

@@ -10,7 +10,6 @@ system TrueType fonts if present) and replaces what no font covers with a visibl
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -128,11 +127,11 @@ def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
         pass
     font = TTFont(name, str(path), subfontIndex=index)
     state = {k: v for k, v in vars(font.face).items() if k not in _NOT_CACHED}
+    from evidencekit.cache import DisplayCache
+
     try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(state))
-        os.replace(tmp, cache_file)
+        with DisplayCache().writing(cache_file) as tmp:
+            tmp.write_bytes(marshal.dumps(state))
     except (OSError, ValueError):
         pass  # a read-only cache folder only costs time
     return font
