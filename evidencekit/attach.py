@@ -53,48 +53,25 @@ def attach_files(
 
     with pikepdf.open(pdf_in) as pdf:
         specs = []
+
+        def attach(data: bytes, name: str, description: str, mime: str, when: datetime,
+                   relationship: pikepdf.Name) -> None:
+            date = _pdf_date(when)
+            spec = AttachedFileSpec(pdf, data, description=description, filename=name, mime_type=mime,
+                                    creation_date=date, mod_date=date, relationship=relationship)
+            pdf.attachments[name] = spec
+            specs.append(spec)
+
         if attach_originals:
             for ex in exhibits:
-                data = ex.source.path.read_bytes()
-                spec = AttachedFileSpec(
-                    pdf,
-                    data,
-                    description=f"{ex.label} 原件 SHA-256 {ex.source.sha256}",
-                    filename=attachment_name(ex),
-                    mime_type=mime_type(ex.source.name),
-                    creation_date=_pdf_date(ex.source.mtime),
-                    mod_date=_pdf_date(ex.source.mtime),
-                    relationship=Name.Source,
-                )
-                pdf.attachments[attachment_name(ex)] = spec
-                specs.append(spec)
-        mspec = AttachedFileSpec(
-            pdf,
-            manifest,
-            description="evidencekit 清单（哈希、时间与来源）",
-            filename=MANIFEST_NAME,
-            mime_type="application/json",
-            creation_date=_pdf_date(when),
-            mod_date=_pdf_date(when),
-            relationship=Name.Data,
-        )
-        pdf.attachments[MANIFEST_NAME] = mspec
-        specs.append(mspec)
+                attach(ex.source.path.read_bytes(), attachment_name(ex), f"{ex.label} 原件 SHA-256 {ex.source.sha256}",
+                       mime_type(ex.source.name), ex.source.mtime, Name.Source)
+        attach(manifest, MANIFEST_NAME, "evidencekit 清单（哈希、时间与来源）", "application/json", when, Name.Data)
         if token is not None:
             from evidencekit.tsa import TOKEN_ATTACHMENT_NAME
 
-            tspec = AttachedFileSpec(
-                pdf,
-                token,
-                description="RFC 3161 可信时间戳（对象：evidencekit-manifest.json）",
-                filename=TOKEN_ATTACHMENT_NAME,
-                mime_type="application/timestamp-reply",
-                creation_date=_pdf_date(when),
-                mod_date=_pdf_date(when),
-                relationship=Name.Supplement,
-            )
-            pdf.attachments[TOKEN_ATTACHMENT_NAME] = tspec
-            specs.append(tspec)
+            attach(token, TOKEN_ATTACHMENT_NAME, "RFC 3161 可信时间戳（对象：evidencekit-manifest.json）",
+                   "application/timestamp-reply", when, Name.Supplement)
         # The fingerprint in the document info lets `verify` detect a swapped manifest.
         pdf.docinfo[Name("/EvidencekitFingerprint")] = hashlib.sha256(manifest).hexdigest()
         # PDF/A-3 style association of the files with the document as a whole.
