@@ -2,9 +2,9 @@
 
     python benchmarks/bench_batch.py [--cases 30] [--jobs 1,2] [--repeat 1]
 
-Inputs are generated (seeded) once into benchmarks/.data/batch/ and reused: each case folder holds
-five 1600×1200 JPEG photos with EXIF time and noise (so they compress like phone photos) and one
-1080×2400 PNG chat screenshot. Every case's images differ, so no display copy is shared between
+Inputs are generated (seeded) once into benchmarks/.data/batch/ and reused, with bench_build.py's
+generators: each case folder holds five 1600×1200 JPEG photos with EXIF time and noise (so they
+compress like phone photos) and one 1080×2400 PNG chat screenshot. Every case's images differ, so no display copy is shared between
 cases. Each run is a fresh ``python -m evidencekit batch`` process with an empty cache folder
 (EVIDENCEKIT_CACHE_DIR) and a fresh output folder. Results print as a Markdown table.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import resource
 import shutil
 import statistics
@@ -25,6 +24,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_build import gen_photo, gen_screen  # noqa: E402  (the same generated inputs)
+
 DATA = HERE / ".data" / "batch"
 SH = timezone(timedelta(hours=8))
 PHOTOS_PER_CASE = 5
@@ -36,47 +38,6 @@ order: {{number: "69{n:017d}", product: 真皮女士手提包, amount: 399.00}}
 problem: {{type: not_as_shown, summary: 收到的包是人造革，与直播间宣称的头层牛皮不符}}
 claims: [return_refund]
 """
-
-
-def gen_photo(path: Path, seed: int) -> None:
-    import piexif
-    from PIL import Image, ImageDraw, ImageFilter
-
-    rng = random.Random(seed)
-    w, h = 1600, 1200
-    img = Image.linear_gradient("L").resize((w, h)).convert("RGB")
-    d = ImageDraw.Draw(img)
-    for _ in range(25):
-        x, y, r = rng.randrange(w), rng.randrange(h), rng.randrange(40, 300)
-        d.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))  # type: ignore[arg-type]
-    img = img.filter(ImageFilter.GaussianBlur(3))
-    img = Image.blend(img, Image.effect_noise((w, h), 40).convert("RGB"), 0.15)
-    when = datetime(2024, 11, 13, 15, 0, tzinfo=SH) + timedelta(seconds=41 * seed)
-    exif = piexif.dump({"0th": {piexif.ImageIFD.Make: b"Bench"}, "Exif": {
-        piexif.ExifIFD.DateTimeOriginal: when.strftime("%Y:%m:%d %H:%M:%S").encode(),
-        piexif.ExifIFD.OffsetTimeOriginal: b"+08:00"}})
-    img.save(path, "JPEG", quality=90, exif=exif)
-
-
-def gen_screen(path: Path, seed: int) -> None:
-    from importlib.resources import as_file, files
-
-    from PIL import Image, ImageDraw, ImageFont
-
-    rng = random.Random(seed)
-    with as_file(files("evidencekit.fonts") / "wqy-microhei.ttc") as fp:
-        font = ImageFont.truetype(str(fp), 40)
-    img = Image.new("RGB", (1080, 2400), (237, 237, 237))
-    d = ImageDraw.Draw(img)
-    phrases = ["亲，已经帮您反馈了", "收到的商品与直播间不一致", "请提供订单号", "主播说假一赔十", "请耐心等待处理"]
-    y = 120
-    while y < 2250:
-        mine = rng.random() < 0.5
-        x0 = 300 if mine else 40
-        d.rounded_rectangle((x0, y, x0 + 740, y + 110), 18, fill=(149, 236, 105) if mine else "white")
-        d.text((x0 + 24, y + 30), rng.choice(phrases), font=font, fill="black")
-        y += 150
-    img.save(path, "PNG")
 
 
 def ensure_cases(count: int) -> Path:
@@ -93,7 +54,7 @@ def ensure_cases(count: int) -> Path:
             sub = "order" if i == 0 else "product"
             path = case / "evidence" / sub / f"IMG_{when:%Y%m%d_%H%M%S}.jpg"
             path.parent.mkdir(parents=True, exist_ok=True)
-            gen_photo(path, seed)
+            gen_photo(path, seed, size=(1600, 1200))
         chat = case / "evidence" / "chat" / f"Screenshot_20241114-{190000 + n:06d}.png"
         chat.parent.mkdir(parents=True, exist_ok=True)
         gen_screen(chat, 5000 + n)

@@ -26,18 +26,20 @@ DATA = HERE / ".data"
 SH = timezone(timedelta(hours=8))
 
 
-def gen_photo(path: Path, seed: int) -> None:
+def gen_photo(path: Path, seed: int, size: tuple[int, int] = (4000, 3000)) -> None:
+    """A noisy "phone photo" with EXIF capture time; blob sizes scale with the picture."""
     import piexif
     from PIL import Image, ImageDraw, ImageFilter
 
     rng = random.Random(seed)
-    w, h = 4000, 3000
+    w, h = size
+    scale = w / 4000
     img = Image.linear_gradient("L").resize((w, h)).convert("RGB")
     d = ImageDraw.Draw(img)
     for _ in range(40):
-        x, y, r = rng.randrange(w), rng.randrange(h), rng.randrange(100, 700)
+        x, y, r = rng.randrange(w), rng.randrange(h), int(rng.randrange(100, 700) * scale)
         d.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))  # type: ignore[arg-type]
-    img = img.filter(ImageFilter.GaussianBlur(6))
+    img = img.filter(ImageFilter.GaussianBlur(max(2, round(6 * scale))))
     noise = Image.effect_noise((w, h), 40).convert("RGB")
     img = Image.blend(img, noise, 0.18)
     when = datetime(2024, 11, 13, 15, 0, tzinfo=SH) + timedelta(seconds=37 * seed)
