@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,7 +28,6 @@ sys.path.insert(0, str(HERE))
 from bench_build import gen_photo, gen_screen  # noqa: E402  (the same generated inputs)
 
 DATA = HERE / ".data" / "batch"
-SH = timezone(timedelta(hours=8))
 PHOTOS_PER_CASE = 5
 
 CASE_YAML = """\
