@@ -35,6 +35,7 @@ from evidencekit.rules import (
     target_profile,
     urgency_for,
 )
+from evidencekit.timeline import CHANNEL_LABELS
 
 LADDER = ("seller", "platform", "12315", "payment", "court")
 STEP_LABELS = {
@@ -44,7 +45,6 @@ STEP_LABELS = {
     "payment": "向支付渠道投诉",
     "court": "向法院起诉",
 }
-CHANNEL_LABELS = {"seller": "商家", "platform": "平台", "12315": "12315", "payment": "支付渠道", "other": "其他"}
 STATUS_LABELS = {"ok": "正常", "soon": "临近", "overdue": "已逾期"}
 WORKING_DAYS_NOTE = "工作日按周一至周五计算，未扣除法定节假日和调休，以受理通知为准"
 LIMITATION_YEARS = 3  # used when targets.yaml gives 12315 no limitation_years
