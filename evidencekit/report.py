@@ -12,14 +12,11 @@ _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
 def checklist_complete_for(a: Assessment, strict: bool) -> bool:
     """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
-    if any(item.required and item.status is Status.MISSING for item in a.checklist):
+    from evidencekit.rules import checklist_complete
+
+    if not checklist_complete(a.checklist, strict):
         return False
-    if strict:
-        if any(item.status is Status.WEAK for item in a.checklist):
-            return False
-        if any(f.severity is not Severity.INFO for f in a.findings):
-            return False
-    return True
+    return not (strict and any(f.severity is not Severity.INFO for f in a.findings))
 
 
 def incomplete_summary(a: Assessment, strict: bool) -> str:
