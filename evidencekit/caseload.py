@@ -44,13 +44,43 @@ from evidencekit.model import (
 )
 
 # ---------------------------------------------------------------------------------------------
-# Allowed values. The one place they are listed (templates/problem_types.yaml repeats the
-# problem-type keys with their labels and rules; the lead may later read them from there).
+# Allowed values. Platforms, problem types and claims are the keys of templates/platforms.yaml
+# and templates/problem_types.yaml, so a volunteer who adds one there needs no code change;
+# they are read on first use (templates cost ~0.1 s, which `evidencekit --help` should not pay).
+# Only the Chinese spellings accepted in case.yaml live here.
 # ---------------------------------------------------------------------------------------------
 
 SCHEMA_VERSION = 1
 
-PLATFORMS = ("douyin", "taobao", "kuaishou", "other")
+
+def allowed_platforms() -> tuple[str, ...]:
+    from evidencekit.rules import load_rules
+
+    return tuple(load_rules().platforms)
+
+
+def allowed_problem_types() -> tuple[str, ...]:
+    from evidencekit.rules import load_rules
+
+    return tuple(load_rules().problem_types)
+
+
+def allowed_claims() -> tuple[str, ...]:
+    from evidencekit.rules import load_rules
+
+    return tuple(load_rules().claim_labels)
+
+
+_LAZY_CONSTANTS = {"PLATFORMS": allowed_platforms, "PROBLEM_TYPES": allowed_problem_types, "CLAIMS": allowed_claims}
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``caseload.PROBLEM_TYPES`` etc., computed from templates/ when first asked for."""
+    if name in _LAZY_CONSTANTS:
+        return _LAZY_CONSTANTS[name]()
+    raise AttributeError(name)
+
+
 PLATFORM_ALIASES = {
     "抖音": "douyin",
     "淘宝": "taobao",
@@ -61,23 +91,6 @@ PLATFORM_ALIASES = {
     "其它": "other",
 }
 
-PROBLEM_TYPES = (
-    "not_received",
-    "not_as_shown",
-    "safety_hazard",
-    "wrong_size",
-    "minor_quality",
-    "missing_parts",
-    "quality",
-    "counterfeit",
-    "false_advertising",
-    "price_fraud",
-    "food_safety",
-    "logistics",
-    "service",
-)
-
-CLAIMS = ("refund", "return_refund", "exchange", "repair", "compensation", "punitive")
 CLAIM_ALIASES = {
     "退款": "refund",
     "仅退款": "refund",
@@ -421,7 +434,7 @@ class _Walker:
             self.schema(top["schema"], "schema")
         simple: dict[str, Parser] = {
             "platform": lambda n, p: self.choice(
-                n, p, PLATFORMS, PLATFORM_ALIASES,
+                n, p, allowed_platforms(), PLATFORM_ALIASES,
                 note="；其他平台写 other，并在 platform_name 填写平台名称"),
             "platform_name": self.text,
         }
@@ -448,7 +461,7 @@ class _Walker:
                 "signed_at": self.time, "confirmed_receipt": self.boolean,
             }),
             "problem": (Problem, {
-                "type": lambda n, p: self.choice(n, p, PROBLEM_TYPES, {}),
+                "type": lambda n, p: self.choice(n, p, allowed_problem_types(), {}),
                 "summary": self.text, "details": self.text, "discovered_at": self.time,
             }),
         }
@@ -456,7 +469,7 @@ class _Walker:
             if key in top:
                 kw[key] = cls(**self.section(top[key], key, fields))
         if "claims" in top:
-            claims = [self.choice(item, path, CLAIMS, CLAIM_ALIASES)
+            claims = [self.choice(item, path, allowed_claims(), CLAIM_ALIASES)
                       for path, item in self.sequence(top["claims"], "claims")]
             kw["claims"] = tuple(dict.fromkeys(c for c in claims if c is not None))
         if "events" in top:
