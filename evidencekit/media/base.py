@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from evidencekit.cache import DisplayCache
+from evidencekit.media.budget import DEFAULT_DECODE_MEMORY, DEFAULT_DECODE_SECONDS
 from evidencekit.model import SHANGHAI
 
 # The area an exhibit's content may fill on an A4 page, in points (1/72 in). pdf/exhibits.py
@@ -28,6 +29,10 @@ class MediaContext:
     jpeg_quality: int = 85
     max_pixels: int = MAX_IMAGE_PIXELS
     contact_sheet_frames: int = 12
+    # Per-file budget for PDF rasterising and video decoding (media/budget.py): the worker is
+    # killed after this many seconds, and may use this many bytes of address space.
+    decode_seconds: float = DEFAULT_DECODE_SECONDS
+    decode_memory: int = DEFAULT_DECODE_MEMORY
     params_extra: dict[str, object] = field(default_factory=dict)
 
     def box_pixels(self) -> tuple[int, int]:

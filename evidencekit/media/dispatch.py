@@ -52,10 +52,11 @@ def family_for(source: SourceFile) -> str | None:
     for family, suffixes in _SUFFIXES.items():
         if source.suffix in suffixes:
             return family
+    from evidencekit.originals import OriginalChanged, sniff
+
     try:
-        with open(source.path, "rb") as fh:
-            head = fh.read(16)
-    except OSError:
+        head = sniff(source, 16)  # the checked original, never whatever now has its name
+    except (OriginalChanged, OSError):
         return None
     for magic, offset, family in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
@@ -79,7 +80,7 @@ def inspector_for(family: str) -> Inspector:
 def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
     family = family_for(source)
     if family is None:
-        reason = f"无法预览此类文件（{source.suffix or '无扩展名'}）；原件已计算哈希，并随证据材料附上"
+        reason = f"格式不受支持，无法预览此类文件（{source.suffix or '无扩展名'}）；原件已计算哈希，并随证据材料附上"
         return Inspection(
             media=MediaType.UNKNOWN,
             preview_error=reason,
