@@ -23,13 +23,15 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Per-file defaults (MediaContext.decode_seconds / decode_memory). A phone's 10-minute 1080p
-# recording extracts its frames in about 5 s and a 30-page scanned report renders in about 3 s
-# on a 2-core laptop, so 60 s leaves a wide margin for slow machines and long recordings.
-DEFAULT_DECODE_SECONDS = 60.0
-# Address space the decoder may add to what the process already had: 4K frames and A4 pages at
-# 150 dpi need tens of MB; 1 GiB is far above any real file and far below a bomb.
-DEFAULT_DECODE_MEMORY = 1024**3
+# Per-file defaults (MediaContext.decode_seconds / decode_memory). Frames from a 10-minute 720p
+# recording take 0.4 s (benchmarks/README.md), a 30-page report renders in 0.5 s and a 4K clip's
+# frames in 0.9 s on a 2-core machine: 30 s is a wide margin, and keeps a build with a hostile
+# file well under a minute.
+DEFAULT_DECODE_SECONDS = 30.0
+# Address space the decoder may add to what the process already had. A 4K H.264 clip and a
+# 30-page PDF both decode within 256 MiB (measured); 512 MiB doubles that and stops a bomb
+# (a 20 MB content stream needs ~400 MB) long before it slows the machine.
+DEFAULT_DECODE_MEMORY = 512 * 1024**2
 
 # Backstop for a child whose parent died without killing it (RLIMIT_CPU): decoding threads use
 # at most the two cores, so twice the wall budget plus a margin is never hit by honest work.
@@ -53,6 +55,15 @@ def time_reason(seconds: float) -> str:
 def memory_reason(limit: int) -> str:
     return (f"超出内存上限（{limit / 1024**2:.0f} MB），已停止解码，未生成预览；"
             "原件已计算哈希并随证据材料附上")
+
+
+def crash_reason(limit: int) -> str:
+    return (f"解码进程异常终止（可能超出内存上限 {limit / 1024**2:.0f} MB，或文件已损坏），未生成预览；"
+            "原件已计算哈希并随证据材料附上")
+
+
+class WorkerFailed(ValueError):
+    """The child exited without an answer and without a signal (it could not run the job)."""
 
 
 def run_budgeted(job: Callable[..., T], *args: Any, seconds: float, memory: int) -> T:
@@ -85,11 +96,14 @@ def run_budgeted(job: Callable[..., T], *args: Any, seconds: float, memory: int)
                 child.kill()
         child.join()
     if message is None:
-        # Died without a word: killed by the CPU backstop, or by the allocator failing under
-        # the address-space limit (C++ code aborts rather than raising).
-        if child.exitcode == -getattr(signal, "SIGXCPU", -1):
+        # Died without a word: killed by the CPU backstop, or by a signal, most often the
+        # allocator failing under the address-space limit (C++ code aborts rather than raising).
+        code = child.exitcode or 0
+        if code == -getattr(signal, "SIGXCPU", -1):
             raise BudgetExceeded("time", time_reason(seconds))
-        raise BudgetExceeded("memory", memory_reason(memory))
+        if code < 0:
+            raise BudgetExceeded("memory", crash_reason(memory))
+        raise WorkerFailed(f"解码进程意外退出（退出码 {code}）")
     status, value = message
     if status == "ok":
         return value
