@@ -286,6 +286,43 @@ def test_swapped_original_gives_no_preview_of_the_new_bytes(tmp_path: Path, kind
     assert not insp.images and not insp.frames and insp.transcript is None
 
 
+def test_original_rewritten_while_decoding_gives_no_preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidencekit.media.recordings as recordings
+
+    case = tmp_path / "case"
+    path = solid_video(case / "evidence" / "unboxing" / "a.mp4", (0, 255, 0))
+    [source] = scan_evidence(case).files
+    real_extract = recordings._extract
+
+    def rewritten_midway(*args: Any, **kwargs: Any) -> Any:
+        result = real_extract(*args, **kwargs)
+        data = path.read_bytes()
+        with open(path, "r+b") as fh:  # the same bytes, rewritten: a new change time
+            fh.write(data)
+        return result
+
+    monkeypatch.setattr(recordings, "_extract", rewritten_midway)
+    insp = inspect_source(source, None, ctx_for(tmp_path))
+    assert not insp.frames and "被修改" in insp.preview_error
+
+
+def test_public_message_leaves_no_local_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from factories import make_source_file
+
+    from evidencekit.originals import public_message
+
+    home = tmp_path / "home" / "lisi"
+    monkeypatch.setenv("HOME", str(home))
+    case = home / "案件 A"
+    source = make_source_file(case, "evidence/unboxing/a b.mp4", b"x")
+    text = public_message(
+        f"Invalid data found when processing input: '{source.path}'; see {case}/case.yaml, "
+        f"{home}/.config/x, /var/tmp/other/file.ts and C:\\Users\\lisi\\a.mp4", source)
+    assert "evidence/unboxing/a b.mp4" in text
+    for needle in (str(tmp_path), "lisi", "/var/tmp", "C:\\"):
+        assert needle not in text, (needle, text)
+
+
 # ---------------------------------------------------------------------------------------------
 # Attachments: exactly the hashed bytes
 # ---------------------------------------------------------------------------------------------
@@ -548,7 +585,7 @@ def test_hostile_case_dossier_shows_no_pixel_from_outside(script_case: tuple[Pat
     with pikepdf.open(dossier) as doc:
         manifest = json.loads(doc.attachments["evidencekit-manifest.json"].get_file().read_bytes())
     by_name = {f["name"]: f for f in manifest["files"]}
-    for name in names:
+    for name in [*names, "list.m3u8"]:
         assert by_name[name]["display_sha256"] == [], name
         assert "格式不受支持" in by_name[name]["preview_error"], name
     assert {"evidence/video/link.mp4", "evidence/video/direct-link.mp4", "evidence/video/Thumbs.db"} <= {
