@@ -407,6 +407,49 @@ def test_slow_video_decode_is_killed_and_leaves_no_process(tmp_path: Path, monke
     assert child_pids() <= before
 
 
+def test_decode_worker_dies_with_its_parent(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "worker.pid"
+    script = (
+        "import os, time\n"
+        "from evidencekit.media.budget import run_budgeted\n"
+        "def job(path):\n"
+        "    open(path, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(120)\n"
+        f"run_budgeted(job, {str(pid_file)!r}, seconds=120.0, memory=256 * 1024 * 1024)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "worker never started"
+            time.sleep(0.05)
+        worker = int(pid_file.read_text())
+        parent.send_signal(signal.SIGKILL)  # the build is killed outright (OOM killer, kill -9)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _alive(worker):
+            assert time.monotonic() < deadline, "the decode worker outlived its parent"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+        if pid_file.exists() and pid_file.read_text() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)  # never leave one behind
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_decode_worker_starts_from_inside_the_build_pool(tmp_path: Path) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
