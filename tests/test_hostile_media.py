@@ -545,6 +545,26 @@ def test_unwritable_cache_costs_time_not_previews(tmp_path: Path, monkeypatch: p
             assert hashlib.sha256(img.path.read_bytes()).hexdigest() == img.sha256
 
 
+def test_build_with_an_unusable_cache_folder_still_shows_every_exhibit(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    case = tmp_path / "case"
+    make_jpeg(case / "evidence" / "product" / "IMG_20241113_151000.jpg")
+    make_pdf(case / "evidence" / "report" / "b.pdf", 1)
+    make_video(case / "evidence" / "unboxing" / "c.mp4", 2)
+    blocked = tmp_path / "cache-is-a-file"
+    blocked.write_bytes(b"")
+    monkeypatch.setenv("EVIDENCEKIT_CACHE_DIR", str(blocked))
+    code, _out, err = run("build", case)
+    assert code == ExitCode.OK, err
+    import pikepdf
+
+    with pikepdf.open(case / "dossier.pdf") as doc:
+        manifest = json.loads(doc.attachments["evidencekit-manifest.json"].get_file().read_bytes())
+    assert all(f["display_sha256"] and not f["preview_error"] for f in manifest["files"]), manifest["files"]
+    code, out, err = run("verify", case / "dossier.pdf")
+    assert code == ExitCode.OK, out + err
+
+
 # ---------------------------------------------------------------------------------------------
 # No local path in any output
 # ---------------------------------------------------------------------------------------------
