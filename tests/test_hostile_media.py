@@ -264,6 +264,7 @@ def _make_original(kind: str, path: Path, color: str) -> None:
 @pytest.mark.parametrize("kind,rel", [
     ("video", "evidence/unboxing/a.mp4"),
     ("image", "evidence/product/a.png"),
+    ("image", "evidence/product/no_suffix"),  # told apart by its first bytes
     ("pdf", "evidence/report/a.pdf"),
     ("chat", "evidence/chat/a.txt"),
 ])
