@@ -261,7 +261,7 @@ class _Walker:
         read and hash side by side: about twice as fast on two cores for phone-sized files."""
         from concurrent.futures import ThreadPoolExecutor
 
-        def attempt(item: tuple[Path, tuple[str, ...]]) -> tuple[str, int, tuple[os.stat_result, os.stat_result]] | BaseException:
+        def attempt(item: tuple[Path, tuple[str, ...]]) -> _Hashed | BaseException:
             try:
                 return _hash_file(item[0])
             except (OSError, _NotRegularError) as exc:
@@ -274,7 +274,7 @@ class _Walker:
             self._record(path, rel, outcome)
 
     def _record(self, path: Path, rel: tuple[str, ...],
-                outcome: tuple[str, int, tuple[os.stat_result, os.stat_result]] | BaseException) -> None:
+                outcome: _Hashed | BaseException) -> None:
         rel_path = "/".join(rel)
         try:
             if isinstance(outcome, BaseException):
@@ -391,8 +391,11 @@ def _open_readonly(path: Path) -> int:
 
 HASH_THREADS = 4
 
+# What hashing one file gives: SHA-256, bytes read, and the fstat before and after reading.
+_Hashed = tuple[str, int, tuple[os.stat_result, os.stat_result]]
 
-def _hash_file(path: Path) -> tuple[str, int, tuple[os.stat_result, os.stat_result]]:
+
+def _hash_file(path: Path) -> _Hashed:
     """SHA-256, bytes read and the fstat taken before and after reading, from one read-only
     descriptor (the two differ when something wrote to the file while it was hashed)."""
     # A link was already checked to stay inside the case folder: open its resolved target,
