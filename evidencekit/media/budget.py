@@ -29,9 +29,10 @@ T = TypeVar("T")
 # file well under a minute.
 DEFAULT_DECODE_SECONDS = 30.0
 # Address space the decoder may add to what the process already had. A 4K H.264 clip and a
-# 30-page PDF both decode within 256 MiB (measured); 512 MiB doubles that and stops a bomb
-# (a 20 MB content stream needs ~400 MB) long before it slows the machine.
-DEFAULT_DECODE_MEMORY = 512 * 1024**2
+# 30-page PDF both decode within 256 MiB (measured); 384 MiB leaves half as much again and
+# stops a content-stream bomb (20 MB of operators need ~400 MB) with the build's peak RSS
+# under 500 MB.
+DEFAULT_DECODE_MEMORY = 384 * 1024**2
 
 # Backstop for a child whose parent died without killing it (RLIMIT_CPU): decoding threads use
 # at most the two cores, so twice the wall budget plus a margin is never hit by honest work.
