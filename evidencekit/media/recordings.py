@@ -143,9 +143,9 @@ def _open_and_run(job: Any, source: SourceFile, args: tuple[Any, ...]) -> Any:
     with open_original(source) as fh:
         try:
             result = job(fh, *args)
-        except (UnsupportedContainer, OriginalChanged):
+        except (UnsupportedContainer, OriginalChanged, MemoryError):
             raise
-        except _DECODE_ERRORS as exc:
+        except Exception as exc:  # untrusted bytes: any decoder failure means "no preview"
             raise DecodeFailed(public_message(str(exc).strip() or type(exc).__name__, source)) from None
         fh.check_unchanged()
     return result
