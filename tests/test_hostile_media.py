@@ -465,6 +465,18 @@ def test_decode_worker_starts_from_inside_the_build_pool(tmp_path: Path) -> None
     assert results[0].images and results[1].frames
 
 
+def test_a_daemonic_caller_decodes_inline(tmp_path: Path) -> None:
+    import multiprocessing
+
+    case = tmp_path / "case"
+    make_pdf(case / "evidence" / "report" / "a.pdf", 1)
+    [source] = scan_evidence(case).files
+    # multiprocessing.Pool workers are daemonic and may not start children of their own.
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        insp = pool.apply(inspect_source, (source, None, ctx_for(tmp_path)))
+    assert insp.images and not insp.preview_error
+
+
 def test_decoding_from_a_process_with_other_threads_does_not_hang(tmp_path: Path) -> None:
     import threading
     import time

@@ -77,9 +77,14 @@ def run_budgeted(job: Callable[..., T], *args: Any, seconds: float, memory: int)
     try:
         ctx = _context()
         receiver, sender = ctx.Pipe(duplex=False)
+    except OSError:  # no pipes left: decode inline, unlimited, rather than not at all
+        return job(*args)
+    try:
         child = ctx.Process(target=_child, args=(sender, job, args, memory, seconds), daemon=True)
         child.start()
-    except (OSError, ValueError, AssertionError):  # no processes here: decode inline, unlimited
+    except (OSError, ValueError, AssertionError):  # no processes here (or a daemonic parent)
+        receiver.close()
+        sender.close()
         return job(*args)
     sender.close()
     try:
