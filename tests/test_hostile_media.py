@@ -87,14 +87,17 @@ def inspect_rel(case: Path, rel: str, ctx: MediaContext) -> tuple[SourceFile, In
     return source, inspect_source(source, None, ctx)
 
 
-def shown_images(insp: Inspection) -> list[Image.Image]:
-    paths = [img.path for img in insp.images] + [fr.image.path for fr in insp.frames]
-    return [Image.open(p).convert("RGB") for p in paths]
-
-
 def is_magenta(img: Image.Image) -> bool:
-    r, g, b = img.convert("RGB").resize((1, 1)).getpixel((0, 0))  # type: ignore[misc]
-    return r > 200 and g < 60 and b > 200
+    """Whether more than 1 % of the picture is the outside colour (JPEG shifts it a little)."""
+    from PIL import ImageChops
+
+    rgb = img.convert("RGB")
+    red, green, blue = rgb.split()
+    high_r = red.point(lambda v: 255 if v > 200 else 0)
+    low_g = green.point(lambda v: 255 if v < 60 else 0)
+    high_b = blue.point(lambda v: 255 if v > 200 else 0)
+    hits = ImageChops.multiply(ImageChops.multiply(high_r, low_g), high_b).histogram()[255]
+    return hits > rgb.width * rgb.height / 100
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:
