@@ -90,15 +90,16 @@ def _hash_fd(fd: int, keep: int) -> tuple[str, bytes, int]:
 def open_original(source: SourceFile) -> OriginalFile:
     """The original, opened read-only and checked to be the file that was hashed.
 
-    With a recorded identity the check is the descriptor's fstat (inode, size, change times);
-    without one (a SourceFile described by hand) the content is hashed through the descriptor.
+    The quick check is the descriptor's fstat against the recorded identity (inode, size,
+    change times). When that differs (or none was recorded: a SourceFile described by hand),
+    the content is hashed through this very descriptor instead, so a file merely touched since
+    (a backup tool adding an extended attribute changes its ctime) still decodes, and a file
+    with other bytes never does. Either way :meth:`OriginalFile.check_unchanged` later compares
+    against the state checked here.
     """
     fd, st = _open_fd(source)
     try:
-        if source.identity is not None:
-            if FileIdentity.of(st) != source.identity:
-                raise OriginalChanged(source.rel_path)
-        else:
+        if source.identity is None or FileIdentity.of(st) != source.identity:
             sha256, _, size = _hash_fd(fd, 0)
             if sha256 != source.sha256 or size != source.size or FileIdentity.of(os.fstat(fd)) != FileIdentity.of(st):
                 raise OriginalChanged(source.rel_path)

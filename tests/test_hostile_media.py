@@ -290,6 +290,18 @@ def test_swapped_original_gives_no_preview_of_the_new_bytes(tmp_path: Path, kind
     assert not insp.images and not insp.frames and insp.transcript is None
 
 
+@pytest.mark.parametrize("kind,rel", [("video", "evidence/unboxing/a.mp4"), ("pdf", "evidence/report/a.pdf")])
+def test_original_only_touched_after_hashing_still_shows(tmp_path: Path, kind: str, rel: str) -> None:
+    case = tmp_path / "case"
+    _make_original(kind, case / rel, "#00ff00")
+    [source] = scan_evidence(case).files
+    st = (case / rel).stat()
+    os.utime(case / rel, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # same bytes, new times
+    os.chmod(case / rel, 0o600)
+    insp = inspect_source(source, None, ctx_for(tmp_path))
+    assert not insp.preview_error and (insp.images or insp.frames)
+
+
 def test_original_rewritten_while_decoding_gives_no_preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import evidencekit.media.recordings as recordings
 
