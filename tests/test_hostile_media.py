@@ -620,7 +620,9 @@ def test_no_local_path_in_dossier_or_check_json(tmp_path: Path, monkeypatch: pyt
     code, check_out, err = run("check", case, "--json")
     assert code in (ExitCode.OK, ExitCode.INCOMPLETE), err
 
-    forbidden = [str(case), str(home), str(tmp_path), os.path.realpath(tmp_path)]
+    # Fragments too: a message cut short for length must not leave half a path behind.
+    forbidden = [str(case), str(home), str(tmp_path), os.path.realpath(tmp_path),
+                 str(tmp_path.parents[1]), "zhangsan"]
     report = json.loads(check_out)
     # "case" echoes the folder the user named on the command line (report.py, not a message
     # about a file); everything else must be path-free.
