@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import EvidenceKitError, ExitCode, OutputError, VerificationFailed
+from evidencekit.fsutil import read_regular, refuse_special
 from evidencekit.model import SHANGHAI
 
 TOKEN_SUFFIX = ".tsr"
@@ -146,7 +147,7 @@ def stamp_dossier(
     from evidencekit.verify import read_manifest
 
     target = out or token_path_for(pdf)
-    if target.exists() and not force:
+    if refuse_special(target, "时间戳文件") and not force:  # a link or a device there is refused
         raise OutputError(f"时间戳文件已存在：{target}", hint="加 --force 覆盖，或先移走旧文件。")
     manifest = read_manifest(pdf)
     request = build_request(manifest)
@@ -188,8 +189,6 @@ class TokenFileRefused(OutputError):
 def read_token_file(path: Path) -> bytes:
     """The bytes of a token file, refusing links, FIFOs, devices and anything over
     MAX_TOKEN_BYTES (real tokens are 1–10 KB). Messages name the file, not its folder."""
-    from evidencekit.fsutil import read_regular
-
     return read_regular(path, what="时间戳文件", max_bytes=MAX_TOKEN_BYTES, error=TokenFileRefused, label=path.name)
 
 

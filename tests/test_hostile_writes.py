@@ -280,6 +280,31 @@ def test_token_beside_the_dossier_too_large_or_not_a_file_is_refused(tmp_path: P
     assert token is None and [f.code for f in findings] == ["stamp.refused"]
 
 
+def test_verify_does_not_read_a_token_through_a_link(tmp_path: Path, sentinel: Path) -> None:
+    case = small_case(tmp_path / "case")
+    code, _out, err = run("build", case)
+    assert code == 0, err
+    (sentinel.parent / "elsewhere.tsr").write_bytes(TOKEN)
+    (case / "dossier.pdf.tsr").symlink_to(sentinel.parent / "elsewhere.tsr")
+    code, out, err = run("verify", case / "dossier.pdf")
+    assert code == ExitCode.VERIFY_FAILED, (code, out, err)
+    assert "链接" in out + err and "Traceback" not in out + err
+
+
+def test_stamp_refuses_a_link_before_asking_the_tsa(tmp_path: Path, sentinel: Path) -> None:
+    from evidencekit.errors import OutputError
+    from evidencekit.tsa import stamp_dossier
+
+    (tmp_path / "d.pdf.tsr").symlink_to(sentinel / "victim.txt")
+
+    def post(url: str, req: bytes) -> bytes:
+        raise AssertionError("must not be reached")
+
+    for force in (False, True):
+        with pytest.raises(OutputError, match="链接"):
+            stamp_dossier(tmp_path / "d.pdf", "https://tsa.invalid/", force=force, post=post)
+
+
 def test_stamp_refuses_to_write_a_token_through_a_link(tmp_path: Path, sentinel: Path) -> None:
     from evidencekit.errors import OutputError
     from evidencekit.fsutil import write_atomically
