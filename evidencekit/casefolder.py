@@ -39,7 +39,9 @@ def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = Fal
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open_regular(path, what="文件") as fh:
+    # Follows a link only where one is allowed: a source the user named (a destination that is
+    # a link is refused before it is hashed).
+    with open_regular(path, what="文件", follow_links=True) as fh:
         while chunk := fh.read(1024 * 1024):
             h.update(chunk)
     return h.hexdigest()

@@ -151,7 +151,7 @@ def write_atomically(
     try:
         with os.fdopen(fd, "wb") as out:
             if isinstance(data, Path):
-                with open_regular(data, what="源文件") as inp:
+                with open_regular(data, what="源文件", follow_links=True) as inp:
                     while chunk := inp.read(CHUNK):
                         out.write(chunk)
             else:
@@ -193,7 +193,7 @@ def create_new(path: Path, data: bytes | Path, *, what: str = "文件", mode: in
     try:
         with os.fdopen(fd, "wb") as out:
             if isinstance(data, Path):
-                with open_regular(data, what="源文件") as inp:
+                with open_regular(data, what="源文件", follow_links=True) as inp:
                     while chunk := inp.read(CHUNK):
                         out.write(chunk)
                         size += len(chunk)
@@ -210,12 +210,17 @@ def create_new(path: Path, data: bytes | Path, *, what: str = "文件", mode: in
 
 @contextlib.contextmanager
 def open_regular(path: Path, *, what: str = "文件", max_bytes: int | None = None,
-                 error: type[EvidenceKitError] = OutputError, label: str | None = None) -> Iterator[BinaryIO]:
-    """Open ``path`` for reading only if it is a regular file and not a link (checked on the
-    open descriptor: no race) and, with ``max_bytes``, not larger than that. ``label`` replaces
-    the path in messages (e.g. just the file name, for text that goes into a dossier)."""
+                 error: type[EvidenceKitError] = OutputError, label: str | None = None,
+                 follow_links: bool = False) -> Iterator[BinaryIO]:
+    """Open ``path`` for reading only if it is a regular file (checked on the open descriptor:
+    no race) and, with ``max_bytes``, not larger than that. A link is refused unless
+    ``follow_links`` (for sources someone already vouched for: a file the user named, an
+    original the inventory accepted). ``label`` replaces the path in messages (e.g. just the
+    file name, for text that goes into a dossier)."""
     shown = label or str(path)
-    flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block
+    flags = os.O_RDONLY | _BINARY | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block
+    if not follow_links:
+        flags |= _NOFOLLOW
     try:
         fd = os.open(path, flags)
     except OSError as exc:

@@ -750,7 +750,7 @@ def _copy_originals(exhibits: Sequence[Exhibit], stage: Path) -> PackedFile:
         # every SHA256SUMS.txt line is the plain ``<hash>  <name>`` that sha256sum -c reads.
         name = pack_file_name(attachment_name(ex))
         digest = hashlib.sha256()
-        with open_regular(ex.source.path, what="原始文件", error=CaseFolderError) as src:
+        with open_regular(ex.source.path, what="原始文件", error=CaseFolderError, follow_links=True) as src:
             data_times = os.fstat(src.fileno())
             with open(create_new_fd(folder / name), "wb", closefd=True) as dst:
                 while chunk := src.read(1024 * 1024):

@@ -126,6 +126,21 @@ def test_add_never_writes_through_a_planted_temporary_name(tmp_path: Path, senti
     assert (folder / ".photo.jpg.tmp").is_symlink()  # left alone
 
 
+def test_add_still_follows_a_link_the_user_named_as_source(tmp_path: Path) -> None:
+    case = small_case(tmp_path / "case")
+    src = make_jpeg(tmp_path / "incoming" / "photo.jpg")
+    (tmp_path / "incoming" / "link.jpg").symlink_to(src)
+    code, _out, err = run("add", case, tmp_path / "incoming" / "link.jpg", "--kind", "order")
+    assert code == 0, err
+    copied = case / "evidence" / "order" / "link.jpg"
+    assert copied.read_bytes() == src.read_bytes() and not copied.is_symlink()
+    assert copied.stat().st_mtime_ns == src.stat().st_mtime_ns
+    for fifo in (tmp_path / "incoming" / "pipe.jpg",):
+        os.mkfifo(fifo)
+        code, _out, err = run("add", case, fifo, "--kind", "order")
+        assert code == ExitCode.FOLDER_UNUSABLE and "Traceback" not in err
+
+
 @pytest.mark.parametrize("target", ["/dev/zero", "sentinel/victim.txt", "sentinel/empty"])
 def test_add_refuses_a_destination_that_is_a_link(tmp_path: Path, sentinel: Path, target: str) -> None:
     case = small_case(tmp_path / "case")
