@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError, OutputError
-from evidencekit.fsutil import make_dirs, open_regular, refuse_special, write_atomically
+from evidencekit.fsutil import case_lock, make_dirs, open_regular, refuse_special, write_atomically
 from evidencekit.model import EvidenceKind
 
 EVIDENCE_FOLDERS = tuple(kind.value for kind in EvidenceKind)
@@ -56,6 +56,13 @@ def add_files(root: Path, files: list[Path], kind: str, *, title: str = "", prov
         if not f.is_file():
             raise CaseFolderError(f"要添加的文件 {f} 不存在或不是普通文件")
     make_dirs(target_dir, root, what="证据文件夹")
+    # Under the case lock: two `add` calls choosing the same free name must not overwrite each other.
+    with case_lock(root, error=CaseFolderError):
+        return _add_locked(root, target_dir, files, kind, title=title, proves=proves)
+
+
+def _add_locked(root: Path, target_dir: Path, files: list[Path], kind: str, *, title: str, proves: str
+                ) -> list[str]:
     copied: list[str] = []
     for f in files:
         name = unicodedata.normalize("NFC", f.name)

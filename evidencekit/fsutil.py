@@ -338,14 +338,37 @@ def publish_directory(stage: Path, out: Path, *, replace_existing: bool) -> None
 # ---------------------------------------------------------------------------------------------
 
 
+_held_locks: dict[str, int] = {}  # folders this process holds locked (the lock is re-entrant)
+
+
 @contextlib.contextmanager
 def case_lock(folder: Path, error: type[EvidenceKitError] = OutputError) -> Iterator[None]:
-    """Hold an exclusive lock on the case folder while case.yaml is read, edited and written
-    back, so concurrent ``log`` or ``add`` calls lose no edit.
+    """Hold an exclusive lock on the case folder while case.yaml (or a new evidence name) is
+    read, decided and written, so concurrent ``log`` or ``add`` calls lose no edit.
 
     POSIX: ``flock`` on the folder itself (no lock file to leave behind, nor one a stranger
-    could plant as a link). Windows, where a folder cannot be locked: ``msvcrt.locking`` on a
-    ``.evidencekit.lock`` file in the folder (created without following a link; it stays)."""
+    could plant as a link). Where the filesystem cannot lock (some network mounts), the edit
+    goes ahead unlocked, as before. Windows, where a folder cannot be locked: ``msvcrt.locking``
+    on a ``.evidencekit.lock`` file in the folder (created without following a link; it stays).
+    Re-entrant within one process: ``add --title`` locks for the copy and again for case.yaml."""
+    key = os.path.realpath(folder)
+    if _held_locks.get(key):
+        _held_locks[key] += 1
+        try:
+            yield
+        finally:
+            _held_locks[key] -= 1
+        return
+    with _acquire(folder, error):
+        _held_locks[key] = 1
+        try:
+            yield
+        finally:
+            del _held_locks[key]
+
+
+@contextlib.contextmanager
+def _acquire(folder: Path, error: type[EvidenceKitError]) -> Iterator[None]:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         import msvcrt
 
@@ -369,7 +392,8 @@ def case_lock(folder: Path, error: type[EvidenceKitError] = OutputError) -> Iter
     except OSError as exc:
         raise error(f"无法打开案件文件夹 {folder}（{exc.strerror or exc}）") from exc
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # EBADF/ENOLCK/EOPNOTSUPP: a mount that cannot lock
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock

@@ -418,7 +418,7 @@ def _wait_for(predicate, limit: float = 120.0) -> bool:  # type: ignore[no-untyp
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
-@pytest.mark.parametrize("moment", ["workers", "work-folder"])
+@pytest.mark.parametrize("moment", ["workers", "work-folder", "pack"])
 def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, moment: str) -> None:
     case = tmp_path / "case"
     for i in range(40):
@@ -427,10 +427,14 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, moment: str) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp), "EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "evidencekit", "build", str(case), "-j", "2", "-q"],
+    command = ["pack", str(case), "--target", "general"] if moment == "pack" else ["build", str(case), "-j", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "evidencekit", *command, "-q"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        if moment == "workers":
+        if moment == "pack":  # the stage folder beside OUTDIR exists: SIGTERM must remove it
+            seen = _wait_for(lambda: any(p.name.startswith(".pack-general-") for p in case.iterdir())
+                             or proc.poll() is not None)
+        elif moment == "workers":
             seen = _wait_for(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None)
         else:
             seen = _wait_for(lambda: any(p.name.startswith("evidencekit-") for p in tmp.iterdir())
@@ -447,7 +451,7 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, moment: str) -> None:
     assert "已中断" in err.decode()
     assert _wait_for(lambda: not any(_alive(p) for p in workers), limit=30), "worker processes left running"
     assert not [p.name for p in tmp.iterdir() if p.name.startswith("evidencekit")]
-    assert not (case / "dossier.pdf").exists()
+    assert sorted(p.name for p in case.iterdir()) == ["evidence"]  # no dossier, no stage, no OUTDIR
 
 
 _LOGGER = textwrap.dedent("""
@@ -478,6 +482,36 @@ def test_concurrent_log_calls_lose_no_event(tmp_path: Path) -> None:
 
     notes = sorted(e.note for e in load_case(case).events)
     assert notes == sorted(f"跟进 {who}-{n}" for who in range(8) for n in range(6))
+
+
+_ADDER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from evidencekit.casefolder import add_files
+    root, src, start = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    while not start.exists():
+        time.sleep(0.005)
+    add_files(root, [src], "order", title="订单 " + src.parent.name)
+""")
+
+
+def test_concurrent_add_of_one_name_keeps_every_file(tmp_path: Path) -> None:
+    case = small_case(tmp_path / "case")
+    sources = [make_jpeg(tmp_path / f"phone{i}" / "photo.jpg", color=f"#{i * 30:02x}4020") for i in range(6)]
+    start = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", _ADDER, str(case), str(src), str(start)],
+                              stderr=subprocess.PIPE) for src in sources]
+    time.sleep(0.5)
+    start.touch()
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()
+    copied = sorted((case / "evidence" / "order").iterdir())
+    assert sorted(hashlib.sha256(p.read_bytes()).digest() for p in copied) == sorted(
+        hashlib.sha256(p.read_bytes()).digest() for p in sources)
+    from evidencekit.caseload import load_case
+
+    assert len(load_case(case).evidence) == 6
 
 
 def test_log_leaves_no_lock_or_temporary_file(tmp_path: Path) -> None:
