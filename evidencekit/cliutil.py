@@ -83,7 +83,7 @@ def handle_errors(func: F) -> F:
             _echo_err("已中断；没有写出任何不完整的输出文件。")
             sys.exit(128 + signal.SIGTERM if isinstance(exc, Terminated) else 130)
         except Exception as exc:
-            if is_disk_full(exc):  # wherever it happened: an output problem, not a bug
+            if isinstance(exc, OSError) and is_disk_full(exc):  # wherever it happened: an output problem
                 _echo_err(f"错误：{disk_full_error(getattr(exc, 'filename', None) or '临时文件夹', exc).render()}")
                 sys.exit(int(ExitCode.OUTPUT))
             if debug:
