@@ -836,7 +836,7 @@ def _write_readme(job: _Job, result: PackResult) -> None:
     lines.append("四、每项证据在哪个文件")
     for ex in d.exhibits:
         where = [_where(f, ex.number, _layout(job)) for f in result.files if ex.number in f.exhibits]
-        lines.append(f"  {ex.label} {ex.title}（{ex.source.rel_path}）：{'；'.join(where) or '未打包'}")
+        lines.append(f"  {ex.label} {_one_line(ex.title)}（{_one_line(ex.source.rel_path)}）：{'；'.join(where) or '未打包'}")
     if d.refused:
         lines.append(f"  另有 {len(d.refused)} 个文件未读取，原因见证据材料的证据目录。")
     if result.notes:
@@ -898,6 +898,7 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f-\x9f]+')
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Control characters (C0, DEL, C1), path separators and the backslash that sha256sum would escape.
 _NAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 NAME_MAX_BYTES = 255  # NAME_MAX of ext4, APFS, NTFS (in UTF-8 bytes for the first two)
 _MAX_SUFFIX_BYTES = 16
 
@@ -906,6 +907,11 @@ def safe_name(text: str, limit: int = 24) -> str:
     """A file-name fragment that every system and uploader accepts."""
     cleaned = _UNSAFE.sub("_", _BIDI.sub("", unicodedata.normalize("NFC", text))).strip("._")
     return cleaned[:limit] or "证据"
+
+
+def _one_line(text: str) -> str:
+    """User text (a title, a file name) on one README line: no bidi or control characters."""
+    return _CONTROLS.sub(" ", _BIDI.sub("", text))
 
 
 def pack_file_name(name: str, limit: int = NAME_MAX_BYTES) -> str:

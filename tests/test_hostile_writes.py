@@ -578,3 +578,18 @@ def test_pack_key_evidence_names_are_safe() -> None:
     from evidencekit.pack import safe_name
 
     assert safe_name("标题\u202eevil\x7f\x85") == "标题evil"
+
+
+def test_pack_readme_and_names_hold_no_control_or_bidi_character(tmp_path: Path) -> None:
+    case = small_case(tmp_path / "case")
+    make_jpeg(case / "evidence" / "product" / "esc\x1b[8m\u202egpj.jpg")
+    make_jpeg(case / "evidence" / "product" / "two\nlines.jpg")
+    code, _out, err = run("pack", case, "--target", "general")
+    assert code == 0, err
+    outdir = case / "pack-general"
+    texts = [(outdir / "README.txt").read_text(encoding="utf-8-sig")]
+    texts += [p.name for p in outdir.rglob("*")]
+    for text in texts:
+        assert "\x1b" not in text and "\u202e" not in text
+    readme = texts[0]
+    assert "two lines.jpg" in readme
