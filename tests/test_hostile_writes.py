@@ -593,3 +593,21 @@ def test_pack_readme_and_names_hold_no_control_or_bidi_character(tmp_path: Path)
         assert "\x1b" not in text and "\u202e" not in text
     readme = texts[0]
     assert "two lines.jpg" in readme
+
+
+def test_batch_refuses_a_planted_link_as_its_output_folder(tmp_path: Path, sentinel: Path) -> None:
+    cases = tmp_path / "cases"
+    small_case(cases / "one")
+    (cases / "_dossiers").symlink_to(sentinel / "empty")
+    code, out, err = run("batch", cases)
+    refused(code, out, err, "_dossiers", "链接")
+
+
+def test_batch_does_not_follow_a_planted_link_at_a_dossier_name(tmp_path: Path, sentinel: Path) -> None:
+    cases = tmp_path / "cases"
+    small_case(cases / "one")
+    (cases / "_dossiers").mkdir()
+    (cases / "_dossiers" / "one.pdf").symlink_to(sentinel / "victim.pdf")
+    _code, out, err = run("batch", cases, "--force", "--jobs", "1")
+    assert "Traceback" not in out + err
+    assert (cases / "_dossiers" / "one.pdf").is_symlink()
