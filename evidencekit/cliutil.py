@@ -5,14 +5,10 @@ Command modules (cli.py and cli_*.py) import from here; nothing here imports a c
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import signal
 import sys
-import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +16,7 @@ import click
 
 from evidencekit.errors import EvidenceKitError, ExitCode
 from evidencekit.fsutil import disk_full_error, is_disk_full
+from evidencekit.interrupt import interrupted_exit_code, sigterm_as_interrupt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,39 +25,6 @@ TARGETS = ("general", "platform", "12315", "email", "payment")
 
 def _echo_err(text: str) -> None:
     click.echo(text, err=True)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: work folders in TMPDIR
-    are removed and worker processes are stopped by the code that created them."""
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """While a command runs, SIGTERM raises :class:`Terminated` (once; a second SIGTERM during
-    the clean-up is ignored so the clean-up can finish). Forked worker processes that inherit
-    the handler die as SIGTERM asks."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    owner = os.getpid()
-    fired = False
-
-    def on_term(signum: int, frame: object) -> None:
-        nonlocal fired
-        if os.getpid() != owner:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        if not fired:
-            fired = True
-            raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def handle_errors(func: F) -> F:
@@ -81,7 +45,7 @@ def handle_errors(func: F) -> F:
             raise
         except KeyboardInterrupt as exc:
             _echo_err("已中断；没有写出任何不完整的输出文件。")
-            sys.exit(128 + signal.SIGTERM if isinstance(exc, Terminated) else 130)
+            sys.exit(interrupted_exit_code(exc))
         except Exception as exc:
             if isinstance(exc, OSError) and is_disk_full(exc):  # wherever it happened: an output problem
                 _echo_err(f"错误：{disk_full_error(getattr(exc, 'filename', None) or '临时文件夹', exc).render()}")
