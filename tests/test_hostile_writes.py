@@ -456,15 +456,14 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, moment: str) -> None:
 
 _LOGGER = textwrap.dedent("""
     import sys, time
-    from datetime import datetime
     from pathlib import Path
-    from evidencekit.followup import record_event
-    from evidencekit.model import SHANGHAI
-    root, who, start = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    from evidencekit.cli import main
+    root, who, start = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     while not start.exists():
         time.sleep(0.005)
-    for n in range(6):
-        record_event(root, f"跟进 {who}-{n}", time=datetime(2024, 11, 15, 10, int(who), n, tzinfo=SHANGHAI))
+    for n in range(6):  # `evidencekit log` itself, six times in this process
+        main(["log", root, f"跟进 {who}-{n}", "--time", f"2024-11-15 10:{int(who):02d}:{n:02d}"],
+             standalone_mode=False)
 """)
 
 
