@@ -17,7 +17,14 @@ not on the channel's name:
 Whenever the dossier that is handed over does not hold the originals, a ``原件/`` folder with
 byte-identical copies and a SHA256SUMS.txt travels beside it (the dossier itself says that the
 originals were not embedded). Everything is written into a temporary folder next to OUTDIR and
-renamed into place only when complete, so a failure leaves no partial OUTDIR.
+renamed into place only when complete, so a failure leaves no partial OUTDIR; a link at OUTDIR,
+or on the way to it inside the case folder, is refused (fsutil).
+
+File names in OUTDIR come from strangers' file names and titles, so ``pack_file_name`` cleans
+them: NFC, bidi controls (U+202E …) dropped, control characters, slashes and backslashes replaced by
+``_``, at most 255 UTF-8 bytes (NAME_MAX; the stem is shortened, the ``证据03_`` prefix and the
+extension kept). SHA256SUMS.txt therefore never needs sha256sum's backslash escaping: every
+line is ``<sha256>  <name>``, which ``sha256sum -c`` reads as it is.
 """
 
 from __future__ import annotations
