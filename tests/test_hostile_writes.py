@@ -102,6 +102,15 @@ def test_pack_refuses_an_outdir_reached_through_a_link_in_the_case(tmp_path: Pat
     refused(code, out, err, "链接")
 
 
+@pytest.mark.parametrize("folder", ["证据", "Evidence", "evidence"])
+def test_pack_refuses_an_outdir_inside_any_evidence_folder(tmp_path: Path, folder: str) -> None:
+    case = tmp_path / "case"
+    make_jpeg(case / folder / "product" / "IMG_20241113_151000.jpg")
+    code, out, err = run("pack", case, "--target", "general", "-o", case / folder / "p")
+    refused(code, out, err, "证据文件夹")
+    assert not list((case / folder).rglob("*.pdf"))
+
+
 def test_pack_into_a_real_folder_still_works(tmp_path: Path) -> None:
     case = small_case(tmp_path / "case")
     code, _out, err = run("pack", case, "--target", "general")
