@@ -396,6 +396,21 @@ def test_full_disk_while_writing_the_output_is_exit_5(tmp_path: Path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+def test_full_disk_during_pack_is_exit_5_and_leaves_no_stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = small_case(tmp_path / "case")
+    real_open = os.open
+
+    def full_open(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        if flags & os.O_CREAT and ".pack-general-" in str(path):  # files in the stage
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("evidencekit.fsutil.os.open", full_open)
+    code, out, err = run("pack", case, "--target", "general")
+    refused(code, out, err, "空间")
+    assert sorted(p.name for p in case.iterdir()) == ["case.yaml", "evidence"]
+
+
 def _children(pid: int) -> set[int]:
     kids = set()
     for entry in Path("/proc").iterdir():
