@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
-from evidencekit.fsutil import write_atomically
+from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.model import Status
 from evidencekit.pipeline import (
     Assessment,
@@ -236,6 +236,7 @@ def run_batch(
     started = time.perf_counter()
     cases = find_cases(cases_dir)
     outdir = outdir if outdir is not None else cases_dir / DEFAULT_OUTDIR_NAME
+    make_dirs(outdir, cases_dir, what="输出文件夹")  # never through a link planted among the cases
     _prepare_outdir(outdir)
     workers = max(1, min(jobs if jobs is not None else available_cpus(), len(cases)))
     # Each case builds its images with one process: the batch's pool already fills the cores.
@@ -243,7 +244,7 @@ def run_batch(
         CaseJob(
             name=root.name,
             root=root,
-            options=BuildOptions(target=target, output=(outdir / f"{root.name}.pdf").resolve(), force=force,
+            options=BuildOptions(target=target, output=absolute(outdir / f"{root.name}.pdf"), force=force,
                                  reproducible=reproducible, strict=strict, jobs=1, cache_dir=cache_dir,
                                  now=now),
         )

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from evidencekit.errors import EvidenceKitError, ExitCode
+from evidencekit.fsutil import disk_full_error, is_disk_full
+from evidencekit.interrupt import interrupted_exit_code, sigterm_as_interrupt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +34,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug")) or bool(click.get_current_context().find_root().params.get("debug"))
         try:
-            return func(*args, **kwargs)
+            with sigterm_as_interrupt():
+                return func(*args, **kwargs)
         except EvidenceKitError as exc:
             if debug:
                 traceback.print_exc()
@@ -40,10 +43,13 @@ def handle_errors(func: F) -> F:
             sys.exit(int(exc.exit_code))
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             _echo_err("已中断；没有写出任何不完整的输出文件。")
-            sys.exit(130)
+            sys.exit(interrupted_exit_code(exc))
         except Exception as exc:
+            if isinstance(exc, OSError) and is_disk_full(exc):  # wherever it happened: an output problem
+                _echo_err(f"错误：{disk_full_error(getattr(exc, 'filename', None) or '临时文件夹', exc).render()}")
+                sys.exit(int(ExitCode.OUTPUT))
             if debug:
                 traceback.print_exc()
             _echo_err(

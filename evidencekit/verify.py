@@ -30,8 +30,10 @@ from evidencekit.errors import VerificationFailed
 from evidencekit.manifest import MANIFEST_NAME, fingerprint, parse_manifest
 from evidencekit.tsa import (
     TOKEN_ATTACHMENT_NAME,
+    TokenFileRefused,
     TokenResult,
     inspect_token,
+    read_token_file,
     token_path_for,
     verify_token,
 )
@@ -538,8 +540,12 @@ def _check_token(
 ) -> tuple[TokenResult | None, str]:
     beside = token_path_for(pdf)
     # The file beside the PDF wins: it is what `evidencekit stamp` just wrote.
-    if beside.is_file():
-        data, source = beside.read_bytes(), str(beside)
+    if os.path.lexists(beside):  # read only a small regular file, never through a link
+        try:
+            data, source = read_token_file(beside), str(beside)
+        except TokenFileRefused as exc:
+            problems.append(f"时间戳未通过：{exc.message}")
+            return None, ""
     elif inside is not None:
         data, source = inside, f"PDF 内的附件 {TOKEN_ATTACHMENT_NAME}"
     else:
