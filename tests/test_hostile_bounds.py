@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2
+from PIL import Image
 
 from evidencekit.media import chats
 from evidencekit.media.base import MAX_EXHIBIT_PAGES
@@ -161,3 +162,20 @@ def test_hostile_lines_parse_with_bounded_output() -> None:
     transcript, findings = chats.parse_chat("\n".join(lines).encode(), SHANGHAI)
     assert "chat.too_many_lines" in {f.code for f in findings}
     assert transcript.raw_lines <= chats.MAX_CHAT_LINES + 1
+# ---------------------------------------------------------------------------------------------
+# Tall screenshots
+# ---------------------------------------------------------------------------------------------
+
+
+def test_tall_screenshot_shows_first_pages_with_note(tmp_path: Path) -> None:
+    strip = tmp_path / "strip.png"
+    Image.new("L", (200, 40_000), 200).save(strip)
+    data = strip.read_bytes()
+    pdf = build(make_case(tmp_path / "case", {"chat/长截图.png": data}))
+    texts = page_texts(pdf)
+    assert exhibit_pages(texts, 1) <= MAX_EXHIBIT_PAGES + 1
+    whole = flat("".join(texts))
+    assert re.search(rf"仅显示前 {MAX_EXHIBIT_PAGES} 页.{{0,40}}完整图片见附件原件", whole)
+    checklist = flat(next(t for t in texts if "检查发现" in t))
+    assert f"仅显示前 {MAX_EXHIBIT_PAGES} 页" in checklist
+    assert hashlib.sha256(data).hexdigest() in {hashlib.sha256(b).hexdigest() for b in attached(pdf).values()}

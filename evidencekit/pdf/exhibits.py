@@ -282,6 +282,10 @@ def _images(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
         if i:
             story.append(PageBreak())
         story.append(_image_or_notice(ctx, image, caption, EXHIBIT_BOX_WIDTH_PT, EXHIBIT_BOX_HEIGHT_PT, 0.6))
+    for finding in insp.findings:
+        if finding.code == "image.truncated":  # media/images.py: only the first pages of a long screenshot
+            story.append(ctx.para(ctx.styles.notice, finding.message.replace("完整图片见附件原件", ""),
+                                  _full_text_note(ctx).replace("内容", "图片")))
     if insp.media is MediaType.PDF and insp.page_count and insp.page_count > count:
         story.append(
             ctx.para(
