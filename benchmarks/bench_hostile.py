@@ -4,7 +4,7 @@
 
 Generates (seeded, in a temporary folder) a case with three 5 MB customer-service chat exports
 of realistic-looking lines (WeChat multi-select, 千牛 and plain ``time speaker: text``) and one
-1 MB chat export of NUL bytes; with ``--pdf-bomb`` also a ≈300 KB PDF whose single page's
+1 MB chat export of NUL bytes; with ``--pdf-bomb`` also a ≈400 KB PDF whose single page's
 Flate-compressed content stream inflates to ≈200 MB of drawing operators (made with pikepdf).
 The case is built with the installed ``evidencekit`` CLI in a subprocess; printed: wall time,
 page count of the dossier, peak RSS of the process tree (summed, sampled every 10 ms) and the
@@ -64,7 +64,8 @@ def pdf_bomb(path: Path, inflated_mb: int = 200) -> None:
     """One page whose content stream inflates to ``inflated_mb`` MB of drawing operators."""
     import pikepdf
 
-    unit = b"0 0 m 1 1 l S 0.5 0.5 0.1 0.1 re f\n"
+    # Stroked line segments: cheap to write, costly to rasterise; 200 MB deflate to ≈400 KB.
+    unit = b"0 0 m 1 1 l S\n"
     chunk = unit * (MB // len(unit))
     comp = zlib.compressobj(9)
     parts = [comp.compress(chunk) for _ in range(inflated_mb)]
