@@ -244,21 +244,28 @@ def _clip_message(text: str) -> tuple[str, bool]:
 
 # An estimate of the layout in pdf/exhibits.py with the styles of pdf/text.py, on the side of
 # more height than reportlab will need, so the cap holds: the exhibit frame is 724 pt tall,
-# the first page loses about 150 pt to the header band, facts and notes; a bubble is 375 pt of
-# 9 pt text on 13 pt leading with 16 pt of padding and spacing, its first line the speaker and
+# the first page loses about 150 pt to the header band, facts and findings, the closing note
+# takes about 90 pt, and a page split wastes up to a line; a bubble is 375 pt of
+# 9 pt text on 13 pt leading with 10 pt of spacing (+2 to spare), its first line the speaker and
 # time; a system line is 515 pt of 7.5 pt text on 10 pt leading with 8 pt spacing; raw text is
-# 507 pt of 8 pt text on 10.5 pt leading. Wide (CJK) characters are 1 em, all others 0.62 em.
+# 507 pt of 8 pt text on 10.5 pt leading. Wide (CJK) characters and non-ASCII ones of unknown
+# width count 1 em, the widest ASCII letters 0.9 em, other ASCII 0.62 em (the font's average
+# is 0.51).
 _FRAME_PT = 724.0
-_FIRST_PAGE_PT = 150.0
+_FIRST_PAGE_PT = 150.0 + 90.0
 _BUBBLE_EMS = 375.0 / 9 * 0.97
 _SYSTEM_EMS = EXHIBIT_BOX_WIDTH_PT / 7.5 * 0.97
 _RAW_EMS = (EXHIBIT_BOX_WIDTH_PT - 8) / 8 * 0.97
 _NARROW_EM = 0.62
+_WIDE_ASCII = frozenset("MWmw@%")
 
 
 def _ems(text: str) -> float:
-    wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
-    return wide + (len(text) - wide) * _NARROW_EM
+    if text.isascii():
+        wide = sum(1 for ch in text if ch in _WIDE_ASCII)
+        return wide * 0.9 + (len(text) - wide) * _NARROW_EM
+    narrow = sum(1 for ch in text if ch < "\x7f" and ch not in _WIDE_ASCII)
+    return len(text) - narrow * (1 - _NARROW_EM)
 
 
 def _text_lines(text: str, ems_per_line: float) -> int:
@@ -266,7 +273,7 @@ def _text_lines(text: str, ems_per_line: float) -> int:
 
 
 def _budget(pages: int) -> float:
-    return max(1, pages) * _FRAME_PT - _FIRST_PAGE_PT
+    return max(1, pages) * (_FRAME_PT - 13) - _FIRST_PAGE_PT
 
 
 def _message_height(message: ChatMessage) -> float:
@@ -274,7 +281,7 @@ def _message_height(message: ChatMessage) -> float:
         return 10 * _text_lines(message.text, _SYSTEM_EMS) + 8
     meta = f"{message.speaker}　2024-01-01 00:00:00"
     meta_lines = max(1, math.ceil(_ems(meta) * 7 / 9 / _BUBBLE_EMS))
-    return 13 * (meta_lines + _text_lines(message.text or " ", _BUBBLE_EMS)) + 16
+    return 13 * (meta_lines + _text_lines(message.text or " ", _BUBBLE_EMS)) + 12
 
 
 def shown_messages(messages: tuple[ChatMessage, ...], pages: int) -> int:
