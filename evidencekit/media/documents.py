@@ -15,7 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
+from evidencekit.media.base import (
+    EXHIBIT_BOX_HEIGHT_PT,
+    EXHIBIT_BOX_WIDTH_PT,
+    MAX_EXHIBIT_PAGES,
+    MediaContext,
+)
 from evidencekit.media.recordings import (
     cached_images_present,
     read_facts,
