@@ -85,11 +85,11 @@ def test_control_characters_become_one_marker_per_run() -> None:
 
 def test_nul_byte_chat_builds_to_a_few_pages(tmp_path: Path) -> None:
     small = build(make_case(tmp_path / "small", {"chat/聊天.txt": "你好".encode()}))
-    nul = build(make_case(tmp_path / "nul", {"chat/聊天.txt": b"\x00" * 200_000}))
+    nul = build(make_case(tmp_path / "nul", {"chat/聊天.txt": b"\x00" * 1024 * 1024}))
     texts = page_texts(nul)
     assert len(texts) <= len(page_texts(small)) + 1
     assert exhibit_pages(texts, 1) == 1
-    assert "〔控制字符×200000〕" in flat("".join(texts))
+    assert "〔控制字符×1048576〕" in flat("".join(texts))
 
 
 # ---------------------------------------------------------------------------------------------
