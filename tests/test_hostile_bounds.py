@@ -162,6 +162,30 @@ def test_hostile_lines_parse_with_bounded_output() -> None:
     transcript, findings = chats.parse_chat("\n".join(lines).encode(), SHANGHAI)
     assert "chat.too_many_lines" in {f.code for f in findings}
     assert transcript.raw_lines <= chats.MAX_CHAT_LINES + 1
+def test_timeline_lists_shown_messages_and_finds_replies_beyond_the_cut(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from factories import make_case as model_case
+    from factories import make_exhibit, make_source_file, sh
+
+    from evidencekit.model import ChatMessage, Inspection, MediaType, Transcript
+    from evidencekit.timeline import build_timeline
+
+    t0 = sh(2024, 11, 14, 9, 0, 0)
+    sides = ["self", "other"] * 5 + ["self", "self", "other", "self", "self"]
+    messages = tuple(ChatMessage(t0 + timedelta(hours=i), "张三" if side == "self" else "客服", f"m{i}", side)
+                     for i, side in enumerate(sides))
+    transcript = Transcript(format="plain", encoding="utf-8", messages=messages, shown=11)
+    source = make_source_file(tmp_path, "evidence/chat/a.txt", b"x")
+    exhibit = make_exhibit(1, source, inspection=Inspection(media=MediaType.CHAT, transcript=transcript))
+    chat = [e for e in build_timeline(model_case(tmp_path), [exhibit]) if e.category == "chat"]
+    # The 11 shown, then only the last message nobody answered (m14), flagged.
+    assert [e.label.rsplit("：", 1)[1] for e in chat] == [f"m{i}" for i in range(11)] + ["m14"]
+    # m10 was answered only by m12, beyond the cut: the reply was still found (2 h, no flag).
+    assert chat[10].flag == "" and chat[-1].flag == "此后未见对方回复"
+    assert all(e.flag == "" for e in chat[:-1])
+
+
 # ---------------------------------------------------------------------------------------------
 # Tall screenshots
 # ---------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
                 ctx.para(
                     s.small,
                     f"{ex.label}的聊天记录共 {len(transcript.messages)} 条，时间线只列出证据页上显示的前 "
-                    f"{transcript.shown} 条（以及最后一条未获回复的消息）。",
+                    f"{transcript.shown} 条（最后一条未获回复的消息在此之后时，也一并列出）。",
                 )
             )
     flagged = sum(1 for entry in d.timeline if entry.flag)
