@@ -294,8 +294,13 @@ def shown_messages(messages: tuple[ChatMessage, ...], pages: int) -> int:
     return len(messages)
 
 
+def _shown_lines_label(shown: int) -> str:
+    return f"仅显示前 {shown} 行" if shown else "仅显示第 1 行的开头"
+
+
 def shown_raw(text: str, pages: int) -> tuple[str, int]:
-    """The leading part of an unrecognised text that fits in ``pages`` pages, and its lines."""
+    """The leading part of an unrecognised text that fits in ``pages`` pages, and its lines
+    (0 when even the first line does not fit: the part is then that line's head)."""
     budget, used = _budget(pages), 20.0
     lines = text.split("\n", MAX_CHAT_LINES)
     for i, line in enumerate(lines):
@@ -303,7 +308,7 @@ def shown_raw(text: str, pages: int) -> tuple[str, int]:
         if used + height > budget:
             if i == 0:  # a single line taller than the budget: its head
                 room = int((budget - used) / 10.5 * _RAW_EMS)
-                return line[: max(room, 1)], 1
+                return line[: max(room, 1)], 0
             return "\n".join(lines[:i]), i
         used += height
     return text, _line_count(text)
@@ -777,7 +782,7 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
         if raw != text:
             transcript = replace(transcript, shown=raw_shown, raw_lines=total_lines)
             findings.append(_warning("chat.truncated",
-                                     f"原文共 {total_lines} 行，仅显示前 {raw_shown} 行；完整内容见附件原件"))
+                                     f"原文共 {total_lines} 行，{_shown_lines_label(raw_shown)}；完整内容见附件原件"))
         return transcript, tuple(findings)
 
     messages = best.messages

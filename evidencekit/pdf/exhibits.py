@@ -352,7 +352,9 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
         story.append(
             ctx.para(
                 s.notice,
-                f"原文共 {transcript.raw_lines} 行，此处仅显示前 {transcript.shown} 行（每项证据的显示页数有上限）。",
+                f"原文共 {transcript.raw_lines} 行，此处"
+                + (f"仅显示前 {transcript.shown} 行" if transcript.shown else "仅显示第 1 行的开头")
+                + "（每项证据的显示页数有上限）。",
                 _full_text_note(ctx),
             )
         )
