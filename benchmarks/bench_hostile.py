@@ -9,6 +9,13 @@ Flate-compressed content stream inflates to ≈200 MB of drawing operators (made
 The case is built with the installed ``evidencekit`` CLI in a subprocess; printed: wall time,
 page count of the dossier, peak RSS of the process tree (summed, sampled every 10 ms) and the
 largest single process (``RUSAGE_CHILDREN.ru_maxrss``). Target: under 60 s and 600 MB.
+
+Measured 2026-12-01 on the 2-vCPU benchmark machine (shared with other builds):
+
+- before the page caps (5615571): no result — stopped by --timeout after 450 s at 955 MB
+  peak and still growing (the issue measured 1,970 pages and 315 s CPU on the same inputs);
+- after (hostile-bounds branch): 8.8 / 9.7 s wall, 8.7 / 8.9 s CPU, 127 pages, 202 MB peak;
+- ``--pdf-bomb`` alone (no chats), before the PDF decode budget: 58 s, 4.0 GB peak.
 """
 
 from __future__ import annotations
