@@ -321,7 +321,12 @@ class Transcript:
     format: str  # "wechat" | "qianniu" | "qq" | "plain" | "unknown"
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", ...
     messages: tuple[ChatMessage, ...] = ()
-    raw_text: str = ""  # for unknown formats: the decoded text, shown as is
+    raw_text: str = ""  # for unknown formats: the decoded text, shown as is (up to the page cap)
+    # The page cap (media.base.MAX_EXHIBIT_PAGES): how many messages the dossier shows, None for
+    # all; for unknown formats cut to the cap, raw_text holds the lines shown and raw_lines
+    # counts the lines of the whole text.
+    shown: int | None = None
+    raw_lines: int = 0
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from evidencekit.caseload import load_case
 from evidencekit.errors import ChecklistIncomplete, OutputError
 from evidencekit.inventory import Inventory, scan_evidence
 from evidencekit.manifest import build_manifest, fingerprint
-from evidencekit.media.base import MediaContext
+from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -76,6 +76,7 @@ class BuildOptions:
     jobs: int = 0  # worker processes for display copies; 0 = one per available CPU
     cache_dir: Path | None = None
     dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
+    max_exhibit_pages: int = MAX_EXHIBIT_PAGES  # pages one chat transcript or long screenshot may fill
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -112,7 +113,8 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
-    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi)
+    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
+                       max_exhibit_pages=options.max_exhibit_pages)
     # Chat exports decide who is the shopper and who the merchant from the case's names.
     ctx.params_extra["chat_self_names"] = tuple(n for n in (case.complainant.name,) if n)
     ctx.params_extra["chat_merchant_names"] = tuple(

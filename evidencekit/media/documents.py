@@ -15,7 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT, MediaContext
+from evidencekit.media.base import (
+    EXHIBIT_BOX_HEIGHT_PT,
+    EXHIBIT_BOX_WIDTH_PT,
+    MAX_EXHIBIT_PAGES,
+    MediaContext,
+)
 from evidencekit.media.recordings import (
     cached_images_present,
     read_facts,
@@ -36,7 +41,7 @@ from evidencekit.model import (
 DOCUMENT_SUFFIXES = frozenset({".pdf"})
 
 # More pages than this is a bundle, not an exhibit; the rest stay readable in the attachment.
-MAX_PAGES_SHOWN = 30
+MAX_PAGES_SHOWN = MAX_EXHIBIT_PAGES
 
 _FORMAT_VERSION = 1
 
