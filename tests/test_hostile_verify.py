@@ -8,6 +8,7 @@ written to summary.csv, the dates in case.yaml and, through scripts, the environ
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -194,7 +195,7 @@ def manifest_dict() -> dict:  # type: ignore[type-arg]
         "target": "general", "generated_at": "2024-11-20T10:00:00+08:00", "refused": [],
         "files": [{
             "exhibit": 1, "path": "evidence/order/a.png", "name": "a.png", "size": 4,
-            "sha256": "0" * 64, "kind": "order", "time": None, "time_source": "mtime", "media": "image",
+            "sha256": hashlib.sha256(b"abcd").hexdigest(), "kind": "order", "time": None, "time_source": "mtime", "media": "image",
             "display_sha256": [], "redacted": False, "removed_metadata": [], "preview_error": None,
         }],
     }
@@ -224,9 +225,19 @@ MALFORMED = {
 }
 
 
+def test_well_formed_manifest_of_the_malformed_series_verifies(tmp_path: Path) -> None:
+    b = build(tmp_path, {"evidence/order/a.png": b"abcd"}, manifest=json.dumps(manifest_dict()).encode())
+    code, text = invoke("verify", str(b.pdf))
+    assert code == 0, text
+    b = build(tmp_path / "inside", {"evidence/order/a.png": b"abcd"}, manifest=json.dumps(manifest_dict()).encode(),
+              attach_originals=False)
+    code, text = invoke("verify", str(b.pdf))
+    assert code == 0, text
+
+
 @pytest.mark.parametrize("kind", sorted(MALFORMED))
 def test_malformed_manifest_is_exit_7_with_a_chinese_reason(kind: str, tmp_path: Path) -> None:
-    b = build(tmp_path, {"evidence/order/a.png": b"abcd"}, manifest=MALFORMED[kind])
+    b = build(tmp_path, {"evidence/order/a.png": b"abcd"}, manifest=MALFORMED[kind], attach_originals=False)
     code, text = invoke("verify", str(b.pdf))
     assert code == ExitCode.VERIFY_FAILED, (kind, text)
     assert "清单" in text and "内部错误" not in text and "Traceback" not in text
