@@ -37,6 +37,7 @@ from evidencekit.pipeline import (
     Progress,
     available_cpus,
     build_dossier,
+    source_date_epoch,
 )
 
 DEFAULT_OUTDIR_NAME = "_dossiers"
@@ -258,6 +259,7 @@ def run_batch(
     function so it can be pickled.
     """
     started = time.perf_counter()
+    source_date_epoch()  # a bad value fails the batch once, not every case
     cases = find_cases(cases_dir)
     outdir = outdir if outdir is not None else cases_dir / DEFAULT_OUTDIR_NAME
     _prepare_outdir(outdir)

@@ -415,6 +415,14 @@ def test_source_date_epoch_out_of_range_is_a_usage_error(value: str, reproducibl
     assert not (tmp_path / "d.pdf").exists()
 
 
+def test_source_date_epoch_out_of_range_fails_a_batch_once_with_exit_2(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    (cases / "a" / "evidence").mkdir(parents=True)
+    code, text = invoke("batch", str(cases), "--quiet", env={"SOURCE_DATE_EPOCH": "-5"})
+    assert code == ExitCode.USAGE, text
+    assert "SOURCE_DATE_EPOCH" in text
+
+
 def test_source_date_epoch_in_range_is_used(tmp_path: Path) -> None:
     case = dated_case(tmp_path)
     out = tmp_path / "d.pdf"
