@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cliutil import debug_option, handle_errors
+from evidencekit.cliutil import debug_option, handle_errors, terminal_safe
 from evidencekit.errors import VerificationFailed
 
 if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only when used
@@ -49,7 +49,7 @@ def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, as_j
     else:
         click.echo(render_report(report))
     if not report.ok:
-        raise VerificationFailed(report.summary, hint=_failure_hint(report))
+        raise VerificationFailed(terminal_safe(report.summary), hint=_failure_hint(report))
 
 
 @click.command("stamp")
@@ -90,16 +90,17 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
 def render_report(report: VerifyReport) -> str:
     from evidencekit.verify import FileStatus
 
-    lines = [f"核对：{report.pdf}"]
+    safe = terminal_safe  # names and notes come from a stranger's dossier: one line each, no controls
+    lines = [f"核对：{safe(str(report.pdf))}"]
     meta = [f"案件编号 {report.case_id}" if report.case_id else "",
             f"生成时间 {report.generated_at}" if report.generated_at else "",
             f"evidencekit {report.tool_version}" if report.tool_version else ""]
     if any(meta):
-        lines.append("  " + "，".join(m for m in meta if m))
+        lines.append("  " + safe("，".join(m for m in meta if m)))
     lines.append(f"材料指纹（清单 SHA-256）：{report.fingerprint}")
     lines.append("  请与封面上的「材料指纹」逐字核对。")
     lines += [f"  ✓ {c}" for c in report.checks]
-    where = "PDF 内嵌的原件" if report.source == "attachments" else f"文件夹 {report.originals} 中的文件"
+    where = "PDF 内嵌的原件" if report.source == "attachments" else f"文件夹 {safe(str(report.originals))} 中的文件"
     lines.append("")
     lines.append(f"逐个文件（{where}）：")
     if not report.files:
@@ -107,24 +108,24 @@ def render_report(report: VerifyReport) -> str:
     width = max((len(f.status.label) for f in report.files), default=2)
     for f in report.files:
         mark = "✗" if f.status.fails else ("!" if f.status is FileStatus.EXTRA else "✓")
-        line = f"  {mark} {f.status.label:<{width}}  {f.label}"
+        line = f"  {mark} {f.status.label:<{width}}  {safe(f.label)}"
         moved = report.source == "originals" and f.status is not FileStatus.EXTRA
         if moved and f.found_at and not _same_place(f.found_at, f.path):
-            line += f"  ← {f.found_at}"
+            line += f"  ← {safe(f.found_at)}"
         lines.append(line)
         if f.status is FileStatus.CHANGED:
             lines.append(f"        清单记录 {f.expected_sha256}")
             lines.append(f"        现在是   {f.actual_sha256}")
         if f.note:
-            lines.append(f"        {f.note}")
+            lines.append(f"        {safe(f.note)}")
     if report.token is not None:
         lines.append("")
-        lines.append(_token_line(report.token, report.token_source))
+        lines.append(safe(_token_line(report.token, report.token_source)))
     if report.notices:
         lines.append("")
-        lines += [f"注意：{n}" for n in report.notices]
+        lines += [f"注意：{safe(n)}" for n in report.notices]
     lines.append("")
-    lines.append("结论：" + report.summary)
+    lines.append("结论：" + safe(report.summary))
     return "\n".join(lines)
 
 
