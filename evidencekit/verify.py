@@ -55,6 +55,7 @@ MAX_ATTACHMENT_BYTES = 1024 * 1024 * 1024
 MAX_TOKEN_BYTES = 1024 * 1024
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # one page image (a display copy is a JPEG of a few MB)
 MAX_FORM_DEPTH = 8  # nested form XObjects searched for images
+MAX_CONTENT_BYTES = 32 * 1024 * 1024  # decoded drawing instructions of one page (ours: tens of KB)
 MAX_REVISIONS = 64  # xref sections followed through /Prev
 _EVIDENCE_FOLDERS = ("evidence", "证据")  # as inventory.EVIDENCE_FOLDER_NAMES
 # Never evidence, never reported as extra: OS litter, the case file, our own outputs.
@@ -226,11 +227,12 @@ def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | 
         _check_revisions(pdf, doc, problems, checks)
         _check_info(info_fingerprints, fp, problems, checks)
         _check_page_images(doc, doc_manifest, problems, checks)
+        cover_readable = _check_page_content(doc, problems)
         if originals is None:
             files = _check_attachments(doc_manifest, attachments, problems, notices)
         else:
             files = _check_folder(doc_manifest, originals, pdf)
-    cover = _cover_fingerprint(pdf, fp)
+    cover = _cover_fingerprint(pdf, fp) if cover_readable else None
     if cover is None:
         problems.append("封面上读不出材料指纹：evidencekit 生成的封面印有「材料指纹」（清单的 SHA-256），"
                         "这份 PDF 的封面被换过或被改过")
@@ -614,7 +616,47 @@ def _check_page_images(doc: Any, manifest: Manifest, problems: list[str], checks
         checks.append(f"页面图片共 {len(seen)} 张，与清单记录的显示副本（display_sha256）全部一致")
 
 
-def _page_images(page: Any) -> Iterator[tuple[Any, str]]:
+def _check_page_content(doc: Any, problems: list[str]) -> bool:
+    """Each page's drawing instructions decode within MAX_CONTENT_BYTES and hold no inline image
+    (an image written into the instructions themselves, which no manifest hash covers).
+
+    Returns whether the cover page is safe to hand to the text extractor.
+    """
+    import pikepdf
+
+    cover_ok = True
+    for number, page in enumerate(doc.pages, start=1):
+        holders: list[Any] = [page.obj]
+        holders += [xo for xo, _ in _page_images(page, forms=True)]
+        reason = ""
+        for holder in holders:
+            contents = holder.get("/Contents") if not isinstance(holder, pikepdf.Stream) else holder
+            streams = [contents] if isinstance(contents, pikepdf.Stream) else (
+                [c for c in contents if isinstance(c, pikepdf.Stream)] if isinstance(contents, pikepdf.Array) else [])
+            total = 0
+            try:
+                for stream in streams:
+                    for piece in _decode_chunks(stream, MAX_CONTENT_BYTES - total):
+                        total += len(piece)
+            except _DecodeError as exc:
+                reason = f"页面内容无法核对（{exc.reason}）"
+                break
+            try:
+                inline = pikepdf.parse_content_stream(holder if isinstance(holder, pikepdf.Stream) else page, "BI ID EI")
+            except pikepdf.PdfError:
+                reason = "页面内容无法解析"
+                break
+            if inline:
+                reason = "页面内容中直接嵌有清单没有记录的图片（内联图片）"
+                break
+        if reason:
+            problems.append(f"第 {number} 页：{reason}：PDF 在生成之后被改过")
+            if number == 1:
+                cover_ok = False
+    return cover_ok
+
+
+def _page_images(page: Any, forms: bool = False) -> Iterator[tuple[Any, str]]:
     """Image XObjects a page can show: its resources, nested forms, annotation appearances."""
     import pikepdf
 
@@ -625,9 +667,9 @@ def _page_images(page: Any) -> Iterator[tuple[Any, str]]:
             ap = annot.get("/AP") if isinstance(annot, pikepdf.Dictionary) else None
             if isinstance(ap, pikepdf.Dictionary):
                 for value in ap.values():
-                    forms = value.values() if isinstance(value, pikepdf.Dictionary) and not isinstance(
+                    appearances = value.values() if isinstance(value, pikepdf.Dictionary) and not isinstance(
                         value, pikepdf.Stream) else [value]
-                    stack += [(f, 1) for f in forms if isinstance(f, pikepdf.Stream)]
+                    stack += [(f, 1) for f in appearances if isinstance(f, pikepdf.Stream)]
     visited: set[tuple[int, int]] = set()
     while stack:
         holder, depth = stack.pop()
@@ -635,7 +677,9 @@ def _page_images(page: Any) -> Iterator[tuple[Any, str]]:
             if holder.objgen in visited:
                 continue
             visited.add(holder.objgen)
-        resources = holder.get("/Resources")
+        if forms and isinstance(holder, pikepdf.Stream):
+            yield holder, ""  # a form or an annotation's appearance: drawing instructions of its own
+        resources = _resources(holder)
         xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
         if not isinstance(xobjects, pikepdf.Dictionary):
             continue
@@ -644,12 +688,26 @@ def _page_images(page: Any) -> Iterator[tuple[Any, str]]:
                 continue
             subtype = xo.get("/Subtype")
             if subtype == "/Image":
-                yield xo, ""
+                if not forms:
+                    yield xo, ""
             elif subtype == "/Form":
                 if depth >= MAX_FORM_DEPTH:
-                    yield xo, "嵌套层次过深"
+                    if not forms:
+                        yield xo, "嵌套层次过深"
                 else:
                     stack.append((xo, depth + 1))
+
+
+def _resources(holder: Any) -> Any:
+    """/Resources, inherited from the page tree as viewers do when a page has none of its own."""
+    node, hops = holder, 0
+    while node is not None and hops < 32:
+        resources = node.get("/Resources")
+        if resources is not None:
+            return resources
+        node = node.get("/Parent") if node.get("/Type") == "/Page" or node.get("/Type") == "/Pages" else None
+        hops += 1
+    return None
 
 
 def _image_digest(image: Any) -> tuple[str, str]:

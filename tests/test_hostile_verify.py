@@ -159,6 +159,37 @@ def test_appended_revision_without_changes_is_still_reported(real_dossier: Path,
     assert "增量" in text
 
 
+def test_inline_image_added_to_a_page_exits_7(real_dossier: Path, tmp_path: Path) -> None:
+    """An image written into the drawing instructions has no XObject, so no hash to compare."""
+    pdf = copy_of(real_dossier, tmp_path)
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        doc.pages[5].contents_add(pikepdf.Stream(
+            doc, b"q 400 0 0 400 50 200 cm BI /W 1 /H 1 /CS /RGB /BPC 8 ID \xff\x00\x00 EI Q"))
+        doc.save(pdf)
+    code, text = invoke("verify", str(pdf))
+    assert code == ExitCode.VERIFY_FAILED, text
+    assert "第 6 页" in text and "内联图片" in text
+
+
+def test_cover_whose_content_inflates_past_the_limit_is_not_rendered(real_dossier: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidencekit.verify as verify
+
+    pdf = copy_of(real_dossier, tmp_path)
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        bomb = pikepdf.Stream(doc, b"")
+        bomb.write(zlib.compress(b"0 0 m 1 1 l S\n" * 200_000, 9), filter=pikepdf.Name.FlateDecode)
+        doc.pages[0].contents_add(bomb)
+        doc.save(pdf)
+    monkeypatch.setattr(verify, "MAX_CONTENT_BYTES", 1024 * 1024)
+    read: list[Path] = []
+    monkeypatch.setattr(verify, "_cover_fingerprint", lambda p, fp: read.append(p))
+    code, text = invoke("verify", str(pdf))
+    assert code == ExitCode.VERIFY_FAILED, text
+    assert "第 1 页" in text and "页面内容无法核对" in text
+    assert not read  # the cover was not handed to the text extractor
+
+
 def test_attachment_that_inflates_past_the_limit_is_refused(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A small PDF whose embedded file stream inflates far beyond the limit: refused, exit 7."""
