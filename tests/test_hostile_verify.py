@@ -217,7 +217,28 @@ def test_attachment_longer_than_its_recorded_size_is_changed_not_read_to_the_end
         doc.save(b.pdf)
     code, text = invoke("verify", str(b.pdf))
     assert code == ExitCode.VERIFY_FAILED, text
-    assert "已改变" in text and "大小" in text
+    assert "已改变" in text and "已停止读取" in text
+
+
+def test_attachments_are_hashed_in_chunks_not_read_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from evidencekit.verify import verify_dossier
+
+    big = bytes(range(256)) * (128 * 1024)  # 32 MiB, compresses well
+    b = build(tmp_path, {"evidence/report/big.bin": big})
+    with pikepdf.open(b.pdf, allow_overwriting_input=True) as doc:
+        doc.attachments["证据01_big.bin"].obj.EF.F.write(zlib.compress(big), filter=pikepdf.Name.FlateDecode)
+        doc.save(b.pdf)
+    del big
+    tracemalloc.start()
+    try:
+        report = verify_dossier(b.pdf)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok, report.summary
+    assert peak < 12 * 1024 * 1024, peak
 
 
 def manifest_dict() -> dict:  # type: ignore[type-arg]
