@@ -123,6 +123,28 @@ def test_untouched_reproducible_build_verifies_without_false_alarm(real_dossier:
     assert "页面图片" in text  # the page images were compared, not skipped
 
 
+@pytest.mark.parametrize("extra", [[], ["--no-originals"]])
+def test_dossier_with_an_attached_pdf_original_verifies(extra: list[str], tmp_path: Path) -> None:
+    """An attached PDF original carries its own %%EOF and xref: inside a stream, not a revision."""
+    from reportlab.pdfgen import canvas
+
+    case = tmp_path / "case"
+    make_jpeg(case / "evidence" / "product" / "a.jpg")
+    (case / "evidence" / "report").mkdir(parents=True)
+    c = canvas.Canvas(str(case / "evidence" / "report" / "质检报告.pdf"))
+    for n in range(3):
+        c.drawString(72, 720, f"Test report page {n + 1}")
+        c.showPage()
+    c.save()
+    out = tmp_path / "d.pdf"
+    code, text = invoke("build", str(case), "-o", str(out), "--quiet", *extra)
+    assert code == 0, text
+    assert out.read_bytes().count(b"%%EOF") >= (1 if extra else 2)
+    code, text = invoke("verify", str(out))
+    assert code == 0, text
+    assert "页面图片" in text
+
+
 def test_page_image_swapped_by_incremental_update_exits_7(real_dossier: Path, tmp_path: Path) -> None:
     pdf = copy_of(real_dossier, tmp_path)
     append_image_swap(pdf)
