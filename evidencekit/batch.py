@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -416,12 +417,26 @@ def _crashed(job: CaseJob, seconds: float) -> CaseRow:
 
 def _case_process(build: BuildFn, job: CaseJob, send: Any) -> None:
     """Runs in the case's own process (and process group, so a kill reaches its helpers too)."""
-    if hasattr(os, "setpgid"):
+    if hasattr(os, "setpgid") and hasattr(os, "killpg"):
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
+            _die_with_parent(os.getppid())
     row = run_case(build, job)
     send.send(row)
     send.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """If the batch itself is killed (SIGKILL, a closed terminal), end this case's process group:
+    in a group of its own it would otherwise build on, unseen, with every helper it started."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os.killpg(0, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    threading.Thread(target=watch, name="evidencekit-parent-watch", daemon=True).start()
 
 
 def _stop(proc: Any, grace: float = _KILL_GRACE) -> None:

@@ -564,6 +564,36 @@ def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> N
         pytest.fail("the stuck case's helper process was left running")
 
 
+def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cases = tmp_path / "cases"
+    (cases / "a-stuck" / "evidence").mkdir(parents=True)
+    script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
+              "from evidencekit.batch import run_batch; from test_hostile_verify import hanging_build;"
+              "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, now=datetime.now(UTC),"
+              " build=hanging_build, case_timeout=600)")
+    tests = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
+    batch = subprocess.Popen([sys.executable, "-c", script, str(cases), str(tmp_path / "out")], env=env, cwd=tests)
+    pid_file = cases / "a-stuck" / "helper.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid_file.exists(), "the case never started"
+    time.sleep(0.2)
+    helper = int(pid_file.read_text())
+    batch.kill()
+    batch.wait()
+    deadline = time.monotonic() + 10
+    while alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(helper):
+        os.kill(helper, signal.SIGKILL)
+        pytest.fail("the stuck case's helper process outlived the killed batch")
+
+
 def test_cli_batch_has_a_timeout_option_with_a_default(tmp_path: Path) -> None:
     from evidencekit import batch, cli_batch
 
