@@ -560,7 +560,7 @@ def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> N
     while alive(helper) and time.monotonic() < deadline:
         time.sleep(0.1)
     if alive(helper):
-        os.kill(helper, signal.SIGKILL)
+        os.killpg(os.getpgid(helper), signal.SIGKILL)  # the case process and its helper
         pytest.fail("the stuck case's helper process was left running")
 
 
@@ -590,7 +590,7 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     while alive(helper) and time.monotonic() < deadline:
         time.sleep(0.1)
     if alive(helper):
-        os.kill(helper, signal.SIGKILL)
+        os.killpg(os.getpgid(helper), signal.SIGKILL)  # the case process and its helper
         pytest.fail("the stuck case's helper process outlived the killed batch")
 
 
