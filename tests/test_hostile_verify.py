@@ -539,6 +539,15 @@ def alive(pid: int) -> bool:
         return False
 
 
+def kill_case_group(helper: int) -> None:
+    """Clean up after a failure: the case process and its helper, never the test's own group."""
+    group = os.getpgid(helper)
+    if group != os.getpgrp():
+        os.killpg(group, signal.SIGKILL)
+    else:
+        os.kill(helper, signal.SIGKILL)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> None:
     cases = tmp_path / "cases"
@@ -560,7 +569,7 @@ def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> N
     while alive(helper) and time.monotonic() < deadline:
         time.sleep(0.1)
     if alive(helper):
-        os.killpg(os.getpgid(helper), signal.SIGKILL)  # the case process and its helper
+        kill_case_group(helper)
         pytest.fail("the stuck case's helper process was left running")
 
 
@@ -590,7 +599,7 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     while alive(helper) and time.monotonic() < deadline:
         time.sleep(0.1)
     if alive(helper):
-        os.killpg(os.getpgid(helper), signal.SIGKILL)  # the case process and its helper
+        kill_case_group(helper)
         pytest.fail("the stuck case's helper process outlived the killed batch")
 
 
