@@ -67,9 +67,9 @@ def _safe_output() -> Iterator[None]:
     """Every echo path of a command goes through ``terminal_safe`` while the command runs."""
     saved = sys.stdout, sys.stderr
     if not isinstance(sys.stdout, _SafeStream):
-        sys.stdout = _SafeStream(sys.stdout)  # type: ignore[assignment]
+        sys.stdout = _SafeStream(sys.stdout)
     if not isinstance(sys.stderr, _SafeStream):
-        sys.stderr = _SafeStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = _SafeStream(sys.stderr)
     try:
         yield
     finally:

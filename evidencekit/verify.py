@@ -1005,13 +1005,34 @@ def _hash_file(path: Path) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _read_token_beside(path: Path, problems: list[str]) -> bytes | None:
+    """The ``.tsr`` beside the PDF: a regular file (not a link) of at most MAX_TOKEN_BYTES."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        problems.append(f"PDF 旁边的 {path.name} 不是普通文件（链接或设备），没有读取")
+        return None
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_TOKEN_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_TOKEN_BYTES:
+        problems.append(f"PDF 旁边的 {path.name} 超过 {MAX_TOKEN_BYTES // 1024} KB，不是时间戳文件")
+        return None
+    return data
+
+
 def _check_token(
     pdf: Path, inside: bytes | None, manifest: bytes, ca_pem: bytes | None, problems: list[str], notices: list[str]
 ) -> tuple[TokenResult | None, str]:
     beside = token_path_for(pdf)
     # The file beside the PDF wins: it is what `evidencekit stamp` just wrote.
-    if beside.is_file():
-        data, source = beside.read_bytes(), str(beside)
+    beside_data = _read_token_beside(beside, problems)
+    if beside_data is not None:
+        data, source = beside_data, str(beside)
     elif inside is not None:
         data, source = inside, f"PDF 内的附件 {TOKEN_ATTACHMENT_NAME}"
     else:

@@ -263,6 +263,20 @@ def test_attachments_are_hashed_in_chunks_not_read_whole(tmp_path: Path) -> None
     assert peak < 12 * 1024 * 1024, peak
 
 
+@pytest.mark.parametrize("kind", ["link to /dev/zero", "huge file"])
+def test_token_beside_the_pdf_is_read_bounded_and_never_through_a_link(kind: str, tmp_path: Path) -> None:
+    b = build(tmp_path)
+    beside = b.pdf.with_name("dossier.pdf.tsr")
+    if kind == "huge file":
+        with beside.open("wb") as fh:
+            fh.truncate(3 * 1024 * 1024 * 1024)  # sparse: 3 GB that take no disk
+    else:
+        beside.symlink_to("/dev/zero")
+    code, text = invoke("verify", str(b.pdf))
+    assert code == ExitCode.VERIFY_FAILED, text
+    assert "dossier.pdf.tsr" in text
+
+
 def manifest_dict() -> dict:  # type: ignore[type-arg]
     return {
         "format": 1, "tool": "evidencekit", "tool_version": "0.1.0", "case_id": "EK-TEST0001",
