@@ -226,7 +226,7 @@ def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | 
         fp = fingerprint(manifest_bytes)
         _check_revisions(pdf, doc, problems, checks)
         _check_info(info_fingerprints, fp, problems, checks)
-        _check_page_images(doc, doc_manifest, problems, checks)
+        _check_page_images(doc, doc_manifest, problems, notices, checks)
         cover_readable = _check_page_content(doc, problems)
         if originals is None:
             files = _check_attachments(doc_manifest, attachments, problems, notices)
@@ -590,7 +590,12 @@ _IMAGE_KEYS = frozenset({"/Type", "/Subtype", "/Width", "/Height", "/ColorSpace"
 _JPEG_SPACES = {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}
 
 
-def _check_page_images(doc: Any, manifest: Manifest, problems: list[str], checks: list[str]) -> None:
+def _check_page_images(doc: Any, manifest: Manifest, problems: list[str], notices: list[str],
+                       checks: list[str]) -> None:
+    """Every image a page shows must be a display copy the manifest records (a failure if not).
+
+    A recorded display copy on no page is only a notice: a `pack` volume holds some pages only.
+    """
     expected = {d for f in manifest.files for d in f.display_sha256}
     seen: set[str] = set()
     bad: dict[int, list[str]] = {}
@@ -611,8 +616,9 @@ def _check_page_images(doc: Any, manifest: Manifest, problems: list[str], checks
                         "PDF 在生成之后被改过")
     missing = expected - seen
     if missing:
-        problems.append(f"清单记录的 {len(missing)} 张显示副本不在任何页面上：页面图片被删除或替换过")
-    if not bad and not missing and count:
+        notices.append(f"清单记录的 {len(missing)} 张显示副本不在这份 PDF 的页面上"
+                       "（分卷上传的 PDF 只含部分页面；完整的证据材料中应全部出现）")
+    if not bad and count:
         checks.append(f"页面图片共 {len(seen)} 张，与清单记录的显示副本（display_sha256）全部一致")
 
 

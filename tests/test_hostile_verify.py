@@ -145,6 +145,19 @@ def test_dossier_with_an_attached_pdf_original_verifies(extra: list[str], tmp_pa
     assert "页面图片" in text
 
 
+def test_first_pack_volume_verifies_and_names_the_pages_it_leaves_out(real_dossier: Path, tmp_path: Path) -> None:
+    case = real_dossier.parent / "case"
+    out = tmp_path / "pack"
+    code, text = invoke("pack", str(case), "--target", "12315", "--cap", "1", "-o", str(out), "-q",
+                        env={"EVIDENCEKIT_CACHE_DIR": str(real_dossier.parent / "cache")})
+    assert code == 0, text
+    volumes = sorted(out.glob("*第1卷.pdf"))
+    assert volumes, sorted(p.name for p in out.iterdir())
+    code, text = invoke("verify", str(volumes[0]))
+    assert code == 0, text
+    assert "不在这份 PDF 的页面上" in text
+
+
 def test_page_image_swapped_by_incremental_update_exits_7(real_dossier: Path, tmp_path: Path) -> None:
     pdf = copy_of(real_dossier, tmp_path)
     append_image_swap(pdf)
