@@ -811,6 +811,8 @@ def _count_revisions(data: Any, doc: Any) -> int | None:
             header = data[offset:end] if end >= 0 else b""
         if not header:
             return max(sections, 2)
+        if re.search(rb"/XRefStm\b", header):
+            sections += 1  # a hybrid file: readers also consult this cross-reference stream
         prev = re.search(rb"/Prev\s+(\d+)", header)
         offset = int(prev.group(1)) if prev else None
     if sections > 1:

@@ -225,6 +225,17 @@ def test_cover_whose_content_inflates_past_the_limit_is_not_rendered(real_dossie
     assert not read  # the cover was not handed to the text extractor
 
 
+def test_hybrid_xref_stream_named_by_the_trailer_is_a_second_revision(real_dossier: Path, tmp_path: Path) -> None:
+    """/XRefStm in the trailer makes readers consult a second cross-reference section."""
+    pdf = copy_of(real_dossier, tmp_path)
+    data = pdf.read_bytes()
+    at = data.rindex(b"trailer << ")
+    pdf.write_bytes(data[:at] + b"trailer << /XRefStm 0 " + data[at + len(b"trailer << "):])
+    code, text = invoke("verify", str(pdf))
+    assert code == ExitCode.VERIFY_FAILED, text
+    assert "增量" in text or "交叉引用" in text
+
+
 def test_attachment_that_inflates_past_the_limit_is_refused(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A small PDF whose embedded file stream inflates far beyond the limit: refused, exit 7."""
