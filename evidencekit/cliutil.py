@@ -66,9 +66,9 @@ def unfiltered(stream: Any) -> Any:
 def _safe_output() -> Iterator[None]:
     """Every echo path of a command goes through ``terminal_safe`` while the command runs."""
     saved = sys.stdout, sys.stderr
-    if not isinstance(sys.stdout, _SafeStream):
+    if sys.stdout is not None and not isinstance(sys.stdout, _SafeStream):
         sys.stdout = _SafeStream(sys.stdout)
-    if not isinstance(sys.stderr, _SafeStream):
+    if sys.stderr is not None and not isinstance(sys.stderr, _SafeStream):
         sys.stderr = _SafeStream(sys.stderr)
     try:
         yield
