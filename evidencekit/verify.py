@@ -226,8 +226,14 @@ def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | 
         fp = fingerprint(manifest_bytes)
         _check_revisions(pdf, doc, problems, checks)
         _check_info(info_fingerprints, fp, problems, checks)
-        _check_page_images(doc, doc_manifest, problems, notices, checks)
-        cover_readable = _check_page_content(doc, problems)
+        try:
+            _check_page_images(doc, doc_manifest, problems, notices, checks)
+            cover_readable = _check_page_content(doc, problems)
+        except Exception as exc:  # a page tree a stranger damaged must give a verdict, not a crash
+            if isinstance(exc, VerificationFailed):
+                raise
+            problems.append(f"PDF 的页面结构已损坏，无法核对页面图片（{type(exc).__name__}）")
+            cover_readable = False
         if originals is None:
             files = _check_attachments(doc_manifest, attachments, problems, notices)
         else:
@@ -516,7 +522,10 @@ def _decode_chunks(stream: Any, limit: int, filters: list[str] | None = None) ->
                                                 "/ASCII85Decode", "/A85")]
     if unknown:
         raise _DecodeError(f"不支持的编码方式 {unknown[0]}")
-    raw = bytes(stream.read_raw_bytes())
+    try:
+        raw = bytes(stream.read_raw_bytes())
+    except Exception as exc:  # pikepdf.PdfError and friends: a damaged stream is a finding
+        raise _DecodeError("数据无法读取") from exc
     produced = 0
     for piece in _chain(raw, filters, limit):
         produced += len(piece)
@@ -586,7 +595,7 @@ def _chain(data: bytes, filters: list[str], limit: int) -> Iterator[bytes]:
 # What reportlab writes for a JPEG display copy; anything else (/SMask, /Mask, /Decode, …) can
 # change what is shown while leaving the JPEG bytes alone.
 _IMAGE_KEYS = frozenset({"/Type", "/Subtype", "/Width", "/Height", "/ColorSpace", "/BitsPerComponent",
-                         "/Filter", "/Length", "/DecodeParms", "/Name"})
+                         "/Filter", "/Length", "/Name"})
 _JPEG_SPACES = {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}
 
 
@@ -734,9 +743,9 @@ def _image_digest(image: Any) -> tuple[str, str]:
     except _DecodeError as exc:
         return "", exc.reason
     shape = _jpeg_shape(head)
-    declared = (image.get("/Width"), image.get("/Height"), str(image.get("/ColorSpace")))
-    if shape is None or (shape[0], shape[1], _JPEG_SPACES.get(shape[2], "")) != (
-            int(declared[0] or 0), int(declared[1] or 0), declared[2]):
+    width, height, space = image.get("/Width"), image.get("/Height"), image.get("/ColorSpace")
+    declared = (width if isinstance(width, int) else -1, height if isinstance(height, int) else -1, str(space))
+    if shape is None or (shape[0], shape[1], _JPEG_SPACES.get(shape[2], "")) != declared:
         return "", "图片的尺寸或色彩空间与 JPEG 数据不符"
     return digest.hexdigest(), ""
 
@@ -783,7 +792,7 @@ def _revision_count(pdf: Path, doc: Any) -> int | None:
     try:
         with pdf.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             return _count_revisions(data, doc)
-    except (OSError, ValueError):
+    except Exception:  # an unreadable structure is reported as such (None), never a crash
         return None
 
 
