@@ -625,7 +625,7 @@ def format_summary(summary: BatchSummary) -> str:
         lines += ["", "失败的案件："]
         for r in failed:
             first, *rest = [terminal_safe(line) for line in r.message.splitlines()] or [""]
-            lines.append(f"  {terminal_safe(r.case)}（退出码 {r.exit_code}{'，超时' if r.timed_out else ''}）：{first}")
+            lines.append(f"  {terminal_safe(r.case)}（退出码 {r.exit_code}）：{first}")
             lines += [f"    {line}" for line in rest]
     timed_out = f"（其中超时 {summary.timed_out} 个）" if summary.timed_out else ""
     lines += ["", f"共 {len(summary.rows)} 个案件：已生成 {summary.built} 个，失败 {summary.failed} 个{timed_out}，"
