@@ -11,6 +11,21 @@ its recorded path, and failing that anywhere by its bytes, so a renamed or moved
 counts as unchanged (the claim is about content); a file that is at its path, or has its name,
 but not its bytes has changed. Names are compared in NFC, because a folder copied from macOS
 comes back in NFD.
+
+The dossier is a stranger's file, so nothing in it is trusted beyond what is checked here:
+
+- the manifest is parsed into a validated ``manifest.Manifest`` (wrong types, no files,
+  non-finite numbers or deep nesting are a failure with a reason, never a crash);
+- every attachment is decoded in chunks straight into SHA-256, never past the size its entry
+  records nor past ``MAX_ATTACHMENT_BYTES``;
+- every image a page shows must be a display copy the manifest lists. reportlab embeds a JPEG
+  display copy unchanged as a ``/DCTDecode`` image XObject, so the stream's bytes (after any
+  text or Flate encoding a later save added) are exactly the file ``display_sha256`` covers; an
+  image with extra keys (/SMask, /Decode, …), another format, or an inline image fails;
+- the file must hold one revision: an incremental update (a second xref section via /Prev or
+  /XRefStm, or an earlier end-of-file marker outside any stream) fails, because a viewer shows
+  the updated objects;
+- the cover must show the fingerprint.
 """
 
 from __future__ import annotations
