@@ -337,9 +337,15 @@ def _open_pdf(pdf: Path) -> Any:
 
 
 def _attachments(doc: Any) -> dict[str, _Attachment]:
+    """Attachments by NFC name. Two spellings of one name (NFC and NFD) are two entries in a
+    viewer's list but one here, so that is refused: the one not checked could be the one read."""
     found: dict[str, _Attachment] = {}
     for name, spec in doc.attachments.items():
-        found[unicodedata.normalize("NFC", str(name))] = _Attachment(str(name), spec)
+        key = unicodedata.normalize("NFC", str(name))
+        if key in found:
+            raise VerificationFailed(f"PDF 内有两个同名附件「{key}」（写法不同，显示相同）：生成之后被加入过",
+                                     hint="evidencekit 生成的 PDF 中每个附件名只出现一次。请向提供者索要原始 PDF。")
+        found[key] = _Attachment(str(name), spec)
     return found
 
 

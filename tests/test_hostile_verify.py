@@ -301,6 +301,21 @@ def test_token_beside_the_pdf_is_read_bounded_and_never_through_a_link(kind: str
     assert "dossier.pdf.tsr" in text
 
 
+def test_two_attachments_with_one_name_in_nfc_fail(tmp_path: Path) -> None:
+    """The NFD spelling of an attachment name is another entry in the viewer's attachment list."""
+    import unicodedata
+
+    b = build(tmp_path, {"evidence/product/café.jpg": b"the real photo", **FILES})
+    nfd = unicodedata.normalize("NFD", "证据01_café.jpg")
+    with pikepdf.open(b.pdf, allow_overwriting_input=True) as doc:
+        assert unicodedata.normalize("NFC", "证据01_café.jpg") in doc.attachments
+        doc.attachments[nfd] = pikepdf.AttachedFileSpec(doc, b"another photo", filename=nfd)
+        doc.save(b.pdf)
+    code, text = invoke("verify", str(b.pdf))
+    assert code == ExitCode.VERIFY_FAILED, text
+    assert "同名" in text
+
+
 def manifest_dict() -> dict:  # type: ignore[type-arg]
     return {
         "format": 1, "tool": "evidencekit", "tool_version": "0.1.0", "case_id": "EK-TEST0001",
