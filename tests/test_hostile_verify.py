@@ -424,6 +424,22 @@ def test_check_build_and_errors_escape_hostile_names(tmp_path: Path) -> None:
         assert not RAW_CONTROLS.search(text), (args, repr(text))
 
 
+def test_case_text_echoed_by_letter_and_status_is_escaped(tmp_path: Path) -> None:
+    """User text from case.yaml (YAML escapes can carry any control) reaches the terminal too."""
+    case = tmp_path / "case"
+    make_jpeg(case / "evidence" / "product" / "a.jpg")
+    (case / "case.yaml").write_text(
+        'schema: 1\nplatform: douyin\nproblem:\n  type: quality\n'
+        '  summary: "商品有问题\\e]0;被接管\\a\\e[8m\\u202e"\n'
+        'events:\n  - time: 2024-11-13 15:20\n    channel: seller\n    note: "客服\\e[2J说不退"\n',
+        encoding="utf-8")
+    for args in (["letter", str(case), "--target", "12315"], ["letter", str(case), "--target", "12315", "--json"],
+                 ["status", str(case)], ["check", str(case)]):
+        code, text = invoke(*args)
+        assert code in (0, 6), (args, text)
+        assert not RAW_CONTROLS.search(text), (args, repr(text))
+
+
 def test_progress_line_escapes_the_current_file_name(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     from evidencekit import cliutil
