@@ -25,10 +25,13 @@ if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only 
               help="原件所在的文件夹（案件文件夹或其中的 evidence/），逐一核对其中的文件；不指定时核对 PDF 内嵌的原件。")
 @click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="时间戳机构的根证书（PEM），用来验证 PDF 旁边的 .tsr 时间戳。")
+@click.option("--max-attachment", "max_attachment_mb", type=click.IntRange(min=1), default=None, metavar="MB",
+              help="每个内嵌原件解压后的大小上限（MB，默认 1024）；超过的原件不核对，记为「超过上限」（退出码 7）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出核对结果（供程序使用）。")
 @debug_option
 @handle_errors
-def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, as_json: bool, debug: bool) -> None:
+def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, max_attachment_mb: int | None, as_json: bool,
+                   debug: bool) -> None:
     """核对证据材料：PDF 内清单记录的每个文件的 SHA-256 是否仍然一致。
 
     全部一致时退出码为 0；有文件已改变、缺失，或时间戳不符时退出码为 7，并写明是哪些文件。
@@ -45,7 +48,8 @@ def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, as_j
     from evidencekit.verify import verify_dossier
 
     ca_pem = ca_file.read_bytes() if ca_file is not None else None
-    report = verify_dossier(pdf, originals, ca_pem=ca_pem)
+    limit = max_attachment_mb * 1024 * 1024 if max_attachment_mb is not None else None  # None: verify's own
+    report = verify_dossier(pdf, originals, ca_pem=ca_pem, max_attachment=limit)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -222,7 +222,8 @@ class VerifyReport:
 # ---------------------------------------------------------------------------------------------
 
 
-def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | None = None) -> VerifyReport:
+def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | None = None,
+                   max_attachment: int | None = None) -> VerifyReport:
     """Re-check every hash the manifest records; with ``ca_pem`` also the RFC 3161 token.
 
     Raises ``VerificationFailed`` only when there is nothing to check against (not a PDF, no
@@ -250,7 +251,8 @@ def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | 
             problems.append(f"PDF 的页面结构已损坏，无法核对页面图片（{type(exc).__name__}）")
             cover_readable = False
         if originals is None:
-            files = _check_attachments(doc_manifest, attachments, problems, notices)
+            limit = max_attachment if max_attachment is not None else MAX_ATTACHMENT_BYTES
+            files = _check_attachments(doc_manifest, attachments, problems, notices, limit)
         else:
             files = _check_folder(doc_manifest, originals, pdf)
     cover = _cover_fingerprint(pdf, fp) if cover_readable else None
@@ -429,7 +431,7 @@ def _cover_fingerprint(pdf: Path, fp: str) -> str | None:
 
 
 def _check_attachments(
-    manifest: Manifest, attachments: dict[str, _Attachment], problems: list[str], notices: list[str]
+    manifest: Manifest, attachments: dict[str, _Attachment], problems: list[str], notices: list[str], limit: int
 ) -> list[FileCheck]:
     entries = manifest.files
     expected = {e.attachment_name: e for e in entries}
@@ -447,7 +449,7 @@ def _check_attachments(
             if att is None:
                 rows.append(_row(e, FileStatus.MISSING, note=f"PDF 内缺少附件 {name}"))
                 continue
-            rows.append(_check_one_attachment(e, att))
+            rows.append(_check_one_attachment(e, att, limit))
     known = {*expected, MANIFEST_NAME, TOKEN_ATTACHMENT_NAME}
     for name in sorted(set(attachments) - known):
         # Someone added a file the manifest does not vouch for; a reader could take it for an exhibit.
@@ -456,11 +458,12 @@ def _check_attachments(
     return rows
 
 
-def _check_one_attachment(e: ManifestFile, att: _Attachment) -> FileCheck:
+def _check_one_attachment(e: ManifestFile, att: _Attachment, limit: int) -> FileCheck:
     """Stream the attachment through SHA-256, never decoding past its recorded size or the limit."""
-    if e.size > MAX_ATTACHMENT_BYTES:
+    if e.size > limit:
         return _row(e, FileStatus.TOO_LARGE, found_at=att.name,
-                    note=f"清单记录的大小 {e.size} 字节超过核对上限 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB，未核对")
+                    note=f"清单记录的大小 {e.size} 字节超过核对上限 {limit / 1024 / 1024:g} MB，未核对"
+                         "（确实需要时用 --max-attachment 放宽）")
     streams = att.streams()
     if not streams:
         return _row(e, FileStatus.CHANGED, found_at=att.name, note="附件没有内容")

@@ -253,6 +253,10 @@ def test_attachment_that_inflates_past_the_limit_is_refused(tmp_path: Path,
     code, text = invoke("verify", str(b.pdf))
     assert code == ExitCode.VERIFY_FAILED, text
     assert "上限" in text and "bomb.bin" in text
+    monkeypatch.undo()
+    code, text = invoke("verify", str(b.pdf), "--max-attachment", "4")  # the same limit, chosen by the user
+    assert code == ExitCode.VERIFY_FAILED and "超过上限" in text, text
+    assert invoke("verify", str(b.pdf), "--max-attachment", "9")[0] == 0
 
 
 def test_attachment_longer_than_its_recorded_size_is_changed_not_read_to_the_end(tmp_path: Path) -> None:
