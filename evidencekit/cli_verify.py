@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only 
 @click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="时间戳机构的根证书（PEM），用来验证 PDF 旁边的 .tsr 时间戳。")
 @click.option("--max-attachment", "max_attachment_mb", type=click.IntRange(min=1), default=None, metavar="MB",
-              help="每个内嵌原件解压后的大小上限（MB，默认 1024）；超过的原件不核对，记为「超过上限」（退出码 7）。")
+              help="每个内嵌原件解压后的大小上限（MB，默认 512）；超过的原件不核对，记为「超过上限」（退出码 7）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出核对结果（供程序使用）。")
 @debug_option
 @handle_errors
@@ -36,7 +36,7 @@ def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, max_
 
     全部一致时退出码为 0；有文件已改变、缺失，或时间戳不符时退出码为 7，并写明是哪些文件。
     同样为 7 的还有：页面上的图片不是清单记录的显示副本、PDF 在生成之后被增量更新（追加修改）过、
-    封面上读不出材料指纹、清单损坏或格式不对、附件解压后超过核对上限（1 GB）。
+    封面上读不出材料指纹、清单损坏或格式不对、附件解压后超过核对上限（默认 512 MB）。
 
     \b
     示例：

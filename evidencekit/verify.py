@@ -66,7 +66,7 @@ from evidencekit.tsa import (
 _CHUNK = 1024 * 1024
 # Limits on a dossier handed to us by a stranger (issue 9). An attachment is decoded in chunks
 # and never beyond the size its manifest entry records, nor beyond this.
-MAX_ATTACHMENT_BYTES = 1024 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024  # originals are attached within --attach-limit (default 50 MB)
 MAX_TOKEN_BYTES = 1024 * 1024
 MAX_IMAGE_BYTES = 64 * 1024 * 1024  # one page image (a display copy is a JPEG of a few MB)
 MAX_FORM_DEPTH = 8  # nested form XObjects searched for images
