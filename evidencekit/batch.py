@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 import time
 import unicodedata
@@ -47,7 +48,7 @@ SUMMARY_JSON = "summary.json"
 # Per-case time limit (seconds): a case that takes longer is stopped and reported as 超时.
 DEFAULT_CASE_TIMEOUT = 600.0
 TIMEOUT_EXIT_CODE = int(ExitCode.FOLDER_UNUSABLE)  # the case folder cannot be used as it is
-_KILL_GRACE = 2.0  # seconds between SIGTERM (clean up) and SIGKILL
+_KILL_GRACE = 2.0  # seconds between SIGINT (clean up) and SIGKILL
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,8 +383,17 @@ def _run_supervised(build: BuildFn, jobs_list: Sequence[CaseJob], workers: int, 
                 rows.append(row)
                 finished(row)
     finally:
-        for receive, (proc, _job, _start) in running.items():  # Ctrl-C or a bug: leave nothing behind
+        # Ctrl-C or a bug: stop every case still building (they clean up their work folders on
+        # the interrupt), then kill whatever is left; nothing outlives the batch.
+        procs = [proc for proc, _job, _start in running.values()]
+        for proc in procs:
+            if proc.is_alive():
+                _signal_group(proc, signal.SIGINT)
+        deadline = time.monotonic() + _KILL_GRACE
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
             _stop(proc, grace=0.0)
+        for receive in running:
             receive.close()
     return rows
 
@@ -421,7 +431,10 @@ def _case_process(build: BuildFn, job: CaseJob, send: Any) -> None:
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
             _die_with_parent(os.getppid())
-    row = run_case(build, job)
+    try:
+        row = run_case(build, job)
+    except KeyboardInterrupt:  # stopped by the batch: the build's work folders are removed by now
+        sys.exit(130)
     send.send(row)
     send.close()
 
@@ -440,11 +453,16 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _stop(proc: Any, grace: float = _KILL_GRACE) -> None:
-    """End a case's process and every process it started; reap it."""
+    """End a case's process and every process it started; reap it.
+
+    SIGINT first: Python turns it into KeyboardInterrupt, so the build unwinds and removes its
+    temporary work folder (with the half-rendered dossier); after ``grace`` seconds the whole
+    process group is killed (a decoder stuck in native code never sees the interrupt).
+    """
     if proc.pid is None:
         return
     if proc.is_alive() and grace > 0:
-        _signal_group(proc, signal.SIGTERM)
+        _signal_group(proc, signal.SIGINT)
         proc.join(grace)
     _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
     proc.join()

@@ -600,6 +600,27 @@ def hanging_build(root: Path, options: BuildOptions) -> BuiltCase:
     return BuiltCase(output=options.output, pages=1, size=13, complete=True, missing=(), urgency="一般")
 
 
+def stuck_in_work_folder_build(root: Path, options: BuildOptions) -> BuiltCase:
+    """Hangs inside a temporary work folder, as a build does while it renders."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="evidencekit-", dir=root.parent.parent / "tmp") as work:
+        (Path(work) / "rendered.pdf").write_bytes(b"%PDF-1.4 half a dossier")
+        (root / "work.txt").write_text(work)
+        while True:
+            time.sleep(0.2)
+
+
+def test_timed_out_case_cleans_up_its_work_folder(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    (cases / "stuck" / "evidence").mkdir(parents=True)
+    (tmp_path / "tmp").mkdir()
+    summary = run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=stuck_in_work_folder_build, case_timeout=2)
+    assert summary.rows[0].timed_out
+    work = Path((cases / "stuck" / "work.txt").read_text())
+    assert not work.exists(), "the stuck case's work folder (with its rendered PDF) was left behind"
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -674,6 +695,37 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     if alive(helper):
         kill_case_group(helper)
         pytest.fail("the stuck case's helper process outlived the killed batch")
+
+
+def test_interrupting_the_batch_stops_its_cases_and_their_work_folders(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cases = tmp_path / "cases"
+    (cases / "stuck" / "evidence").mkdir(parents=True)
+    (tmp_path / "tmp").mkdir()
+    script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
+              "from evidencekit.batch import run_batch; from test_hostile_verify import stuck_in_work_folder_build;"
+              "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, now=datetime.now(UTC),"
+              " build=stuck_in_work_folder_build, case_timeout=600)")
+    tests = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
+    batch = subprocess.Popen([sys.executable, "-c", script, str(cases), str(tmp_path / "out")], env=env, cwd=tests,
+                             stderr=subprocess.PIPE)
+    marker = cases / "stuck" / "work.txt"
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert marker.exists(), "the case never started"
+    time.sleep(0.3)
+    batch.send_signal(signal.SIGINT)  # Ctrl-C reaches the batch only: its cases run in groups of their own
+    try:
+        batch.wait(timeout=20)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    assert not Path(marker.read_text()).exists(), "the interrupted case left its work folder behind"
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def test_cli_batch_has_a_timeout_option_with_a_default(tmp_path: Path) -> None:
