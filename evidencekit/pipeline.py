@@ -25,7 +25,7 @@ from pathlib import Path
 from evidencekit import __version__
 from evidencekit.cache import DisplayCache
 from evidencekit.caseload import load_case
-from evidencekit.errors import ChecklistIncomplete, OutputError
+from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
 from evidencekit.inventory import Inventory, scan_evidence
 from evidencekit.manifest import build_manifest, fingerprint
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
@@ -388,15 +388,33 @@ def case_id_for(case: Case) -> str:
     return "EK-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:8].upper()
 
 
+# SOURCE_DATE_EPOCH (reproducible-builds.org) as whole seconds from 1970 up to 2100-01-01 UTC.
+MAX_SOURCE_DATE_EPOCH = 4102444800
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH, validated; None when unset or empty. reportlab reads it too (even
+    without --reproducible), so a bad value is a usage error before any output, never ignored."""
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_SOURCE_DATE_EPOCH:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise UsageError(f"环境变量 SOURCE_DATE_EPOCH 的值不可用：{shown!r}",
+                         hint=f"应为 0 到 {MAX_SOURCE_DATE_EPOCH}（2100-01-01）之间的整数秒数（Unix 时间），"
+                              "例如 1731600000；不需要时请删除这个环境变量")
+    return int(text)
+
+
 def generation_time(exhibits: Sequence[Exhibit], case: Case, options: BuildOptions) -> datetime:
     """The clock for the dossier. Under --reproducible it must come from the inputs:
     SOURCE_DATE_EPOCH when set, else the latest dated fact in the case (so the cover still shows
     a meaningful date), else the Unix epoch."""
+    epoch = source_date_epoch()
     if not options.reproducible:
         return options.now.astimezone(case.tz).replace(microsecond=0)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), case.tz)
+    if epoch is not None:
+        return datetime.fromtimestamp(epoch, case.tz)
     times = [ex.stamp.time for ex in exhibits if ex.stamp.time and ex.stamp.source is not TimeSource.MTIME]
     times += [e.time for e in case.events if e.time]
     if times:
