@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError
 from evidencekit.manifest import MANIFEST_NAME
-from evidencekit.model import Exhibit
+from evidencekit.model import Exhibit, attachment_file_name
 from evidencekit.originals import OriginalChanged, read_original
 
 _EXTRA_MIME = {
@@ -40,16 +39,8 @@ def mime_type(name: str) -> str:
 
 
 def attachment_name(ex: Exhibit) -> str:
-    """``证据03_原名.jpg``: sorts in exhibit order and keeps the original name (NFC), without
-    control or bidi characters (U+202E would show "invoice\u202egpj.exe" as "invoiceexe.jpg")."""
-    name = unicodedata.normalize("NFC", ex.source.name)
-    kept = "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
-    return f"证据{ex.number:02d}_{kept or 'file'}"
-
-
-# Cc: control characters (ESC, BEL, newline …); Cf: format characters, among them every bidi
-# control (U+200E/F, U+202A–E, U+2066–9) and zero-width joiners.
-_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+    """``证据03_原名.jpg`` (model.attachment_file_name: no control or bidi characters)."""
+    return attachment_file_name(ex.number, ex.source.name)
 
 
 def original_bytes(ex: Exhibit) -> bytes:

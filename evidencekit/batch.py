@@ -8,22 +8,29 @@ out sorted by case name whatever order the workers finish in, so two runs compar
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evidencekit.cliutil import terminal_safe
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
-from evidencekit.fsutil import write_atomically
+from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.model import Status
 from evidencekit.pipeline import (
     Assessment,
@@ -32,11 +39,16 @@ from evidencekit.pipeline import (
     Progress,
     available_cpus,
     build_dossier,
+    source_date_epoch,
 )
 
 DEFAULT_OUTDIR_NAME = "_dossiers"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
+# Per-case time limit (seconds): a case that takes longer is stopped and reported as 超时.
+DEFAULT_CASE_TIMEOUT = 600.0
+TIMEOUT_EXIT_CODE = int(ExitCode.FOLDER_UNUSABLE)  # the case folder cannot be used as it is
+_KILL_GRACE = 2.0  # seconds between SIGINT (clean up) and SIGKILL
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,6 +93,7 @@ class CaseRow:
     pages: int | None = None
     size: int | None = None
     seconds: float = 0.0
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -88,7 +101,13 @@ class CaseRow:
 
     @property
     def status(self) -> str:
+        if self.timed_out:
+            return "timeout"
         return "ok" if self.ok else "failed"
+
+    @property
+    def status_label(self) -> str:
+        return "超时" if self.timed_out else ("已生成" if self.ok else "失败")
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,10 @@ class BatchSummary:
     @property
     def failed(self) -> int:
         return len(self.rows) - self.built
+
+    @property
+    def timed_out(self) -> int:
+        return sum(1 for r in self.rows if r.timed_out)
 
     @property
     def incomplete(self) -> int:
@@ -227,15 +250,21 @@ def run_batch(
     cache_dir: Path | None = None,
     build: BuildFn = build_one,
     progress: Progress | None = None,
+    case_timeout: float | None = DEFAULT_CASE_TIMEOUT,
 ) -> BatchSummary:
     """Build every case under ``cases_dir`` into ``outdir/<case>.pdf``; never stops at a failed case.
 
-    ``jobs`` worker processes build cases side by side (None: one per CPU); with one job the cases
-    build in this process. ``build`` must be a module-level function so it can be pickled.
+    ``jobs`` worker processes build cases side by side (None: one per CPU). With ``case_timeout``
+    (seconds) every case builds in a process of its own that is stopped, with everything it
+    started, when it runs longer; the case is then reported as 超时. With ``case_timeout=None``
+    one job builds in this process and more use a process pool. ``build`` must be a module-level
+    function so it can be pickled.
     """
     started = time.perf_counter()
+    source_date_epoch()  # a bad value fails the batch once, not every case
     cases = find_cases(cases_dir)
     outdir = outdir if outdir is not None else cases_dir / DEFAULT_OUTDIR_NAME
+    make_dirs(outdir, cases_dir, what="输出文件夹")  # never through a link planted among the cases
     _prepare_outdir(outdir)
     workers = max(1, min(jobs if jobs is not None else available_cpus(), len(cases)))
     # Each case builds its images with one process: the batch's pool already fills the cores.
@@ -243,7 +272,7 @@ def run_batch(
         CaseJob(
             name=root.name,
             root=root,
-            options=BuildOptions(target=target, output=(outdir / f"{root.name}.pdf").resolve(), force=force,
+            options=BuildOptions(target=target, output=absolute(outdir / f"{root.name}.pdf"), force=force,
                                  reproducible=reproducible, strict=strict, jobs=1, cache_dir=cache_dir,
                                  now=now),
         )
@@ -258,7 +287,11 @@ def run_batch(
         if progress:
             progress(done, total, row.case)
 
-    if workers == 1:
+    if case_timeout is not None:
+        if progress:
+            progress(0, total, "")
+        rows = _run_supervised(build, jobs_list, workers, case_timeout, finished)
+    elif workers == 1:
         rows = []
         for job in jobs_list:
             if progress:
@@ -322,6 +355,130 @@ def _run_in_pool(build: BuildFn, jobs_list: Sequence[CaseJob], workers: int,
     return rows
 
 
+def _run_supervised(build: BuildFn, jobs_list: Sequence[CaseJob], workers: int, limit: float,
+                    finished: Callable[[CaseRow], None]) -> list[CaseRow]:
+    """One process per case, at most ``workers`` at a time; a case over ``limit`` seconds is killed."""
+    ctx = multiprocessing.get_context()
+    pending = list(jobs_list)
+    running: dict[Any, tuple[Any, CaseJob, float]] = {}  # receiving end → (process, job, start)
+    rows: list[CaseRow] = []
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                job = pending.pop(0)
+                receive, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_case_process, args=(build, job, send), name=f"evidencekit-{job.name}")
+                proc.start()
+                send.close()
+                running[receive] = (proc, job, time.monotonic())
+            next_deadline = min(start + limit for _, _, start in running.values())
+            waitables = [*running, *(proc.sentinel for proc, _, _ in running.values())]
+            multiprocessing.connection.wait(waitables, timeout=max(0.0, next_deadline - time.monotonic()))
+            for receive, (proc, job, start) in list(running.items()):
+                row = _collect(receive, proc, job, start, limit)
+                if row is None:
+                    continue
+                _stop(proc)
+                receive.close()
+                del running[receive]
+                rows.append(row)
+                finished(row)
+    finally:
+        # Ctrl-C or a bug: stop every case still building (they clean up their work folders on
+        # the interrupt), then kill whatever is left; nothing outlives the batch.
+        procs = [proc for proc, _job, _start in running.values()]
+        for proc in procs:
+            if proc.is_alive():
+                _signal_group(proc, signal.SIGINT)
+        deadline = time.monotonic() + _KILL_GRACE
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            _stop(proc, grace=0.0)
+        for receive in running:
+            receive.close()
+    return rows
+
+
+def _collect(receive: Any, proc: Any, job: CaseJob, start: float, limit: float) -> CaseRow | None:
+    """The finished case's row, a crashed or timed-out row, or None while it is still building."""
+    elapsed = time.monotonic() - start
+    if receive.poll():
+        try:
+            row = receive.recv()
+        except (EOFError, OSError):
+            row = None
+        if isinstance(row, CaseRow):
+            return row
+        return _crashed(job, elapsed)
+    if not proc.is_alive():
+        return _crashed(job, elapsed)
+    if elapsed >= limit:
+        message = (f"超时：超过每个案件 {limit:g} 秒的时间上限，已停止处理此案件（其余案件照常生成）\n"
+                   f"提示：单独运行 evidencekit build {job.root} 查看是哪个文件耗时过长；"
+                   "确实需要更长时间时用 --timeout 放宽上限。")
+        return replace(_failed(job, TIMEOUT_EXIT_CODE, message, elapsed), timed_out=True)
+    return None
+
+
+def _crashed(job: CaseJob, seconds: float) -> CaseRow:
+    message = ("处理此案件时工作进程意外退出（可能是某个文件导致解码程序崩溃，或内存不足）\n"
+               f"提示：请单独运行 evidencekit build {job.root} --debug 查找是哪个文件。")
+    return _failed(job, int(ExitCode.INTERNAL), message, seconds)
+
+
+def _case_process(build: BuildFn, job: CaseJob, send: Any) -> None:
+    """Runs in the case's own process (and process group, so a kill reaches its helpers too)."""
+    if hasattr(os, "setpgid") and hasattr(os, "killpg"):
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+            _die_with_parent(os.getppid())
+    try:
+        row = run_case(build, job)
+    except KeyboardInterrupt:  # stopped by the batch: the build's work folders are removed by now
+        sys.exit(130)
+    send.send(row)
+    send.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """If the batch itself is killed (SIGKILL, a closed terminal), end this case's process group:
+    in a group of its own it would otherwise build on, unseen, with every helper it started."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os.killpg(0, getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    threading.Thread(target=watch, name="evidencekit-parent-watch", daemon=True).start()
+
+
+def _stop(proc: Any, grace: float = _KILL_GRACE) -> None:
+    """End a case's process and every process it started; reap it.
+
+    SIGINT first: Python turns it into KeyboardInterrupt, so the build unwinds and removes its
+    temporary work folder (with the half-rendered dossier); after ``grace`` seconds the whole
+    process group is killed (a decoder stuck in native code never sees the interrupt).
+    """
+    if proc.pid is None:
+        return
+    if proc.is_alive() and grace > 0:
+        _signal_group(proc, signal.SIGINT)
+        proc.join(grace)
+    _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+    proc.join()
+
+
+def _signal_group(proc: Any, sig: int) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, sig)
+        elif proc.is_alive():
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _run_isolated(build: BuildFn, job: CaseJob) -> CaseRow:
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=1) as solo:
@@ -349,10 +506,20 @@ def _complete_label(row: CaseRow) -> str:
     return "齐全" if row.complete else "不齐全"
 
 
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or tab/CR) is a formula
+    to Excel and LibreOffice (CSV injection), so it gets a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _csv_row(row: CaseRow) -> list[str]:
+    return [csv_cell(cell) for cell in _csv_cells(row)]
+
+
+def _csv_cells(row: CaseRow) -> list[str]:
     return [
         row.case,
-        "已生成" if row.ok else "失败",
+        row.status_label,
         str(row.exit_code),
         _complete_label(row) if row.ok else "",
         str(len(row.missing)) if row.ok else "",
@@ -379,6 +546,7 @@ def summary_dict(summary: BatchSummary) -> dict[str, Any]:
         "built": summary.built,
         "failed": summary.failed,
         "incomplete": summary.incomplete,
+        "timed_out": summary.timed_out,
         "cases": [
             {
                 "case": r.case,
@@ -454,8 +622,8 @@ def format_summary(summary: BatchSummary) -> str:
     header = ("案件", "状态", "退出码", "证据清单", "紧急程度", "页数", "大小", "用时")
     table = _table(header, (
         (
-            r.case,
-            "已生成" if r.ok else "失败",
+            terminal_safe(r.case),
+            r.status_label,
             str(r.exit_code),
             (_complete_label(r) + (f"（缺 {len(r.missing)} 项）" if r.missing else "")) if r.ok else "—",
             r.urgency or "—",
@@ -465,21 +633,23 @@ def format_summary(summary: BatchSummary) -> str:
         )
         for r in summary.rows
     ))
-    lines = [f"批量生成：{summary.cases_dir}（提交渠道：{summary.target}，{summary.jobs} 个进程）", "", *table]
+    lines = [f"批量生成：{terminal_safe(str(summary.cases_dir))}（提交渠道：{summary.target}，{summary.jobs} 个进程）",
+             "", *table]
     incomplete = [r for r in summary.rows if r.ok and r.missing]
     if incomplete:
         lines += ["", "证据清单不齐全："]
-        lines += [f"  {r.case}：缺少 {'、'.join(r.missing)}" for r in incomplete]
+        lines += [f"  {terminal_safe(r.case)}：缺少 {terminal_safe('、'.join(r.missing))}" for r in incomplete]
     failed = [r for r in summary.rows if not r.ok]
     if failed:
         lines += ["", "失败的案件："]
         for r in failed:
-            first, *rest = r.message.splitlines() or [""]
-            lines.append(f"  {r.case}（退出码 {r.exit_code}）：{first}")
+            first, *rest = [terminal_safe(line) for line in r.message.splitlines()] or [""]
+            lines.append(f"  {terminal_safe(r.case)}（退出码 {r.exit_code}）：{first}")
             lines += [f"    {line}" for line in rest]
-    lines += ["", f"共 {len(summary.rows)} 个案件：已生成 {summary.built} 个，失败 {summary.failed} 个，"
+    timed_out = f"（其中超时 {summary.timed_out} 个）" if summary.timed_out else ""
+    lines += ["", f"共 {len(summary.rows)} 个案件：已生成 {summary.built} 个，失败 {summary.failed} 个{timed_out}，"
                   f"证据清单不齐全 {summary.incomplete} 个；用时 {summary.seconds:.1f} 秒。",
-              f"PDF 输出在：{summary.outdir}"]
+              f"PDF 输出在：{terminal_safe(str(summary.outdir))}"]
     return "\n".join(lines)
 
 

@@ -44,6 +44,7 @@ from evidencekit.caseload import (
     yaml_quote,
 )
 from evidencekit.errors import CaseFileError, CaseFolderError, CaseProblem
+from evidencekit.fsutil import case_lock, write_atomically
 from evidencekit.model import SHANGHAI, Event
 
 Fields = list[tuple[str, str]]  # (key, YAML scalar text) of the new item, in writing order
@@ -91,6 +92,12 @@ def append_evidence(root: Path, rel_path: str, *, kind: str = "", title: str = "
 
 
 def _append_item(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
+    # Read, edit and write back under one lock: two `log` calls at once must not lose an event.
+    with case_lock(case_file.parent, error=CaseFolderError):
+        return _append_item_locked(case_file, key, make_fields)
+
+
+def _append_item_locked(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
     where = str(case_file)
     manual = f"请用文本编辑器在 {key}: 下手动添加这一项"
     if case_file.is_symlink():
@@ -347,10 +354,8 @@ def _encode_spliced(original: bytes, text: str, splices: list[_Splice], new_text
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Keep the file's permissions; fsync, because this is the user's own case file."""
-    from evidencekit.fsutil import write_atomically
-
     try:
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
+        mode = stat.S_IMODE(path.lstat().st_mode) if path.exists() else 0o644
     except OSError:
         mode = 0o644
     write_atomically(path, data, what="案件文件", error=CaseFolderError, mode=mode, fsync=True)

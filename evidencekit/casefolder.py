@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import unicodedata
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError, OutputError
+from evidencekit.fsutil import case_lock, make_dirs, open_regular, refuse_special, write_atomically
 from evidencekit.model import EvidenceKind
 
 EVIDENCE_FOLDERS = tuple(kind.value for kind in EvidenceKind)
@@ -22,25 +22,26 @@ def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = Fal
     from evidencekit.caseload import render_case_template
 
     case_file = root / "case.yaml"
-    if case_file.exists() and not force:
+    if os.path.lexists(case_file) and not force:
         raise OutputError(f"{case_file} 已存在", hint="加 --force 覆盖，或换一个文件夹")
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root} 已存在且不是文件夹")
+    refuse_special(case_file, "案件文件")  # a planted link is never written through, even with --force
     try:
-        for name in EVIDENCE_FOLDERS:
-            (root / "evidence" / name).mkdir(parents=True, exist_ok=True)
-        text = render_case_template(answers)
-        tmp = case_file.with_suffix(".yaml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, case_file)
+        root.mkdir(parents=True, exist_ok=True)  # the folder the user named (their links are theirs)
     except OSError as exc:
         raise OutputError(f"无法创建案件文件夹 {root}：{exc.strerror}") from exc
+    for name in EVIDENCE_FOLDERS:
+        make_dirs(root / "evidence" / name, root, what="证据文件夹")
+    write_atomically(case_file, render_case_template(answers).encode("utf-8"), what="案件文件", root=root)
     return root
 
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    # Follows a link only where one is allowed: a source the user named (a destination that is
+    # a link is refused before it is hashed).
+    with open_regular(path, what="文件", follow_links=True) as fh:
         while chunk := fh.read(1024 * 1024):
             h.update(chunk)
     return h.hexdigest()
@@ -54,22 +55,29 @@ def add_files(root: Path, files: list[Path], kind: str, *, title: str = "", prov
     for f in files:
         if not f.is_file():
             raise CaseFolderError(f"要添加的文件 {f} 不存在或不是普通文件")
-    target_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(target_dir, root, what="证据文件夹")
+    # Under the case lock: two `add` calls choosing the same free name must not overwrite each other.
+    with case_lock(root, error=CaseFolderError):
+        return _add_locked(root, target_dir, files, kind, title=title, proves=proves)
+
+
+def _add_locked(root: Path, target_dir: Path, files: list[Path], kind: str, *, title: str, proves: str
+                ) -> list[str]:
     copied: list[str] = []
     for f in files:
         name = unicodedata.normalize("NFC", f.name)
         dest = target_dir / name
         digest = _sha256(f)
         n = 2
-        while dest.exists():
+        # A link or a device already at a name is refused, never followed (nor hashed: /dev/zero).
+        while refuse_special(dest, "证据文件"):
             if _sha256(dest) == digest:
                 break  # the same file is already in the case
             dest = target_dir / f"{Path(name).stem}-{n}{Path(name).suffix}"
             n += 1
-        if not dest.exists():
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copy2(f, tmp)  # copy2 keeps mtime: sometimes the only time a file has
-            os.replace(tmp, dest)
+        if not os.path.lexists(dest):
+            # The copy keeps the source's times: sometimes the only time a file has.
+            write_atomically(dest, f, what="证据文件", root=root, times_from=f)
         rel = dest.relative_to(root).as_posix()
         copied.append(rel)
         if title or proves:

@@ -325,7 +325,28 @@ def parse_case_time(text: str, tz: tzinfo) -> datetime:
         int(parts["h"] or 0), int(parts["mi"] or 0), int(parts["s"] or 0), int(fraction or 0),
     )
     zone = _parse_offset(parts["tz"]) if parts["tz"] else tz
-    return moment.replace(tzinfo=zone)
+    return check_time_range(moment.replace(tzinfo=zone))
+
+
+# Dates a case can carry: livestream shopping happens well inside these years, and datetime
+# arithmetic on the deadlines (7 days, 15 working days…) must never leave datetime's range.
+MIN_CASE_YEAR = 1970
+MAX_CASE_YEAR = 2100
+_RANGE_EXPECTED = f"{MIN_CASE_YEAR} 年到 {MAX_CASE_YEAR} 年之间的日期，时区偏移在 -12:00 到 +14:00 之间"
+
+
+class TimeOutOfRange(ValueError):
+    """A well-formed time outside MIN_CASE_YEAR..MAX_CASE_YEAR (or not convertible to UTC)."""
+
+
+def check_time_range(moment: datetime) -> datetime:
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise TimeOutOfRange(f"time out of range: {moment!r}") from exc
+    if not (MIN_CASE_YEAR <= moment.year <= MAX_CASE_YEAR and MIN_CASE_YEAR - 1 <= utc.year <= MAX_CASE_YEAR):
+        raise TimeOutOfRange(f"time out of range: {moment!r}")
+    return moment
 
 
 def parse_timezone(text: str) -> tzinfo:
@@ -640,6 +661,9 @@ class _Walker:
             return None
         try:
             return parse_case_time(text, self.tz)
+        except TimeOutOfRange:
+            self.add(path, "日期时间超出可用范围", node, expected=_RANGE_EXPECTED)
+            return None
         except (ValueError, OverflowError):
             self.add(path, "无法识别的日期时间", node, expected=_TIME_EXPECTED)
             return None
@@ -804,6 +828,8 @@ def _parse_offset(text: str) -> tzinfo:
     if hours > 14 or minutes >= 60:
         raise ValueError(f"offset out of range: {text!r}")
     delta = timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
+    if not timedelta(hours=-12) <= delta <= timedelta(hours=14):  # the offsets in use on Earth
+        raise ValueError(f"offset out of range: {text!r}")
     if delta == timedelta(hours=8):
         return SHANGHAI
     return UTC if not delta else timezone(delta)

@@ -10,6 +10,9 @@ import click
 
 from evidencekit.cliutil import debug_option, handle_errors, progress_printer, target_option
 
+# Same as batch.DEFAULT_CASE_TIMEOUT (batch, and the pipeline it pulls in, load only when run).
+DEFAULT_CASE_TIMEOUT = 600.0
+
 
 @click.command()
 @click.argument("cases_dir", metavar="CASES_DIR", type=click.Path(file_okay=False))
@@ -21,12 +24,15 @@ from evidencekit.cliutil import debug_option, handle_errors, progress_printer, t
 @click.option("--force", is_flag=True, help="覆盖已存在的 PDF；不加时已有输出的案件记为失败（退出码 5），其余照常生成。")
 @click.option("--reproducible", is_flag=True, help="相同输入生成逐字节相同的 PDF（时间取自证据或 SOURCE_DATE_EPOCH）。")
 @click.option("--strict", is_flag=True, help="证据有缺少或较弱的案件不生成，记为失败（退出码 6）。")
+@click.option("--timeout", "timeout", type=click.FloatRange(min=0), default=DEFAULT_CASE_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="每个案件的时间上限（秒）：超过的案件停止处理，在汇总表中记为「超时」，其余案件照常生成；0 表示不限。")
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
 @click.option("--json", "as_json", is_flag=True, help="把汇总以 JSON 打印到标准输出（与 summary.json 相同）。")
 @debug_option
 @handle_errors
 def batch(cases_dir: str, outdir: str | None, jobs: int | None, target: str, force: bool, reproducible: bool,
-          strict: bool, quiet: bool, as_json: bool, debug: bool) -> None:
+          strict: bool, timeout: float, quiet: bool, as_json: bool, debug: bool) -> None:
     """批量生成：为 CASES_DIR 下每个案件子文件夹（含 case.yaml 或 evidence/）各生成一份 PDF。
 
     多个案件并行生成；某个案件出错只记为该案件失败，其余案件照常生成。
@@ -53,6 +59,7 @@ def batch(cases_dir: str, outdir: str | None, jobs: int | None, target: str, for
         strict=strict,
         now=datetime.now(UTC),
         progress=progress_printer(quiet or as_json),
+        case_timeout=timeout or None,
     )
     csv_path, json_path = write_summary(summary, summary.outdir)
     if as_json:

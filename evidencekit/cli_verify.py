@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cliutil import debug_option, handle_errors
+from evidencekit.cliutil import debug_option, handle_errors, terminal_safe
 from evidencekit.errors import VerificationFailed
 
 if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only when used
@@ -25,13 +25,18 @@ if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only 
               help="原件所在的文件夹（案件文件夹或其中的 evidence/），逐一核对其中的文件；不指定时核对 PDF 内嵌的原件。")
 @click.option("--ca", "ca_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="时间戳机构的根证书（PEM），用来验证 PDF 旁边的 .tsr 时间戳。")
+@click.option("--max-attachment", "max_attachment_mb", type=click.IntRange(min=1), default=None, metavar="MB",
+              help="每个内嵌原件解压后的大小上限（MB，默认 512）；超过的原件不核对，记为「超过上限」（退出码 7）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出核对结果（供程序使用）。")
 @debug_option
 @handle_errors
-def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, as_json: bool, debug: bool) -> None:
+def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, max_attachment_mb: int | None, as_json: bool,
+                   debug: bool) -> None:
     """核对证据材料：PDF 内清单记录的每个文件的 SHA-256 是否仍然一致。
 
     全部一致时退出码为 0；有文件已改变、缺失，或时间戳不符时退出码为 7，并写明是哪些文件。
+    同样为 7 的还有：页面上的图片不是清单记录的显示副本、PDF 在生成之后被增量更新（追加修改）过、
+    封面上读不出材料指纹、清单损坏或格式不对、附件解压后超过核对上限（默认 512 MB）。
 
     \b
     示例：
@@ -43,13 +48,14 @@ def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, as_j
     from evidencekit.verify import verify_dossier
 
     ca_pem = ca_file.read_bytes() if ca_file is not None else None
-    report = verify_dossier(pdf, originals, ca_pem=ca_pem)
+    limit = max_attachment_mb * 1024 * 1024 if max_attachment_mb is not None else None  # None: verify's own
+    report = verify_dossier(pdf, originals, ca_pem=ca_pem, max_attachment=limit)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(render_report(report))
     if not report.ok:
-        raise VerificationFailed(report.summary, hint=_failure_hint(report))
+        raise VerificationFailed(terminal_safe(report.summary), hint=_failure_hint(report))
 
 
 @click.command("stamp")
@@ -90,16 +96,17 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
 def render_report(report: VerifyReport) -> str:
     from evidencekit.verify import FileStatus
 
-    lines = [f"核对：{report.pdf}"]
+    safe = terminal_safe  # names and notes come from a stranger's dossier: one line each, no controls
+    lines = [f"核对：{safe(str(report.pdf))}"]
     meta = [f"案件编号 {report.case_id}" if report.case_id else "",
             f"生成时间 {report.generated_at}" if report.generated_at else "",
             f"evidencekit {report.tool_version}" if report.tool_version else ""]
     if any(meta):
-        lines.append("  " + "，".join(m for m in meta if m))
+        lines.append("  " + safe("，".join(m for m in meta if m)))
     lines.append(f"材料指纹（清单 SHA-256）：{report.fingerprint}")
     lines.append("  请与封面上的「材料指纹」逐字核对。")
     lines += [f"  ✓ {c}" for c in report.checks]
-    where = "PDF 内嵌的原件" if report.source == "attachments" else f"文件夹 {report.originals} 中的文件"
+    where = "PDF 内嵌的原件" if report.source == "attachments" else f"文件夹 {safe(str(report.originals))} 中的文件"
     lines.append("")
     lines.append(f"逐个文件（{where}）：")
     if not report.files:
@@ -107,24 +114,24 @@ def render_report(report: VerifyReport) -> str:
     width = max((len(f.status.label) for f in report.files), default=2)
     for f in report.files:
         mark = "✗" if f.status.fails else ("!" if f.status is FileStatus.EXTRA else "✓")
-        line = f"  {mark} {f.status.label:<{width}}  {f.label}"
+        line = f"  {mark} {f.status.label:<{width}}  {safe(f.label)}"
         moved = report.source == "originals" and f.status is not FileStatus.EXTRA
         if moved and f.found_at and not _same_place(f.found_at, f.path):
-            line += f"  ← {f.found_at}"
+            line += f"  ← {safe(f.found_at)}"
         lines.append(line)
         if f.status is FileStatus.CHANGED:
             lines.append(f"        清单记录 {f.expected_sha256}")
             lines.append(f"        现在是   {f.actual_sha256}")
         if f.note:
-            lines.append(f"        {f.note}")
+            lines.append(f"        {safe(f.note)}")
     if report.token is not None:
         lines.append("")
-        lines.append(_token_line(report.token, report.token_source))
+        lines.append(safe(_token_line(report.token, report.token_source)))
     if report.notices:
         lines.append("")
-        lines += [f"注意：{n}" for n in report.notices]
+        lines += [f"注意：{safe(n)}" for n in report.notices]
     lines.append("")
-    lines.append("结论：" + report.summary)
+    lines.append("结论：" + safe(report.summary))
     return "\n".join(lines)
 
 

@@ -5,24 +5,81 @@ Command modules (cli.py and cli_*.py) import from here; nothing here imports a c
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from evidencekit.errors import EvidenceKitError, ExitCode
+from evidencekit.fsutil import disk_full_error, is_disk_full
+from evidencekit.interrupt import interrupted_exit_code, sigterm_as_interrupt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 TARGETS = ("general", "platform", "12315", "email", "payment")
 
 
+# Characters that must never reach a terminal raw from a stranger's file names or case text:
+# C0 controls (ESC starts OSC/CSI sequences, BEL ends them), DEL, C1 controls (0x9B is an 8-bit
+# CSI), line and paragraph separators, and the bidi controls that reorder what is displayed.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                               "\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str, *, multiline: bool = False) -> str:
+    """``text`` with every control and bidi character written as ``\\uXXXX``.
+
+    The one escaping function for everything echoed to a terminal. ``multiline`` keeps newlines
+    and tabs (for whole messages we laid out ourselves); without it they are escaped too (for a
+    file name or any other single value from a case folder). ``\\uXXXX`` is also a valid JSON
+    escape, so JSON output stays valid and decodes to the same value.
+    """
+    pattern = _UNSAFE_MULTILINE if multiline else _UNSAFE
+    return pattern.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class _SafeStream:
+    """A text stream that escapes controls on the way out (see ``terminal_safe``)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.unfiltered = raw
+
+    def write(self, text: str) -> int:
+        self.unfiltered.write(terminal_safe(text, multiline=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.unfiltered, name)
+
+
+def unfiltered(stream: Any) -> Any:
+    """The stream below a ``_SafeStream`` (for output that escapes its own text)."""
+    return stream.unfiltered if isinstance(stream, _SafeStream) else stream
+
+
+@contextlib.contextmanager
+def _safe_output() -> Iterator[None]:
+    """Every echo path of a command goes through ``terminal_safe`` while the command runs."""
+    saved = sys.stdout, sys.stderr
+    if sys.stdout is not None and not isinstance(sys.stdout, _SafeStream):
+        sys.stdout = _SafeStream(sys.stdout)
+    if sys.stderr is not None and not isinstance(sys.stderr, _SafeStream):
+        sys.stderr = _SafeStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def _echo_err(text: str) -> None:
-    click.echo(text, err=True)
+    click.echo(terminal_safe(text, multiline=True), err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -32,7 +89,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = bool(kwargs.get("debug")) or bool(click.get_current_context().find_root().params.get("debug"))
         try:
-            return func(*args, **kwargs)
+            with sigterm_as_interrupt(), _safe_output():
+                return func(*args, **kwargs)
         except EvidenceKitError as exc:
             if debug:
                 traceback.print_exc()
@@ -40,10 +98,13 @@ def handle_errors(func: F) -> F:
             sys.exit(int(exc.exit_code))
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             _echo_err("已中断；没有写出任何不完整的输出文件。")
-            sys.exit(130)
+            sys.exit(interrupted_exit_code(exc))
         except Exception as exc:
+            if isinstance(exc, OSError) and is_disk_full(exc):  # wherever it happened: an output problem
+                _echo_err(f"错误：{disk_full_error(getattr(exc, 'filename', None) or '临时文件夹', exc).render()}")
+                sys.exit(int(ExitCode.OUTPUT))
             if debug:
                 traceback.print_exc()
             _echo_err(
@@ -78,10 +139,11 @@ def progress_printer(quiet: bool) -> Callable[[int, int, str], None] | None:
     def show(done: int, total: int, current: str) -> None:
         width = 24
         filled = int(width * done / total) if total else width
-        name = current[-40:]
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
+        name = terminal_safe(current)[-40:]
+        err = unfiltered(sys.stderr)  # the carriage returns below are ours; the name is escaped
+        err.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name:<40}")
         if done >= total:
-            sys.stderr.write("\r" + " " * (width + 56) + "\r")
-        sys.stderr.flush()
+            err.write("\r" + " " * (width + 56) + "\r")
+        err.flush()
 
     return show

@@ -60,6 +60,12 @@ class CaseProblem:
         return "".join(parts)
 
 
+class UsageError(EvidenceKitError):
+    """The command was called wrongly (an option or environment variable out of range)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class CaseFileError(EvidenceKitError):
     """case.yaml cannot be used: every problem is reported at once."""
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from evidencekit.model import Exhibit, RefusedFile
+from evidencekit.model import Exhibit, RefusedFile, attachment_file_name
 
 MANIFEST_NAME = "evidencekit-manifest.json"
 MANIFEST_FORMAT = 1
@@ -66,8 +70,171 @@ def fingerprint(manifest: bytes) -> str:
     return hashlib.sha256(manifest).hexdigest()
 
 
-def parse_manifest(data: bytes) -> dict[str, Any]:
-    doc = json.loads(data.decode("utf-8"))
-    if not isinstance(doc, dict) or doc.get("tool") != "evidencekit" or not isinstance(doc.get("files"), list):
-        raise ValueError("not an evidencekit manifest")
-    return doc
+# Limits on what `verify` accepts from a dossier it did not make (issue 9).
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+MAX_MANIFEST_DEPTH = 32
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+class ManifestError(ValueError):
+    """The manifest is not one evidencekit wrote; ``reason`` is Chinese, for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    """One file entry, validated: every field has the type the builder writes."""
+
+    exhibit: int
+    path: str  # NFC
+    name: str  # NFC
+    size: int
+    sha256: str  # lower-case hex
+    display_sha256: tuple[str, ...]  # lower-case hex, one per page image or frame
+    media: str = ""
+    preview_error: str = ""
+
+    @property
+    def attachment_name(self) -> str:
+        """Same rule as attach.attachment_name, computed from the manifest instead of an Exhibit."""
+        return attachment_file_name(self.exhibit, self.name)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    case_id: str
+    generated_at: str
+    tool_version: str
+    target: str
+    files: tuple[ManifestFile, ...]
+    refused: tuple[str, ...]  # NFC paths the build refused (links out of the case, …)
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """The one place a manifest is read: bytes → a validated ``Manifest``, or ``ManifestError``."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"清单超过 {MAX_MANIFEST_BYTES // 1024 // 1024} MB 上限")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError("清单不是 UTF-8 文本") from exc
+    if _nesting_depth(text) > MAX_MANIFEST_DEPTH:
+        raise ManifestError(f"清单的嵌套层次超过 {MAX_MANIFEST_DEPTH} 层")
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except ManifestError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise ManifestError("清单不是有效的 JSON") from exc
+    if not isinstance(doc, dict) or doc.get("tool") != "evidencekit":
+        raise ManifestError("清单不是 evidencekit 写的（缺少 \"tool\": \"evidencekit\"）")
+    if doc.get("format") != MANIFEST_FORMAT or isinstance(doc.get("format"), bool):
+        raise ManifestError(f"不认识的清单格式版本（format 应为 {MANIFEST_FORMAT}）")
+    entries = doc.get("files")
+    if not isinstance(entries, list):
+        raise ManifestError("清单中的 files 不是列表")
+    if not entries:
+        raise ManifestError("清单中没有任何文件：evidencekit 生成的证据材料至少有一项证据")
+    files = tuple(_file(e, i) for i, e in enumerate(entries, start=1))
+    numbers = [f.exhibit for f in files]
+    if len(set(numbers)) != len(numbers):
+        raise ManifestError("清单中有重复的证据编号")
+    refused_raw = doc.get("refused", [])
+    if not isinstance(refused_raw, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("path"), str) for r in refused_raw):
+        raise ManifestError("清单中的 refused 格式不对")
+    return Manifest(
+        case_id=_text(doc, "case_id"),
+        generated_at=_text(doc, "generated_at"),
+        tool_version=_text(doc, "tool_version"),
+        target=_text(doc, "target"),
+        files=files,
+        refused=tuple(unicodedata.normalize("NFC", r["path"]) for r in refused_raw),
+    )
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting outside strings, counted before json recurses into it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_MANIFEST_DEPTH:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _reject_constant(name: str) -> Any:
+    raise ManifestError(f"清单中有 JSON 不允许的数值 {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ManifestError(f"清单中的数值 {text[:20]} 超出范围")
+    return value
+
+
+def _text(doc: dict[str, Any], key: str) -> str:
+    value = doc.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ManifestError(f"清单中的 {key} 应为文字")
+    return value
+
+
+def _file(entry: Any, position: int) -> ManifestFile:
+    where = f"清单第 {position} 个文件条目"
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{where}不是键值表")
+
+    def integer(key: str, minimum: int) -> int:
+        value = entry.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value > 2**63:
+            raise ManifestError(f"{where}的 {key} 应为不小于 {minimum} 的整数（当前：{str(value)[:20]}）")
+        return value
+
+    def string(key: str, required: bool = True) -> str:
+        value = entry.get(key)
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str) or (required and not value):
+            raise ManifestError(f"{where}的 {key} 应为文字")
+        return unicodedata.normalize("NFC", value)
+
+    def digest(value: Any, key: str) -> str:
+        if not isinstance(value, str) or not _HEX64.fullmatch(value):
+            raise ManifestError(f"{where}的 {key} 应为 64 位十六进制的 SHA-256")
+        return value.lower()
+
+    display = entry.get("display_sha256", [])
+    if not isinstance(display, list):
+        raise ManifestError(f"{where}的 display_sha256 应为列表")
+    return ManifestFile(
+        exhibit=integer("exhibit", 1),
+        path=string("path"),
+        name=string("name"),
+        size=integer("size", 0),
+        sha256=digest(entry.get("sha256"), "sha256"),
+        display_sha256=tuple(digest(d, "display_sha256") for d in display),
+        media=string("media", required=False),
+        preview_error=string("preview_error", required=False),
+    )

@@ -7,6 +7,7 @@ so each stage can be tested with objects built in a line (see tests/factories.py
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -255,6 +256,20 @@ class SourceFile:
         return Path(self.name).suffix.lower()
 
 
+# Cc: control characters (ESC, BEL, newline …); Cf: format characters, among them every bidi
+# control (U+200E/F, U+202A–E, U+2066–9) and zero-width joiners.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+
+
+def attachment_file_name(number: int, name: str) -> str:
+    """``证据03_原名.jpg``, the name an original is attached under: sorts in exhibit order, keeps
+    the original name (NFC) without control or bidi characters (U+202E would show
+    "invoice\u202egpj.exe" as "invoiceexe.jpg"). attach.py writes it, verify looks it up."""
+    name = unicodedata.normalize("NFC", name)
+    kept = "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    return f"证据{number:02d}_{kept or 'file'}"
+
+
 @dataclass(frozen=True)
 class RefusedFile:
     """Something in evidence/ we would not read (a link leaving the folder, a device file, ...)."""
@@ -344,7 +359,12 @@ class Transcript:
     format: str  # "wechat" | "qianniu" | "qq" | "plain" | "unknown"
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", ...
     messages: tuple[ChatMessage, ...] = ()
-    raw_text: str = ""  # for unknown formats: the decoded text, shown as is
+    raw_text: str = ""  # for unknown formats: the decoded text, shown as is (up to the page cap)
+    # The page cap (media.base.MAX_EXHIBIT_PAGES): how many messages the dossier shows, None for
+    # all; for unknown formats cut to the cap, raw_text holds the lines shown and raw_lines
+    # counts the lines of the whole text.
+    shown: int | None = None
+    raw_lines: int = 0
 
 
 @dataclass(frozen=True)

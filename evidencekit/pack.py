@@ -17,18 +17,26 @@ not on the channel's name:
 Whenever the dossier that is handed over does not hold the originals, a ``原件/`` folder with
 byte-identical copies and a SHA256SUMS.txt travels beside it (the dossier itself says that the
 originals were not embedded). Everything is written into a temporary folder next to OUTDIR and
-renamed into place only when complete, so a failure leaves no partial OUTDIR.
+renamed into place only when complete, so a failure leaves no partial OUTDIR; a link at OUTDIR,
+or on the way to it inside the case folder, is refused (fsutil).
+
+File names in OUTDIR come from strangers' file names and titles, so ``pack_file_name`` cleans
+them: NFC, bidi controls (U+202E …) dropped, control characters, slashes and backslashes replaced by
+``_``, at most 255 UTF-8 bytes (NAME_MAX; the stem is shortened, the ``证据03_`` prefix and the
+extension kept). SHA256SUMS.txt therefore never needs sha256sum's backslash escaping: every
+line is ``<sha256>  <name>``, which ``sha256sum -c`` reads as it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
-import secrets
 import shutil
-import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -38,10 +46,22 @@ from typing import Any
 from evidencekit.attach import attachment_name
 from evidencekit.caseload import load_case
 from evidencekit.errors import CaseFolderError, OutputError
+from evidencekit.fsutil import (
+    absolute,
+    check_no_links,
+    create_new,
+    create_new_fd,
+    is_inside,
+    open_regular,
+    publish_directory,
+    refuse_link_dir,
+    refuse_special,
+    stage_directory,
+)
 from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
 from evidencekit.letter import MESSAGE_TARGETS, Letter, compose_letter, format_letter, summarize_evidence
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
-from evidencekit.pipeline import BuildOptions, BuildResult, Progress, build_dossier
+from evidencekit.pipeline import BuildOptions, BuildResult, Progress, build_dossier, work_folder
 from evidencekit.rules import AttachmentRules, Rules, TargetProfile, load_rules, target_profile
 
 # Display-copy resolutions tried in turn when a channel's file count cannot hold the dossier.
@@ -133,7 +153,7 @@ def pack_case(
     rules = load_rules()
     profile = target_profile(target, rules)
     load_case(root)  # an unusable case folder or case.yaml is reported before the output is checked
-    out = (outdir if outdir is not None else root / f"pack-{profile.key}").expanduser().resolve()
+    out = resolve_outdir(root, outdir if outdir is not None else root / f"pack-{profile.key}")
     check_outdir(out, root, force)
     limits = attachments or profile.attachments
     if cap_bytes is not None:  # the limit the channel has: per email for email, else per file
@@ -141,44 +161,54 @@ def pack_case(
             limits = replace(limits, max_total_bytes=cap_bytes)
         else:
             limits = replace(limits, max_file_bytes=cap_bytes)
-    stage = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
+    stage = stage_directory(out)
     try:
-        with tempfile.TemporaryDirectory(prefix="evidencekit-pack-") as work:
+        with work_folder() as work:
             job = _Job(root=root, profile=profile, rules=rules, limits=limits, work=Path(work),
                        stage=stage, now=now, reproducible=reproducible, strict=strict, progress=progress)
             result = _pack_pdf_channel(job) if _takes_pdf(limits) else _pack_image_channel(job)
             result = replace(result, outdir=out)
             _write_readme(job, result)
-            (stage / MARKER_NAME).write_text(
+            create_new(stage / MARKER_NAME, (
                 json.dumps({"target": profile.key, "fingerprint": result.fingerprint,
-                            "files": [f.name for f in result.files]}, ensure_ascii=False, indent=1) + "\n",
-                encoding="utf-8")
+                            "files": [f.name for f in result.files]}, ensure_ascii=False, indent=1) + "\n"
+            ).encode("utf-8"))
         os.chmod(stage, 0o755)
-        _publish(stage, out, force)
+        publish_directory(stage, out, replace_existing=force)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return result
 
 
+def resolve_outdir(root: Path, outdir: Path) -> Path:
+    """OUTDIR made absolute without following a link at its last part (``check_outdir`` refuses
+    one); a folder on the way inside the case folder may not be a link a stranger planted."""
+    lexical = absolute(outdir)
+    for case_root in (absolute(root), root.resolve()):
+        check_no_links(lexical.parent, case_root, "输出文件夹")
+    return lexical.parent.resolve() / lexical.name
+
+
 def check_outdir(out: Path, root: Path, force: bool) -> None:
     """Refuse an OUTDIR we must not fill or replace, before any work is done."""
     case_root = root.resolve()
-    for name in EVIDENCE_FOLDER_NAMES:
-        evidence = case_root / name
-        if out == evidence or evidence in out.parents:
-            raise OutputError(f"输出文件夹 {out} 位于 {name}/ 证据文件夹内；证据文件夹只放原件",
-                              hint="用 -o 指定证据文件夹以外的位置")
+    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
+        for entry in entries:  # evidence/, 证据/, Evidence/ … and where a link among them points
+            if unicodedata.normalize("NFC", entry.name).casefold() not in EVIDENCE_FOLDER_NAMES:
+                continue
+            for evidence in {case_root / entry.name, Path(os.path.realpath(entry.path))}:
+                if is_inside(out, evidence):
+                    raise OutputError(f"输出文件夹 {out} 位于 {entry.name}/ 证据文件夹内；证据文件夹只放原件",
+                                      hint="用 -o 指定证据文件夹以外的位置")
     if out == case_root or out in case_root.parents:
         raise OutputError(f"输出文件夹 {out} 是案件文件夹本身或它的上级文件夹",
                           hint="用 -o 指定一个新的文件夹，例如 案件/pack-12315")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"输出路径 {out} 是一个文件，不是文件夹", hint="用 -o 指定一个文件夹")
-    if out.is_dir() and any(out.iterdir()):
+    if refuse_link_dir(out) and any(out.iterdir()):  # a link at OUTDIR is refused, even with --force
         if not force:
             raise OutputError(f"输出文件夹 {out} 已存在且不是空的",
                               hint="加 --force 替换它，或用 -o 指定另一个文件夹")
-        if not (out / MARKER_NAME).is_file():
+        if not refuse_special(out / MARKER_NAME, "输出文件夹的标记文件"):
             # --force replaces the whole folder: only ever one we wrote ourselves.
             raise OutputError(f"输出文件夹 {out} 不是 evidencekit pack 生成的，--force 也不会替换它",
                               hint="用 -o 指定另一个文件夹，或先自行清空该文件夹")
@@ -187,29 +217,6 @@ def check_outdir(out: Path, root: Path, force: bool) -> None:
         raise OutputError(f"输出文件夹的上级 {parent} 不存在", hint="先创建该文件夹，或用 -o 指定另一个位置")
     if not os.access(parent, os.W_OK):
         raise OutputError(f"没有写入 {parent} 的权限", hint="用 -o 指定一个可写的位置")
-
-
-def _publish(stage: Path, out: Path, force: bool) -> None:
-    """Rename the finished folder into place; with --force the old one is swapped out first."""
-    if not out.exists():
-        try:
-            os.rename(stage, out)
-        except OSError as exc:
-            raise OutputError(f"无法写出输出文件夹 {out}：{exc.strerror}") from exc
-        return
-    if any(out.iterdir()) and not force:  # appeared while we worked
-        raise OutputError(f"输出文件夹 {out} 已存在且不是空的", hint="加 --force 替换它")
-    old = out.with_name(f".{out.name}-old-{secrets.token_hex(4)}")
-    try:
-        os.rename(out, old)
-        try:
-            os.rename(stage, out)
-        except OSError:
-            os.rename(old, out)  # put the previous pack back
-            raise
-    except OSError as exc:
-        raise OutputError(f"无法替换输出文件夹 {out}：{exc.strerror}") from exc
-    shutil.rmtree(old, ignore_errors=True)  # only a pack this command wrote (see check_outdir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,7 +379,7 @@ def _pack_pdf_channel(job: _Job) -> PackResult:
         name = "证据材料.pdf" if len(volumes) == 1 else f"证据材料-第{n}卷.pdf"
         if numbered:
             name = f"{len(files) + 1:02d}_{name}"
-        shutil.copyfile(volume.path, job.stage / name)
+        create_new(job.stage / name, volume.path)
         numbers = (_exhibits_in(layout, volume.pages) if len(volumes) > 1
                    else tuple(ex.number for ex in dossier.exhibits))
         files.append(PackedFile(name, volume.size, _volume_description(layout, volume.pages, dossier, n,
@@ -631,9 +638,8 @@ def _key_evidence_files(job: _Job, dossier: Dossier, slots: int, start: int) -> 
         if picked is None:
             continue
         path, what = picked
-        name = f"{start + len(files):02d}_{ex.label}-{safe_name(ex.title)}{path.suffix.lower()}"
-        shutil.copyfile(path, job.stage / name)
-        size = (job.stage / name).stat().st_size
+        name = pack_file_name(f"{start + len(files):02d}_{ex.label}-{safe_name(ex.title)}{path.suffix.lower()}")
+        size = create_new(job.stage / name, path)
         files.append(PackedFile(name, size, f"{ex.label} {ex.title}：{what}", upload=True, exhibits=(ex.number,)))
     return files
 
@@ -679,7 +685,7 @@ def _pack_image_channel(job: _Job) -> PackResult:
             pages.append((layout.exhibit_pages[ex.number][0], f"{ex.label}-{safe_name(ex.title)}", (ex.number,)))
     files: list[PackedFile] = []
     for n, (page, label, numbers) in enumerate(pages, start=1):
-        name = f"{n:02d}_{label}{suffix}"
+        name = pack_file_name(f"{n:02d}_{label}{suffix}")
         size = render_page_image(built.output, page, job.stage / name, cap)
         if numbers:
             ex = next(e for e in dossier.exhibits if e.number == numbers[0])
@@ -691,7 +697,7 @@ def _pack_image_channel(job: _Job) -> PackResult:
     files.append(_write_text(job.stage / "statement.txt", format_letter(job.letter()),
                              f"说明文字：按栏目复制到{job.profile.label}的表单{f'（问题描述不超过 {limit} 字）' if limit else ''}",
                              upload=False))
-    shutil.copyfile(built.output, job.stage / "证据材料.pdf")
+    create_new(job.stage / "证据材料.pdf", built.output)
     files.append(PackedFile("证据材料.pdf", built.size,
                             "完整证据材料 PDF（平台一般不收 PDF；留存，或在平台要求补充材料、转投 12315 时使用）"
                             + ("，原件已嵌入" if dossier.originals_attached else ""),
@@ -723,13 +729,13 @@ def render_page_image(pdf_path: Path, page: int, out: Path, cap: int) -> int:
         shown = image if scale == 1.0 else image.resize(
             (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
         for quality in (88, 78, 65):
+            buffer = io.BytesIO()
             if out.suffix == ".png":
-                shown.save(out, "PNG", optimize=True)
+                shown.save(buffer, "PNG", optimize=True)
             else:
-                shown.save(out, "JPEG", quality=quality, optimize=True)
-            size = out.stat().st_size
-            if size <= cap:
-                return size
+                shown.save(buffer, "JPEG", quality=quality, optimize=True)
+            if buffer.tell() <= cap:
+                return create_new(out, buffer.getvalue())
         if scale < 0.3:
             raise OutputError(f"证据材料第 {page + 1} 页无法压缩到 {_mb(cap)} 以内")
         scale *= 0.8
@@ -747,19 +753,23 @@ def _copy_originals(exhibits: Sequence[Exhibit], stage: Path) -> PackedFile:
     total = 0
     sums = []
     for ex in exhibits:
-        name = attachment_name(ex)
+        # No control character, bidi control or backslash survives in a name (pack_file_name), so
+        # every SHA256SUMS.txt line is the plain ``<hash>  <name>`` that sha256sum -c reads.
+        name = pack_file_name(attachment_name(ex))
         digest = hashlib.sha256()
-        with open(ex.source.path, "rb") as src, open(folder / name, "wb") as dst:
-            while chunk := src.read(1024 * 1024):
-                digest.update(chunk)
-                dst.write(chunk)
+        with open_regular(ex.source.path, what="原始文件", error=CaseFolderError, follow_links=True) as src:
+            data_times = os.fstat(src.fileno())
+            with open(create_new_fd(folder / name), "wb", closefd=True) as dst:
+                while chunk := src.read(1024 * 1024):
+                    digest.update(chunk)
+                    dst.write(chunk)
         if digest.hexdigest() != ex.source.sha256:
             raise CaseFolderError(f"原始文件 {ex.source.rel_path} 在生成过程中被改动了（哈希值与证据材料不一致）",
                                   hint="确认没有程序在修改证据文件后重新运行")
-        shutil.copystat(ex.source.path, folder / name)
+        os.utime(folder / name, ns=(data_times.st_atime_ns, data_times.st_mtime_ns))
         total += ex.source.size
         sums.append(f"{ex.source.sha256}  {name}\n")
-    (folder / SUMS_NAME).write_text("".join(sums), encoding="utf-8")
+    create_new(folder / SUMS_NAME, "".join(sums).encode("utf-8"))
     return PackedFile(f"{ORIGINALS_DIR}/", total,
                       f"全部 {len(exhibits)} 个原始文件（未改动，文件名前加了证据编号）和 {SUMS_NAME}（哈希值）；"
                       "原件保留了全部元数据（可能含拍摄位置）",
@@ -767,10 +777,13 @@ def _copy_originals(exhibits: Sequence[Exhibit], stage: Path) -> PackedFile:
 
 
 def _write_text(path: Path, text: str, description: str, *, upload: bool) -> PackedFile:
-    # A BOM and CRLF so that older Windows Notepad shows the Chinese text correctly.
-    with open(path, "w", encoding="utf-8-sig", newline="\r\n") as f:
-        f.write(text.rstrip("\n") + "\n")
-    return PackedFile(path.name, path.stat().st_size, description, upload=upload)
+    size = create_new(path, _notepad_text(text))
+    return PackedFile(path.name, size, description, upload=upload)
+
+
+def _notepad_text(text: str) -> bytes:
+    """A BOM and CRLF so that older Windows Notepad shows the Chinese text correctly."""
+    return ("\ufeff" + text.rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n").encode("utf-8")
 
 
 def _email_body(letter: Letter) -> str:
@@ -830,15 +843,14 @@ def _write_readme(job: _Job, result: PackResult) -> None:
     lines.append("四、每项证据在哪个文件")
     for ex in d.exhibits:
         where = [_where(f, ex.number, _layout(job)) for f in result.files if ex.number in f.exhibits]
-        lines.append(f"  {ex.label} {ex.title}（{ex.source.rel_path}）：{'；'.join(where) or '未打包'}")
+        lines.append(f"  {ex.label} {_one_line(ex.title)}（{_one_line(ex.source.rel_path)}）：{'；'.join(where) or '未打包'}")
     if d.refused:
         lines.append(f"  另有 {len(d.refused)} 个文件未读取，原因见证据材料的证据目录。")
     if result.notes:
         lines.append("")
         lines.append("五、说明")
         lines += [f"  - {note}" for note in result.notes]
-    with open(job.stage / README_NAME, "w", encoding="utf-8-sig", newline="\r\n") as out:
-        out.write("\n".join(lines) + "\n")
+    create_new(job.stage / README_NAME, _notepad_text("\n".join(lines)))
 
 
 def _where(f: PackedFile, number: int, layout: _Layout) -> str:
@@ -888,13 +900,41 @@ def _mb(size: int | None) -> str:
     return f"{size // 10_000 / 100:.2f} MB"
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s\x00-\x1f\x7f-\x9f]+')
+# Bidi controls make "invoice\u202egpj.exe" show as "invoiceexe.jpg"; they are dropped from names.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control characters (C0, DEL, C1), path separators and the backslash that sha256sum would escape.
+_NAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+NAME_MAX_BYTES = 255  # NAME_MAX of ext4, APFS, NTFS (in UTF-8 bytes for the first two)
+_MAX_SUFFIX_BYTES = 16
 
 
 def safe_name(text: str, limit: int = 24) -> str:
     """A file-name fragment that every system and uploader accepts."""
-    cleaned = _UNSAFE.sub("_", text).strip("._")
+    cleaned = _UNSAFE.sub("_", _BIDI.sub("", unicodedata.normalize("NFC", text))).strip("._")
     return cleaned[:limit] or "证据"
+
+
+def _one_line(text: str) -> str:
+    """User text (a title, a file name) on one README line: no bidi or control characters."""
+    return _CONTROLS.sub(" ", _BIDI.sub("", text))
+
+
+def pack_file_name(name: str, limit: int = NAME_MAX_BYTES) -> str:
+    """A name as written into OUTDIR: NFC, bidi controls dropped, control characters, slashes
+    and backslashes replaced by ``_``, and at most ``limit`` UTF-8 bytes — shortened from the
+    end of the stem, so a prefix such as ``证据03_`` and the extension survive."""
+    cleaned = _NAME_UNSAFE.sub("_", _BIDI.sub("", unicodedata.normalize("NFC", name)))
+    if cleaned.strip(".") == "":
+        cleaned = "_" + cleaned
+    if len(cleaned.encode("utf-8")) <= limit:
+        return cleaned
+    stem, suffix = os.path.splitext(cleaned)
+    if len(suffix.encode("utf-8")) > _MAX_SUFFIX_BYTES:
+        stem, suffix = cleaned, ""
+    budget = limit - len(suffix.encode("utf-8"))
+    return stem.encode("utf-8")[:budget].decode("utf-8", "ignore") + suffix
 
 
 def number_ranges(numbers: Iterable[int]) -> str:

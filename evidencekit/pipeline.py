@@ -15,7 +15,9 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,10 +25,10 @@ from pathlib import Path
 from evidencekit import __version__
 from evidencekit.cache import DisplayCache
 from evidencekit.caseload import load_case
-from evidencekit.errors import ChecklistIncomplete, OutputError
+from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
 from evidencekit.inventory import Inventory, scan_evidence
 from evidencekit.manifest import build_manifest, fingerprint
-from evidencekit.media.base import MediaContext
+from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -74,6 +76,7 @@ class BuildOptions:
     jobs: int = 0  # worker processes for display copies; 0 = one per available CPU
     cache_dir: Path | None = None
     dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
+    max_exhibit_pages: int = MAX_EXHIBIT_PAGES  # pages one chat transcript or long screenshot may fill
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -110,7 +113,8 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
-    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi)
+    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
+                       max_exhibit_pages=options.max_exhibit_pages)
     # Chat exports decide who is the shopper and who the merchant from the case's names.
     ctx.params_extra["chat_self_names"] = tuple(n for n in (case.complainant.name,) if n)
     ctx.params_extra["chat_merchant_names"] = tuple(
@@ -143,7 +147,7 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
     if options.mask_personal:
         assessment = mask_assessment(assessment)
     dossier = assemble_dossier(assessment, options)  # 5 timeline, legal, manifest
-    with tempfile.TemporaryDirectory(prefix="evidencekit-") as work:
+    with work_folder() as work:
         rendered = Path(work) / "rendered.pdf"
         from evidencekit.pdf.render import render_dossier
 
@@ -265,7 +269,7 @@ def _inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, j
     """Inspect in order, inline while files come from the display-copy cache; as soon as one
     needs real decoding, hand the rest to ``jobs`` worker processes. A warm rebuild thus never
     pays for starting a pool, and a cold build spreads the decoding over the cores."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
     from evidencekit.media.dispatch import inspect_source
 
@@ -282,16 +286,37 @@ def _inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, j
         if slow and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
             break
     if i < total:
-        with ProcessPoolExecutor(max_workers=min(jobs, total - i)) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, total - i))
+        try:
             futures = {pool.submit(_inspect_one, files[k], case, ctx, inspect_source): k for k in range(i, total)}
             for done, fut in enumerate(as_completed(futures), start=i + 1):
                 k = futures[fut]
                 results[k] = fut.result()
                 if progress:
                     progress(done, total, files[k].rel_path)
+        except BaseException:
+            stop_workers(pool)
+            raise
+        pool.shutdown()
     if progress:
         progress(total, total, "")
     return [r for r in results if r is not None]
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool at once (an error, Ctrl-C, SIGTERM): queued work is cancelled and the worker
+    processes are terminated, never left running as orphans. Leaving the ``with`` block instead
+    would first wait for every queued file to be decoded."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
 
 
 def _time_findings(exhibits: Sequence[Exhibit]) -> list[Finding]:
@@ -332,13 +357,18 @@ class LayoutHints:
 
 def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[Finding, ...]]:
     """A `stamp` token saved beside the dossier goes inside the next build — if it still
-    certifies this manifest (always the case for --reproducible rebuilds of unchanged evidence)."""
-    from evidencekit.tsa import inspect_token, token_path_for
+    certifies this manifest (always the case for --reproducible rebuilds of unchanged evidence).
+
+    The file is read only when it is a regular file, not a link, and at most MAX_TOKEN_BYTES."""
+    from evidencekit.tsa import TokenFileRefused, inspect_token, read_token_file, token_path_for
 
     path = token_path_for(output)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None, ()
-    token = path.read_bytes()
+    try:
+        token = read_token_file(path)
+    except TokenFileRefused as exc:
+        return None, (Finding(Severity.WARNING, "stamp.refused", f"{exc.message}，未嵌入证据材料", path.name),)
     if inspect_token(token, manifest).digest_matches:
         return token, ()
     return None, (Finding(Severity.INFO, "stamp.stale",
@@ -358,15 +388,33 @@ def case_id_for(case: Case) -> str:
     return "EK-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:8].upper()
 
 
+# SOURCE_DATE_EPOCH (reproducible-builds.org) as whole seconds from 1970 up to 2100-01-01 UTC.
+MAX_SOURCE_DATE_EPOCH = 4102444800
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH, validated; None when unset or empty. reportlab reads it too (even
+    without --reproducible), so a bad value is a usage error before any output, never ignored."""
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_SOURCE_DATE_EPOCH:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        raise UsageError(f"环境变量 SOURCE_DATE_EPOCH 的值不可用：{shown!r}",
+                         hint=f"应为 0 到 {MAX_SOURCE_DATE_EPOCH}（2100-01-01）之间的整数秒数（Unix 时间），"
+                              "例如 1731600000；不需要时请删除这个环境变量")
+    return int(text)
+
+
 def generation_time(exhibits: Sequence[Exhibit], case: Case, options: BuildOptions) -> datetime:
     """The clock for the dossier. Under --reproducible it must come from the inputs:
     SOURCE_DATE_EPOCH when set, else the latest dated fact in the case (so the cover still shows
     a meaningful date), else the Unix epoch."""
+    epoch = source_date_epoch()
     if not options.reproducible:
         return options.now.astimezone(case.tz).replace(microsecond=0)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), case.tz)
+    if epoch is not None:
+        return datetime.fromtimestamp(epoch, case.tz)
     times = [ex.stamp.time for ex in exhibits if ex.stamp.time and ex.stamp.source is not TimeSource.MTIME]
     times += [e.time for e in case.events if e.time]
     if times:
@@ -434,21 +482,63 @@ def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
 # ---------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def work_folder() -> Iterator[str]:
+    """The private work folder in TMPDIR that holds the rendered dossier until it is published.
+
+    Removed on success, on any error, on Ctrl-C and on SIGTERM (the CLI turns SIGTERM into an
+    exception, see cliutil). A full TMPDIR is an output problem (exit 5), not a crash."""
+    from evidencekit.fsutil import disk_full_error, is_disk_full
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="evidencekit-") as work:
+            yield work
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(tempfile.gettempdir(), exc, "临时文件") from exc
+        raise
+
+
 def resolve_output(root: Path, options: BuildOptions) -> Path:
-    if options.output is not None:
-        return options.output.expanduser().resolve()
-    name = "dossier.pdf" if options.target == "general" else f"dossier-{options.target}.pdf"
-    return root.resolve() / name
+    """The absolute output path. Its last part is never resolved (a link there is refused by
+    ``check_output``, not followed); a folder on the way inside the case may not be a link."""
+    if options.output is None:
+        name = "dossier.pdf" if options.target == "general" else f"dossier-{options.target}.pdf"
+        return root.resolve() / name
+    from evidencekit.fsutil import absolute, check_no_links
+
+    lexical = absolute(options.output)
+    for case_root in (absolute(root), root.resolve()):
+        check_no_links(lexical.parent, case_root, "输出文件")
+    return lexical.parent.resolve() / lexical.name
 
 
 def check_output(output: Path, root: Path, force: bool) -> None:
-    evidence = (root.resolve() / "evidence").resolve()
-    if output == evidence or evidence in output.parents:
-        raise OutputError(f"输出文件 {output} 位于 evidence/ 证据文件夹内；证据文件夹只放原件",
-                          hint="用 -o 指定证据文件夹以外的位置")
-    if output.is_dir():
+    from evidencekit.caseload import CASE_FILE_NAMES
+    from evidencekit.fsutil import is_inside, refuse_special
+    from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
+
+    case_root = root.resolve()
+    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
+        for entry in entries:  # an evidence folder may itself be a link within the case
+            if unicodedata.normalize("NFC", entry.name).casefold() in EVIDENCE_FOLDER_NAMES:
+                real = Path(os.path.realpath(entry.path))
+                if is_inside(output, real):
+                    raise OutputError(f"输出文件 {output} 位于 {entry.name}/ 证据文件夹内；证据文件夹只放原件",
+                                      hint="用 -o 指定证据文件夹以外的位置")
+    if is_inside(output, case_root) and output != case_root:
+        parts = [unicodedata.normalize("NFC", p).casefold() for p in output.relative_to(case_root).parts]
+        if parts[0] in EVIDENCE_FOLDER_NAMES:  # evidence/, 证据/, Evidence/ …: all are walked
+            raise OutputError(f"输出文件 {output} 位于 {output.relative_to(case_root).parts[0]}/ 证据文件夹内；"
+                              "证据文件夹只放原件",
+                              hint="用 -o 指定证据文件夹以外的位置")
+        if len(parts) == 1 and parts[0] in CASE_FILE_NAMES:
+            raise OutputError(f"输出文件 {output} 是案件文件 {output.name}，不能用证据材料覆盖它",
+                              hint="用 -o 指定一个 .pdf 文件名")
+    if os.path.isdir(output) and not os.path.islink(output):
         raise OutputError(f"输出路径 {output} 是一个文件夹", hint="用 -o 指定一个 .pdf 文件名")
-    if output.exists() and not force:
+    exists = refuse_special(output, "输出文件")  # a link or a device is refused even with --force
+    if exists and not force:
         raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖，或用 -o 指定另一个文件名")
     parent = output.parent
     if not parent.is_dir():
@@ -459,8 +549,8 @@ def check_output(output: Path, root: Path, force: bool) -> None:
 
 def publish(src: Path, output: Path, force: bool) -> None:
     """Move the finished file into place atomically: the only write to the user's path."""
-    if output.exists() and not force:
-        raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖")
-    from evidencekit.fsutil import write_atomically
+    from evidencekit.fsutil import refuse_special, write_atomically
 
+    if refuse_special(output, "输出文件") and not force:
+        raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖")
     write_atomically(output, src, what="输出文件")

@@ -67,31 +67,37 @@ def build_timeline(
 
 
 def _chat_entries(ex: Exhibit, reply_window: timedelta) -> list[TimelineEntry]:
-    assert ex.inspection.transcript is not None
-    messages = [m for m in ex.inspection.transcript.messages if m.time is not None]
-    out: list[TimelineEntry] = []
-    for i, msg in enumerate(messages):
+    """One entry per message the exhibit shows (Transcript.shown, the page cap), plus the last
+    message left without any reply if the cap hid it. Replies are looked for among all parsed
+    messages, in one backward pass."""
+    transcript = ex.inspection.transcript
+    assert transcript is not None
+    shown = len(transcript.messages[: transcript.shown])
+    timed = [(i, m) for i, m in enumerate(transcript.messages) if m.time is not None]
+    flags = [""] * len(timed)
+    next_reply: datetime | None = None
+    last_unanswered = -1
+    for j in range(len(timed) - 1, -1, -1):
+        msg = timed[j][1]
         assert msg.time is not None
-        flag = ""
         if msg.side == "self":
-            reply: datetime | None = next(
-                (m.time for m in messages[i + 1 :] if m.side == "other" and m.time is not None), None
-            )
-            if reply is None:
-                flag = "此后未见对方回复"
-            elif reply - msg.time > reply_window:
-                hours = int((reply - msg.time).total_seconds() // 3600)
-                flag = f"对方 {hours} 小时后才回复"
+            if next_reply is None:
+                # Only the last unanswered message needs the "no reply" flag; earlier ones are
+                # part of the same unanswered stretch.
+                if last_unanswered < 0:
+                    last_unanswered = j
+                    flags[j] = "此后未见对方回复"
+            elif next_reply - msg.time > reply_window:
+                hours = int((next_reply - msg.time).total_seconds() // 3600)
+                flags[j] = f"对方 {hours} 小时后才回复"
+        elif msg.side == "other":
+            next_reply = msg.time
+    out: list[TimelineEntry] = []
+    for j, (index, msg) in enumerate(timed):
+        if index >= shown and j != last_unanswered:
+            continue
+        assert msg.time is not None
         who = "系统" if msg.side == "system" else (msg.speaker or "（无昵称）")
         out.append(TimelineEntry(msg.time, f"{ex.label} 聊天 {who}：{_short(msg.text)}", "chat", ex.number,
-                                 flag, has_seconds=msg.has_seconds))
-    # Only the last unanswered message needs the "no reply" flag; earlier ones were answered later
-    # by a later self message's reply or are part of the same unanswered stretch.
-    seen_no_reply = False
-    for j in range(len(out) - 1, -1, -1):
-        if out[j].flag == "此后未见对方回复":
-            if seen_no_reply:
-                out[j] = TimelineEntry(out[j].time, out[j].label, out[j].category, out[j].exhibit, "",
-                                       out[j].has_seconds)
-            seen_no_reply = True
+                                 flags[j], has_seconds=msg.has_seconds))
     return out

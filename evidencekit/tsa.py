@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import EvidenceKitError, ExitCode, OutputError, VerificationFailed
+from evidencekit.fsutil import read_regular, refuse_special
 from evidencekit.model import SHANGHAI
 
 TOKEN_SUFFIX = ".tsr"
 TOKEN_ATTACHMENT_NAME = "evidencekit-timestamp.tsr"
 _MAX_RESPONSE = 1024 * 1024  # real replies are 1–10 KB; refuse to buffer anything absurd
+MAX_TOKEN_BYTES = _MAX_RESPONSE  # a .tsr file larger than this is not read
 _SHA256_OID = "2.16.840.1.101.3.4.2.1"
 
 PostFunc = Callable[[str, bytes], bytes]
@@ -145,7 +147,7 @@ def stamp_dossier(
     from evidencekit.verify import read_manifest
 
     target = out or token_path_for(pdf)
-    if target.exists() and not force:
+    if refuse_special(target, "时间戳文件") and not force:  # a link or a device there is refused
         raise OutputError(f"时间戳文件已存在：{target}", hint="加 --force 覆盖，或先移走旧文件。")
     manifest = read_manifest(pdf)
     request = build_request(manifest)
@@ -178,6 +180,16 @@ def check_reply(reply: bytes, manifest: bytes, *, nonce: int | None) -> Any:
 def token_path_for(pdf: Path) -> Path:
     """``dossier.pdf`` → ``dossier.pdf.tsr`` (beside it, so the pair travels together)."""
     return pdf.with_name(pdf.name + TOKEN_SUFFIX)
+
+
+class TokenFileRefused(OutputError):
+    """A ``.tsr`` beside a dossier that is a link, not a regular file, or too large to be a token."""
+
+
+def read_token_file(path: Path) -> bytes:
+    """The bytes of a token file, refusing links, FIFOs, devices and anything over
+    MAX_TOKEN_BYTES (real tokens are 1–10 KB). Messages name the file, not its folder."""
+    return read_regular(path, what="时间戳文件", max_bytes=MAX_TOKEN_BYTES, error=TokenFileRefused, label=path.name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,15 +11,34 @@ its recorded path, and failing that anywhere by its bytes, so a renamed or moved
 counts as unchanged (the claim is about content); a file that is at its path, or has its name,
 but not its bytes has changed. Names are compared in NFC, because a folder copied from macOS
 comes back in NFD.
+
+The dossier is a stranger's file, so nothing in it is trusted beyond what is checked here:
+
+- the manifest is parsed into a validated ``manifest.Manifest`` (wrong types, no files,
+  non-finite numbers or deep nesting are a failure with a reason, never a crash);
+- every attachment is decoded in chunks straight into SHA-256, never past the size its entry
+  records nor past ``MAX_ATTACHMENT_BYTES``;
+- every image a page shows must be a display copy the manifest lists. reportlab embeds a JPEG
+  display copy unchanged as a ``/DCTDecode`` image XObject, so the stream's bytes (after any
+  text or Flate encoding a later save added) are exactly the file ``display_sha256`` covers; an
+  image with extra keys (/SMask, /Decode, …), another format, or an inline image fails;
+- the file must hold one revision: an incremental update (a second xref section via /Prev or
+  /XRefStm, or an earlier end-of-file marker outside any stream) fails, because a viewer shows
+  the updated objects;
+- the cover must show the fingerprint.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import mmap
 import os
 import re
 import stat
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,16 +46,34 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import VerificationFailed
-from evidencekit.manifest import MANIFEST_NAME, fingerprint, parse_manifest
+from evidencekit.manifest import (
+    MANIFEST_NAME,
+    MAX_MANIFEST_BYTES,
+    Manifest,
+    ManifestError,
+    ManifestFile,
+    fingerprint,
+    parse_manifest,
+)
 from evidencekit.tsa import (
+    MAX_TOKEN_BYTES,
     TOKEN_ATTACHMENT_NAME,
+    TokenFileRefused,
     TokenResult,
     inspect_token,
+    read_token_file,
     token_path_for,
     verify_token,
 )
 
 _CHUNK = 1024 * 1024
+# Limits on a dossier handed to us by a stranger (issue 9). An attachment is decoded in chunks
+# and never beyond the size its manifest entry records, nor beyond this.
+MAX_ATTACHMENT_BYTES = 512 * 1024 * 1024  # originals are attached within --attach-limit (default 50 MB)
+MAX_IMAGE_BYTES = 64 * 1024 * 1024  # one page image (a display copy is a JPEG of a few MB)
+MAX_FORM_DEPTH = 8  # nested form XObjects searched for images
+MAX_CONTENT_BYTES = 32 * 1024 * 1024  # decoded drawing instructions of one page (ours: tens of KB)
+MAX_REVISIONS = 64  # xref sections followed through /Prev
 _EVIDENCE_FOLDERS = ("evidence", "证据")  # as inventory.EVIDENCE_FOLDER_NAMES
 # Never evidence, never reported as extra: OS litter, the case file, our own outputs.
 _IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".gitkeep", ".localized",
@@ -54,6 +91,8 @@ class FileStatus(StrEnum):
     MISSING = "missing"
     NOT_ATTACHED = "not_attached"  # the PDF carries no originals at all (over the size budget)
     EXTRA = "extra"
+    TOO_LARGE = "too_large"  # over MAX_ATTACHMENT_BYTES: refused unread
+
 
     @property
     def label(self) -> str:
@@ -61,7 +100,7 @@ class FileStatus(StrEnum):
 
     @property
     def fails(self) -> bool:
-        return self in (FileStatus.CHANGED, FileStatus.MISSING)
+        return self in (FileStatus.CHANGED, FileStatus.MISSING, FileStatus.TOO_LARGE)
 
 
 _LABELS = {
@@ -70,6 +109,7 @@ _LABELS = {
     FileStatus.MISSING: "缺失",
     FileStatus.NOT_ATTACHED: "未附原件",
     FileStatus.EXTRA: "多余",
+    FileStatus.TOO_LARGE: "超过上限",
 }
 
 
@@ -149,10 +189,13 @@ class VerifyReport:
         parts = []
         changed = [f.label for f in self.files if f.status is FileStatus.CHANGED]
         missing = [f.label for f in self.files if f.status is FileStatus.MISSING]
+        too_large = [f.label for f in self.files if f.status is FileStatus.TOO_LARGE]
         if changed:
             parts.append(f"{len(changed)} 份已改变（{'、'.join(changed)}）")
         if missing:
             parts.append(f"{len(missing)} 份缺失（{'、'.join(missing)}）")
+        if too_large:
+            parts.append(f"{len(too_large)} 份超过核对上限、未核对（{'、'.join(too_large)}）")
         parts.extend(self.problems)
         return "校验未通过：" + "；".join(parts) + "。"
 
@@ -181,35 +224,43 @@ class VerifyReport:
 # ---------------------------------------------------------------------------------------------
 
 
-def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | None = None) -> VerifyReport:
+def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | None = None,
+                   max_attachment: int | None = None) -> VerifyReport:
     """Re-check every hash the manifest records; with ``ca_pem`` also the RFC 3161 token.
 
     Raises ``VerificationFailed`` only when there is nothing to check against (not a PDF, no
     manifest); every mismatch is a row in the report, so all of them are shown at once.
     """
+    problems: list[str] = []
+    notices: list[str] = []
+    checks: list[str] = []
     with _open_pdf(pdf) as doc:
         attachments = _attachments(doc)
-        manifest = attachments.get(MANIFEST_NAME)
-        if manifest is None:
-            raise VerificationFailed(NOT_EVIDENCEKIT,
-                                     hint=f"evidencekit 生成的 PDF 内嵌有名为 {MANIFEST_NAME} 的附件。")
-        manifest_bytes = manifest.read_bytes()
+        manifest_bytes = _manifest_bytes(attachments)
         info_fingerprints = _info_fingerprints(doc)
         attached_token = attachments.get(TOKEN_ATTACHMENT_NAME)
-        token_bytes_inside = attached_token.read_bytes() if attached_token else None
+        token_bytes_inside = _token_bytes(attached_token, problems)
         doc_manifest = _parse(manifest_bytes)
         fp = fingerprint(manifest_bytes)
-        problems: list[str] = []
-        notices: list[str] = []
-        checks: list[str] = []
+        _check_revisions(pdf, doc, problems, checks)
         _check_info(info_fingerprints, fp, problems, checks)
+        try:
+            _check_page_images(doc, doc_manifest, problems, notices, checks)
+            cover_readable = _check_page_content(doc, problems)
+        except Exception as exc:  # a page tree a stranger damaged must give a verdict, not a crash
+            if isinstance(exc, VerificationFailed):
+                raise
+            problems.append(f"PDF 的页面结构已损坏，无法核对页面图片（{type(exc).__name__}）")
+            cover_readable = False
         if originals is None:
-            files = _check_attachments(doc_manifest, attachments, problems, notices)
+            limit = max_attachment if max_attachment is not None else MAX_ATTACHMENT_BYTES
+            files = _check_attachments(doc_manifest, attachments, problems, notices, limit)
         else:
             files = _check_folder(doc_manifest, originals, pdf)
-    cover = _cover_fingerprint(pdf, fp)
+    cover = _cover_fingerprint(pdf, fp) if cover_readable else None
     if cover is None:
-        notices.append("未能从封面读出材料指纹，请人工核对封面上的「材料指纹」与上面的指纹是否相同")
+        problems.append("封面上读不出材料指纹：evidencekit 生成的封面印有「材料指纹」（清单的 SHA-256），"
+                        "这份 PDF 的封面被换过或被改过")
     elif cover != fp:
         problems.append(f"封面上的材料指纹（{cover}）与 PDF 内的清单不符：清单被替换过")
     else:
@@ -218,9 +269,9 @@ def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | 
     return VerifyReport(
         pdf=pdf,
         fingerprint=fp,
-        case_id=str(doc_manifest.get("case_id", "")),
-        generated_at=str(doc_manifest.get("generated_at", "")),
-        tool_version=str(doc_manifest.get("tool_version", "")),
+        case_id=doc_manifest.case_id,
+        generated_at=doc_manifest.generated_at,
+        tool_version=doc_manifest.tool_version,
         source="attachments" if originals is None else "originals",
         originals=originals,
         files=tuple(files),
@@ -236,11 +287,7 @@ def verify_dossier(pdf: Path, originals: Path | None = None, *, ca_pem: bytes | 
 def read_manifest(pdf: Path) -> bytes:
     """The manifest JSON attached to a dossier, exactly as attached (its SHA-256 is the fingerprint)."""
     with _open_pdf(pdf) as doc:
-        manifest = _attachments(doc).get(MANIFEST_NAME)
-        if manifest is None:
-            raise VerificationFailed(NOT_EVIDENCEKIT,
-                                     hint=f"evidencekit 生成的 PDF 内嵌有名为 {MANIFEST_NAME} 的附件。")
-        data = manifest.read_bytes()
+        data = _manifest_bytes(_attachments(doc))
     _parse(data)
     return data
 
@@ -257,8 +304,27 @@ class _Attachment:
         self.name = name
         self._spec = spec
 
-    def read_bytes(self) -> bytes:
-        return bytes(self._spec.get_file().read_bytes())
+    def streams(self) -> list[Any]:
+        """The embedded file stream(s): /F and /UF may name different streams in a forged PDF."""
+        ef = self._spec.obj.get("/EF")
+        found: list[Any] = []
+        if ef is not None:
+            for key in ("/F", "/UF"):
+                stream = ef.get(key)
+                if stream is not None and all(stream.objgen != s.objgen or stream.objgen == (0, 0)
+                                              for s in found):
+                    found.append(stream)
+        return found
+
+    def read_limited(self, limit: int) -> bytes:
+        """The decoded content, refused (VerificationFailed) once it would exceed ``limit`` bytes."""
+        streams = self.streams()
+        if not streams:
+            raise VerificationFailed(f"PDF 内的附件「{self.name}」没有内容")
+        out = bytearray()
+        for piece in _decode_chunks(streams[0], limit):
+            out += piece
+        return bytes(out)
 
 
 def _open_pdf(pdf: Path) -> Any:
@@ -275,21 +341,44 @@ def _open_pdf(pdf: Path) -> Any:
 
 
 def _attachments(doc: Any) -> dict[str, _Attachment]:
+    """Attachments by NFC name. Two spellings of one name (NFC and NFD) are two entries in a
+    viewer's list but one here, so that is refused: the one not checked could be the one read."""
     found: dict[str, _Attachment] = {}
     for name, spec in doc.attachments.items():
-        found[unicodedata.normalize("NFC", str(name))] = _Attachment(str(name), spec)
+        key = unicodedata.normalize("NFC", str(name))
+        if key in found:
+            raise VerificationFailed(f"PDF 内有两个同名附件「{key}」（写法不同，显示相同）：生成之后被加入过",
+                                     hint="evidencekit 生成的 PDF 中每个附件名只出现一次。请向提供者索要原始 PDF。")
+        found[key] = _Attachment(str(name), spec)
     return found
 
 
-def _parse(manifest: bytes) -> dict[str, Any]:
+def _manifest_bytes(attachments: dict[str, _Attachment]) -> bytes:
+    manifest = attachments.get(MANIFEST_NAME)
+    if manifest is None:
+        raise VerificationFailed(NOT_EVIDENCEKIT, hint=f"evidencekit 生成的 PDF 内嵌有名为 {MANIFEST_NAME} 的附件。")
     try:
-        doc = parse_manifest(manifest)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise VerificationFailed(f"PDF 内的清单 {MANIFEST_NAME} 已损坏，无法核对", hint=NOT_EVIDENCEKIT + "。") from exc
-    for entry in doc["files"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
-            raise VerificationFailed(f"PDF 内的清单 {MANIFEST_NAME} 格式不对（文件条目缺少 sha256）")
-    return doc
+        return manifest.read_limited(MAX_MANIFEST_BYTES)
+    except _DecodeError as exc:
+        raise VerificationFailed(f"PDF 内的清单 {MANIFEST_NAME} 无法读取：{exc.reason}", hint=NOT_EVIDENCEKIT + "。") from exc
+
+
+def _token_bytes(attached: _Attachment | None, problems: list[str]) -> bytes | None:
+    if attached is None:
+        return None
+    try:
+        return attached.read_limited(MAX_TOKEN_BYTES)
+    except _DecodeError as exc:
+        problems.append(f"PDF 内的时间戳附件 {TOKEN_ATTACHMENT_NAME} 无法读取：{exc.reason}")
+        return None
+
+
+def _parse(manifest: bytes) -> Manifest:
+    try:
+        return parse_manifest(manifest)
+    except ManifestError as exc:
+        raise VerificationFailed(f"PDF 内的清单 {MANIFEST_NAME} 已损坏或被改过，无法核对：{exc.reason}",
+                                 hint=NOT_EVIDENCEKIT + "。") from exc
 
 
 def _info_fingerprints(doc: Any) -> list[str]:
@@ -344,10 +433,10 @@ def _cover_fingerprint(pdf: Path, fp: str) -> str | None:
 
 
 def _check_attachments(
-    manifest: dict[str, Any], attachments: dict[str, _Attachment], problems: list[str], notices: list[str]
+    manifest: Manifest, attachments: dict[str, _Attachment], problems: list[str], notices: list[str], limit: int
 ) -> list[FileCheck]:
-    entries = manifest["files"]
-    expected = {_attachment_name(e): e for e in entries}
+    entries = manifest.files
+    expected = {e.attachment_name: e for e in entries}
     originals_inside = [a for n, a in attachments.items() if n in expected]
     rows: list[FileCheck] = []
     if entries and not originals_inside:
@@ -362,9 +451,7 @@ def _check_attachments(
             if att is None:
                 rows.append(_row(e, FileStatus.MISSING, note=f"PDF 内缺少附件 {name}"))
                 continue
-            actual = hashlib.sha256(att.read_bytes()).hexdigest()
-            status = FileStatus.MATCH if actual == e["sha256"].lower() else FileStatus.CHANGED
-            rows.append(_row(e, status, actual=actual, found_at=att.name))
+            rows.append(_check_one_attachment(e, att, limit))
     known = {*expected, MANIFEST_NAME, TOKEN_ATTACHMENT_NAME}
     for name in sorted(set(attachments) - known):
         # Someone added a file the manifest does not vouch for; a reader could take it for an exhibit.
@@ -373,24 +460,455 @@ def _check_attachments(
     return rows
 
 
-def _attachment_name(entry: dict[str, Any]) -> str:
-    # Same rule as attach.attachment_name, computed from the manifest instead of an Exhibit.
-    return unicodedata.normalize("NFC", f"证据{int(entry.get('exhibit') or 0):02d}_{entry.get('name', '')}")
+def _check_one_attachment(e: ManifestFile, att: _Attachment, limit: int) -> FileCheck:
+    """Stream the attachment through SHA-256, never decoding past its recorded size or the limit."""
+    if e.size > limit:
+        return _row(e, FileStatus.TOO_LARGE, found_at=att.name,
+                    note=f"清单记录的大小 {e.size} 字节超过核对上限 {limit / 1024 / 1024:g} MB，未核对"
+                         "（确实需要时用 --max-attachment 放宽）")
+    streams = att.streams()
+    if not streams:
+        return _row(e, FileStatus.CHANGED, found_at=att.name, note="附件没有内容")
+    actual = ""
+    for stream in streams:
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            for piece in _decode_chunks(stream, e.size):
+                size += len(piece)
+                digest.update(piece)
+        except _DecodeError as exc:
+            note = (f"解压后比清单记录的大小（{e.size} 字节）大，已停止读取" if exc.over_limit
+                    else f"附件无法解码：{exc.reason}")
+            return _row(e, FileStatus.CHANGED, found_at=att.name, note=note)
+        actual = digest.hexdigest()
+        if actual != e.sha256:
+            note = "" if size == e.size else f"大小 {size} 字节，清单记录 {e.size} 字节"
+            return _row(e, FileStatus.CHANGED, actual=actual, found_at=att.name, note=note)
+    return _row(e, FileStatus.MATCH, actual=actual, found_at=att.name)
 
 
-def _row(entry: dict[str, Any], status: FileStatus, *, actual: str = "", found_at: str = "",
+def _row(entry: ManifestFile, status: FileStatus, *, actual: str = "", found_at: str = "",
          note: str = "") -> FileCheck:
-    exhibit = entry.get("exhibit")
     return FileCheck(
         status=status,
-        name=unicodedata.normalize("NFC", str(entry.get("name", ""))),
-        path=unicodedata.normalize("NFC", str(entry.get("path", ""))),
-        exhibit=int(exhibit) if isinstance(exhibit, int) else None,
-        expected_sha256=str(entry["sha256"]).lower(),
+        name=entry.name,
+        path=entry.path,
+        exhibit=entry.exhibit,
+        expected_sha256=entry.sha256,
         actual_sha256=actual,
         found_at=found_at,
         note=note,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounded stream decoding
+# ---------------------------------------------------------------------------------------------
+
+
+class _DecodeError(VerificationFailed):
+    def __init__(self, reason: str, *, over_limit: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.over_limit = over_limit
+
+
+def _filters(stream: Any) -> tuple[list[str], bool]:
+    """The stream's filter names, and whether it has decode parameters."""
+    import pikepdf
+
+    raw = stream.get("/Filter")
+    if raw is None:
+        names: list[str] = []
+    elif isinstance(raw, pikepdf.Name):
+        names = [str(raw)]
+    elif isinstance(raw, pikepdf.Array):
+        names = [str(n) for n in raw]
+    else:
+        raise _DecodeError("编码方式（/Filter）格式不对")
+    parms = stream.get("/DecodeParms")
+    has_parms = parms is not None and not (isinstance(parms, pikepdf.Array) and all(
+        p is None or (isinstance(p, pikepdf.Dictionary) and not p.keys()) for p in parms))
+    return names, has_parms
+
+
+def _decode_chunks(stream: Any, limit: int, filters: list[str] | None = None) -> Iterator[bytes]:
+    """Yield the stream decoded through ``filters`` (default: all of them) in chunks.
+
+    Only the filters evidencekit's output can carry are accepted (none, Flate, ASCII hex and 85);
+    the total is refused with ``_DecodeError(over_limit=True)`` as soon as it passes ``limit``.
+    """
+    names, has_parms = _filters(stream)
+    if filters is None:
+        filters = names
+    if has_parms and filters:
+        raise _DecodeError("带解码参数（/DecodeParms）的编码方式不受支持")
+    unknown = [f for f in filters if f not in ("/FlateDecode", "/Fl", "/ASCIIHexDecode", "/AHx",
+                                                "/ASCII85Decode", "/A85")]
+    if unknown:
+        raise _DecodeError(f"不支持的编码方式 {unknown[0]}")
+    try:
+        raw = bytes(stream.read_raw_bytes())
+    except Exception as exc:  # pikepdf.PdfError and friends: a damaged stream is a finding
+        raise _DecodeError("数据无法读取") from exc
+    produced = 0
+    for piece in _chain(raw, filters, limit):
+        produced += len(piece)
+        if produced > limit:
+            raise _DecodeError(f"解码后超过 {limit} 字节上限", over_limit=True)
+        yield piece
+
+
+def _chain(data: bytes, filters: list[str], limit: int) -> Iterator[bytes]:
+    if not filters:
+        for i in range(0, len(data), _CHUNK):
+            yield data[i:i + _CHUNK]
+        return
+    head, rest = filters[0], filters[1:]
+    if head in ("/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"):
+        # Text encodings shrink their input: decoding at once is bounded by the raw size.
+        try:
+            if head in ("/ASCIIHexDecode", "/AHx"):
+                text = re.sub(rb"\s", b"", data).split(b">", 1)[0]
+                decoded = binascii.unhexlify(text + b"0" * (len(text) % 2))
+            else:
+                body = data.strip()
+                body = body[:-2] if body.endswith(b"~>") else body
+                decoded = base64.a85decode(body.removeprefix(b"<~"), adobe=False, ignorechars=b" \t\r\n")
+        except (ValueError, binascii.Error) as exc:
+            raise _DecodeError("ASCII 编码的数据已损坏") from exc
+        yield from _chain(decoded, rest, limit)
+        return
+    inflater = zlib.decompressobj()
+
+    def inflated() -> Iterator[bytes]:
+        produced = 0
+        try:
+            for i in range(0, len(data), 64 * 1024):
+                buf = data[i:i + 64 * 1024]
+                while buf:
+                    out = inflater.decompress(buf, _CHUNK)
+                    produced += len(out)
+                    if out:
+                        yield out
+                    if produced > limit:
+                        return  # the caller refuses it
+                    buf = inflater.unconsumed_tail
+                    if inflater.eof:
+                        return
+            tail = inflater.flush()
+            if tail:
+                yield tail
+        except zlib.error as exc:
+            raise _DecodeError("压缩数据已损坏") from exc
+
+    if not rest:
+        yield from inflated()
+    else:  # a text encoding after Flate (never written by us): bounded by the limit
+        collected = bytearray()
+        for piece in inflated():
+            collected += piece
+            if len(collected) > limit:
+                raise _DecodeError(f"解码后超过 {limit} 字节上限", over_limit=True)
+        yield from _chain(bytes(collected), rest, limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Page images: every image drawn must be a display copy the manifest records
+# ---------------------------------------------------------------------------------------------
+
+# What reportlab writes for a JPEG display copy; anything else (/SMask, /Mask, /Decode, …) can
+# change what is shown while leaving the JPEG bytes alone.
+_IMAGE_KEYS = frozenset({"/Type", "/Subtype", "/Width", "/Height", "/ColorSpace", "/BitsPerComponent",
+                         "/Filter", "/Length", "/Name"})
+_JPEG_SPACES = {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}
+
+
+def _check_page_images(doc: Any, manifest: Manifest, problems: list[str], notices: list[str],
+                       checks: list[str]) -> None:
+    """Every image a page shows must be a display copy the manifest records (a failure if not).
+
+    A recorded display copy on no page is only a notice: a `pack` volume holds some pages only.
+    """
+    expected = {d for f in manifest.files for d in f.display_sha256}
+    seen: set[str] = set()
+    bad: dict[int, list[str]] = {}
+    count = 0
+    for number, page in enumerate(doc.pages, start=1):
+        for image, why in _page_images(page):
+            count += 1
+            if why:
+                bad.setdefault(number, []).append(why)
+                continue
+            digest, why = _image_digest(image)
+            if digest in expected:
+                seen.add(digest)
+            else:
+                bad.setdefault(number, []).append(why or "不是清单记录的任何显示副本")
+    for number, reasons in sorted(bad.items()):
+        problems.append(f"第 {number} 页的页面图片与清单记录的显示副本不符（{'；'.join(sorted(set(reasons)))}）："
+                        "PDF 在生成之后被改过")
+    missing = expected - seen
+    if missing:
+        notices.append(f"清单记录的 {len(missing)} 张显示副本不在这份 PDF 的页面上"
+                       "（分卷上传的 PDF 只含部分页面；完整的证据材料中应全部出现）")
+    if not bad and count:
+        checks.append(f"页面图片共 {len(seen)} 张，与清单记录的显示副本（display_sha256）全部一致")
+
+
+def _check_page_content(doc: Any, problems: list[str]) -> bool:
+    """Each page's drawing instructions decode within MAX_CONTENT_BYTES and hold no inline image
+    (an image written into the instructions themselves, which no manifest hash covers).
+
+    Returns whether the cover page is safe to hand to the text extractor.
+    """
+    import pikepdf
+
+    cover_ok = True
+    for number, page in enumerate(doc.pages, start=1):
+        holders: list[Any] = [page.obj]
+        holders += [xo for xo, _ in _page_images(page, forms=True)]
+        reason = ""
+        for holder in holders:
+            contents = holder.get("/Contents") if not isinstance(holder, pikepdf.Stream) else holder
+            streams = [contents] if isinstance(contents, pikepdf.Stream) else (
+                [c for c in contents if isinstance(c, pikepdf.Stream)] if isinstance(contents, pikepdf.Array) else [])
+            total = 0
+            try:
+                for stream in streams:
+                    for piece in _decode_chunks(stream, MAX_CONTENT_BYTES - total):
+                        total += len(piece)
+            except _DecodeError as exc:
+                reason = f"页面内容无法核对（{exc.reason}）"
+                break
+            try:
+                inline = pikepdf.parse_content_stream(holder if isinstance(holder, pikepdf.Stream) else page, "BI ID EI")
+            except pikepdf.PdfError:
+                reason = "页面内容无法解析"
+                break
+            if inline:
+                reason = "页面内容中直接嵌有清单没有记录的图片（内联图片）"
+                break
+        if reason:
+            problems.append(f"第 {number} 页：{reason}：PDF 在生成之后被改过")
+            if number == 1:
+                cover_ok = False
+    return cover_ok
+
+
+def _page_images(page: Any, forms: bool = False) -> Iterator[tuple[Any, str]]:
+    """Image XObjects a page can show: its resources, nested forms, annotation appearances."""
+    import pikepdf
+
+    stack: list[tuple[Any, int]] = [(page.obj, 0)]
+    annots = page.obj.get("/Annots")
+    if isinstance(annots, pikepdf.Array):
+        for annot in annots:
+            ap = annot.get("/AP") if isinstance(annot, pikepdf.Dictionary) else None
+            if isinstance(ap, pikepdf.Dictionary):
+                for value in ap.values():
+                    appearances = value.values() if isinstance(value, pikepdf.Dictionary) and not isinstance(
+                        value, pikepdf.Stream) else [value]
+                    stack += [(f, 1) for f in appearances if isinstance(f, pikepdf.Stream)]
+    visited: set[tuple[int, int]] = set()
+    while stack:
+        holder, depth = stack.pop()
+        if holder.objgen != (0, 0):
+            if holder.objgen in visited:
+                continue
+            visited.add(holder.objgen)
+        if forms and isinstance(holder, pikepdf.Stream):
+            yield holder, ""  # a form or an annotation's appearance: drawing instructions of its own
+        resources = _resources(holder)
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(xobjects, pikepdf.Dictionary):
+            continue
+        for _name, xo in xobjects.items():
+            if not isinstance(xo, pikepdf.Stream):
+                continue
+            subtype = xo.get("/Subtype")
+            if subtype == "/Image":
+                if not forms:
+                    yield xo, ""
+            elif subtype == "/Form":
+                if depth >= MAX_FORM_DEPTH:
+                    if not forms:
+                        yield xo, "嵌套层次过深"
+                else:
+                    stack.append((xo, depth + 1))
+
+
+def _resources(holder: Any) -> Any:
+    """/Resources, inherited from the page tree as viewers do when a page has none of its own."""
+    node, hops = holder, 0
+    while node is not None and hops < 32:
+        resources = node.get("/Resources")
+        if resources is not None:
+            return resources
+        node = node.get("/Parent") if node.get("/Type") == "/Page" or node.get("/Type") == "/Pages" else None
+        hops += 1
+    return None
+
+
+def _image_digest(image: Any) -> tuple[str, str]:
+    """SHA-256 of the JPEG an image XObject holds, the bytes a display copy's hash covers."""
+    extra = sorted(set(image.keys()) - _IMAGE_KEYS)
+    if extra:
+        return "", f"图片带有 {extra[0]}"
+    try:
+        names, _ = _filters(image)
+        if not names or names[-1] not in ("/DCTDecode", "/DCT"):
+            return "", "不是 JPEG 图片"
+        digest = hashlib.sha256()
+        head = b""
+        for piece in _decode_chunks(image, MAX_IMAGE_BYTES, names[:-1]):
+            if len(head) < 65536:
+                head += piece[:65536]
+            digest.update(piece)
+    except _DecodeError as exc:
+        return "", exc.reason
+    shape = _jpeg_shape(head)
+    width, height, space = image.get("/Width"), image.get("/Height"), image.get("/ColorSpace")
+    declared = (width if isinstance(width, int) else -1, height if isinstance(height, int) else -1, str(space))
+    if shape is None or (shape[0], shape[1], _JPEG_SPACES.get(shape[2], "")) != declared:
+        return "", "图片的尺寸或色彩空间与 JPEG 数据不符"
+    return digest.hexdigest(), ""
+
+
+def _jpeg_shape(data: bytes) -> tuple[int, int, int] | None:
+    """(width, height, components) from the first SOF marker of a JPEG, or None."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[i + 5:i + 7], "big")
+            width = int.from_bytes(data[i + 7:i + 9], "big")
+            return width, height, data[i + 9]
+        i += 2 + length
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Revisions: a dossier is written once; an incremental update appends another revision
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_revisions(pdf: Path, doc: Any, problems: list[str], checks: list[str]) -> None:
+    count = _revision_count(pdf, doc)
+    if count is None:
+        problems.append("PDF 的文件结尾不完整（找不到交叉引用表），无法确认生成之后是否被改动过")
+    elif count > 1:
+        problems.append(f"PDF 有 {count} 个修订版本：生成之后被增量更新（追加修改）过 {count - 1} 次，"
+                        "阅读器显示的是修改后的内容")
+    else:
+        checks.append("PDF 只有生成时写入的一个版本，之后没有被追加修改")
+
+
+def _revision_count(pdf: Path, doc: Any) -> int | None:
+    """How many revisions: xref sections chained by /Prev, and end-of-file markers outside streams."""
+    try:
+        with pdf.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _count_revisions(data, doc)
+    except Exception:  # an unreadable structure is reported as such (None), never a crash
+        return None
+
+
+def _count_revisions(data: Any, doc: Any) -> int | None:
+    tail_start = max(0, len(data) - 4096)
+    ends = list(re.finditer(rb"startxref\s+(\d+)\s+%%EOF\s*$", data[tail_start:]))
+    if not ends:
+        return None
+    offset: int | None = int(ends[-1].group(1))
+    sections = 0
+    seen: set[int] = set()
+    xref_tables: list[int] = []
+    while offset is not None:
+        if offset in seen or offset >= len(data) or sections >= MAX_REVISIONS:
+            return max(sections, 2)  # a loop or a bad offset is not what we write either
+        seen.add(offset)
+        sections += 1
+        if data[offset:offset + 4] == b"xref":
+            xref_tables.append(offset)
+            trailer = data.find(b"trailer", offset)
+            end = data.find(b"startxref", trailer) if trailer >= 0 else -1
+            header = data[trailer:end] if trailer >= 0 and end >= 0 else b""
+        else:
+            end = data.find(b"stream", offset)
+            header = data[offset:end] if end >= 0 else b""
+        if not header:
+            return max(sections, 2)
+        if re.search(rb"/XRefStm\b", header):
+            sections += 1  # a hybrid file: readers also consult this cross-reference stream
+        prev = re.search(rb"/Prev\s+(\d+)", header)
+        offset = int(prev.group(1)) if prev else None
+    if sections > 1:
+        return sections
+    # A revision appended with a complete xref of its own has no /Prev; the first revision's
+    # end-of-file marker is then still in the file, outside any stream.
+    markers = _markers_outside_streams(data, doc)
+    return max(1, markers)
+
+
+def _markers_outside_streams(data: Any, doc: Any) -> int:
+    import pikepdf
+
+    regions: list[tuple[int, int]] = []
+    offsets = _xref_offsets(data)
+    for obj in doc.objects:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        start = offsets.get(obj.objgen[0])
+        if start is None:
+            continue
+        m = re.compile(rb"stream\r?\n").search(data, start)
+        if m is None:
+            continue
+        length = obj.stream_dict.get("/Length")
+        regions.append((m.end(), m.end() + int(length) if isinstance(length, int) else m.end()))
+    regions.sort()
+    count = 0
+    for m in re.finditer(rb"%%EOF", data):
+        pos = m.start()
+        if not any(a <= pos < b for a, b in regions):
+            count += 1
+    return count
+
+
+def _xref_offsets(data: Any) -> dict[int, int]:
+    """Object number → offset from the last classic xref table (what qpdf writes for us)."""
+    tail_start = max(0, len(data) - 4096)
+    ends = list(re.finditer(rb"startxref\s+(\d+)", data[tail_start:]))
+    if not ends:
+        return {}
+    offset = int(ends[-1].group(1))
+    if data[offset:offset + 4] != b"xref":
+        return {}
+    trailer = data.find(b"trailer", offset)
+    table = data[offset + 4:trailer if trailer >= 0 else len(data)]
+    found: dict[int, int] = {}
+    lines = iter(table.split())
+    for first in lines:
+        try:
+            start, count = int(first), int(next(lines))
+        except (ValueError, StopIteration):
+            break
+        for number in range(start, start + count):
+            try:
+                off, _gen, kind = next(lines), next(lines), next(lines)
+            except StopIteration:
+                return found
+            if kind == b"n":
+                found[number] = int(off)
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,16 +939,14 @@ class _Folder:
         return None
 
 
-def _check_folder(manifest: dict[str, Any], originals: Path, pdf: Path) -> list[FileCheck]:
+def _check_folder(manifest: Manifest, originals: Path, pdf: Path) -> list[FileCheck]:
     if not originals.is_dir():
         raise VerificationFailed(f"原件文件夹不存在或不是文件夹：{originals}")
     folder = _Folder(originals)
     used: set[str] = set()
     rows: list[FileCheck] = []
-    for e in manifest["files"]:
-        digest = str(e["sha256"]).lower()
-        path = unicodedata.normalize("NFC", str(e.get("path", "")))
-        name = unicodedata.normalize("NFC", str(e.get("name", "")))
+    for e in manifest.files:
+        digest, path, name = e.sha256, e.path, e.name
         at_path = [c for c in _path_candidates(path) if c in folder.files]
         named = [r for r in folder.by_name.get(name, []) if r not in at_path]
         hit = folder.find_hash(digest, at_path + named)
@@ -451,8 +967,7 @@ def _check_folder(manifest: dict[str, Any], originals: Path, pdf: Path) -> list[
         else:
             rows.append(_row(e, FileStatus.CHANGED, actual=actual, found_at=candidate,
                              note="同名文件的内容与生成证据材料时不同"))
-    refused = {unicodedata.normalize("NFC", str(r.get("path", ""))) for r in manifest.get("refused", [])
-               if isinstance(r, dict)}
+    refused = set(manifest.refused)
     refused |= {c for r in list(refused) for c in _path_candidates(r)}
     for rel in sorted(_extra_scope(folder, originals)):
         if rel in used or rel in refused or _ignorable(rel, pdf, originals):
@@ -538,8 +1053,12 @@ def _check_token(
 ) -> tuple[TokenResult | None, str]:
     beside = token_path_for(pdf)
     # The file beside the PDF wins: it is what `evidencekit stamp` just wrote.
-    if beside.is_file():
-        data, source = beside.read_bytes(), str(beside)
+    if os.path.lexists(beside):  # read only a small regular file, never through a link
+        try:
+            data, source = read_token_file(beside), str(beside)
+        except TokenFileRefused as exc:
+            problems.append(f"时间戳未通过：{exc.message}")
+            return None, ""
     elif inside is not None:
         data, source = inside, f"PDF 内的附件 {TOKEN_ATTACHMENT_NAME}"
     else:

@@ -182,7 +182,9 @@ def test_each_case_is_built_single_process_with_the_batch_options(tmp_path: Path
 
 def test_jobs_2_runs_cases_in_worker_processes_with_the_same_rows_as_jobs_1(tmp_path: Path) -> None:
     names = ["e_ok", "b_buggy", "a_bare", "d_broken", "c_ok", "f_ok"]
-    one = run_batch(make_cases(tmp_path / "one", names), tmp_path / "out1", jobs=1, now=NOW, build=fake_build)
+    # Without a per-case time limit one job builds inline; with one (the default) every case has a process.
+    one = run_batch(make_cases(tmp_path / "one", names), tmp_path / "out1", jobs=1, now=NOW, build=fake_build,
+                    case_timeout=None)
     two = run_batch(make_cases(tmp_path / "two", names), tmp_path / "out2", jobs=2, now=NOW, build=fake_build)
 
     def comparable(s: BatchSummary, base: Path) -> list[tuple[object, ...]]:
@@ -215,9 +217,9 @@ def test_default_outdir_is_created_inside_cases_dir_and_not_taken_for_a_case(tmp
 
 def test_no_more_workers_than_cases(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["a"])
-    summary = run_batch(cases, tmp_path / "out", jobs=8, now=NOW, build=fake_build)
+    summary = run_batch(cases, tmp_path / "out", jobs=8, now=NOW, build=fake_build, case_timeout=None)
     assert summary.jobs == 1
-    assert recorded(summary.rows[0])["pid"] == os.getpid()  # one case: built inline, no pool
+    assert recorded(summary.rows[0])["pid"] == os.getpid()  # one case, no time limit: built inline, no pool
 
 
 def test_unusable_outdir_fails_the_batch_before_any_case_with_exit_5(tmp_path: Path) -> None:

@@ -429,7 +429,7 @@ def test_layout_covers_image_never_upscales_and_overlaps(width: int, height: int
     assert disp_w <= max(width, 1) and disp_h <= max(height, 1) + 1
     assert disp_w <= box[0]
     segs = layout.segments
-    assert segs[0][0] == 0 and segs[-1][1] == disp_h
+    assert segs[0][0] == 0 and (segs[-1][1] == disp_h or layout.needed > len(segs))  # whole, or the first pages
     assert len(segs) <= MAX_SEGMENTS
     if len(segs) == 1:
         assert disp_h <= box[1]

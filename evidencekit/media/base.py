@@ -18,6 +18,11 @@ EXHIBIT_BOX_HEIGHT_PT = 620.0
 # phone camera (iPhone 48 MP, Xiaomi 200 MP sensors save 50 MP by default).
 MAX_IMAGE_PIXELS = 120_000_000
 
+# Per-exhibit page cap: a long chat transcript, an unrecognised text or a very long screenshot
+# shows at most this many pages (the first ones), says so in the dossier, and the whole original
+# stays hashed and attached. PDF evidence shows its first 30 pages (documents.MAX_PAGES_SHOWN).
+MAX_EXHIBIT_PAGES = 30
+
 
 @dataclass
 class MediaContext:
@@ -33,6 +38,7 @@ class MediaContext:
     # killed after this many seconds, and may use this many bytes of address space.
     decode_seconds: float = DEFAULT_DECODE_SECONDS
     decode_memory: int = DEFAULT_DECODE_MEMORY
+    max_exhibit_pages: int = MAX_EXHIBIT_PAGES
     params_extra: dict[str, object] = field(default_factory=dict)
 
     def box_pixels(self) -> tuple[int, int]:

@@ -11,13 +11,14 @@ Parsers never guess times: a message time is what the export wrote, read in the 
 from __future__ import annotations
 
 import codecs
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
-from evidencekit.media.base import MediaContext
+from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     ChatMessage,
     EvidenceOverride,
@@ -36,6 +37,14 @@ MAX_CHAT_BYTES = 5 * 1024 * 1024
 MAX_MESSAGES = 20_000
 MAX_LINE_CHARS = 10_000
 LINE_CUT_MARK = "…（此行过长，已截断）"
+# Lines parsed at most: 5 MB of bare newlines would otherwise be five million lines for each of
+# the four parsers. A year of daily chat is well under 100,000 lines.
+MAX_CHAT_LINES = 200_000
+# One message is shown up to this size; a body that runs on (a file with one header and then
+# megabytes of text) is clipped with a note rather than typeset as one giant paragraph.
+MAX_MESSAGE_CHARS = MAX_LINE_CHARS + 100  # a single cut line still shows whole, with its mark
+MAX_MESSAGE_LINES = 200
+MESSAGE_CUT_MARK = "…（本条消息过长，只显示了开头；完整内容见附件原件）"
 # Lines before the first message header that a format still tolerates (an export title, a
 # "以下为聊天记录" note). More than this and the text is probably not a chat in that format.
 MAX_PREAMBLE_LINES = 10
@@ -160,6 +169,149 @@ def _cut_long_lines(text: str) -> tuple[str, int]:
         return text, 0
     cut = [line[:MAX_LINE_CHARS] + LINE_CUT_MARK if len(line) > MAX_LINE_CHARS else line for line in lines]
     return "\n".join(cut), long_count
+
+
+# ---------------------------------------------------------------------------------------------
+# Invisible junk: one visible marker per run
+# ---------------------------------------------------------------------------------------------
+
+# C0 and C1 control characters except tab and newline (carriage returns are already newlines).
+_CONTROL_RUN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+# A few replacement characters stay as they are (the chat.invalid_bytes finding explains them).
+_REPLACEMENT_RUN = re.compile("\ufffd{4,}")
+# Format characters, private-use characters and line/paragraph separators: a few are ordinary
+# (a zero-width joiner in an emoji, a bidi mark), a long run is junk that shows as nothing.
+_INVISIBLE_RUN = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+    "\ue000-\uf8ff\U000e0000-\U000e007f\U000f0000-\U0010ffff]{8,}"
+)
+
+
+def control_marker(count: int) -> str:
+    return f"〔控制字符×{count}〕"
+
+
+def collapse_junk(text: str) -> tuple[str, int, int, int]:
+    """Each run of control characters, of 4+ replacement characters and of 8+ invisible format
+    characters becomes one visible marker saying how many there were (linear: one regex pass
+    each). Returns the text, the number of control runs, control characters, and other runs."""
+    runs = chars = other = 0
+
+    def control(match: re.Match[str]) -> str:
+        nonlocal runs, chars
+        runs += 1
+        chars += len(match.group())
+        return control_marker(len(match.group()))
+
+    def replacement(match: re.Match[str]) -> str:
+        nonlocal other
+        other += 1
+        return f"\ufffd〔无法解码的字符×{len(match.group())}〕"
+
+    def invisible(match: re.Match[str]) -> str:
+        nonlocal other
+        other += 1
+        return f"〔不可见字符×{len(match.group())}〕"
+
+    text = _CONTROL_RUN.sub(control, text)
+    text = _REPLACEMENT_RUN.sub(replacement, text)
+    text = _INVISIBLE_RUN.sub(invisible, text)
+    return text, runs, chars, other
+
+
+def _cut_lines(text: str, limit: int) -> tuple[str, bool]:
+    """The first ``limit`` lines (split with a bound, so a file of bare newlines costs little)."""
+    parts = text.split("\n", limit)
+    if len(parts) <= limit:
+        return text, False
+    return "\n".join(parts[:limit]), True
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+
+
+def _clip_message(text: str) -> tuple[str, bool]:
+    if len(text) <= MAX_MESSAGE_CHARS and text.count("\n") < MAX_MESSAGE_LINES:
+        return text, False
+    head = "\n".join(text[:MAX_MESSAGE_CHARS].split("\n")[:MAX_MESSAGE_LINES])
+    return head + MESSAGE_CUT_MARK, True
+
+
+# ---------------------------------------------------------------------------------------------
+# Display budget: how much of a transcript fits in the per-exhibit page cap
+# ---------------------------------------------------------------------------------------------
+
+# An estimate of the layout in pdf/exhibits.py with the styles of pdf/text.py, on the side of
+# more height than reportlab will need, so the cap holds: the exhibit frame is 724 pt tall,
+# the first page loses about 150 pt to the header band, facts and findings, the closing note
+# takes about 90 pt, and a page split wastes up to a line; a bubble is 375 pt of
+# 9 pt text on 13 pt leading with 10 pt of spacing (+2 to spare), its first line the speaker and
+# time; a system line is 515 pt of 7.5 pt text on 10 pt leading with 8 pt spacing; raw text is
+# 507 pt of 8 pt text on 10.5 pt leading. Wide (CJK) characters and non-ASCII ones of unknown
+# width count 1 em, the widest ASCII letters 0.9 em, other ASCII 0.62 em (the font's average
+# is 0.51).
+_FRAME_PT = 724.0
+_FIRST_PAGE_PT = 150.0 + 90.0
+_BUBBLE_EMS = 375.0 / 9 * 0.97
+_SYSTEM_EMS = EXHIBIT_BOX_WIDTH_PT / 7.5 * 0.97
+_RAW_EMS = (EXHIBIT_BOX_WIDTH_PT - 8) / 8 * 0.97
+_NARROW_EM = 0.62
+_WIDE_ASCII = frozenset("MWmw@%")
+
+
+def _ems(text: str) -> float:
+    if text.isascii():
+        wide = sum(1 for ch in text if ch in _WIDE_ASCII)
+        return wide * 0.9 + (len(text) - wide) * _NARROW_EM
+    narrow = sum(1 for ch in text if ch < "\x7f" and ch not in _WIDE_ASCII)
+    return len(text) - narrow * (1 - _NARROW_EM)
+
+
+def _text_lines(text: str, ems_per_line: float) -> int:
+    return sum(max(1, math.ceil(_ems(line) / ems_per_line)) for line in text.split("\n"))
+
+
+def _budget(pages: int) -> float:
+    return max(1, pages) * (_FRAME_PT - 13) - _FIRST_PAGE_PT
+
+
+def _message_height(message: ChatMessage) -> float:
+    if message.side == SIDE_SYSTEM:
+        return 10 * _text_lines(message.text, _SYSTEM_EMS) + 8
+    meta = f"{message.speaker}　2024-01-01 00:00:00"
+    meta_lines = max(1, math.ceil(_ems(meta) * 7 / 9 / _BUBBLE_EMS))
+    return 13 * (meta_lines + _text_lines(message.text or " ", _BUBBLE_EMS)) + 12
+
+
+def shown_messages(messages: tuple[ChatMessage, ...], pages: int) -> int:
+    """How many leading messages fit in ``pages`` exhibit pages (at least one)."""
+    budget, used = _budget(pages), 20.0  # the legend line above the transcript
+    for i, message in enumerate(messages):
+        used += _message_height(message)
+        if used > budget:
+            return max(1, i)
+    return len(messages)
+
+
+def _shown_lines_label(shown: int) -> str:
+    return f"仅显示前 {shown} 行" if shown else "仅显示第 1 行的开头"
+
+
+def shown_raw(text: str, pages: int) -> tuple[str, int]:
+    """The leading part of an unrecognised text that fits in ``pages`` pages, and its lines
+    (0 when even the first line does not fit: the part is then that line's head)."""
+    budget, used = _budget(pages), 20.0
+    lines = text.split("\n", MAX_CHAT_LINES)
+    for i, line in enumerate(lines):
+        height = 10.5 * max(1, math.ceil(_ems(line) / _RAW_EMS))
+        if used + height > budget:
+            if i == 0:  # a single line taller than the budget: its head
+                room = int((budget - used) / 10.5 * _RAW_EMS)
+                return line[: max(room, 1)], 0
+            return "\n".join(lines[:i]), i
+        used += height
+    return text, _line_count(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,12 +727,14 @@ def _warning(code: str, message: str) -> Finding:
 
 
 def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
-               merchant_names: Collection[str] = ()) -> tuple[Transcript, tuple[Finding, ...]]:
+               merchant_names: Collection[str] = (), max_pages: int = MAX_EXHIBIT_PAGES,
+               ) -> tuple[Transcript, tuple[Finding, ...]]:
     """Decode and parse a chat export. Never raises on content; what went wrong is a finding.
 
     Every parser runs; the one that places the most messages with a time wins (ties go to the
     more specific format, FORMAT_ORDER), so a body line that happens to look like another
-    format's header cannot steal the file.
+    format's header cannot steal the file. Work is bounded by MAX_CHAT_BYTES, MAX_CHAT_LINES,
+    MAX_LINE_CHARS and MAX_MESSAGES; what the dossier shows by ``max_pages`` (Transcript.shown).
     """
     findings: list[Finding] = []
     cut = len(data) > MAX_CHAT_BYTES
@@ -590,11 +744,24 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
                                  f"聊天记录文件超过 {MAX_CHAT_BYTES // (1024 * 1024)} MB，只解析并显示了前 "
                                  f"{MAX_CHAT_BYTES // (1024 * 1024)} MB"))
     decoded = decode_text(data, final=not cut)
+    del data
     if decoded.had_errors:
         findings.append(_warning("chat.invalid_bytes",
                                  f"文件中有 {decoded.replaced} 处无法按 {decoded.encoding} 解码的字节，"
                                  "已用“\ufffd”标出，其余文字照常显示"))
-    text, long_lines = _cut_long_lines(decoded.text)
+    text, control_runs, control_chars, other_runs = collapse_junk(decoded.text)
+    if control_runs:
+        findings.append(_warning("chat.control_chars",
+                                 f"文件中有 {control_chars} 个控制字符（{control_runs} 处），聊天导出文件本不应含有；"
+                                 "每处连续的控制字符显示为一个“〔控制字符×个数〕”标记"))
+    if other_runs:
+        findings.append(Finding(Severity.INFO, "chat.invisible_runs",
+                                f"有 {other_runs} 处连续的无法解码或不可见的字符，每处显示为一个标记"))
+    text, too_many_lines = _cut_lines(text, MAX_CHAT_LINES)
+    if too_many_lines:
+        findings.append(_warning("chat.too_many_lines",
+                                 f"聊天记录超过 {MAX_CHAT_LINES} 行，只解析了前 {MAX_CHAT_LINES} 行"))
+    text, long_lines = _cut_long_lines(text)
     if long_lines:
         findings.append(Finding(Severity.INFO, "chat.long_lines",
                                 f"有 {long_lines} 行超过 {MAX_LINE_CHARS} 字，已截断并标注"))
@@ -609,20 +776,46 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
             best_format, best = name, parsed
     if best is None:
         findings.append(_warning("chat.unrecognised", "未能识别聊天记录格式，按原文显示"))
-        return Transcript(format="unknown", encoding=decoded.encoding, raw_text=text), tuple(findings)
+        total_lines = _line_count(text)
+        raw, raw_shown = shown_raw(text, max_pages)
+        transcript = Transcript(format="unknown", encoding=decoded.encoding, raw_text=raw)
+        if raw != text:
+            transcript = replace(transcript, shown=raw_shown, raw_lines=total_lines)
+            findings.append(_warning("chat.truncated",
+                                     f"原文共 {total_lines} 行，{_shown_lines_label(raw_shown)}；完整内容见附件原件"))
+        return transcript, tuple(findings)
 
     messages = best.messages
+    over = len(messages) > MAX_MESSAGES or too_many_lines or cut
     if len(messages) > MAX_MESSAGES:
         messages = messages[:MAX_MESSAGES]
         findings.append(_warning("chat.too_many_messages",
-                                 f"聊天记录超过 {MAX_MESSAGES} 条，只显示了前 {MAX_MESSAGES} 条"))
+                                 f"聊天记录超过 {MAX_MESSAGES} 条，只解析了前 {MAX_MESSAGES} 条"))
+    clipped = 0
+    kept: list[ChatMessage] = []
+    for message in messages:
+        body, was_clipped = _clip_message(message.text)
+        clipped += was_clipped
+        kept.append(replace(message, text=body) if was_clipped else message)
+    messages = tuple(kept)
+    if clipped:
+        findings.append(Finding(Severity.INFO, "chat.long_messages",
+                                f"有 {clipped} 条消息超过 {MAX_MESSAGE_CHARS} 字或 {MAX_MESSAGE_LINES} 行，"
+                                "只显示了开头并标注"))
     sides = {m.side for m in messages if m.side != SIDE_SYSTEM}
     if len(sides) == 1:
         findings.append(_warning("chat.one_sided", "聊天记录只有一方的发言，证明力较弱"))
     elif best.sides_guessed:
         findings.append(Finding(Severity.INFO, "chat.sides_guessed",
                                 "未能从昵称判断哪一方是商家，已按“先发言者为本人（买家）”处理，请核对"))
-    return Transcript(format=best_format, encoding=decoded.encoding, messages=messages), tuple(findings)
+    transcript = Transcript(format=best_format, encoding=decoded.encoding, messages=messages)
+    shown = shown_messages(messages, max_pages)
+    if shown < len(messages):
+        more = "以上" if over else ""
+        transcript = replace(transcript, shown=shown)
+        findings.append(_warning("chat.truncated",
+                                 f"聊天记录共 {len(messages)} 条{more}，仅显示前 {shown} 条；完整内容见附件原件"))
+    return transcript, tuple(findings)
 
 
 def chat_time_span(transcript: Transcript) -> tuple[datetime, datetime] | None:
@@ -658,7 +851,8 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
         finding = Finding(Severity.WARNING, "chat.unreadable", f"{source.name}：{exc.reason}", source.rel_path)
         return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error=exc.reason)
     transcript, findings = parse_chat(data, ctx.tz, self_names=_names_from(ctx, "chat_self_names"),
-                                      merchant_names=_names_from(ctx, "chat_merchant_names"))
+                                      merchant_names=_names_from(ctx, "chat_merchant_names"),
+                                      max_pages=ctx.max_exhibit_pages)
     media = MediaType.TEXT if transcript.format == "unknown" else MediaType.CHAT
     return Inspection(media=media, transcript=transcript,
                       findings=tuple(replace(f, subject=source.rel_path) for f in findings))

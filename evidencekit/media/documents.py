@@ -15,7 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT, MediaContext
+from evidencekit.media.base import (
+    EXHIBIT_BOX_HEIGHT_PT,
+    EXHIBIT_BOX_WIDTH_PT,
+    MAX_EXHIBIT_PAGES,
+    MediaContext,
+)
 from evidencekit.media.budget import BudgetExceeded, run_budgeted
 from evidencekit.media.recordings import (
     cached_copies_valid,
@@ -38,7 +43,7 @@ from evidencekit.originals import OriginalChanged, public_message, read_original
 DOCUMENT_SUFFIXES = frozenset({".pdf"})
 
 # More pages than this is a bundle, not an exhibit; the rest stay readable in the attachment.
-MAX_PAGES_SHOWN = 30
+MAX_PAGES_SHOWN = MAX_EXHIBIT_PAGES
 
 # PDFium renders from memory (the verified bytes, never the path); a PDF above this size is
 # attached but not previewed. Scanned 30-page reports are 5–20 MB.

@@ -30,7 +30,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from evidencekit.media.base import MediaContext
+from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     DisplayImage,
     EvidenceOverride,
@@ -79,8 +79,12 @@ SEGMENT_OVERLAP = 0.08
 # (1000 px, ≈140 dpi on the page) instead of 1/2 plus a resize — about 3× faster, and still
 # sharper than any print of the page needs. Split screenshots are never relaxed.
 DRAFT_SLACK = 0.9
-# A pathological strip (say 10×100000 px) would otherwise become thousands of pages.
-MAX_SEGMENTS = 60
+# A pathological strip (say 10×100000 px) would otherwise become thousands of pages: at most
+# this many pages (MediaContext.max_exhibit_pages, the per-exhibit page cap). A picture that
+# needs up to MAX_SHRINK times as many is shrunk to fit; a longer one shows its first pages at
+# full size, with a note, and the whole original stays attached.
+MAX_SEGMENTS = MAX_EXHIBIT_PAGES
+MAX_SHRINK = 1.5
 # Splitting a sliver-thin image gains nothing: a segment this short holds no line of text.
 MIN_SEGMENT_HEIGHT = 32
 
@@ -315,6 +319,7 @@ def _render_params(ctx: MediaContext, rects: Sequence[Rect]) -> dict[str, object
         "dpi": ctx.dpi,
         "quality": ctx.jpeg_quality,
         "box": [box_w, box_h],
+        "max_pages": ctx.max_exhibit_pages,
         "redact": [list(r) for r in rects],
         "extra": ctx.params_extra,
     }
@@ -450,7 +455,7 @@ def _decode_opened(im: Image.Image, rects: Sequence[Rect], ctx: MediaContext) ->
         findings.append((Severity.INFO.value, "image.animated",
                          "该文件含多帧（动图或多页），预览只显示第一帧"))
 
-    layout = plan_layout(upright_w, upright_h, ctx.box_pixels())
+    layout = plan_layout(upright_w, upright_h, ctx.box_pixels(), ctx.max_exhibit_pages)
     target = (layout.size[1], layout.size[0]) if turned else layout.size
     relaxed = len(layout.segments) == 1 and not rects
     if relaxed:
@@ -648,13 +653,15 @@ class Layout:
     size: tuple[int, int]  # display copy before splitting, upright
     segments: tuple[tuple[int, int], ...]  # (top, bottom) rows of each page
     shrunk_to_cap: bool = False  # more than MAX_SEGMENTS were needed at box width
+    needed: int = 0  # when only the first segments are shown: how many the whole image needs
 
 
-def plan_layout(width: int, height: int, box: tuple[int, int]) -> Layout:
+def plan_layout(width: int, height: int, box: tuple[int, int], max_segments: int = MAX_SEGMENTS) -> Layout:
     """Display size and page segments for an upright ``width``×``height`` image.
 
     Never upscales. An image that would stand more than TALL_TOLERANCE above the box at box
-    width keeps box width and is cut into box-shaped segments overlapping by SEGMENT_OVERLAP.
+    width keeps box width and is cut into box-shaped segments overlapping by SEGMENT_OVERLAP;
+    at most ``max_segments`` of them (see MAX_SHRINK for what happens beyond).
     """
     box_w, box_h = box
     scale_w = min(1.0, box_w / width)
@@ -668,9 +675,14 @@ def plan_layout(width: int, height: int, box: tuple[int, int]) -> Layout:
         return Layout(size, ((0, size[1]),))
     overlap = math.ceil(seg_h * SEGMENT_OVERLAP)
     count = math.ceil((disp_h - seg_h) / (seg_h - overlap)) + 1
-    shrunk = count > MAX_SEGMENTS
+    max_segments = max(2, max_segments)
+    if count > max_segments * MAX_SHRINK:
+        # Shrinking further would make the text unreadable: the first pages at full size.
+        tops = [i * (seg_h - overlap) for i in range(max_segments)]
+        return Layout((disp_w, disp_h), tuple((top, top + seg_h) for top in tops), needed=count)
+    shrunk = count > max_segments
     if shrunk:
-        count = MAX_SEGMENTS
+        count = max_segments
         # Taller segments (shown smaller on the page) so the whole image fits in the cap.
         seg_h = math.ceil(disp_h / (1 + (count - 1) * (1 - SEGMENT_OVERLAP)))
     # Spread the starts evenly: every overlap is then at least SEGMENT_OVERLAP, none is huge.
@@ -694,19 +706,25 @@ def _render(source: SourceFile, decoded: _Decoded, rects: Sequence[Rect], params
     redacted, problems = _blacken(im, rects, decoded.width, decoded.height)
     findings = list(decoded.findings)
     findings += [(Severity.WARNING.value, "image.redact_outside", problem) for problem in problems]
+    count = len(layout.segments)
     if layout.shrunk_to_cap:
         findings.append((Severity.WARNING.value, "image.too_long",
-                         f"图片过长，按 {MAX_SEGMENTS} 段显示时已缩小，文字可能偏小；建议分成多张截图"))
+                         f"图片过长，按 {count} 段显示时已缩小，文字可能偏小；建议分成多张截图"))
+    if layout.needed:
+        covered = round(100 * layout.segments[-1][1] / layout.size[1])
+        findings.append((Severity.WARNING.value, "image.truncated",
+                         f"长截图按页宽显示共需约 {layout.needed} 页，仅显示前 {count} 页（图片上部约 {covered}%）；"
+                         "完整图片见附件原件"))
 
     segments: list[_Segment] = []
     images: list[DisplayImage] = []
-    count = len(layout.segments)
+    total = layout.needed or count
     for index, (top, bottom) in enumerate(layout.segments):
         piece = im if count == 1 else im.crop((0, top, disp_w, bottom))
         data = _encode_jpeg(piece, ctx.jpeg_quality)
         digest = hashlib.sha256(data).hexdigest()
         path = ctx.cache.store(_segment_path(source, params, index, ctx), data)
-        caption = f"第 {index + 1}/{count} 段" if count > 1 else ""
+        caption = f"第 {index + 1}/{total} 段" if count > 1 else ""
         segments.append(_Segment(piece.width, piece.height, digest, caption))
         images.append(DisplayImage(path, piece.width, piece.height, digest, caption))
     facts = _Facts(

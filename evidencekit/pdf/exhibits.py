@@ -66,6 +66,7 @@ SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意�
 # Raw text of an unrecognised format is shown in blocks of this many lines: few enough
 # paragraphs to stay fast, small enough to split cleanly across pages.
 RAW_LINES_PER_BLOCK = 40
+RAW_CHARS_PER_BLOCK = 2_000
 SHEET_COLUMNS = 3
 
 
@@ -281,6 +282,10 @@ def _images(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
         if i:
             story.append(PageBreak())
         story.append(_image_or_notice(ctx, image, caption, EXHIBIT_BOX_WIDTH_PT, EXHIBIT_BOX_HEIGHT_PT, 0.6))
+    for finding in insp.findings:
+        if finding.code == "image.truncated":  # media/images.py: only the first pages of a long screenshot
+            story.append(ctx.para(ctx.styles.notice, finding.message.replace("完整图片见附件原件", ""),
+                                  _full_text_note(ctx).replace("内容", "图片")))
     if insp.media is MediaType.PDF and insp.page_count and insp.page_count > count:
         story.append(
             ctx.para(
@@ -296,7 +301,14 @@ def _images(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
 # ---------------------------------------------------------------------------------------------
 
 
+def _full_text_note(ctx: RenderContext) -> str:
+    if ctx.dossier.originals_attached:
+        return "完整内容见附件原件（可用 PDF 阅读器的“附件”面板取出）。"
+    return "完整内容见原始文件（未嵌入本 PDF，请与本材料一并提交）。"
+
+
 def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
+    """The messages the page cap allows (Transcript.shown, set by media/chats.py), then a note."""
     s = ctx.styles
     story: list[Flowable] = []
     if transcript.messages:
@@ -306,7 +318,8 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
                 Seg("左侧灰色为对方（商家/客服），右侧绿色为申请人本人，居中为系统消息。", color=MUTED),
             )
         )
-        for message in transcript.messages:
+        shown = transcript.messages[: transcript.shown]
+        for message in shown:
             when = format_when(message.time, message.has_seconds) if message.time else ""
             if message.side == "system":
                 story.append(ctx.para(s.chat_system, " ".join(p for p in (when, message.text) if p)))
@@ -323,13 +336,46 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
                     message.text or " ",
                 )
             )
+        if len(shown) < len(transcript.messages):
+            story.append(
+                ctx.para(
+                    s.notice,
+                    f"聊天记录共 {len(transcript.messages)} 条，此处仅显示前 {len(shown)} 条（每项证据的显示页数有上限）。",
+                    _full_text_note(ctx),
+                )
+            )
         return story
-    lines = transcript.raw_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     story.append(ctx.para(s.small, Seg("未能识别聊天记录格式，以下按原文逐行显示：", color=MUTED)))
-    for start in range(0, len(lines), RAW_LINES_PER_BLOCK):
-        block = [_keep_spaces(line) for line in lines[start : start + RAW_LINES_PER_BLOCK]]
-        story.append(ctx.para(s.pre, "\n".join(block)))
+    for block in _raw_blocks(transcript.raw_text):
+        story.append(ctx.para(s.pre, "\n".join(_keep_spaces(line) for line in block)))
+    if transcript.shown is not None:
+        story.append(
+            ctx.para(
+                s.notice,
+                f"原文共 {transcript.raw_lines} 行，此处"
+                + (f"仅显示前 {transcript.shown} 行" if transcript.shown else "仅显示第 1 行的开头")
+                + "（每项证据的显示页数有上限）。",
+                _full_text_note(ctx),
+            )
+        )
     return story
+
+
+def _raw_blocks(text: str) -> Iterator[list[str]]:
+    """Lines in blocks of at most RAW_LINES_PER_BLOCK lines and RAW_CHARS_PER_BLOCK characters
+    (a longer line is split), so no paragraph grows past about a page."""
+    block: list[str] = []
+    size = 0
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        pieces = [line[i : i + RAW_CHARS_PER_BLOCK] for i in range(0, len(line), RAW_CHARS_PER_BLOCK)] or [""]
+        for piece in pieces:
+            if block and (len(block) >= RAW_LINES_PER_BLOCK or size + len(piece) > RAW_CHARS_PER_BLOCK):
+                yield block
+                block, size = [], 0
+            block.append(piece)
+            size += len(piece)
+    if block:
+        yield block
 
 
 def _keep_spaces(line: str) -> str:

@@ -65,6 +65,17 @@ def render(ctx: RenderContext) -> list[Flowable]:
             ]
         )
     story.append(data_table(ctx, rows, widths, extra=extra, linked=True))
+    for ex in d.exhibits:
+        transcript = ex.inspection.transcript
+        if transcript is not None and transcript.shown is not None and transcript.shown < len(transcript.messages):
+            story.append(Spacer(1, 4))
+            story.append(
+                ctx.para(
+                    s.small,
+                    f"{ex.label}的聊天记录共 {len(transcript.messages)} 条，时间线只列出证据页上显示的前 "
+                    f"{transcript.shown} 条（最后一条未获回复的消息在此之后时，也一并列出）。",
+                )
+            )
     flagged = sum(1 for entry in d.timeline if entry.flag)
     if flagged:
         story.append(Spacer(1, 4))
