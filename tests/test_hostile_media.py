@@ -404,6 +404,16 @@ def test_pdf_content_stream_bomb_hits_the_memory_budget(tmp_path: Path) -> None:
     assert "超出内存上限" in insp.preview_error, insp.preview_error
 
 
+def test_video_decoding_has_its_own_memory_budget(tmp_path: Path) -> None:
+    make_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4", 2)
+    # Far too little for FFmpeg, while the PDF budget is generous: the recording's own applies.
+    ctx = ctx_for(tmp_path, video_decode_memory=4 * 1024 * 1024, decode_memory=2 * 1024**3)
+    _, insp = inspect_rel(tmp_path / "case", "evidence/unboxing/a.mp4", ctx)
+    # Depending on where FFmpeg runs out (a thread it cannot start is EAGAIN) the reason is the
+    # memory cap or a decoding failure; either way nothing is shown.
+    assert not insp.frames and insp.preview_error
+
+
 def test_slow_video_decode_is_killed_and_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 

@@ -28,11 +28,16 @@ T = TypeVar("T")
 # frames in 0.9 s on a 2-core machine: 30 s is a wide margin, and keeps a build with a hostile
 # file well under a minute.
 DEFAULT_DECODE_SECONDS = 30.0
-# Address space the decoder may add to what the process already had. A 4K H.264 clip and a
-# 30-page PDF both decode within 256 MiB (measured); 384 MiB leaves half as much again and
-# stops a content-stream bomb (20 MB of operators need ~400 MB) with the build's peak RSS
-# under 500 MB.
-DEFAULT_DECODE_MEMORY = 384 * 1024**2
+# Address space a decoder may add to what the process already had (RLIMIT_AS, so thread stacks
+# and allocator reservations count, not only pages in use). Measured on a 2-core machine:
+# - PDF rasterising: a 30-page report and a 600-dpi A4 scan render within 256 MiB, which also
+#   stops a content-stream bomb early: the bomb-and-chats benchmark (benchmarks/bench_hostile.py
+#   --pdf-bomb) peaks at about 375 MB for the whole process tree, against 645 MB at 384 MiB.
+# - PyAV: a 4K H.264 clip decodes within 256 MiB, but a 4K 10-bit HEVC clip (iPhone HDR) needs
+#   between 512 and 768 MiB (FFmpeg's frame threads each hold reference frames), so recordings
+#   get 1 GiB; their frame size is capped by max_pixels before any decoding anyway.
+DEFAULT_DECODE_MEMORY = 256 * 1024**2
+DEFAULT_VIDEO_DECODE_MEMORY = 1024**3
 
 # Backstop for a child whose parent died without killing it (RLIMIT_CPU): decoding threads use
 # at most the two cores, so twice the wall budget plus a margin is never hit by honest work.

@@ -136,7 +136,8 @@ def decode_in_worker(job: Any, source: SourceFile, *args: Any, ctx: MediaContext
     The original is opened (and its identity checked) in the worker; after the job it is
     checked again, so a file rewritten while it was being decoded gives no facts at all.
     """
-    return run_budgeted(_open_and_run, job, source, args, seconds=ctx.decode_seconds, memory=ctx.decode_memory)
+    return run_budgeted(_open_and_run, job, source, args, seconds=ctx.decode_seconds,
+                        memory=ctx.video_decode_memory)
 
 
 def _open_and_run(job: Any, source: SourceFile, args: tuple[Any, ...]) -> Any:
