@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import os
 import re
 import string
 import unicodedata
@@ -296,10 +297,25 @@ class Rules:
 # ---------------------------------------------------------------------------------------------
 
 
+# Volunteers try an edited template set without reinstalling: point this at a folder holding the
+# same files as templates/ (the whole set, not only the changed file).
+TEMPLATES_ENV = "EVIDENCEKIT_TEMPLATES"
+
+
+def templates_folder() -> Traversable | Path:
+    """``$EVIDENCEKIT_TEMPLATES`` when set, else the templates installed with the package."""
+    override = os.environ.get(TEMPLATES_ENV, "").strip()
+    return Path(override) if override else files("evidencekit.templates")
+
+
 @functools.cache
 def load_rules() -> Rules:
-    """The packaged templates, parsed and validated once per process."""
-    return load_rules_from(files("evidencekit.templates"))
+    """The templates (see templates_folder), parsed and validated once per process.
+
+    Cached: a caller that changes ``$EVIDENCEKIT_TEMPLATES`` mid-process calls
+    ``load_rules.cache_clear()``.
+    """
+    return load_rules_from(templates_folder())
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
