@@ -30,6 +30,7 @@ from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules import (
     Deadline,
     Rules,
+    advice_for,
     platform_rules,
     problem_type,
     target_profile,
@@ -145,6 +146,7 @@ class CaseStatus:
     deadlines: tuple[DeadlineStatus, ...]
     next_step: NextStep
     stage: str = ""  # highest ladder step reached ("" = none yet)
+    advice: tuple[str, ...] = ()  # rules.advice_for: the templates' advice for this case
 
     @property
     def overdue(self) -> tuple[DeadlineStatus, ...]:
@@ -186,7 +188,8 @@ def case_status(case: Case, rules: Rules, now: datetime) -> CaseStatus:
     if limitation is not None:
         deadlines.append(limitation)
     next_step = _next_step(case, rules, stage, window, limitation, bool(events))
-    return CaseStatus(urgency_for(case, rules), last_event, tuple(deadlines), next_step, stage)
+    return CaseStatus(urgency_for(case, rules), last_event, tuple(deadlines), next_step, stage,
+                      advice_for(case, rules))
 
 
 def _stage_window(case: Case, rules: Rules, stage: str, timed: Sequence[Event],
@@ -414,6 +417,7 @@ def status_json(name: str, status: CaseStatus | StatusFailure) -> dict[str, Any]
             "step": step.step or None, "label": step.label, "reason": step.reason,
             "not_before": step.not_before.isoformat() if step.not_before else None,
         },
+        "advice": list(status.advice),
     }
 
 
@@ -455,6 +459,9 @@ def format_status_details(name: str, status: CaseStatus) -> str:
     if not status.deadlines:
         lines.append("  暂无可计算的期限（填写签收时间、发现问题时间，或用 evidencekit log 记录跟进）")
     lines.append(f"  下一步：{status.next_step.summary()}——{status.next_step.reason}")
+    if status.advice:
+        lines.append("  处理建议：")
+        lines += [f"    - {text}" for text in status.advice]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,184 @@
+"""Domain facts live in templates/: a platform or problem type added there needs no code change,
+and the advice texts written there reach the shopper (check, status)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdfium2
+import pytest
+import yaml
+from click.testing import CliRunner
+from factories import make_jpeg
+
+from evidencekit.cli import main
+from evidencekit.cliutil import TARGETS
+from evidencekit.rules import load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+
+NEW_PLATFORM_ADVICE = "在小红书订单页申请售后时，附上笔记截图。"
+NEW_TYPE_ADVICE = "拍下吊牌上的尺码和商品详情页的尺码表。"
+NEW_TYPE_LABEL = "尺码与描述不符"
+
+CASE_YAML = """\
+schema: 1
+platform: {platform}
+complainant: {{name: 张三, phone: "13800138000", address: 上海市浦东新区世纪大道100号}}
+merchant: {{shop_name: 好物优选旗舰店, company: 杭州好物优选电子商务有限公司, address: 浙江省杭州市西湖区文三路1号}}
+order:
+  number: "6912345678901234567"
+  time: 2024-11-10 20:31
+  product: 真皮女士手提包
+  amount: 399
+  signed_at: 2024-11-13 14:02
+problem:
+  type: {problem_type}
+  summary: 收到的包尺码不对
+  discovered_at: 2024-11-13 15:00
+claims: [return_refund]
+events:
+  - time: 2024-11-13 16:00
+    channel: seller
+    note: 联系商家客服，要求退货
+"""
+
+
+@pytest.fixture
+def clean_rules() -> Iterator[None]:
+    """Rules are cached per process: clear before and after a test that changes where they come from."""
+    load_rules.cache_clear()
+    yield
+    load_rules.cache_clear()
+
+
+@pytest.fixture
+def edited_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_rules: None) -> Path:
+    """A copy of templates/ with a new platform (xiaohongshu) and a new problem type (wrong_size)."""
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    platforms_file = folder / "platforms.yaml"
+    platforms = yaml.safe_load(platforms_file.read_text(encoding="utf-8"))
+    platforms["platforms"]["xiaohongshu"] = {
+        "label": "小红书",
+        "full_name": "小红书电商",
+        "channels": [{"name": "订单页联系商家", "path": "小红书 App →“我”→“订单”→“联系商家”"}],
+        "timing": {"seller_reply_hours": 24, "typical_seller": "2 小时", "confirmed": False, "source": "测试"},
+        "intervention": {"route": "订单页申请售后", "confirmed": False, "source": "测试"},
+        "advice": [NEW_PLATFORM_ADVICE],
+    }
+    platforms_file.write_text(yaml.safe_dump(platforms, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    types_file = folder / "problem_types.yaml"
+    types = yaml.safe_load(types_file.read_text(encoding="utf-8"))
+    types["types"]["wrong_size"] = {
+        "label": NEW_TYPE_LABEL,
+        "urgency": "general",
+        "required": [
+            {"kind": "order", "proves": "证明购买了该商品"},
+            {"kind": "product", "label": "吊牌和尺码照片", "proves": "证明实际尺码"},
+        ],
+        "legal": ["consumer_law_23"],
+        "punitive": "none",
+        "advice": {"all": [NEW_TYPE_ADVICE]},
+    }
+    types_file.write_text(yaml.safe_dump(types, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    return folder
+
+
+def _case(tmp_path: Path, platform: str, problem_type: str) -> Path:
+    root = tmp_path / "case"
+    (root / "evidence" / "order").mkdir(parents=True)
+    make_jpeg(root / "evidence" / "order" / "order.jpg")
+    (root / "case.yaml").write_text(CASE_YAML.format(platform=platform, problem_type=problem_type),
+                                    encoding="utf-8")
+    return root
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code in (0, 6), result.output
+    return result.stdout
+
+
+def _cover_text(case: Path, *extra: str) -> str:
+    out = case / "dossier.pdf"
+    result = CliRunner().invoke(main, ["build", str(case), "-o", str(out), "--force", "-q", *extra])
+    assert result.exit_code == 0, result.output
+    doc = pypdfium2.PdfDocument(str(out))
+    try:
+        return str(doc[0].get_textpage().get_text_range())
+    finally:
+        doc.close()
+
+
+def _platform_row(cover: str) -> str:
+    lines = [line.strip() for line in cover.replace("\r", "").split("\n")]
+    at = next(i for i, line in enumerate(lines) if line.startswith("购物平台"))
+    row = lines[at].removeprefix("购物平台").strip()
+    return row or lines[at + 1]
+
+
+def test_templates_folder_variable_points_the_loader_elsewhere(edited_templates: Path) -> None:
+    rules = load_rules()
+    assert rules.platforms["xiaohongshu"].label == "小红书"
+    assert rules.problem_types["wrong_size"].label == NEW_TYPE_LABEL
+
+
+def test_a_platform_and_problem_type_added_in_yaml_show_everywhere(edited_templates: Path,
+                                                                   tmp_path: Path) -> None:
+    case = _case(tmp_path, "xiaohongshu", "wrong_size")
+    cover = _cover_text(case, "--target", "platform")
+    assert _platform_row(cover) == "小红书"
+    assert "小红书平台介入申请证据材料" in cover
+    assert NEW_TYPE_LABEL in cover
+
+    report = json.loads(_run("check", str(case), "--json", "-q"))
+    items = {i["key"]: i for i in report["checklist"]}
+    assert items["field.problem.type"]["status"] == "present"
+    assert NEW_TYPE_LABEL in items["field.problem.type"]["reason"]
+    assert items["evidence.product"]["label"] == "吊牌和尺码照片"
+
+    platform_letter = _run("letter", str(case), "--target", "platform")
+    assert NEW_TYPE_LABEL in platform_letter
+    letter_12315 = _run("letter", str(case), "--target", "12315")
+    assert "小红书" in letter_12315
+
+    status = _run("status", str(case))
+    assert "参考：小红书商家客服一般2 小时内回复" in status
+    assert "24 小时" in status  # the new platform's seller_reply_hours
+    assert NEW_PLATFORM_ADVICE in status
+    assert NEW_TYPE_ADVICE in status
+
+
+def test_other_platform_has_one_label_everywhere(tmp_path: Path, clean_rules: None) -> None:
+    label = load_rules().platforms["other"].label
+    case = _case(tmp_path, "other", "not_as_shown")
+    cover = _cover_text(case, "--target", "platform")
+    assert _platform_row(cover) == label
+    assert f"{label}平台介入申请证据材料" in cover
+
+
+def test_advice_from_templates_appears_in_check_and_status(tmp_path: Path, clean_rules: None) -> None:
+    rules = load_rules()
+    platform_advice = rules.platforms["douyin"].advice[0].text
+    type_advice = rules.problem_types["not_as_shown"].advice["all"][0].text
+    case = _case(tmp_path, "douyin", "not_as_shown")
+
+    text = _run("check", str(case), "-q")
+    assert "处理建议" in text
+    assert platform_advice in text and type_advice in text
+    report = json.loads(_run("check", str(case), "--json", "-q"))
+    assert platform_advice in report["advice"] and type_advice in report["advice"]
+
+    status = _run("status", str(case))
+    assert platform_advice in status and type_advice in status
+    (row,) = json.loads(_run("status", str(case), "--json"))
+    assert platform_advice in row["advice"] and type_advice in row["advice"]
+
+
+def test_cli_target_choices_are_the_templates_targets(clean_rules: None) -> None:
+    assert set(TARGETS) == set(load_rules().targets)
