@@ -39,7 +39,7 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
       evidencekit log 我的案件 "已受理" --channel 12315 --ref 1234567890
     """
     from evidencekit.caseload import load_case, parse_case_time
-    from evidencekit.followup import CHANNEL_LABELS, case_status, record_event
+    from evidencekit.followup import case_status, channel_label, record_event
     from evidencekit.model import format_datetime
     from evidencekit.rules import load_rules
 
@@ -54,10 +54,11 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
         moment = datetime.now(case.tz).replace(microsecond=0)
     event = record_event(root, text, channel=channel, ref=ref, time=moment)
     ref_text = f"（{event.ref}）" if event.ref else ""
-    channel_label = CHANNEL_LABELS.get(event.channel, event.channel)
-    click.echo(f"已记录跟进：{format_datetime(moment, False)} {channel_label}{ref_text}：{event.note}")
+    rules = load_rules()
+    label = channel_label(event.channel, rules)
+    click.echo(f"已记录跟进：{format_datetime(moment, False)} {label}{ref_text}：{event.note}")
     case = load_case(root)
-    status = case_status(case, load_rules(), datetime.now(case.tz))
+    status = case_status(case, rules, datetime.now(case.tz))
     click.echo(f"下一步：{status.next_step.summary()}——{status.next_step.reason}")
 
 

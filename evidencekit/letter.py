@@ -44,17 +44,8 @@ from evidencekit.rules import (
 # first template field is the subject, the others become the sections of the body, in order.
 MESSAGE_TARGETS = frozenset({"email"})
 BODY_FIELD = "正文"
-DEFAULT_REPLY_DAYS = 7
 FINGERPRINT_PLACEHOLDER = "【见证据材料封面】"
 ELLIPSIS = "…"
-
-CHANNEL_ACTIONS = {
-    "seller": "联系商家",
-    "platform": "平台介入",
-    "12315": "12315 投诉",
-    "payment": "支付渠道投诉",
-    "other": "其他跟进",
-}
 
 _CENT = Decimal("0.01")
 _SENTENCE_END = "。！？!?；;…"
@@ -374,7 +365,7 @@ def _event_pieces(ctx: _Context) -> list[Piece]:
             rank = Rank.FIRST_EVENT
         else:
             rank = Rank.MIDDLE_EVENTS + (last - i)
-        pieces.append(Piece(_event_text(event, ctx.case), rank=rank, lead="；", share=0.15))
+        pieces.append(Piece(_event_text(event, ctx), rank=rank, lead="；", share=0.15))
     return pieces
 
 
@@ -383,9 +374,11 @@ def _sorted_events(events: Iterable[Event]) -> list[Event]:
     return [*timed, *(e for e in events if e.time is None)]
 
 
-def _event_text(event: Event, case: Case) -> str:
+def _event_text(event: Event, ctx: _Context) -> str:
+    case = ctx.case
     when = f"{_format_date(event.time, case)} " if event.time else ""
-    action = CHANNEL_ACTIONS.get(event.channel, event.channel)
+    channel = ctx.rules.followup.channels.get(event.channel)
+    action = channel.action if channel is not None else event.channel
     ref = f"（{_clean(event.ref)}）" if event.ref.strip() else ""
     note = f"：{_clean(event.note)}" if event.note.strip() else ""
     return f"{when}{action}{ref}{note}"
@@ -506,7 +499,7 @@ def _subject(ctx: _Context) -> Draft:
 
 def _reply_deadline(ctx: _Context) -> str:
     days = next((d.days for d in ctx.profile.deadlines if d.start == "submitted" and d.days), None)
-    days = days or DEFAULT_REPLY_DAYS
+    days = days or ctx.rules.followup.reply_days
     due = (_local(ctx.now, ctx.case) + timedelta(days=days)).date()
     return f"请于 {due.isoformat()} 前（{days} 日内）书面答复处理结果。"
 

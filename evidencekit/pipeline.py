@@ -441,7 +441,7 @@ def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
     profile = rules.targets[options.target]
     platform = rules.platforms.get(case.platform) if case.platform else None
     reply_hours = platform.seller_reply_hours if platform else 48
-    timeline = build_timeline(case, a.exhibits, timedelta(hours=reply_hours))
+    timeline = build_timeline(case, a.exhibits, timedelta(hours=reply_hours), rules.followup.channel_labels)
     manifest = build_manifest(
         case_id=case_id,
         target=options.target,

@@ -56,7 +56,10 @@ LAW_KINDS = frozenset({"statute", "regulation", "interpretation", "platform_rule
 # Only these bind according to when the purchase happened; court interpretations and platform rules
 # apply to disputes handled after they take effect.
 _DATED_LAW_KINDS = frozenset({"statute", "regulation"})
-NO_REASON_RETURN_DAYS = 7
+# Closed vocabularies the code acts on (followup.py gives each step its own window); followup.yaml
+# must name each one, and holds their wording and order.
+EVENT_CHANNEL_KEYS = ("seller", "platform", "12315", "payment", "other")
+LADDER_STEPS = frozenset({"seller", "platform", "12315", "payment", "court"})
 _TEMPLATE_HINT = (
     "这是随程序安装的模板文件，可能在编辑时改坏了：请对照 templates/README.md 改正，或从代码仓库恢复原文件。"
 )
@@ -241,6 +244,47 @@ class TargetProfile:
 
 
 @dataclass(frozen=True)
+class EventChannel:
+    key: str  # one of EVENT_CHANNEL_KEYS
+    label: str  # 商家: timeline and status
+    action: str  # 联系商家: the letter's account of what was done
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    key: str  # one of LADDER_STEPS
+    label: str  # 申请平台介入
+    how: str  # what to do when this step is due
+    urgent: str = ""  # platform only: what to do at once for an urgent problem
+
+
+@dataclass(frozen=True)
+class FollowupRules:
+    """templates/followup.yaml: follow-up channels, the escalation ladder, fixed deadlines."""
+
+    channels: Mapping[str, EventChannel]
+    ladder: tuple[LadderStep, ...]  # in escalation order, court last
+    no_reason_return_days: int
+    no_reason_return_basis: str  # article key
+    no_reason_return_label: str  # already formatted with the days
+    no_reason_return_short: str  # for the status table
+    no_reason_return_note: str
+    platform_reply_hours: int  # when platforms.yaml gives a platform none
+    reply_days: int  # a letter's reply deadline when the target gives none
+
+    @property
+    def channel_labels(self) -> Mapping[str, str]:
+        return {key: c.label for key, c in self.channels.items()}
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return tuple(step.key for step in self.ladder)
+
+    def step(self, key: str) -> LadderStep:
+        return next(step for step in self.ladder if step.key == key)
+
+
+@dataclass(frozen=True)
 class Law:
     key: str
     name: str
@@ -285,6 +329,7 @@ class Rules:
     articles: Mapping[str, Article]
     punitive: Mapping[str, PunitiveRule]
     default_punitive: str
+    followup: FollowupRules
 
     @property
     def claim_labels(self) -> Mapping[str, str]:
@@ -319,7 +364,7 @@ def load_rules() -> Rules:
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
-    """Read and validate the five template files in ``folder`` (tests point this at edited copies)."""
+    """Read and validate the six template files in ``folder`` (tests point this at edited copies)."""
     legal = _read(folder, "legal.yaml")
     laws, articles, punitive, default_punitive = _parse_legal(legal)
     kinds = _parse_evidence_kinds(_read(folder, "evidence_kinds.yaml"))
@@ -327,6 +372,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
     urgency, claims, generic, types = _parse_problem_types(problems)
     platforms, common_advice = _parse_platforms(_read(folder, "platforms.yaml"))
     targets, default_target = _parse_targets(_read(folder, "targets.yaml"))
+    followup = _parse_followup(_read(folder, "followup.yaml"))
     rules = Rules(
         problem_types=types,
         generic=generic,
@@ -341,6 +387,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
         articles=articles,
         punitive=punitive,
         default_punitive=default_punitive,
+        followup=followup,
     )
     _check_references(rules)
     return rules
@@ -811,6 +858,40 @@ def _target(doc: _File, key: str, node: object, path: str) -> TargetProfile:
     )
 
 
+def _parse_followup(doc: _File) -> FollowupRules:
+    top = _top(doc, ("channels", "ladder", "no_reason_return", "platform_reply_hours", "reply_days"))
+    channels: dict[str, EventChannel] = {}
+    entries = doc.mapping(top["channels"], "channels", required=EVENT_CHANNEL_KEYS, optional=())
+    for key, node in entries.items():
+        path = f"channels.{key}"
+        m = doc.mapping(node, path, ("label", "action"))
+        channels[key] = EventChannel(key, doc.text(m, "label", path), doc.text(m, "action", path))
+    ladder = []
+    steps = doc.mapping(top["ladder"], "ladder", required=sorted(LADDER_STEPS), optional=())
+    for key, node in steps.items():
+        path = f"ladder.{key}"
+        m = doc.mapping(node, path, ("label", "how"), ("urgent",) if key == "platform" else ())
+        ladder.append(LadderStep(key, doc.text(m, "label", path), doc.text(m, "how", path),
+                                 doc.text(m, "urgent", path, "")))
+    if ladder[-1].key != "court":
+        doc.fail("ladder", "court（向法院起诉）必须是最后一步")
+    path = "no_reason_return"
+    r = doc.mapping(top[path], path, ("days", "basis", "label", "short"), ("note",))
+    days = doc.count(r, "days", path)
+    if days is None:
+        doc.fail(f"{path}.days", "应为正整数（天）")
+    label = doc.text(r, "label", path)
+    _check_placeholders(doc, label, frozenset({"days"}), f"{path}.label")
+    platform_hours = doc.count(top, "platform_reply_hours", "")
+    reply_days = doc.count(top, "reply_days", "")
+    if platform_hours is None or reply_days is None:
+        doc.fail("", "platform_reply_hours 和 reply_days 应为正整数")
+    short = doc.text(r, "short", path)
+    _check_placeholders(doc, short, frozenset({"days"}), f"{path}.short")
+    return FollowupRules(channels, tuple(ladder), days, doc.text(r, "basis", path), label.format(days=days),
+                         short.format(days=days), doc.text(r, "note", path, ""), platform_hours, reply_days)
+
+
 def _megabytes(value: Decimal | None) -> int | None:
     # Decimal megabytes (1,000,000 bytes): the smaller reading of "5 MB", so a file we pass fits
     # whichever one the site meant.
@@ -845,6 +926,8 @@ def _check_references(rules: Rules) -> None:
         if target.limitation_basis:
             _check_articles(targets, f"{path}.limitation_basis", (target.limitation_basis,), rules)
         _check_articles(targets, f"{path}.deadlines", [d.basis for d in target.deadlines if d.basis], rules)
+    _check_articles(_File("followup.yaml", None), "no_reason_return.basis",
+                    (rules.followup.no_reason_return_basis,), rules)
 
 
 def _check_articles(doc: _File, path: str, refs: Iterable[str], rules: Rules) -> None:
@@ -1032,10 +1115,11 @@ def statutory_amounts(case: Case, rules: Rules) -> tuple[StatutoryAmount, ...]:
     return (StatutoryAmount(rules.laws[article.law].name, article.article, amount, arithmetic),)
 
 
-def no_reason_return_deadline(signed_at: datetime, tz: tzinfo | None = None) -> date:
-    """Last day to send a no-reason return notice: 7 days counted from the day after signing."""
+def no_reason_return_deadline(signed_at: datetime, rules: Rules, tz: tzinfo | None = None) -> date:
+    """Last day to send a no-reason return notice: followup.yaml's days (7), counted from the day
+    after signing."""
     local = signed_at.astimezone(tz) if tz is not None and signed_at.tzinfo is not None else signed_at
-    return local.date() + timedelta(days=NO_REASON_RETURN_DAYS)
+    return local.date() + timedelta(days=rules.followup.no_reason_return_days)
 
 
 # ---------------------------------------------------------------------------------------------

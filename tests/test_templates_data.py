@@ -14,15 +14,17 @@ import yaml
 from click.testing import CliRunner
 from factories import make_jpeg
 
+from evidencekit.caseload import load_case
 from evidencekit.cli import main
 from evidencekit.cliutil import TARGETS
-from evidencekit.rules import load_rules
+from evidencekit.rules import load_rules, load_rules_from
+from evidencekit.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 
 NEW_PLATFORM_ADVICE = "在小红书订单页申请售后时，附上笔记截图。"
-NEW_TYPE_ADVICE = "拍下吊牌上的尺码和商品详情页的尺码表。"
-NEW_TYPE_LABEL = "尺码与描述不符"
+NEW_TYPE_ADVICE = "在自然光下拍摄商品，并截下详情页的颜色图。"
+NEW_TYPE_LABEL = "颜色与商品详情页不符"
 
 CASE_YAML = """\
 schema: 1
@@ -37,7 +39,7 @@ order:
   signed_at: 2024-11-13 14:02
 problem:
   type: {problem_type}
-  summary: 收到的包尺码不对
+  summary: 收到的包颜色不对
   discovered_at: 2024-11-13 15:00
 claims: [return_refund]
 events:
@@ -57,7 +59,7 @@ def clean_rules() -> Iterator[None]:
 
 @pytest.fixture
 def edited_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_rules: None) -> Path:
-    """A copy of templates/ with a new platform (xiaohongshu) and a new problem type (wrong_size)."""
+    """A copy of templates/ with a new platform (xiaohongshu) and a new problem type (wrong_color)."""
     folder = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", folder)
     platforms_file = folder / "platforms.yaml"
@@ -73,12 +75,12 @@ def edited_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_rule
     platforms_file.write_text(yaml.safe_dump(platforms, allow_unicode=True, sort_keys=False), encoding="utf-8")
     types_file = folder / "problem_types.yaml"
     types = yaml.safe_load(types_file.read_text(encoding="utf-8"))
-    types["types"]["wrong_size"] = {
+    types["types"]["wrong_color"] = {
         "label": NEW_TYPE_LABEL,
         "urgency": "general",
         "required": [
             {"kind": "order", "proves": "证明购买了该商品"},
-            {"kind": "product", "label": "吊牌和尺码照片", "proves": "证明实际尺码"},
+            {"kind": "product", "label": "自然光下的商品照片", "proves": "证明实际颜色"},
         ],
         "legal": ["consumer_law_23"],
         "punitive": "none",
@@ -123,14 +125,16 @@ def _platform_row(cover: str) -> str:
 
 
 def test_templates_folder_variable_points_the_loader_elsewhere(edited_templates: Path) -> None:
+    shipped = load_rules_from(ROOT / "templates")
+    assert "xiaohongshu" not in shipped.platforms and "wrong_color" not in shipped.problem_types
     rules = load_rules()
     assert rules.platforms["xiaohongshu"].label == "小红书"
-    assert rules.problem_types["wrong_size"].label == NEW_TYPE_LABEL
+    assert rules.problem_types["wrong_color"].label == NEW_TYPE_LABEL
 
 
 def test_a_platform_and_problem_type_added_in_yaml_show_everywhere(edited_templates: Path,
                                                                    tmp_path: Path) -> None:
-    case = _case(tmp_path, "xiaohongshu", "wrong_size")
+    case = _case(tmp_path, "xiaohongshu", "wrong_color")
     cover = _cover_text(case, "--target", "platform")
     assert _platform_row(cover) == "小红书"
     assert "小红书平台介入申请证据材料" in cover
@@ -140,7 +144,7 @@ def test_a_platform_and_problem_type_added_in_yaml_show_everywhere(edited_templa
     items = {i["key"]: i for i in report["checklist"]}
     assert items["field.problem.type"]["status"] == "present"
     assert NEW_TYPE_LABEL in items["field.problem.type"]["reason"]
-    assert items["evidence.product"]["label"] == "吊牌和尺码照片"
+    assert items["evidence.product"]["label"] == "自然光下的商品照片"
 
     platform_letter = _run("letter", str(case), "--target", "platform")
     assert NEW_TYPE_LABEL in platform_letter
@@ -182,3 +186,36 @@ def test_advice_from_templates_appears_in_check_and_status(tmp_path: Path, clean
 
 def test_cli_target_choices_are_the_templates_targets(clean_rules: None) -> None:
     assert set(TARGETS) == set(load_rules().targets)
+
+
+def test_follow_up_wording_and_deadlines_come_from_templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             clean_rules: None) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    followup_file = folder / "followup.yaml"
+    followup = yaml.safe_load(followup_file.read_text(encoding="utf-8"))
+    followup["channels"]["seller"] = {"label": "卖家", "action": "找卖家"}
+    followup["ladder"]["platform"]["label"] = "请平台处理"
+    followup["ladder"]["platform"]["how"] = "到售后页点“平台介入”"
+    followup["no_reason_return"]["days"] = 15
+    followup["no_reason_return"]["label"] = "无理由退货（签收次日起 {days} 天）"
+    followup_file.write_text(yaml.safe_dump(followup, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    targets_file = folder / "targets.yaml"
+    targets = yaml.safe_load(targets_file.read_text(encoding="utf-8"))
+    del targets["targets"]["12315"]["limitation_years"], targets["targets"]["12315"]["limitation_basis"]
+    targets_file.write_text(yaml.safe_dump(targets, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    case = _case(tmp_path, "douyin", "not_as_shown")
+
+    status = _run("status", str(case))
+    assert "2024-11-13 16:00 卖家" in status  # the last follow-up's channel
+    assert "请平台处理" in status and "到售后页点“平台介入”" in status
+    assert "无理由退货（签收次日起 15 天）：2024-11-28" in status
+    assert "投诉时效" not in status  # targets.yaml no longer gives 12315 a limitation period
+    (row,) = json.loads(_run("status", str(case), "--json"))
+    assert row["next_step"]["label"] == "请平台处理"
+
+    letter = _run("letter", str(case), "--target", "12315")
+    assert "找卖家：联系商家客服，要求退货" in letter
+    entries = build_timeline(load_case(case), [])
+    assert "联系卖家：联系商家客服，要求退货" in [e.label for e in entries]
