@@ -133,6 +133,7 @@ class Claim:
     key: str
     label: str
     form_12315: str
+    aliases: tuple[str, ...] = ()  # other words case.yaml may use (退一赔三)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class Platform:
     intervention_source: str
     advice: tuple[Advice, ...]
     legal_by_type: Mapping[str, tuple[str, ...]]
+    aliases: tuple[str, ...] = ()  # other words case.yaml may use besides key and label (天猫)
 
     @property
     def seller_reply_hours(self) -> int:
@@ -643,8 +645,9 @@ def _parse_problem_types(
     claims: dict[str, Claim] = {}
     for key, node in doc.mapping(top["claims"], "claims", optional=None).items():
         path = f"claims.{key}"
-        m = doc.mapping(node, path, ("label", "form_12315"))
-        claims[key] = Claim(key, doc.text(m, "label", path), doc.text(m, "form_12315", path))
+        m = doc.mapping(node, path, ("label", "form_12315"), ("aliases",))
+        claims[key] = Claim(key, doc.text(m, "label", path), doc.text(m, "form_12315", path),
+                            doc.str_list(m, "aliases", path))
     generic = _problem_type(doc, "generic", top["generic"], "generic", urgency)
     types = {
         key: _problem_type(doc, key, node, f"types.{key}", urgency)
@@ -731,7 +734,7 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
     for key, node in doc.mapping(top["platforms"], "platforms", optional=None).items():
         path = f"platforms.{key}"
         m = doc.mapping(node, path, ("label", "full_name", "channels", "timing", "intervention"),
-                        ("apps", "advice", "legal_by_type"))
+                        ("apps", "advice", "legal_by_type", "aliases"))
         channels = []
         for item_path, item in doc.items(m, "channels", path):
             c = doc.mapping(item, item_path, ("name", "path"), ("response",))
@@ -764,6 +767,7 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
             intervention_source=doc.text(i, "source", ipath),
             advice=_advice_list(doc, m.get("advice"), f"{path}.advice"),
             legal_by_type=legal_by_type,
+            aliases=doc.str_list(m, "aliases", path),
         )
     if "other" not in out:
         doc.fail("platforms", "缺少 other（未列出的平台都按它处理）")

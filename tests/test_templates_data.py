@@ -219,3 +219,15 @@ def test_follow_up_wording_and_deadlines_come_from_templates(tmp_path: Path, mon
     assert "找卖家：联系商家客服，要求退货" in letter
     entries = build_timeline(load_case(case), [])
     assert "联系卖家：联系商家客服，要求退货" in [e.label for e in entries]
+
+
+def test_case_yaml_may_name_platforms_kinds_and_claims_in_the_templates_words(
+        edited_templates: Path, tmp_path: Path) -> None:
+    root = _case(tmp_path, "小红书", "wrong_color")
+    text = (root / "case.yaml").read_text(encoding="utf-8").replace("claims: [return_refund]", "claims: [退一赔三]")
+    text += "evidence:\n  - file: evidence/order/order.jpg\n    kind: 订单截图\n"
+    (root / "case.yaml").write_text(text, encoding="utf-8")
+    case = load_case(root)
+    assert case.platform == "xiaohongshu"  # the label in platforms.yaml
+    assert case.claims == ("punitive",)  # an alias in problem_types.yaml
+    assert case.evidence[0].kind is not None and case.evidence[0].kind.value == "order"  # a folder name
