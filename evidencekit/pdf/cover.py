@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Spacer
 
+from evidencekit.model import Dossier
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, section_key, table
 from evidencekit.pdf.text import ALERT, ALERT_PALE, MUTED, RULE, Seg, format_amount, format_when
-
-from evidencekit.model import Dossier
 
 
 def platform_label(d: Dossier) -> str:
