@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pypdfium2
 import pytest
 import yaml
@@ -185,6 +186,7 @@ def test_advice_from_templates_appears_in_check_and_status(tmp_path: Path, clean
 
 
 def test_cli_target_choices_are_the_templates_targets(clean_rules: None) -> None:
+    # cliutil.TARGETS is spelled out so `--help` need not read templates/; this keeps them equal.
     assert set(TARGETS) == set(load_rules().targets)
 
 
@@ -231,3 +233,10 @@ def test_case_yaml_may_name_platforms_kinds_and_claims_in_the_templates_words(
     assert case.platform == "xiaohongshu"  # the label in platforms.yaml
     assert case.claims == ("punitive",)  # an alias in problem_types.yaml
     assert case.evidence[0].kind is not None and case.evidence[0].kind.value == "order"  # a folder name
+
+
+def test_cli_kind_choices_are_the_templates_kinds(clean_rules: None) -> None:
+    # Listed in code so `--help` need not read templates/; this keeps the two from drifting apart.
+    kind = next(p for p in main.commands["add"].params if p.name == "kind")
+    assert isinstance(kind.type, click.Choice)
+    assert set(kind.type.choices) == set(load_rules().kinds)
