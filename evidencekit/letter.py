@@ -40,9 +40,8 @@ from evidencekit.rules import (
     target_profile,
 )
 
-# Targets whose letter is one message (subject + body) rather than separate form fields: the
-# first template field is the subject, the others become the sections of the body, in order.
-MESSAGE_TARGETS = frozenset({"email"})
+# A target whose letter_form (targets.yaml) is "message" gets one letter, not separate form fields:
+# the first template field is the subject, the others become the sections of the body, in order.
 BODY_FIELD = "正文"
 FINGERPRINT_PLACEHOLDER = "【见证据材料封面】"
 ELLIPSIS = "…"
@@ -70,6 +69,7 @@ class Letter:
     target: str
     fields: tuple[LetterField, ...]
     label: str = ""  # the channel's Chinese name, e.g. 全国12315平台
+    form: str = "fields"  # the target's letter_form: fields | message (subject + body)
 
     def field(self, name: str) -> LetterField:
         for item in self.fields:
@@ -128,11 +128,11 @@ def compose_letter(case: Case, target: str, rules: Rules, *, fingerprint: str = 
     profile = target_profile(target, rules)
     ctx = _Context(case, rules, profile, fingerprint.strip(),
                    tuple(_clean(s) for s in exhibits_summary if _clean(s)), now)
-    if profile.key in MESSAGE_TARGETS and profile.letter:
+    if profile.letter_form == "message" and profile.letter:
         fields = _message(ctx)
     else:
         fields = tuple(_form_field(template, ctx) for template in profile.letter)
-    return Letter(profile.key, fields, profile.label)
+    return Letter(profile.key, fields, profile.label, profile.letter_form)
 
 
 def _form_field(template: FieldTemplate, ctx: _Context) -> LetterField:
@@ -180,7 +180,7 @@ def _draft(template: FieldTemplate, ctx: _Context, *, detailed: bool) -> Draft:
         "dispute_time": lambda: _single(_dispute_time(ctx.case), "争议发生时间（发现问题的时间）"),
         "problem_label": lambda: _single(_problem_label(ctx), "问题类型"),
         "complaint": lambda: _complaint(ctx),
-        "claims": lambda: _claims(ctx, numbered=detailed and ctx.profile.key in MESSAGE_TARGETS),
+        "claims": lambda: _claims(ctx, numbered=detailed and ctx.profile.letter_form == "message"),
         "order_summary": lambda: _order_summary(ctx),
         "complainant_summary": lambda: _complainant_summary(ctx),
         "legal_bases": lambda: _legal(ctx),

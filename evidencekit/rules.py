@@ -49,6 +49,8 @@ COMPUTED_SOURCES = frozenset({
     "order_summary", "complainant_summary", "legal_bases", "amounts", "evidence_list", "subject",
     "reply_deadline",
 })
+# fields: one text per form field; message: one letter (the first field is the subject)
+LETTER_FORMS = ("fields", "message")
 DEADLINE_STARTS = frozenset({"submitted", "accepted", "refused", "signed", "discovered"})
 TITLE_PLACEHOLDERS = frozenset({"platform", "product", "merchant", "complainant", "order_number", "target"})
 EXHIBIT_TITLE_PLACEHOLDERS = frozenset({"label", "n", "file", "stem", "product"})
@@ -221,6 +223,16 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class PackWording:
+    """How `pack` names the parts of a channel's package, and which exhibits get upload slots first."""
+
+    upload_heading: str
+    text_heading: str
+    text_note: str
+    key_evidence: tuple[EvidenceKind, ...]  # every kind, most important first
+
+
+@dataclass(frozen=True)
 class TargetProfile:
     key: str
     label: str
@@ -235,6 +247,8 @@ class TargetProfile:
     sections: tuple[str, ...]
     letter: tuple[LetterField, ...]
     deadlines: tuple[Deadline, ...]
+    letter_form: str = "fields"  # one of LETTER_FORMS
+    pack: PackWording | None = None  # None only for profiles built in code (tests)
 
     @property
     def statement_limit(self) -> int | None:
@@ -775,8 +789,9 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
 
 
 def _parse_targets(doc: _File) -> tuple[dict[str, TargetProfile], str]:
-    top = _top(doc, ("targets", "default"))
-    out = {key: _target(doc, key, node, f"targets.{key}")
+    top = _top(doc, ("targets", "default", "key_evidence"))
+    key_evidence = _key_evidence(doc, top, "")
+    out = {key: _target(doc, key, node, f"targets.{key}", key_evidence)
            for key, node in doc.mapping(top["targets"], "targets", optional=None).items()}
     default = doc.text(top, "default", "")
     if default not in out:
@@ -784,10 +799,27 @@ def _parse_targets(doc: _File) -> tuple[dict[str, TargetProfile], str]:
     return out, default
 
 
-def _target(doc: _File, key: str, node: object, path: str) -> TargetProfile:
+def _key_evidence(doc: _File, m: Mapping[str, Any], path: str) -> tuple[EvidenceKind, ...]:
+    """A ranking of evidence kinds; kinds left out follow in EvidenceKind order."""
+    listed = [_kind(doc, k, _join(path, "key_evidence")) for k in doc.str_list(m, "key_evidence", path)]
+    return tuple(dict.fromkeys([*listed, *EvidenceKind]))
+
+
+def _pack_wording(doc: _File, node: object, path: str, default_order: tuple[EvidenceKind, ...]) -> PackWording:
+    m = doc.mapping(node, path, ("upload_heading", "text_heading"), ("text_note", "key_evidence"))
+    order = _key_evidence(doc, m, path) if m.get("key_evidence") else default_order
+    return PackWording(doc.text(m, "upload_heading", path), doc.text(m, "text_heading", path),
+                       doc.text(m, "text_note", path, ""), order)
+
+
+def _target(doc: _File, key: str, node: object, path: str,
+            key_evidence: tuple[EvidenceKind, ...]) -> TargetProfile:
     m = doc.mapping(node, path,
-                    ("label", "title", "fields", "credit_code", "attachments", "sections", "letter"),
-                    ("legal", "limitation_years", "limitation_basis", "deadlines"))
+                    ("label", "title", "fields", "credit_code", "attachments", "sections", "letter", "pack"),
+                    ("legal", "limitation_years", "limitation_basis", "deadlines", "letter_form"))
+    letter_form = doc.text(m, "letter_form", path, "fields")
+    if letter_form not in LETTER_FORMS:
+        doc.fail(f"{path}.letter_form", f"应为 {'、'.join(LETTER_FORMS)} 之一，实际是 {letter_form}")
     title = doc.text(m, "title", path)
     _check_placeholders(doc, title, TITLE_PLACEHOLDERS, f"{path}.title")
     fields = []
@@ -859,6 +891,7 @@ def _target(doc: _File, key: str, node: object, path: str) -> TargetProfile:
         limitation_years=doc.count(m, "limitation_years", path),
         limitation_basis=doc.text(m, "limitation_basis", path, ""),
         attachments=attachments, sections=sections, letter=tuple(letter), deadlines=tuple(deadlines),
+        letter_form=letter_form, pack=_pack_wording(doc, m["pack"], f"{path}.pack", key_evidence),
     )
 
 

@@ -13,11 +13,13 @@ import pypdfium2
 import pytest
 import yaml
 from click.testing import CliRunner
-from factories import make_jpeg
+from factories import make_exhibit, make_jpeg, make_source_file
 
 from evidencekit.caseload import load_case
 from evidencekit.cli import main
 from evidencekit.cliutil import TARGETS
+from evidencekit.model import EvidenceKind
+from evidencekit.pack import key_exhibits
 from evidencekit.rules import load_rules, load_rules_from
 from evidencekit.timeline import build_timeline
 
@@ -240,3 +242,43 @@ def test_cli_kind_choices_are_the_templates_kinds(clean_rules: None) -> None:
     kind = next(p for p in main.commands["add"].params if p.name == "kind")
     assert isinstance(kind.type, click.Choice)
     assert set(kind.type.choices) == set(load_rules().kinds)
+
+
+def test_pack_wording_and_upload_order_come_from_targets_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              clean_rules: None) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    targets_file = folder / "targets.yaml"
+    targets = yaml.safe_load(targets_file.read_text(encoding="utf-8"))
+    targets["targets"]["12315"]["pack"]["upload_heading"] = "上传到 12315 的附件（测试）"
+    targets["targets"]["12315"]["pack"]["text_heading"] = "表单内容（测试）"
+    targets["targets"]["12315"]["pack"]["text_note"] = "请对照输入（测试）。"
+    targets_file.write_text(yaml.safe_dump(targets, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    case = _case(tmp_path, "douyin", "not_as_shown")
+    out = tmp_path / "pack"
+    result = CliRunner().invoke(main, ["pack", str(case), "--target", "12315", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    readmes = {p.name: p.read_bytes().decode("utf-8-sig") for p in out.glob("*.txt")}
+    readme = readmes["README.txt"]
+    assert "一、上传到 12315 的附件（测试）" in readme
+    assert "三、表单内容（测试）" in readme
+    assert "    请对照输入（测试）。" in readme
+
+
+def test_key_evidence_order_is_read_from_targets_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     clean_rules: None) -> None:
+    exhibits = [make_exhibit(n, make_source_file(tmp_path, f"evidence/{k}/{n}.jpg", kind=EvidenceKind(k)),
+                             kind=EvidenceKind(k))
+                for n, k in enumerate(("order", "payment", "livestream"), start=1)]
+    assert [e.kind.value for e in key_exhibits(exhibits, "12315", load_rules())] == ["livestream", "order", "payment"]
+    assert [e.kind.value for e in key_exhibits(exhibits, "payment", load_rules())] == ["payment", "order", "livestream"]
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    targets_file = folder / "targets.yaml"
+    targets = yaml.safe_load(targets_file.read_text(encoding="utf-8"))
+    targets["targets"]["12315"]["pack"]["key_evidence"] = ["order", "payment", "livestream"]
+    targets_file.write_text(yaml.safe_dump(targets, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    load_rules.cache_clear()
+    assert [e.kind.value for e in key_exhibits(exhibits, "12315", load_rules())] == ["order", "payment", "livestream"]
