@@ -14,7 +14,6 @@ the windows run from the latest contact on that channel. A 12315 note saying it 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,9 +41,11 @@ STATUS_LABELS = {"ok": "正常", "soon": "临近", "overdue": "已逾期"}
 WORKING_DAYS_NOTE = "工作日按周一至周五计算，未扣除法定节假日和调休，以受理通知为准"
 _MAX_SOON = timedelta(days=30)
 
-_ACCEPTED_RE = re.compile(r"已受理|予以受理|决定受理|受理通知|已立案")
-_ENDED_RE = re.compile(r"不予受理|不受理|终止调解|调解不成|调解失败|未达成")
-_ODR_RE = re.compile(r"ODR|在线纠纷|在线消费纠纷", re.IGNORECASE)
+
+def _mentions(note: str, words: Sequence[str]) -> bool:
+    """Does a follow-up note contain one of followup.yaml's words (case ignored)?"""
+    text = note.casefold()
+    return any(word.casefold() in text for word in words)
 
 
 class FollowupUsageError(EvidenceKitError):
@@ -236,10 +237,12 @@ def _window_12315(case: Case, rules: Rules, on: Sequence[Event],
                   now: datetime) -> tuple[_Window, list[DeadlineStatus]]:
     """Acceptance (from the first 12315 event) until a note says it was accepted; then mediation."""
     submitted = cast(datetime, on[0].time)
+    words = rules.followup
     accepted = next((cast(datetime, e.time) for e in on
-                     if _ACCEPTED_RE.search(e.note) and not _ENDED_RE.search(e.note)), None)
-    ended = any(_ENDED_RE.search(e.note) for e in on)
-    odr = any(_ODR_RE.search(e.note) for e in on)
+                     if _mentions(e.note, words.accepted_words) and not _mentions(e.note, words.ended_words)),
+                    None)
+    ended = any(_mentions(e.note, words.ended_words) for e in on)
+    odr = any(_mentions(e.note, words.odr_words) for e in on)
     out: list[DeadlineStatus] = []
     for d in target_profile("12315", rules).deadlines:
         if d.key == "odr":

@@ -287,6 +287,10 @@ class FollowupRules:
     no_reason_return_note: str
     platform_reply_hours: int  # when platforms.yaml gives a platform none
     reply_days: int  # a letter's reply deadline when the target gives none
+    # Words in a 12315 follow-up note: accepted / refused or mediation ended / handed to ODR
+    accepted_words: tuple[str, ...] = ()
+    ended_words: tuple[str, ...] = ()
+    odr_words: tuple[str, ...] = ()
 
     @property
     def channel_labels(self) -> Mapping[str, str]:
@@ -896,7 +900,8 @@ def _target(doc: _File, key: str, node: object, path: str,
 
 
 def _parse_followup(doc: _File) -> FollowupRules:
-    top = _top(doc, ("channels", "ladder", "no_reason_return", "platform_reply_hours", "reply_days"))
+    top = _top(doc, ("channels", "ladder", "no_reason_return", "notes_12315", "platform_reply_hours",
+                     "reply_days"))
     channels: dict[str, EventChannel] = {}
     entries = doc.mapping(top["channels"], "channels", required=EVENT_CHANNEL_KEYS, optional=())
     for key, node in entries.items():
@@ -925,8 +930,14 @@ def _parse_followup(doc: _File) -> FollowupRules:
         doc.fail("", "platform_reply_hours 和 reply_days 应为正整数")
     short = doc.text(r, "short", path)
     _check_placeholders(doc, short, frozenset({"days"}), f"{path}.short")
+    notes = doc.mapping(top["notes_12315"], "notes_12315", ("accepted", "ended", "odr"))
+    words = {key: doc.str_list(notes, key, "notes_12315") for key in ("accepted", "ended", "odr")}
+    for key, found in words.items():
+        if not found:
+            doc.fail(f"notes_12315.{key}", "至少要写一个词")
     return FollowupRules(channels, tuple(ladder), days, doc.text(r, "basis", path), label.format(days=days),
-                         short.format(days=days), doc.text(r, "note", path, ""), platform_hours, reply_days)
+                         short.format(days=days), doc.text(r, "note", path, ""), platform_hours, reply_days,
+                         words["accepted"], words["ended"], words["odr"])
 
 
 def _megabytes(value: Decimal | None) -> int | None:

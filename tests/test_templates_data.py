@@ -282,3 +282,21 @@ def test_key_evidence_order_is_read_from_targets_yaml(tmp_path: Path, monkeypatc
     monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
     load_rules.cache_clear()
     assert [e.kind.value for e in key_exhibits(exhibits, "12315", load_rules())] == ["order", "payment", "livestream"]
+
+
+def test_words_that_mark_a_12315_note_come_from_followup_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               clean_rules: None) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    followup_file = folder / "followup.yaml"
+    followup = yaml.safe_load(followup_file.read_text(encoding="utf-8"))
+    followup["notes_12315"]["accepted"].append("收到受理短信")
+    followup_file.write_text(yaml.safe_dump(followup, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    case = _case(tmp_path, "douyin", "not_as_shown")
+    text = (root := case / "case.yaml").read_text(encoding="utf-8")
+    text += ("  - time: 2024-11-20 10:00\n    channel: \"12315\"\n    note: 提交投诉\n"
+             "  - time: 2024-11-22 10:00\n    channel: \"12315\"\n    note: 收到受理短信\n")
+    root.write_text(text, encoding="utf-8")
+    (row,) = json.loads(_run("status", str(case), "--json"))
+    assert "12315.mediation" in [d["key"] for d in row["deadlines"]]
