@@ -31,6 +31,7 @@ from evidencekit.rules import (
     advice_for,
     load_rules,
     no_reason_return_deadline,
+    platform_display_name,
     platform_rules,
     problem_type,
     target_profile,
@@ -209,17 +210,18 @@ def _stage_window(case: Case, rules: Rules, stage: str, timed: Sequence[Event],
         return _Window(None, untimed=True), []
     last = cast(datetime, on[-1].time)
     platform = platform_rules(case, rules)
+    name = platform_display_name(case, rules)
     if stage == "seller":
         hours = platform.seller_reply_hours
         typical = platform.timing.typical_seller
         d = _timed("seller_reply", f"商家答复期限（最近一次联系商家后 {hours_text(hours)}）", "商家答复",
                    last, timedelta(hours=hours), now, tz,
-                   note=f"参考：{platform.label}商家客服一般{typical}内回复" if typical else "")
+                   note=f"参考：{name}商家客服一般{typical}内回复" if typical else "")
         return _Window(d), [d]
     if stage == "platform":
         hours = platform.timing.platform_reply_hours or rules.followup.platform_reply_hours
         typical = platform.timing.typical_platform
-        note = f"参考：{platform.label}平台介入一般{typical}" if typical else "参考值"
+        note = f"参考：{name}平台介入一般{typical}" if typical else "参考值"
         if not platform.timing.confirmed:
             note += "，未经平台规则核实"
         d = _timed("platform_reply", f"平台介入处理期限（最近一次联系平台后 {hours_text(hours)}）", "平台处理",

@@ -167,6 +167,20 @@ def test_other_platform_has_one_label_everywhere(tmp_path: Path, clean_rules: No
     cover = _cover_text(case, "--target", "platform")
     assert _platform_row(cover) == label
     assert f"{label}平台介入申请证据材料" in cover
+    status = _run("status", str(case))
+    assert f"参考：{label}商家客服一般" in status
+    assert "platform_name 中写明平台名称" in status
+
+
+def test_other_platform_with_a_name_shows_that_name_everywhere(tmp_path: Path, clean_rules: None) -> None:
+    case = _case(tmp_path, "other\nplatform_name: 拼多多", "not_as_shown")
+    cover = _cover_text(case, "--target", "platform")
+    assert _platform_row(cover) == "拼多多"
+    assert "拼多多平台介入申请证据材料" in cover
+    assert "拼多多" in _run("letter", str(case), "--target", "12315")
+    status = _run("status", str(case))
+    assert "参考：拼多多商家客服一般" in status
+    assert "platform_name 中写明平台名称" not in status  # that advice only shows while the name is missing
 
 
 def test_advice_from_templates_appears_in_check_and_status(tmp_path: Path, clean_rules: None) -> None:
