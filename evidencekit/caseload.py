@@ -115,14 +115,14 @@ def __getattr__(name: str) -> tuple[str, ...]:
 
 
 EVENT_CHANNELS = ("seller", "platform", "12315", "payment", "other")
-EVENT_CHANNEL_ALIASES = {
-    "商家": "seller",
-    "客服": "seller",
-    "平台": "platform",
-    "支付": "payment",
-    "其他": "other",
-    "其它": "other",
-}
+
+
+def event_channel_aliases() -> Mapping[str, str]:
+    """商家 / 客服 → seller …: the channels' labels and aliases in followup.yaml."""
+    from evidencekit.rules import load_rules
+
+    return load_rules().followup.channel_aliases
+
 
 EVIDENCE_KINDS = tuple(kind.value for kind in EvidenceKind)
 
@@ -513,7 +513,7 @@ class _Walker:
             channel = None
             if "channel" in found:
                 channel = self.choice(found["channel"], f"{path}.channel", EVENT_CHANNELS,
-                                      EVENT_CHANNEL_ALIASES)
+                                      event_channel_aliases())
             note = self.text(found["note"], f"{path}.note") if "note" in found else None
             ref = self.text(found["ref"], f"{path}.ref") if "ref" in found else None
             events.append(Event(time=time, channel=channel or "other", note=note or "", ref=ref or ""))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from evidencekit.casefile_edit import append_event
-from evidencekit.caseload import EVENT_CHANNEL_ALIASES, EVENT_CHANNELS, find_case_file, load_case
+from evidencekit.caseload import EVENT_CHANNELS, find_case_file, load_case
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode
 from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules import (
@@ -68,10 +68,10 @@ def channel_label(channel: str, rules: Rules) -> str:
 
 def normalize_channel(channel: str) -> str:
     """``seller``/``商家`` → ``seller`` …; raises FollowupUsageError for anything else."""
+    rules = load_rules()
     value = unicodedata.normalize("NFC", channel).strip()
-    value = EVENT_CHANNEL_ALIASES.get(value, value.lower())
+    value = rules.followup.channel_aliases.get(value, value.lower())
     if value not in EVENT_CHANNELS:
-        rules = load_rules()
         usable = "、".join(f"{c}（{channel_label(c, rules)}）" for c in EVENT_CHANNELS)
         raise FollowupUsageError(f"未知的跟进渠道：{channel}", hint=f"可用：{usable}")
     return value

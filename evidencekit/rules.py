@@ -264,6 +264,7 @@ class EventChannel:
     key: str  # one of EVENT_CHANNEL_KEYS
     label: str  # 商家: timeline and status
     action: str  # 联系商家: the letter's account of what was done
+    aliases: tuple[str, ...] = ()  # other words case.yaml and `log --channel` accept (客服)
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,15 @@ class FollowupRules:
     @property
     def channel_labels(self) -> Mapping[str, str]:
         return {key: c.label for key, c in self.channels.items()}
+
+    @property
+    def channel_aliases(self) -> Mapping[str, str]:
+        """商家 / 客服 → seller …: each channel's label and aliases."""
+        out: dict[str, str] = {}
+        for key, channel in self.channels.items():
+            for word in (channel.label, *channel.aliases):
+                out.setdefault(word, key)
+        return out
 
     @property
     def steps(self) -> tuple[str, ...]:
@@ -906,8 +916,9 @@ def _parse_followup(doc: _File) -> FollowupRules:
     entries = doc.mapping(top["channels"], "channels", required=EVENT_CHANNEL_KEYS, optional=())
     for key, node in entries.items():
         path = f"channels.{key}"
-        m = doc.mapping(node, path, ("label", "action"))
-        channels[key] = EventChannel(key, doc.text(m, "label", path), doc.text(m, "action", path))
+        m = doc.mapping(node, path, ("label", "action"), ("aliases",))
+        channels[key] = EventChannel(key, doc.text(m, "label", path), doc.text(m, "action", path),
+                                     doc.str_list(m, "aliases", path))
     ladder = []
     steps = doc.mapping(top["ladder"], "ladder", required=sorted(LADDER_STEPS), optional=())
     for key, node in steps.items():

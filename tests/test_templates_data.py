@@ -15,12 +15,12 @@ import yaml
 from click.testing import CliRunner
 from factories import make_exhibit, make_jpeg, make_source_file
 
-from evidencekit.caseload import load_case
+from evidencekit.caseload import EVENT_CHANNELS, load_case
 from evidencekit.cli import main
 from evidencekit.cliutil import TARGETS
 from evidencekit.model import EvidenceKind
 from evidencekit.pack import key_exhibits
-from evidencekit.rules import load_rules, load_rules_from
+from evidencekit.rules import EVENT_CHANNEL_KEYS, load_rules, load_rules_from
 from evidencekit.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -314,3 +314,25 @@ def test_words_that_mark_a_12315_note_come_from_followup_yaml(tmp_path: Path, mo
     root.write_text(text, encoding="utf-8")
     (row,) = json.loads(_run("status", str(case), "--json"))
     assert "12315.mediation" in [d["key"] for d in row["deadlines"]]
+
+
+def test_follow_up_channel_aliases_come_from_followup_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           clean_rules: None) -> None:
+    assert EVENT_CHANNELS == EVENT_CHANNEL_KEYS  # the closed vocabulary both modules check against
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    followup_file = folder / "followup.yaml"
+    followup = yaml.safe_load(followup_file.read_text(encoding="utf-8"))
+    followup["channels"]["seller"]["aliases"] = ["客服", "卖家"]
+    followup_file.write_text(yaml.safe_dump(followup, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    case = _case(tmp_path, "douyin", "not_as_shown")
+    text = (case / "case.yaml").read_text(encoding="utf-8").replace("channel: seller", "channel: 卖家")
+    (case / "case.yaml").write_text(text, encoding="utf-8")
+    assert [e.channel for e in load_case(case).events] == ["seller"]
+    result = CliRunner().invoke(main, ["log", str(case), "又联系了一次", "--channel", "卖家",
+                                       "--time", "2024-11-14 10:00"])
+    assert result.exit_code == 0, result.output
+    assert [e.channel for e in load_case(case).events] == ["seller", "seller"]
+    bad = CliRunner().invoke(main, ["log", str(case), "x", "--channel", "wechat"])
+    assert bad.exit_code == 2 and "未知的跟进渠道：wechat" in bad.output
