@@ -21,6 +21,7 @@ from evidencekit.cliutil import TARGETS
 from evidencekit.model import EvidenceKind
 from evidencekit.pack import key_exhibits
 from evidencekit.rules import EVENT_CHANNEL_KEYS, load_rules, load_rules_from
+from evidencekit.timeinfo import time_from_filename
 from evidencekit.timeline import build_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -336,3 +337,15 @@ def test_follow_up_channel_aliases_come_from_followup_yaml(tmp_path: Path, monke
     assert [e.channel for e in load_case(case).events] == ["seller", "seller"]
     bad = CliRunner().invoke(main, ["log", str(case), "x", "--channel", "wechat"])
     assert bad.exit_code == 2 and "未知的跟进渠道：wechat" in bad.output
+
+
+def test_a_platform_app_listed_in_platforms_yaml_names_the_screenshot_source(edited_templates: Path) -> None:
+    platforms_file = edited_templates / "platforms.yaml"
+    platforms = yaml.safe_load(platforms_file.read_text(encoding="utf-8"))
+    platforms["platforms"]["xiaohongshu"]["apps"] = ["com.example.redbook"]
+    platforms_file.write_text(yaml.safe_dump(platforms, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    load_rules.cache_clear()
+    stamp = time_from_filename("Screenshot_2024-11-26-23-55-33-852_com.example.redbook.jpg")
+    assert stamp is not None and stamp.detail == "小米截图文件名（应用：小红书）"
+    douyin = time_from_filename("Screenshot_2024-11-26-23-55-33-852_com.ss.android.ugc.aweme.jpg")
+    assert douyin is not None and douyin.detail == "小米截图文件名（应用：抖音）"
