@@ -349,3 +349,18 @@ def test_a_platform_app_listed_in_platforms_yaml_names_the_screenshot_source(edi
     assert stamp is not None and stamp.detail == "小米截图文件名（应用：小红书）"
     douyin = time_from_filename("Screenshot_2024-11-26-23-55-33-852_com.ss.android.ugc.aweme.jpg")
     assert douyin is not None and douyin.detail == "小米截图文件名（应用：抖音）"
+
+
+def test_pack_help_quotes_the_limits_in_targets_yaml(clean_rules: None) -> None:
+    # The help is static text so `--help` reads no templates; this keeps its numbers true.
+    rules = load_rules()
+    help_text = "".join(CliRunner().invoke(main, ["pack", "--help"]).output.split())  # click wraps lines
+    limits_12315 = rules.targets["12315"].attachments
+    email = rules.targets["email"].attachments
+    assert limits_12315.max_files is not None and limits_12315.max_file_bytes is not None
+    assert email.max_total_bytes is not None
+    mb_12315, mb_email = limits_12315.max_file_bytes // 1_000_000, email.max_total_bytes // 1_000_000
+    assert f"不超过{limits_12315.max_files}个文件、每个不超过{mb_12315}MB" in help_text
+    assert f"（{'/'.join(f for f in limits_12315.formats if f != 'jpeg')}）" in help_text
+    assert f"email{mb_email}MB，12315{mb_12315}MB" in help_text
+    assert f"默认{mb_email}MB" in help_text
