@@ -47,7 +47,7 @@ from evidencekit.model import (
 # Allowed values. Platforms, problem types and claims are the keys of templates/platforms.yaml
 # and templates/problem_types.yaml, so a volunteer who adds one there needs no code change;
 # they are read on first use (templates cost ~0.1 s, which `evidencekit --help` should not pay).
-# Only the Chinese spellings accepted in case.yaml live here.
+# The Chinese spellings accepted in case.yaml come from there too (labels, aliases, folder names).
 # ---------------------------------------------------------------------------------------------
 
 SCHEMA_VERSION = 1
@@ -71,6 +71,39 @@ def allowed_claims() -> tuple[str, ...]:
     return tuple(load_rules().claim_labels)
 
 
+def platform_aliases() -> dict[str, str]:
+    """抖音 → douyin, 天猫 → taobao …: each platform's label and aliases in platforms.yaml."""
+    from evidencekit.rules import load_rules
+
+    out: dict[str, str] = {}
+    for key, platform in load_rules().platforms.items():
+        for word in (platform.label, *platform.aliases):
+            out.setdefault(word, key)
+    return out
+
+
+def claim_aliases() -> dict[str, str]:
+    """退款 → refund, 退一赔三 → punitive …: each claim's label and aliases in problem_types.yaml."""
+    from evidencekit.rules import load_rules
+
+    out: dict[str, str] = {}
+    for key, claim in load_rules().claims.items():
+        for word in (claim.label, *claim.aliases):
+            out.setdefault(word, key)
+    return out
+
+
+def evidence_kind_aliases() -> dict[str, str]:
+    """订单 → order …: the folder names of each kind in evidence_kinds.yaml, and its label."""
+    from evidencekit.rules import load_rules
+
+    out: dict[str, str] = {}
+    for key, rule in load_rules().kinds.items():
+        for word in (rule.label, *rule.folders):
+            out.setdefault(word, key)
+    return out
+
+
 _LAZY_CONSTANTS = {"PLATFORMS": allowed_platforms, "PROBLEM_TYPES": allowed_problem_types, "CLAIMS": allowed_claims}
 
 
@@ -81,55 +114,17 @@ def __getattr__(name: str) -> tuple[str, ...]:
     raise AttributeError(name)
 
 
-PLATFORM_ALIASES = {
-    "抖音": "douyin",
-    "淘宝": "taobao",
-    "天猫": "taobao",
-    "tmall": "taobao",
-    "快手": "kuaishou",
-    "其他": "other",
-    "其它": "other",
-}
-
-CLAIM_ALIASES = {
-    "退款": "refund",
-    "仅退款": "refund",
-    "退货退款": "return_refund",
-    "退货": "return_refund",
-    "换货": "exchange",
-    "维修": "repair",
-    "赔偿": "compensation",
-    "惩罚性赔偿": "punitive",
-    "退一赔三": "punitive",
-    "假一赔三": "punitive",
-    "退一赔十": "punitive",
-    "假一赔十": "punitive",
-}
-
 EVENT_CHANNELS = ("seller", "platform", "12315", "payment", "other")
-EVENT_CHANNEL_ALIASES = {
-    "商家": "seller",
-    "客服": "seller",
-    "平台": "platform",
-    "支付": "payment",
-    "其他": "other",
-    "其它": "other",
-}
+
+
+def event_channel_aliases() -> Mapping[str, str]:
+    """商家 / 客服 → seller …: the channels' labels and aliases in followup.yaml."""
+    from evidencekit.rules import load_rules
+
+    return load_rules().followup.channel_aliases
+
 
 EVIDENCE_KINDS = tuple(kind.value for kind in EvidenceKind)
-# The Chinese folder names of PRODUCT.md §3 are accepted as kinds too.
-EVIDENCE_KIND_ALIASES = {
-    "订单": "order",
-    "商品": "product",
-    "直播": "livestream",
-    "聊天": "chat",
-    "开箱": "unboxing",
-    "物流": "logistics",
-    "支付": "payment",
-    "对比": "comparison",
-    "报告": "report",
-    "其他": "other",
-}
 
 TRUE_WORDS = ("true", "yes", "on", "y", "是", "已确认", "已确认收货")
 FALSE_WORDS = ("false", "no", "off", "n", "否", "未确认", "未确认收货")
@@ -455,7 +450,7 @@ class _Walker:
             self.schema(top["schema"], "schema")
         simple: dict[str, Parser] = {
             "platform": lambda n, p: self.choice(
-                n, p, allowed_platforms(), PLATFORM_ALIASES,
+                n, p, allowed_platforms(), platform_aliases(),
                 note="；其他平台写 other，并在 platform_name 填写平台名称"),
             "platform_name": self.text,
         }
@@ -490,7 +485,7 @@ class _Walker:
             if key in top:
                 kw[key] = cls(**self.section(top[key], key, fields))
         if "claims" in top:
-            claims = [self.choice(item, path, allowed_claims(), CLAIM_ALIASES)
+            claims = [self.choice(item, path, allowed_claims(), claim_aliases())
                       for path, item in self.sequence(top["claims"], "claims")]
             kw["claims"] = tuple(dict.fromkeys(c for c in claims if c is not None))
         if "events" in top:
@@ -518,7 +513,7 @@ class _Walker:
             channel = None
             if "channel" in found:
                 channel = self.choice(found["channel"], f"{path}.channel", EVENT_CHANNELS,
-                                      EVENT_CHANNEL_ALIASES)
+                                      event_channel_aliases())
             note = self.text(found["note"], f"{path}.note") if "note" in found else None
             ref = self.text(found["ref"], f"{path}.ref") if "ref" in found else None
             events.append(Event(time=time, channel=channel or "other", note=note or "", ref=ref or ""))
@@ -537,7 +532,7 @@ class _Walker:
                          expected=_PATH_EXPECTED)
             kw: dict[str, Any] = {}
             if "kind" in found:
-                kind = self.choice(found["kind"], f"{path}.kind", EVIDENCE_KINDS, EVIDENCE_KIND_ALIASES)
+                kind = self.choice(found["kind"], f"{path}.kind", EVIDENCE_KINDS, evidence_kind_aliases())
                 if kind is not None:
                     kw["kind"] = EvidenceKind(kind)
             for key in ("title", "proves", "note"):

@@ -68,9 +68,9 @@ def init(directory: str, no_input: bool, force: bool, debug: bool) -> None:
     if not no_input and _interactive():
         rules = load_rules()
         click.echo("回答几个问题（直接回车可跳过，以后再在 case.yaml 里补）：")
-        platforms = ["douyin", "taobao", "kuaishou", "other"]
-        click.echo("  平台：" + "，".join(f"{p}={rules.platforms[p].label}" for p in platforms if p in rules.platforms))
-        answers["platform"] = click.prompt("购买平台", default="douyin", type=click.Choice(platforms),
+        platforms = list(rules.platforms)
+        click.echo("  平台：" + "，".join(f"{k}={v.label}" for k, v in rules.platforms.items()))
+        answers["platform"] = click.prompt("购买平台", default=platforms[0], type=click.Choice(platforms),
                                            show_choices=False)
         types = list(rules.problem_types)
         click.echo("  问题类型：" + "，".join(f"{k}={v.label}" for k, v in rules.problem_types.items()))

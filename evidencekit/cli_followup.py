@@ -11,16 +11,15 @@ from datetime import datetime
 
 import click
 
-from evidencekit.caseload import EVENT_CHANNEL_ALIASES, EVENT_CHANNELS
 from evidencekit.cliutil import case_dir, debug_option, handle_errors
-
-_CHANNEL_CHOICES = [*EVENT_CHANNELS, *EVENT_CHANNEL_ALIASES]
 
 
 @click.command()
 @click.argument("directory", type=click.Path())
 @click.argument("text")
-@click.option("--channel", "-c", type=click.Choice(_CHANNEL_CHOICES), default="seller", show_default=True,
+# A plain string, checked by followup.normalize_channel: the Chinese names come from
+# templates/followup.yaml, which `--help` should not have to read.
+@click.option("--channel", "-c", metavar="CHANNEL", default="seller", show_default=True,
               help="联系的是谁：seller 商家 / platform 平台 / 12315 / payment 支付渠道 / other 其他。")
 @click.option("--ref", default="", help="工单号、投诉编号或客服工号。")
 @click.option("--time", "when", metavar="TIME",
@@ -39,7 +38,7 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
       evidencekit log 我的案件 "已受理" --channel 12315 --ref 1234567890
     """
     from evidencekit.caseload import load_case, parse_case_time
-    from evidencekit.followup import CHANNEL_LABELS, case_status, record_event
+    from evidencekit.followup import case_status, channel_label, record_event
     from evidencekit.model import format_datetime
     from evidencekit.rules import load_rules
 
@@ -54,10 +53,11 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
         moment = datetime.now(case.tz).replace(microsecond=0)
     event = record_event(root, text, channel=channel, ref=ref, time=moment)
     ref_text = f"（{event.ref}）" if event.ref else ""
-    channel_label = CHANNEL_LABELS.get(event.channel, event.channel)
-    click.echo(f"已记录跟进：{format_datetime(moment, False)} {channel_label}{ref_text}：{event.note}")
+    rules = load_rules()
+    label = channel_label(event.channel, rules)
+    click.echo(f"已记录跟进：{format_datetime(moment, False)} {label}{ref_text}：{event.note}")
     case = load_case(root)
-    status = case_status(case, load_rules(), datetime.now(case.tz))
+    status = case_status(case, rules, datetime.now(case.tz))
     click.echo(f"下一步：{status.next_step.summary()}——{status.next_step.reason}")
 
 

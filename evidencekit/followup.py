@@ -1,6 +1,6 @@
 """Follow-up: record who was contacted, and tell from the log what is due and what to do next.
 
-The escalation ladder (domain notes §8.2) is seller → platform → 12315 → payment channel → court.
+The escalation ladder (templates/followup.yaml) is seller → platform → 12315 → payment channel → court.
 Where a case stands is read from the channels in its ``events:`` log; each step has a window in
 which the other side should answer (the platform's ``seller_reply_hours`` / ``platform_reply_hours``
 from platforms.yaml, the 12315 and payment deadlines from targets.yaml). When the window of the
@@ -14,7 +14,6 @@ the windows run from the latest contact on that channel. A 12315 note saying it 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,37 +22,31 @@ from pathlib import Path
 from typing import Any, cast
 
 from evidencekit.casefile_edit import append_event
-from evidencekit.caseload import EVENT_CHANNEL_ALIASES, EVENT_CHANNELS, find_case_file, load_case
+from evidencekit.caseload import EVENT_CHANNELS, find_case_file, load_case
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode
-from evidencekit.letter import CHANNEL_ACTIONS
 from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules import (
     Deadline,
     Rules,
+    advice_for,
+    load_rules,
+    no_reason_return_deadline,
+    platform_display_name,
     platform_rules,
     problem_type,
     target_profile,
     urgency_for,
 )
-from evidencekit.timeline import CHANNEL_LABELS
 
-LADDER = ("seller", "platform", "12315", "payment", "court")
-STEP_LABELS = {
-    "seller": "联系商家客服",
-    "platform": "申请平台介入",
-    "12315": "向全国12315平台投诉",
-    "payment": "向支付渠道投诉",
-    "court": "向法院起诉",
-}
 STATUS_LABELS = {"ok": "正常", "soon": "临近", "overdue": "已逾期"}
 WORKING_DAYS_NOTE = "工作日按周一至周五计算，未扣除法定节假日和调休，以受理通知为准"
-LIMITATION_YEARS = 3  # used when targets.yaml gives 12315 no limitation_years
-FALLBACK_PLATFORM_HOURS = 72
 _MAX_SOON = timedelta(days=30)
 
-_ACCEPTED_RE = re.compile(r"已受理|予以受理|决定受理|受理通知|已立案")
-_ENDED_RE = re.compile(r"不予受理|不受理|终止调解|调解不成|调解失败|未达成")
-_ODR_RE = re.compile(r"ODR|在线纠纷|在线消费纠纷", re.IGNORECASE)
+
+def _mentions(note: str, words: Sequence[str]) -> bool:
+    """Does a follow-up note contain one of followup.yaml's words (case ignored)?"""
+    text = note.casefold()
+    return any(word.casefold() in text for word in words)
 
 
 class FollowupUsageError(EvidenceKitError):
@@ -67,12 +60,19 @@ class FollowupUsageError(EvidenceKitError):
 # ---------------------------------------------------------------------------------------------
 
 
+def channel_label(channel: str, rules: Rules) -> str:
+    """商家 / 平台 / … from followup.yaml; an unknown channel shows as written."""
+    found = rules.followup.channels.get(channel)
+    return found.label if found is not None else channel
+
+
 def normalize_channel(channel: str) -> str:
     """``seller``/``商家`` → ``seller`` …; raises FollowupUsageError for anything else."""
+    rules = load_rules()
     value = unicodedata.normalize("NFC", channel).strip()
-    value = EVENT_CHANNEL_ALIASES.get(value, value.lower())
+    value = rules.followup.channel_aliases.get(value, value.lower())
     if value not in EVENT_CHANNELS:
-        usable = "、".join(f"{c}（{CHANNEL_LABELS[c]}）" for c in EVENT_CHANNELS)
+        usable = "、".join(f"{c}（{channel_label(c, rules)}）" for c in EVENT_CHANNELS)
         raise FollowupUsageError(f"未知的跟进渠道：{channel}", hint=f"可用：{usable}")
     return value
 
@@ -145,6 +145,10 @@ class CaseStatus:
     deadlines: tuple[DeadlineStatus, ...]
     next_step: NextStep
     stage: str = ""  # highest ladder step reached ("" = none yet)
+    advice: tuple[str, ...] = ()  # rules.advice_for: the templates' advice for this case
+    # The last event's channel in followup.yaml's words: 商家, and what was done: 联系商家
+    last_channel_label: str = ""
+    last_channel_action: str = ""
 
     @property
     def overdue(self) -> tuple[DeadlineStatus, ...]:
@@ -166,7 +170,8 @@ def case_status(case: Case, rules: Rules, now: datetime) -> CaseStatus:
     events = [e for e in case.events if e.channel in EVENT_CHANNELS]
     timed = sorted((e for e in events if e.time is not None), key=lambda e: cast(datetime, e.time))
     last_event = timed[-1] if timed else (events[-1] if events else None)
-    stage = max((e.channel for e in events if e.channel in LADDER), key=LADDER.index, default="")
+    ladder = rules.followup.steps
+    stage = max((e.channel for e in events if e.channel in ladder), key=ladder.index, default="")
     deadlines: list[DeadlineStatus] = []
 
     ptype = problem_type(case, rules)
@@ -177,16 +182,21 @@ def case_status(case: Case, rules: Rules, now: datetime) -> CaseStatus:
                                 start, timedelta(hours=urgency.hours), now, tz))
     if case.order.signed_at is not None:
         signed = _local(case.order.signed_at, tz).date()
-        deadlines.append(_by_day("no_reason_return", "七日无理由退货期限（签收次日起 7 天）", "七日无理由",
-                                 signed, signed + timedelta(days=7), now, tz,
-                                 note="适用于可无理由退货的商品；质量问题退货不受此限"))
+        rule = rules.followup
+        deadlines.append(_by_day("no_reason_return", rule.no_reason_return_label, rule.no_reason_return_short,
+                                 signed, no_reason_return_deadline(case.order.signed_at, rules, tz), now, tz,
+                                 note=rule.no_reason_return_note))
     window, step_deadlines = _stage_window(case, rules, stage, timed, now)
     deadlines += step_deadlines
     limitation = _limitation(case, rules, now)
     if limitation is not None:
         deadlines.append(limitation)
     next_step = _next_step(case, rules, stage, window, limitation, bool(events))
-    return CaseStatus(urgency_for(case, rules), last_event, tuple(deadlines), next_step, stage)
+    channel = rules.followup.channels.get(last_event.channel) if last_event is not None else None
+    return CaseStatus(urgency_for(case, rules), last_event, tuple(deadlines), next_step, stage,
+                      advice_for(case, rules),
+                      channel.label if channel else (last_event.channel if last_event else ""),
+                      channel.action if channel else (last_event.channel if last_event else ""))
 
 
 def _stage_window(case: Case, rules: Rules, stage: str, timed: Sequence[Event],
@@ -200,17 +210,18 @@ def _stage_window(case: Case, rules: Rules, stage: str, timed: Sequence[Event],
         return _Window(None, untimed=True), []
     last = cast(datetime, on[-1].time)
     platform = platform_rules(case, rules)
+    name = platform_display_name(case, rules)
     if stage == "seller":
         hours = platform.seller_reply_hours
         typical = platform.timing.typical_seller
         d = _timed("seller_reply", f"商家答复期限（最近一次联系商家后 {hours_text(hours)}）", "商家答复",
                    last, timedelta(hours=hours), now, tz,
-                   note=f"参考：{platform.label}商家客服一般{typical}内回复" if typical else "")
+                   note=f"参考：{name}商家客服一般{typical}内回复" if typical else "")
         return _Window(d), [d]
     if stage == "platform":
-        hours = platform.timing.platform_reply_hours or FALLBACK_PLATFORM_HOURS
+        hours = platform.timing.platform_reply_hours or rules.followup.platform_reply_hours
         typical = platform.timing.typical_platform
-        note = f"参考：{platform.label}平台介入一般{typical}" if typical else "参考值"
+        note = f"参考：{name}平台介入一般{typical}" if typical else "参考值"
         if not platform.timing.confirmed:
             note += "，未经平台规则核实"
         d = _timed("platform_reply", f"平台介入处理期限（最近一次联系平台后 {hours_text(hours)}）", "平台处理",
@@ -228,10 +239,12 @@ def _window_12315(case: Case, rules: Rules, on: Sequence[Event],
                   now: datetime) -> tuple[_Window, list[DeadlineStatus]]:
     """Acceptance (from the first 12315 event) until a note says it was accepted; then mediation."""
     submitted = cast(datetime, on[0].time)
+    words = rules.followup
     accepted = next((cast(datetime, e.time) for e in on
-                     if _ACCEPTED_RE.search(e.note) and not _ENDED_RE.search(e.note)), None)
-    ended = any(_ENDED_RE.search(e.note) for e in on)
-    odr = any(_ODR_RE.search(e.note) for e in on)
+                     if _mentions(e.note, words.accepted_words) and not _mentions(e.note, words.ended_words)),
+                    None)
+    ended = any(_mentions(e.note, words.ended_words) for e in on)
+    odr = any(_mentions(e.note, words.odr_words) for e in on)
     out: list[DeadlineStatus] = []
     for d in target_profile("12315", rules).deadlines:
         if d.key == "odr":
@@ -256,49 +269,43 @@ class _Window:
 
 def _next_step(case: Case, rules: Rules, stage: str, window: _Window, limitation: DeadlineStatus | None,
                any_events: bool) -> NextStep:
+    steps = rules.followup
     if limitation is not None and limitation.status == "overdue":
-        return NextStep("court", STEP_LABELS["court"],
-                        f"已超过{limitation.label}，市场监管部门可以不予受理；{_reason_tail('court')}")
+        court = steps.step("court")
+        return NextStep("court", court.label, f"已超过{limitation.label}，市场监管部门可以不予受理；{court.how}")
     if not stage:
         ptype = problem_type(case, rules)
-        if ptype.urgency == "urgent":
-            return NextStep("platform", STEP_LABELS["platform"],
-                            f"紧急问题（{ptype.label}）：联系商家的同时立即联系平台官方客服申请介入，并保全证据")
-        what = "尚未记录任何跟进" if not any_events else "只有“其他”渠道的跟进记录"
-        return NextStep("seller", STEP_LABELS["seller"],
-                        f"{what}：先在订单页联系商家客服，一次讲清订单、问题、证据和诉求，并用 evidencekit log 记录")
-    following = LADDER[LADDER.index(stage) + 1]
-    label = STEP_LABELS[following]
-    where = CHANNEL_LABELS[stage]
+        platform = steps.step("platform")
+        if ptype.urgency == "urgent" and platform.urgent:
+            return NextStep("platform", platform.label, f"紧急问题（{ptype.label}）：{platform.urgent}")
+        first = steps.ladder[0]
+        other = channel_label("other", rules)
+        what = "尚未记录任何跟进" if not any_events else f"只有“{other}”渠道的跟进记录"
+        return NextStep(first.key, first.label, f"{what}：{first.how}")
+    following = steps.ladder[steps.steps.index(stage) + 1]
+    label = following.label
+    where = channel_label(stage, rules)
     if window.ended:
-        return NextStep(following, label, f"12315 投诉已不予受理或终止调解：{_reason_tail(following)}")
+        return NextStep(following.key, label, f"12315 投诉已不予受理或终止调解：{following.how}")
     if window.untimed:
-        return NextStep(following, label, f"{where}的跟进记录没有时间，无法计算答复期限；确认逾期未解决后{label}")
+        return NextStep(following.key, label, f"{where}的跟进记录没有时间，无法计算答复期限；确认逾期未解决后{label}")
     d = window.deadline
     if d is None:
-        return NextStep(following, label, f"{where}没有可计算的处理期限；对方未解决时{label}")
+        return NextStep(following.key, label, f"{where}没有可计算的处理期限；对方未解决时{label}")
     if d.status == "overdue":
-        return NextStep(following, label,
-                        f"{d.short}已逾期（{d.span}，截至 {d.due_text()}）仍未解决：{_reason_tail(following)}")
-    return NextStep(following, label, f"正在等待{where}处理，{d.short}截至 {d.due_text()}；到期仍未解决再{label}",
+        return NextStep(following.key, label,
+                        f"{d.short}已逾期（{d.span}，截至 {d.due_text()}）仍未解决：{following.how}")
+    return NextStep(following.key, label, f"正在等待{where}处理，{d.short}截至 {d.due_text()}；到期仍未解决再{label}",
                     not_before=d.due)
-
-
-def _reason_tail(step: str) -> str:
-    return {
-        "platform": "在订单售后页面申请平台介入，上传订单、商品照片、直播截图和聊天记录",
-        "12315": "在全国12315平台投诉，写明被投诉经营者全称、地址和具体诉求（evidencekit letter --target 12315）",
-        "payment": "向支付宝/微信支付投诉（调解渠道，不等于拒付；收款方常常是平台）",
-        "court": "可向法院起诉：网购合同纠纷可在收货地法院起诉，标的额较小的适用小额诉讼程序",
-    }[step]
 
 
 def _limitation(case: Case, rules: Rules, now: datetime) -> DeadlineStatus | None:
     start = case.problem.discovered_at or case.order.time
     if start is None:
         return None
-    profile = target_profile("12315", rules)
-    years = profile.limitation_years or LIMITATION_YEARS
+    years = target_profile("12315", rules).limitation_years
+    if years is None:  # targets.yaml gives the channel no limitation period
+        return None
     start_day = _local(start, case.tz).date()
     return _by_day("limitation", f"12315 投诉时效（自知道权益受损起 {years} 年）", "投诉时效",
                    start_day, add_years(start_day, years), now, case.tz,
@@ -414,14 +421,15 @@ def status_json(name: str, status: CaseStatus | StatusFailure) -> dict[str, Any]
             "step": step.step or None, "label": step.label, "reason": step.reason,
             "not_before": step.not_before.isoformat() if step.not_before else None,
         },
+        "advice": list(status.advice),
     }
 
 
-def last_event_text(event: Event | None) -> str:
+def last_event_text(event: Event | None, channel_label: str) -> str:
     if event is None:
         return "无"
     when = format_datetime(event.time, False) if event.time else "时间不明"
-    return f"{when} {CHANNEL_LABELS.get(event.channel, event.channel)}"
+    return f"{when} {channel_label}"
 
 
 def format_status_table(rows: Sequence[tuple[str, CaseStatus | StatusFailure]]) -> str:
@@ -434,7 +442,7 @@ def format_status_table(rows: Sequence[tuple[str, CaseStatus | StatusFailure]]) 
             table.append((name, "—", "—", "—", f"无法读取：{first_line}"))
             continue
         overdue = "、".join(d.short for d in status.overdue) or "无"
-        table.append((name, status.urgency, last_event_text(status.last_event), overdue,
+        table.append((name, status.urgency, last_event_text(status.last_event, status.last_channel_label), overdue,
                       status.next_step.summary()))
     widths = [max(display_width(row[i]) for row in table) for i in range(len(header) - 1)]
     lines = []
@@ -448,21 +456,25 @@ def format_status_table(rows: Sequence[tuple[str, CaseStatus | StatusFailure]]) 
 
 def format_status_details(name: str, status: CaseStatus) -> str:
     """The deadlines of one case and the reason for its next step."""
-    lines = [f"【{name}】紧急程度：{status.urgency}；最近跟进：{_event_detail(status.last_event)}"]
+    lines = [f"【{name}】紧急程度：{status.urgency}；最近跟进：{_event_detail(status)}"]
     for d in status.deadlines:
         note = f"（{d.note}）" if d.note else ""
         lines.append(f"  [{d.status_label}] {d.label}：{d.due_text()}{note}")
     if not status.deadlines:
         lines.append("  暂无可计算的期限（填写签收时间、发现问题时间，或用 evidencekit log 记录跟进）")
     lines.append(f"  下一步：{status.next_step.summary()}——{status.next_step.reason}")
+    if status.advice:
+        lines.append("  处理建议：")
+        lines += [f"    - {text}" for text in status.advice]
     return "\n".join(lines) + "\n"
 
 
-def _event_detail(event: Event | None) -> str:
+def _event_detail(status: CaseStatus) -> str:
+    event = status.last_event
     if event is None:
         return "无"
-    text = last_event_text(event)
-    action = CHANNEL_ACTIONS.get(event.channel, event.channel)
+    text = last_event_text(event, status.last_channel_label)
+    action = status.last_channel_action
     ref = f"（{event.ref}）" if event.ref else ""
     return f"{text}（{action}{ref}）：{event.note}" if event.note else f"{text}（{action}{ref}）"
 

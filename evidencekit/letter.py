@@ -40,21 +40,11 @@ from evidencekit.rules import (
     target_profile,
 )
 
-# Targets whose letter is one message (subject + body) rather than separate form fields: the
-# first template field is the subject, the others become the sections of the body, in order.
-MESSAGE_TARGETS = frozenset({"email"})
+# A target whose letter_form (targets.yaml) is "message" gets one letter, not separate form fields:
+# the first template field is the subject, the others become the sections of the body, in order.
 BODY_FIELD = "正文"
-DEFAULT_REPLY_DAYS = 7
 FINGERPRINT_PLACEHOLDER = "【见证据材料封面】"
 ELLIPSIS = "…"
-
-CHANNEL_ACTIONS = {
-    "seller": "联系商家",
-    "platform": "平台介入",
-    "12315": "12315 投诉",
-    "payment": "支付渠道投诉",
-    "other": "其他跟进",
-}
 
 _CENT = Decimal("0.01")
 _SENTENCE_END = "。！？!?；;…"
@@ -79,6 +69,7 @@ class Letter:
     target: str
     fields: tuple[LetterField, ...]
     label: str = ""  # the channel's Chinese name, e.g. 全国12315平台
+    form: str = "fields"  # the target's letter_form: fields | message (subject + body)
 
     def field(self, name: str) -> LetterField:
         for item in self.fields:
@@ -137,11 +128,11 @@ def compose_letter(case: Case, target: str, rules: Rules, *, fingerprint: str = 
     profile = target_profile(target, rules)
     ctx = _Context(case, rules, profile, fingerprint.strip(),
                    tuple(_clean(s) for s in exhibits_summary if _clean(s)), now)
-    if profile.key in MESSAGE_TARGETS and profile.letter:
+    if profile.letter_form == "message" and profile.letter:
         fields = _message(ctx)
     else:
         fields = tuple(_form_field(template, ctx) for template in profile.letter)
-    return Letter(profile.key, fields, profile.label)
+    return Letter(profile.key, fields, profile.label, profile.letter_form)
 
 
 def _form_field(template: FieldTemplate, ctx: _Context) -> LetterField:
@@ -189,7 +180,7 @@ def _draft(template: FieldTemplate, ctx: _Context, *, detailed: bool) -> Draft:
         "dispute_time": lambda: _single(_dispute_time(ctx.case), "争议发生时间（发现问题的时间）"),
         "problem_label": lambda: _single(_problem_label(ctx), "问题类型"),
         "complaint": lambda: _complaint(ctx),
-        "claims": lambda: _claims(ctx, numbered=detailed and ctx.profile.key in MESSAGE_TARGETS),
+        "claims": lambda: _claims(ctx, numbered=detailed and ctx.profile.letter_form == "message"),
         "order_summary": lambda: _order_summary(ctx),
         "complainant_summary": lambda: _complainant_summary(ctx),
         "legal_bases": lambda: _legal(ctx),
@@ -374,7 +365,7 @@ def _event_pieces(ctx: _Context) -> list[Piece]:
             rank = Rank.FIRST_EVENT
         else:
             rank = Rank.MIDDLE_EVENTS + (last - i)
-        pieces.append(Piece(_event_text(event, ctx.case), rank=rank, lead="；", share=0.15))
+        pieces.append(Piece(_event_text(event, ctx), rank=rank, lead="；", share=0.15))
     return pieces
 
 
@@ -383,9 +374,11 @@ def _sorted_events(events: Iterable[Event]) -> list[Event]:
     return [*timed, *(e for e in events if e.time is None)]
 
 
-def _event_text(event: Event, case: Case) -> str:
+def _event_text(event: Event, ctx: _Context) -> str:
+    case = ctx.case
     when = f"{_format_date(event.time, case)} " if event.time else ""
-    action = CHANNEL_ACTIONS.get(event.channel, event.channel)
+    channel = ctx.rules.followup.channels.get(event.channel)
+    action = channel.action if channel is not None else event.channel
     ref = f"（{_clean(event.ref)}）" if event.ref.strip() else ""
     note = f"：{_clean(event.note)}" if event.note.strip() else ""
     return f"{when}{action}{ref}{note}"
@@ -506,7 +499,7 @@ def _subject(ctx: _Context) -> Draft:
 
 def _reply_deadline(ctx: _Context) -> str:
     days = next((d.days for d in ctx.profile.deadlines if d.start == "submitted" and d.days), None)
-    days = days or DEFAULT_REPLY_DAYS
+    days = days or ctx.rules.followup.reply_days
     due = (_local(ctx.now, ctx.case) + timedelta(days=days)).date()
     return f"请于 {due.isoformat()} 前（{days} 日内）书面答复处理结果。"
 

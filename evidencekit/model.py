@@ -490,4 +490,5 @@ class Dossier:
     kind_labels: dict[str, str] = field(default_factory=dict)  # "order" -> "订单截图"
     kind_sources: dict[str, str] = field(default_factory=dict)  # "order" -> "申请人手机截图"
     problem_label: str = ""  # e.g. "与直播展示完全不符"
+    platform_label: str = ""  # rules.platform_display_name; "" when the case names no platform
     claim_labels: tuple[str, ...] = ()  # Chinese labels of case.claims, in order

@@ -45,7 +45,7 @@ from typing import Any
 
 from evidencekit.attach import attachment_name
 from evidencekit.caseload import load_case
-from evidencekit.errors import CaseFolderError, OutputError
+from evidencekit.errors import CaseFolderError, InternalError, OutputError
 from evidencekit.fsutil import (
     absolute,
     check_no_links,
@@ -59,10 +59,10 @@ from evidencekit.fsutil import (
     stage_directory,
 )
 from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
-from evidencekit.letter import MESSAGE_TARGETS, Letter, compose_letter, format_letter, summarize_evidence
+from evidencekit.letter import Letter, compose_letter, format_letter, summarize_evidence
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
 from evidencekit.pipeline import BuildOptions, BuildResult, Progress, build_dossier, work_folder
-from evidencekit.rules import AttachmentRules, Rules, TargetProfile, load_rules, target_profile
+from evidencekit.rules import AttachmentRules, PackWording, Rules, TargetProfile, load_rules, target_profile
 
 # Display-copy resolutions tried in turn when a channel's file count cannot hold the dossier.
 # 80 dpi still keeps a phone screenshot's text legible at the exhibit box size.
@@ -77,21 +77,6 @@ MARKER_NAME = ".evidencekit-pack"  # marks a folder this command wrote, so --for
 _ESTIMATE_MARGIN = 0.95
 _MB = 1_000_000  # the unit of targets.yaml limits
 
-# Which exhibits go first into the few upload slots of a channel. The host's promise and the
-# faulty product are what an official or platform agent needs to see; a payment complaint is
-# judged on the payment and order records first.
-_KEY_KINDS = (
-    EvidenceKind.LIVESTREAM, EvidenceKind.PRODUCT, EvidenceKind.COMPARISON, EvidenceKind.UNBOXING,
-    EvidenceKind.ORDER, EvidenceKind.CHAT, EvidenceKind.REPORT, EvidenceKind.LOGISTICS,
-    EvidenceKind.PAYMENT, EvidenceKind.OTHER,
-)
-_KEY_KINDS_BY_TARGET = {
-    "payment": (
-        EvidenceKind.PAYMENT, EvidenceKind.ORDER, EvidenceKind.PRODUCT, EvidenceKind.LIVESTREAM,
-        EvidenceKind.CHAT, EvidenceKind.COMPARISON, EvidenceKind.UNBOXING, EvidenceKind.REPORT,
-        EvidenceKind.LOGISTICS, EvidenceKind.OTHER,
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -393,7 +378,7 @@ def _pack_pdf_channel(job: _Job) -> PackResult:
                          f"由 {DPI_STEPS[0]} dpi 降到了 {dpi} dpi；原件不受影响。")
     if max_files is not None and len(files) < max_files:
         files += _key_evidence_files(job, dossier, max_files - len(files), start=len(files) + 1)
-    if job.target in MESSAGE_TARGETS:
+    if job.profile.letter_form == "message":
         files.append(_write_text(job.stage / "body.txt", _email_body(job.letter()),
                                  "邮件主题和正文：复制到邮件里", upload=False))
     originals = None if dossier.originals_attached else _copy_originals(dossier.exhibits, job.stage)
@@ -604,9 +589,11 @@ def _volume_description(layout: _Layout, pages: Sequence[int], dossier: Dossier,
 # ---------------------------------------------------------------------------------------------
 
 
-def key_exhibits(exhibits: Sequence[Exhibit], target: str) -> list[Exhibit]:
-    """Exhibits in the order they deserve an upload slot: one of each kind first, by importance."""
-    order = _KEY_KINDS_BY_TARGET.get(target, _KEY_KINDS)
+def key_exhibits(exhibits: Sequence[Exhibit], target: str, rules: Rules) -> list[Exhibit]:
+    """Exhibits in the order they deserve an upload slot: one of each kind first, by importance
+    (targets.yaml key_evidence)."""
+    pack = target_profile(target, rules).pack
+    order = pack.key_evidence if pack is not None else tuple(EvidenceKind)
     rank = {kind: i for i, kind in enumerate(order)}
     ranked = sorted(exhibits, key=lambda ex: (rank.get(ex.kind, len(order)), ex.number))
     first_of_kind: list[Exhibit] = []
@@ -631,7 +618,7 @@ def _key_evidence_files(job: _Job, dossier: Dossier, slots: int, start: int) -> 
     """Spare slots carry the key exhibits on their own: a recording or PDF as the untouched
     original, a photo as its display copy (upright, GPS and serials removed, redactions applied)."""
     files: list[PackedFile] = []
-    for ex in key_exhibits(dossier.exhibits, job.target):
+    for ex in key_exhibits(dossier.exhibits, job.target, job.rules):
         if len(files) >= slots:
             break
         picked = _key_source(ex, job.limits)
@@ -678,7 +665,7 @@ def _pack_image_channel(job: _Job) -> PackResult:
     pages: list[tuple[int, str, tuple[int, ...]]] = []
     summary = layout.section_start(SUMMARY_TITLE)
     pages.append((summary if summary is not None else 0, SUMMARY_TITLE, ()))
-    for ex in key_exhibits(dossier.exhibits, job.target):
+    for ex in key_exhibits(dossier.exhibits, job.target, job.rules):
         if len(pages) >= slots:
             break
         if ex.number in layout.exhibit_pages:
@@ -788,7 +775,7 @@ def _notepad_text(text: str) -> bytes:
 
 def _email_body(letter: Letter) -> str:
     """``邮件主题：…`` then the body, ready to paste into a mail program."""
-    if letter.target in MESSAGE_TARGETS:
+    if letter.form == "message":
         subject, *rest = letter.fields
         body = "\n\n".join(f.text for f in rest)
         return f"{subject.name}：{subject.text}\n\n{body}"
@@ -810,7 +797,7 @@ def _write_readme(job: _Job, result: PackResult) -> None:
         f"生成：{format_datetime(d.generated_at)}，evidencekit {d.tool_version}",
         "",
     ]
-    lines.append(f"一、{_upload_heading(job.target)}（共 {len(uploads)} 个，按编号顺序）")
+    lines.append(f"一、{_wording(job).upload_heading}（共 {len(uploads)} 个，按编号顺序）")
     lines.append(f"    渠道限制：{_limits_text(limits)}")
     if not limits.confirmed and limits.source:
         lines.append(f"    （限制未经官方核实：{limits.source}）")
@@ -831,13 +818,13 @@ def _write_readme(job: _Job, result: PackResult) -> None:
         lines.append("    原始文件没有嵌入上传的证据材料（材料中已说明），原件在 原件/ 文件夹里。请妥善保存原件和拍摄设备，"
                      "监管部门、平台或商家要求时再提供；对方可用 SHA256SUMS.txt 或 evidencekit verify 核对哈希值。")
     lines.append("")
-    lines.append(f"三、{_text_heading(job.target)}")
+    lines.append(f"三、{_wording(job).text_heading}")
     text_file = next((f.name for f in result.files if f.name in ("body.txt", "statement.txt")), "")
     if text_file:
         lines.append(f"    见 {text_file}（与 evidencekit letter --target {job.target} 的内容相同）。")
     else:
-        if job.target == "12315":
-            lines.append("    12315 网页的多行文本框可能不允许粘贴，必要时请对照输入。")
+        if _wording(job).text_note:
+            lines.append(f"    {_wording(job).text_note}")
         lines += [f"  {line}" if line else "" for line in format_letter(job.letter()).splitlines()]
     lines.append("")
     lines.append("四、每项证据在哪个文件")
@@ -863,14 +850,12 @@ def _where(f: PackedFile, number: int, layout: _Layout) -> str:
     return f"{f.name} 第 {lo} 页" if lo == hi else f"{f.name} 第 {lo}–{hi} 页"
 
 
-def _upload_heading(target: str) -> str:
-    return {"email": "作为邮件附件发送的文件", "platform": "上传到平台凭证栏的图片",
-            "payment": "上传到支付投诉的图片", "general": "要提交的文件"}.get(target, "要上传的附件")
-
-
-def _text_heading(target: str) -> str:
-    return {"12315": "12315 表单填写内容", "email": "邮件主题和正文",
-            "platform": "申请说明", "payment": "投诉说明"}.get(target, "投诉文字")
+def _wording(job: _Job) -> PackWording:
+    """The channel's README wording from targets.yaml."""
+    pack = job.profile.pack
+    if pack is None:
+        raise InternalError(f"targets.yaml 中 {job.target} 没有 pack 一项")
+    return pack
 
 
 def _limits_text(limits: AttachmentRules) -> str:

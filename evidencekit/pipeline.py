@@ -89,6 +89,8 @@ class Assessment:
     exhibits: tuple[Exhibit, ...]
     checklist: tuple[ChecklistItem, ...]
     findings: tuple[Finding, ...]
+    # What to do next, from templates/ (rules.advice_for): for the shopper, not the dossier.
+    advice: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class BuildResult:
 def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None,
                 case: Case | None = None) -> Assessment:
     """Steps 1–5: everything `check` reports, without drawing a page."""
-    from evidencekit.rules import build_checklist, load_rules
+    from evidencekit.rules import advice_for, build_checklist, load_rules
 
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
@@ -129,7 +131,7 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
     findings += tuple(f for ex in exhibits for f in ex.inspection.findings)
     findings += tuple(_time_findings(exhibits))
     ctx.cache.prune()
-    return Assessment(case, inventory, exhibits, checklist, findings)
+    return Assessment(case, inventory, exhibits, checklist, findings, advice_for(case, rules))
 
 
 def build_dossier(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -427,6 +429,7 @@ def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
         dossier_title,
         legal_bases,
         load_rules,
+        platform_display_name,
         statutory_amounts,
         urgency_for,
     )
@@ -438,7 +441,7 @@ def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
     profile = rules.targets[options.target]
     platform = rules.platforms.get(case.platform) if case.platform else None
     reply_hours = platform.seller_reply_hours if platform else 48
-    timeline = build_timeline(case, a.exhibits, timedelta(hours=reply_hours))
+    timeline = build_timeline(case, a.exhibits, timedelta(hours=reply_hours), rules.followup.channel_labels)
     manifest = build_manifest(
         case_id=case_id,
         target=options.target,
@@ -473,6 +476,7 @@ def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
         kind_labels={k: v.label for k, v in rules.kinds.items()},
         kind_sources={k: v.source for k, v in rules.kinds.items()},
         problem_label=problem.label if problem else "",
+        platform_label=platform_display_name(case, rules) if case.platform or case.platform_name else "",
         claim_labels=tuple(rules.claim_labels.get(c, c) for c in case.claims),
     )
 

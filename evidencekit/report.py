@@ -50,6 +50,7 @@ def check_report(a: Assessment, target: str, complete: bool) -> dict[str, Any]:
             {"severity": f.severity.value, "code": f.code, "message": f.message, "subject": f.subject}
             for f in a.findings
         ],
+        "advice": list(a.advice),
     }
 
 
@@ -73,9 +74,17 @@ def format_check(a: Assessment, target: str, complete: bool) -> str:
         lines.append("")
         lines.append("未读取的文件：")
         lines += [f"  - {r.rel_path}：{r.reason}" for r in a.inventory.refused]
+    lines += advice_lines(a.advice)
     lines.append("")
     lines.append("结论：必需项齐全。" if complete else "结论：不完整，请补齐上面标 ✗ 的项目（退出码 6）。")
     return "\n".join(lines)
+
+
+def advice_lines(advice: tuple[str, ...]) -> list[str]:
+    """The 处理建议 block of check and status (templates/ advice texts), with a blank line before."""
+    if not advice:
+        return []
+    return ["", "处理建议：", *(f"  - {text}" for text in advice)]
 
 
 def format_build(r: BuildResult) -> str:

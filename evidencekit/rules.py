@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import os
 import re
 import string
 import unicodedata
@@ -48,6 +49,8 @@ COMPUTED_SOURCES = frozenset({
     "order_summary", "complainant_summary", "legal_bases", "amounts", "evidence_list", "subject",
     "reply_deadline",
 })
+# fields: one text per form field; message: one letter (the first field is the subject)
+LETTER_FORMS = ("fields", "message")
 DEADLINE_STARTS = frozenset({"submitted", "accepted", "refused", "signed", "discovered"})
 TITLE_PLACEHOLDERS = frozenset({"platform", "product", "merchant", "complainant", "order_number", "target"})
 EXHIBIT_TITLE_PLACEHOLDERS = frozenset({"label", "n", "file", "stem", "product"})
@@ -55,7 +58,10 @@ LAW_KINDS = frozenset({"statute", "regulation", "interpretation", "platform_rule
 # Only these bind according to when the purchase happened; court interpretations and platform rules
 # apply to disputes handled after they take effect.
 _DATED_LAW_KINDS = frozenset({"statute", "regulation"})
-NO_REASON_RETURN_DAYS = 7
+# Closed vocabularies the code acts on (followup.py gives each step its own window); followup.yaml
+# must name each one, and holds their wording and order.
+EVENT_CHANNEL_KEYS = ("seller", "platform", "12315", "payment", "other")
+LADDER_STEPS = frozenset({"seller", "platform", "12315", "payment", "court"})
 _TEMPLATE_HINT = (
     "这是随程序安装的模板文件，可能在编辑时改坏了：请对照 templates/README.md 改正，或从代码仓库恢复原文件。"
 )
@@ -129,6 +135,7 @@ class Claim:
     key: str
     label: str
     form_12315: str
+    aliases: tuple[str, ...] = ()  # other words case.yaml may use (退一赔三)
 
 
 @dataclass(frozen=True)
@@ -162,6 +169,7 @@ class Platform:
     intervention_source: str
     advice: tuple[Advice, ...]
     legal_by_type: Mapping[str, tuple[str, ...]]
+    aliases: tuple[str, ...] = ()  # other words case.yaml may use besides key and label (天猫)
 
     @property
     def seller_reply_hours(self) -> int:
@@ -215,6 +223,16 @@ class Deadline:
 
 
 @dataclass(frozen=True)
+class PackWording:
+    """How `pack` names the parts of a channel's package, and which exhibits get upload slots first."""
+
+    upload_heading: str
+    text_heading: str
+    text_note: str
+    key_evidence: tuple[EvidenceKind, ...]  # every kind, most important first
+
+
+@dataclass(frozen=True)
 class TargetProfile:
     key: str
     label: str
@@ -229,6 +247,8 @@ class TargetProfile:
     sections: tuple[str, ...]
     letter: tuple[LetterField, ...]
     deadlines: tuple[Deadline, ...]
+    letter_form: str = "fields"  # one of LETTER_FORMS
+    pack: PackWording | None = None  # None only for profiles built in code (tests)
 
     @property
     def statement_limit(self) -> int | None:
@@ -237,6 +257,61 @@ class TargetProfile:
             if item.source == "complaint":
                 return item.limit
         return None
+
+
+@dataclass(frozen=True)
+class EventChannel:
+    key: str  # one of EVENT_CHANNEL_KEYS
+    label: str  # 商家: timeline and status
+    action: str  # 联系商家: the letter's account of what was done
+    aliases: tuple[str, ...] = ()  # other words case.yaml and `log --channel` accept (客服)
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    key: str  # one of LADDER_STEPS
+    label: str  # 申请平台介入
+    how: str  # what to do when this step is due
+    urgent: str = ""  # platform only: what to do at once for an urgent problem
+
+
+@dataclass(frozen=True)
+class FollowupRules:
+    """templates/followup.yaml: follow-up channels, the escalation ladder, fixed deadlines."""
+
+    channels: Mapping[str, EventChannel]
+    ladder: tuple[LadderStep, ...]  # in escalation order, court last
+    no_reason_return_days: int
+    no_reason_return_basis: str  # article key
+    no_reason_return_label: str  # already formatted with the days
+    no_reason_return_short: str  # for the status table
+    no_reason_return_note: str
+    platform_reply_hours: int  # when platforms.yaml gives a platform none
+    reply_days: int  # a letter's reply deadline when the target gives none
+    # Words in a 12315 follow-up note: accepted / refused or mediation ended / handed to ODR
+    accepted_words: tuple[str, ...] = ()
+    ended_words: tuple[str, ...] = ()
+    odr_words: tuple[str, ...] = ()
+
+    @property
+    def channel_labels(self) -> Mapping[str, str]:
+        return {key: c.label for key, c in self.channels.items()}
+
+    @property
+    def channel_aliases(self) -> Mapping[str, str]:
+        """商家 / 客服 → seller …: each channel's label and aliases."""
+        out: dict[str, str] = {}
+        for key, channel in self.channels.items():
+            for word in (channel.label, *channel.aliases):
+                out.setdefault(word, key)
+        return out
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return tuple(step.key for step in self.ladder)
+
+    def step(self, key: str) -> LadderStep:
+        return next(step for step in self.ladder if step.key == key)
 
 
 @dataclass(frozen=True)
@@ -284,6 +359,7 @@ class Rules:
     articles: Mapping[str, Article]
     punitive: Mapping[str, PunitiveRule]
     default_punitive: str
+    followup: FollowupRules
 
     @property
     def claim_labels(self) -> Mapping[str, str]:
@@ -296,14 +372,29 @@ class Rules:
 # ---------------------------------------------------------------------------------------------
 
 
+# Volunteers try an edited template set without reinstalling: point this at a folder holding the
+# same files as templates/ (the whole set, not only the changed file).
+TEMPLATES_ENV = "EVIDENCEKIT_TEMPLATES"
+
+
+def templates_folder() -> Traversable | Path:
+    """``$EVIDENCEKIT_TEMPLATES`` when set, else the templates installed with the package."""
+    override = os.environ.get(TEMPLATES_ENV, "").strip()
+    return Path(override) if override else files("evidencekit.templates")
+
+
 @functools.cache
 def load_rules() -> Rules:
-    """The packaged templates, parsed and validated once per process."""
-    return load_rules_from(files("evidencekit.templates"))
+    """The templates (see templates_folder), parsed and validated once per process.
+
+    Cached: a caller that changes ``$EVIDENCEKIT_TEMPLATES`` mid-process calls
+    ``load_rules.cache_clear()``.
+    """
+    return load_rules_from(templates_folder())
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
-    """Read and validate the five template files in ``folder`` (tests point this at edited copies)."""
+    """Read and validate the six template files in ``folder`` (tests point this at edited copies)."""
     legal = _read(folder, "legal.yaml")
     laws, articles, punitive, default_punitive = _parse_legal(legal)
     kinds = _parse_evidence_kinds(_read(folder, "evidence_kinds.yaml"))
@@ -311,6 +402,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
     urgency, claims, generic, types = _parse_problem_types(problems)
     platforms, common_advice = _parse_platforms(_read(folder, "platforms.yaml"))
     targets, default_target = _parse_targets(_read(folder, "targets.yaml"))
+    followup = _parse_followup(_read(folder, "followup.yaml"))
     rules = Rules(
         problem_types=types,
         generic=generic,
@@ -325,6 +417,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
         articles=articles,
         punitive=punitive,
         default_punitive=default_punitive,
+        followup=followup,
     )
     _check_references(rules)
     return rules
@@ -580,8 +673,9 @@ def _parse_problem_types(
     claims: dict[str, Claim] = {}
     for key, node in doc.mapping(top["claims"], "claims", optional=None).items():
         path = f"claims.{key}"
-        m = doc.mapping(node, path, ("label", "form_12315"))
-        claims[key] = Claim(key, doc.text(m, "label", path), doc.text(m, "form_12315", path))
+        m = doc.mapping(node, path, ("label", "form_12315"), ("aliases",))
+        claims[key] = Claim(key, doc.text(m, "label", path), doc.text(m, "form_12315", path),
+                            doc.str_list(m, "aliases", path))
     generic = _problem_type(doc, "generic", top["generic"], "generic", urgency)
     types = {
         key: _problem_type(doc, key, node, f"types.{key}", urgency)
@@ -668,7 +762,7 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
     for key, node in doc.mapping(top["platforms"], "platforms", optional=None).items():
         path = f"platforms.{key}"
         m = doc.mapping(node, path, ("label", "full_name", "channels", "timing", "intervention"),
-                        ("apps", "advice", "legal_by_type"))
+                        ("apps", "advice", "legal_by_type", "aliases"))
         channels = []
         for item_path, item in doc.items(m, "channels", path):
             c = doc.mapping(item, item_path, ("name", "path"), ("response",))
@@ -701,6 +795,7 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
             intervention_source=doc.text(i, "source", ipath),
             advice=_advice_list(doc, m.get("advice"), f"{path}.advice"),
             legal_by_type=legal_by_type,
+            aliases=doc.str_list(m, "aliases", path),
         )
     if "other" not in out:
         doc.fail("platforms", "缺少 other（未列出的平台都按它处理）")
@@ -708,8 +803,9 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
 
 
 def _parse_targets(doc: _File) -> tuple[dict[str, TargetProfile], str]:
-    top = _top(doc, ("targets", "default"))
-    out = {key: _target(doc, key, node, f"targets.{key}")
+    top = _top(doc, ("targets", "default", "key_evidence"))
+    key_evidence = _key_evidence(doc, top, "")
+    out = {key: _target(doc, key, node, f"targets.{key}", key_evidence)
            for key, node in doc.mapping(top["targets"], "targets", optional=None).items()}
     default = doc.text(top, "default", "")
     if default not in out:
@@ -717,10 +813,27 @@ def _parse_targets(doc: _File) -> tuple[dict[str, TargetProfile], str]:
     return out, default
 
 
-def _target(doc: _File, key: str, node: object, path: str) -> TargetProfile:
+def _key_evidence(doc: _File, m: Mapping[str, Any], path: str) -> tuple[EvidenceKind, ...]:
+    """A ranking of evidence kinds; kinds left out follow in EvidenceKind order."""
+    listed = [_kind(doc, k, _join(path, "key_evidence")) for k in doc.str_list(m, "key_evidence", path)]
+    return tuple(dict.fromkeys([*listed, *EvidenceKind]))
+
+
+def _pack_wording(doc: _File, node: object, path: str, default_order: tuple[EvidenceKind, ...]) -> PackWording:
+    m = doc.mapping(node, path, ("upload_heading", "text_heading"), ("text_note", "key_evidence"))
+    order = _key_evidence(doc, m, path) if m.get("key_evidence") else default_order
+    return PackWording(doc.text(m, "upload_heading", path), doc.text(m, "text_heading", path),
+                       doc.text(m, "text_note", path, ""), order)
+
+
+def _target(doc: _File, key: str, node: object, path: str,
+            key_evidence: tuple[EvidenceKind, ...]) -> TargetProfile:
     m = doc.mapping(node, path,
-                    ("label", "title", "fields", "credit_code", "attachments", "sections", "letter"),
-                    ("legal", "limitation_years", "limitation_basis", "deadlines"))
+                    ("label", "title", "fields", "credit_code", "attachments", "sections", "letter", "pack"),
+                    ("legal", "limitation_years", "limitation_basis", "deadlines", "letter_form"))
+    letter_form = doc.text(m, "letter_form", path, "fields")
+    if letter_form not in LETTER_FORMS:
+        doc.fail(f"{path}.letter_form", f"应为 {'、'.join(LETTER_FORMS)} 之一，实际是 {letter_form}")
     title = doc.text(m, "title", path)
     _check_placeholders(doc, title, TITLE_PLACEHOLDERS, f"{path}.title")
     fields = []
@@ -792,7 +905,50 @@ def _target(doc: _File, key: str, node: object, path: str) -> TargetProfile:
         limitation_years=doc.count(m, "limitation_years", path),
         limitation_basis=doc.text(m, "limitation_basis", path, ""),
         attachments=attachments, sections=sections, letter=tuple(letter), deadlines=tuple(deadlines),
+        letter_form=letter_form, pack=_pack_wording(doc, m["pack"], f"{path}.pack", key_evidence),
     )
+
+
+def _parse_followup(doc: _File) -> FollowupRules:
+    top = _top(doc, ("channels", "ladder", "no_reason_return", "notes_12315", "platform_reply_hours",
+                     "reply_days"))
+    channels: dict[str, EventChannel] = {}
+    entries = doc.mapping(top["channels"], "channels", required=EVENT_CHANNEL_KEYS, optional=())
+    for key, node in entries.items():
+        path = f"channels.{key}"
+        m = doc.mapping(node, path, ("label", "action"), ("aliases",))
+        channels[key] = EventChannel(key, doc.text(m, "label", path), doc.text(m, "action", path),
+                                     doc.str_list(m, "aliases", path))
+    ladder = []
+    steps = doc.mapping(top["ladder"], "ladder", required=sorted(LADDER_STEPS), optional=())
+    for key, node in steps.items():
+        path = f"ladder.{key}"
+        m = doc.mapping(node, path, ("label", "how"), ("urgent",) if key == "platform" else ())
+        ladder.append(LadderStep(key, doc.text(m, "label", path), doc.text(m, "how", path),
+                                 doc.text(m, "urgent", path, "")))
+    if ladder[-1].key != "court":
+        doc.fail("ladder", "court（向法院起诉）必须是最后一步")
+    path = "no_reason_return"
+    r = doc.mapping(top[path], path, ("days", "basis", "label", "short"), ("note",))
+    days = doc.count(r, "days", path)
+    if days is None:
+        doc.fail(f"{path}.days", "应为正整数（天）")
+    label = doc.text(r, "label", path)
+    _check_placeholders(doc, label, frozenset({"days"}), f"{path}.label")
+    platform_hours = doc.count(top, "platform_reply_hours", "")
+    reply_days = doc.count(top, "reply_days", "")
+    if platform_hours is None or reply_days is None:
+        doc.fail("", "platform_reply_hours 和 reply_days 应为正整数")
+    short = doc.text(r, "short", path)
+    _check_placeholders(doc, short, frozenset({"days"}), f"{path}.short")
+    notes = doc.mapping(top["notes_12315"], "notes_12315", ("accepted", "ended", "odr"))
+    words = {key: doc.str_list(notes, key, "notes_12315") for key in ("accepted", "ended", "odr")}
+    for key, found in words.items():
+        if not found:
+            doc.fail(f"notes_12315.{key}", "至少要写一个词")
+    return FollowupRules(channels, tuple(ladder), days, doc.text(r, "basis", path), label.format(days=days),
+                         short.format(days=days), doc.text(r, "note", path, ""), platform_hours, reply_days,
+                         words["accepted"], words["ended"], words["odr"])
 
 
 def _megabytes(value: Decimal | None) -> int | None:
@@ -829,6 +985,8 @@ def _check_references(rules: Rules) -> None:
         if target.limitation_basis:
             _check_articles(targets, f"{path}.limitation_basis", (target.limitation_basis,), rules)
         _check_articles(targets, f"{path}.deadlines", [d.basis for d in target.deadlines if d.basis], rules)
+    _check_articles(_File("followup.yaml", None), "no_reason_return.basis",
+                    (rules.followup.no_reason_return_basis,), rules)
 
 
 def _check_articles(doc: _File, path: str, refs: Iterable[str], rules: Rules) -> None:
@@ -1016,10 +1174,11 @@ def statutory_amounts(case: Case, rules: Rules) -> tuple[StatutoryAmount, ...]:
     return (StatutoryAmount(rules.laws[article.law].name, article.article, amount, arithmetic),)
 
 
-def no_reason_return_deadline(signed_at: datetime, tz: tzinfo | None = None) -> date:
-    """Last day to send a no-reason return notice: 7 days counted from the day after signing."""
+def no_reason_return_deadline(signed_at: datetime, rules: Rules, tz: tzinfo | None = None) -> date:
+    """Last day to send a no-reason return notice: followup.yaml's days (7), counted from the day
+    after signing."""
     local = signed_at.astimezone(tz) if tz is not None and signed_at.tzinfo is not None else signed_at
-    return local.date() + timedelta(days=NO_REASON_RETURN_DAYS)
+    return local.date() + timedelta(days=rules.followup.no_reason_return_days)
 
 
 # ---------------------------------------------------------------------------------------------

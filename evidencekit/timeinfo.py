@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
+from evidencekit.rules import load_rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -20,13 +21,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # livestream shopping evidence cannot be that old.
 MIN_YEAR = 2000
 
-# Foreground-app packages in vendor screenshot names (domain-notes.md §6.2, verified list).
+# Foreground-app packages in vendor screenshot names. A shopping platform's apps are listed in
+# templates/platforms.yaml (apps) and named by its label; this table holds the names that differ
+# from a platform label (the lite editions, 天猫) and apps that are not shopping platforms.
 APP_PACKAGES: dict[str, str] = {
-    "com.ss.android.ugc.aweme": "抖音",
     "com.ss.android.ugc.aweme.lite": "抖音极速版",
-    "com.smile.gifmaker": "快手",
     "com.kuaishou.nebula": "快手极速版",
-    "com.taobao.taobao": "淘宝",
     "com.tmall.wireless": "天猫",
     "com.tencent.mm": "微信",
     "com.eg.android.AlipayGphone": "支付宝",
@@ -57,6 +57,11 @@ class _Pattern:
     anywhere: bool = False  # search the whole stem (generic fallbacks) instead of its start
 
 
+def platform_app_names() -> dict[str, str]:
+    """Package → platform label for every app listed in templates/platforms.yaml."""
+    return {app: platform.label for platform in load_rules().platforms.values() for app in platform.apps}
+
+
 def _fixed(text: str) -> Callable[[re.Match[str]], str]:
     return lambda _m: text
 
@@ -71,7 +76,7 @@ def _app_detail(base: str, bare: str = "") -> Callable[[re.Match[str]], str]:
         groups = m.groupdict()
         pkg = groups.get("pkg")
         if pkg:
-            app = APP_PACKAGES.get(pkg)
+            app = APP_PACKAGES.get(pkg) or platform_app_names().get(pkg)
             return f"{base}（应用：{app}）" if app else f"{base}（应用 {pkg}）"
         label = (groups.get("label") or "").strip()
         return f"{base}（应用：{label}）" if label else (bare or base)

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from evidencekit.model import Case, Exhibit, TimelineEntry
+from evidencekit.rules import load_rules
 
 # Every TimelineEntry.category this module produces (pdf/timeline.py labels each one).
 CATEGORIES = ("livestream", "order", "payment", "delivery", "discovery", "event", "exhibit", "moment", "chat")
-
-CHANNEL_LABELS = {
-    "seller": "商家",
-    "platform": "平台",
-    "12315": "12315",
-    "payment": "支付渠道",
-    "other": "其他",
-}
-
 
 def _short(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
@@ -25,10 +17,14 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def build_timeline(
-    case: Case, exhibits: Sequence[Exhibit], reply_window: timedelta = timedelta(hours=48)
+    case: Case, exhibits: Sequence[Exhibit], reply_window: timedelta = timedelta(hours=48),
+    channel_labels: Mapping[str, str] | None = None,
 ) -> tuple[TimelineEntry, ...]:
     """Every dated fact in order. A shopper message the other side left unanswered longer than
-    ``reply_window`` is flagged: officials look for exactly that."""
+    ``reply_window`` is flagged: officials look for exactly that. ``channel_labels`` names the
+    follow-up channels (templates/followup.yaml; the loaded templates when omitted)."""
+    if channel_labels is None:
+        channel_labels = load_rules().followup.channel_labels
     entries: list[TimelineEntry] = []
     ls, order, problem = case.livestream, case.order, case.problem
     if ls.time:
@@ -44,7 +40,7 @@ def build_timeline(
         entries.append(TimelineEntry(problem.discovered_at, f"发现问题：{_short(problem.summary)}", "discovery"))
     for event in case.events:
         if event.time:
-            who = CHANNEL_LABELS.get(event.channel, event.channel)
+            who = channel_labels.get(event.channel, event.channel)
             ref = f"（编号 {event.ref}）" if event.ref else ""
             entries.append(TimelineEntry(event.time, f"联系{who}：{_short(event.note, 60)}{ref}", "event"))
 

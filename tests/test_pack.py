@@ -374,9 +374,9 @@ def test_safe_name_keeps_chinese_and_drops_path_characters() -> None:
 
 def test_key_exhibits_put_one_of_each_kind_first(example_case: Path) -> None:
     exhibits = key_exhibits_of(example_case)
-    ordered = key_exhibits(exhibits, "12315")
+    ordered = key_exhibits(exhibits, "12315", load_rules())
     assert ordered[0].kind is EvidenceKind.LIVESTREAM
     assert ordered[1].kind is EvidenceKind.PRODUCT
     first_kinds = [ex.kind for ex in ordered[: len({ex.kind for ex in exhibits})]]
     assert len(first_kinds) == len(set(first_kinds))
-    assert key_exhibits(exhibits, "payment")[0].kind is EvidenceKind.PAYMENT
+    assert key_exhibits(exhibits, "payment", load_rules())[0].kind is EvidenceKind.PAYMENT

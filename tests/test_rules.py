@@ -55,7 +55,8 @@ from evidencekit.rules import (
     urgency_for,
 )
 
-TEMPLATE_FILES = ("problem_types.yaml", "evidence_kinds.yaml", "platforms.yaml", "targets.yaml", "legal.yaml")
+TEMPLATE_FILES = ("problem_types.yaml", "evidence_kinds.yaml", "platforms.yaml", "targets.yaml", "legal.yaml",
+                  "followup.yaml")
 ALL_TYPES = ("not_received", "not_as_shown", "safety_hazard", "wrong_size", "minor_quality",
              "missing_parts", "quality", "counterfeit", "false_advertising", "price_fraud", "food_safety",
              "logistics", "service")
@@ -394,12 +395,12 @@ def test_taobao_rules_added_for_taobao_cases(rules: Rules, tmp_path: Path) -> No
     assert not any(article.startswith("第五十五条") for _, article in cited)
 
 
-def test_no_reason_return_deadline_counts_from_the_day_after_signing() -> None:
-    assert no_reason_return_deadline(sh(2024, 11, 13, 14, 2, 0)).isoformat() == "2024-11-20"
-    assert no_reason_return_deadline(sh(2024, 11, 13, 23, 59, 0)).isoformat() == "2024-11-20"
+def test_no_reason_return_deadline_counts_from_the_day_after_signing(rules: Rules) -> None:
+    assert no_reason_return_deadline(sh(2024, 11, 13, 14, 2, 0), rules).isoformat() == "2024-11-20"
+    assert no_reason_return_deadline(sh(2024, 11, 13, 23, 59, 0), rules).isoformat() == "2024-11-20"
     # signed 2024-11-13 17:00 UTC is already 11-14 in Shanghai
     utc = datetime(2024, 11, 13, 17, 0, tzinfo=UTC)
-    assert no_reason_return_deadline(utc, tz=timezone(timedelta(hours=8))).isoformat() == "2024-11-21"
+    assert no_reason_return_deadline(utc, rules, tz=timezone(timedelta(hours=8))).isoformat() == "2024-11-21"
 
 
 def test_urgency_and_claim_labels(rules: Rules, tmp_path: Path) -> None:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Spacer
 
+from evidencekit.model import Dossier
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, section_key, table
 from evidencekit.pdf.text import ALERT, ALERT_PALE, MUTED, RULE, Seg, format_amount, format_when
 
-PLATFORM_LABELS = {"douyin": "抖音", "taobao": "淘宝", "kuaishou": "快手"}
 
-
-def platform_label(platform: str, platform_name: str) -> str:
-    if platform in PLATFORM_LABELS:
-        return PLATFORM_LABELS[platform]
-    if platform_name:
-        return platform_name
-    return "其他平台" if platform == "other" else "未填写"
+def platform_label(d: Dossier) -> str:
+    """The platform's name from templates/platforms.yaml (via the dossier), or 未填写."""
+    return d.platform_label or "未填写"
 
 
 def _joined(*parts: str, sep: str = "，") -> str:
@@ -68,7 +64,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         ("订单编号", case.order.number or "未填写"),
         ("商品", _joined(case.order.product, case.order.spec)),
         ("实付金额", format_amount(case.order.amount) if case.order.amount is not None else "未填写"),
-        ("购物平台", platform_label(case.platform, case.platform_name)),
+        ("购物平台", platform_label(d)),
         ("直播间", room),
         ("问题类型", d.problem_label or case.problem.type or "未填写"),
         ("编制时间", format_when(d.generated_at)),

@@ -30,7 +30,7 @@ def _order_facts(ctx: RenderContext) -> str:
         lines.append(f"签收时间：{format_when(order.signed_at)}")
     if order.confirmed_receipt is not None:
         lines.append("已确认收货" if order.confirmed_receipt else "尚未确认收货")
-    lines.append(f"购物平台：{platform_label(case.platform, case.platform_name)}")
+    lines.append(f"购物平台：{platform_label(ctx.dossier)}")
     if live.room or live.host:
         room = live.room or "未填写"
         if live.host:
