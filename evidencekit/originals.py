@@ -22,6 +22,7 @@ import io
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from evidencekit.model import FileIdentity, SourceFile
@@ -154,15 +155,23 @@ def public_message(text: str, source: SourceFile | None = None) -> str:
     """``text`` (a library's error message) with every local path replaced: the original's own
     path by its case-relative name, the case folder by 「案件文件夹」, the home folder by ``~``,
     and any other absolute path by 「（路径已隐去）」. One function for PyAV, PDFium and Pillow."""
-    replacements: list[tuple[str, str]] = []
+    places: list[tuple[str | os.PathLike[str], str]] = []
     if source is not None:
-        path = os.fspath(source.path)
-        replacements += [(path, source.rel_path), (os.path.realpath(path), source.rel_path)]
+        places.append((source.path, source.rel_path))
         depth = len(source.rel_path.split("/"))
-        parents = Path(path).parents
+        parents = Path(source.path).parents
         if len(parents) >= depth:
-            root = os.fspath(parents[depth - 1])
-            replacements += [(root, "案件文件夹"), (os.path.realpath(root), "案件文件夹")]
+            places.append((parents[depth - 1], "案件文件夹"))
+    return public_text(text, places)
+
+
+def public_text(text: str, places: Iterable[tuple[str | os.PathLike[str], str]] = ()) -> str:
+    """``text`` with each of ``places`` (a path and the name to show instead) replaced, the home
+    folder shown as ``~`` and any other absolute path hidden: for everything we write."""
+    replacements: list[tuple[str, str]] = []
+    for place, label in places:
+        path = os.fspath(place)
+        replacements += [(path, label), (os.path.realpath(path), label)]
     home = os.path.expanduser("~")
     if home not in ("", "/", "~"):
         replacements += [(home, "~"), (os.path.realpath(home), "~")]
