@@ -68,7 +68,7 @@ def batch_command() -> list[str]:
     if "batch" in main.commands:
         return [sys.executable, "-m", "evidencekit", "batch"]
     # Until the command is registered in cli.py, run it directly (same code, same process shape).
-    return [sys.executable, "-c", "from evidencekit.cli_batch import batch; batch(prog_name='evidencekit batch')"]
+    return [sys.executable, "-c", "from evidencekit.cli.batch import batch; batch(prog_name='evidencekit batch')"]
 
 
 def run_once(cases: Path, jobs: int, work: Path) -> tuple[float, float]:

@@ -244,7 +244,7 @@ class SourceFile:
     kind: EvidenceKind
     kind_from_folder: bool  # False when the folder did not tell us (kind OTHER by default)
     # The hashed file's identity (inventory); None for files described by hand (tests), which
-    # evidencekit.originals then re-hashes before decoding.
+    # evidencekit.integrity.originals then re-hashes before decoding.
     identity: FileIdentity | None = None
 
     @property

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from evidencekit import __version__
 from evidencekit.cache import DisplayCache
-from evidencekit.caseload import load_case
+from evidencekit.case.inventory import Inventory, scan_evidence
+from evidencekit.case.load import load_case
 from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
-from evidencekit.inventory import Inventory, scan_evidence
-from evidencekit.manifest import build_manifest, fingerprint
+from evidencekit.integrity.manifest import build_manifest, fingerprint
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     Case,
@@ -110,7 +110,7 @@ class BuildResult:
 def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None,
                 case: Case | None = None) -> Assessment:
     """Steps 1–5: everything `check` reports, without drawing a page."""
-    from evidencekit.rules import advice_for, build_checklist, load_rules
+    from evidencekit.rules.catalog import advice_for, build_checklist, load_rules
 
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
@@ -158,7 +158,7 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
                                 page_hint=layout_cache.load())
         layout_cache.save(result.pages, result.page_count)
         final = Path(work) / "final.pdf"
-        from evidencekit.attach import attach_files
+        from evidencekit.integrity.attach import attach_files
 
         token, token_findings = existing_token(output, dossier.manifest)
 
@@ -189,7 +189,7 @@ def inspect_all(
     options: BuildOptions,
     progress: Progress | None = None,
 ) -> tuple[Exhibit, ...]:
-    from evidencekit.rules import exhibit_title, load_rules
+    from evidencekit.rules.catalog import exhibit_title, load_rules
 
     rules = load_rules()
     inspections = _inspect_files(case, files, ctx, options.jobs or available_cpus(), progress)
@@ -362,7 +362,7 @@ def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[F
     certifies this manifest (always the case for --reproducible rebuilds of unchanged evidence).
 
     The file is read only when it is a regular file, not a link, and at most MAX_TOKEN_BYTES."""
-    from evidencekit.tsa import TokenFileRefused, inspect_token, read_token_file, token_path_for
+    from evidencekit.integrity.tsa import TokenFileRefused, inspect_token, read_token_file, token_path_for
 
     path = token_path_for(output)
     if not os.path.lexists(path):
@@ -425,7 +425,7 @@ def generation_time(exhibits: Sequence[Exhibit], case: Case, options: BuildOptio
 
 
 def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
-    from evidencekit.rules import (
+    from evidencekit.rules.catalog import (
         dossier_title,
         legal_bases,
         load_rules,
@@ -518,9 +518,9 @@ def resolve_output(root: Path, options: BuildOptions) -> Path:
 
 
 def check_output(output: Path, root: Path, force: bool) -> None:
-    from evidencekit.caseload import CASE_FILE_NAMES
+    from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES
+    from evidencekit.case.load import CASE_FILE_NAMES
     from evidencekit.fsutil import is_inside, refuse_special
-    from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
 
     case_root = root.resolve()
     with contextlib.suppress(OSError), os.scandir(case_root) as entries:

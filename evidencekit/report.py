@@ -12,7 +12,7 @@ _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
 def checklist_complete_for(a: Assessment, strict: bool) -> bool:
     """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
-    from evidencekit.rules import checklist_complete
+    from evidencekit.rules.catalog import checklist_complete
 
     if not checklist_complete(a.checklist, strict):
         return False

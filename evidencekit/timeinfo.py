@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
-from evidencekit.rules import load_rules
+from evidencekit.rules.catalog import load_rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

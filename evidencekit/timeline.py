@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from evidencekit.model import Case, Exhibit, TimelineEntry
-from evidencekit.rules import load_rules
+from evidencekit.rules.catalog import load_rules
 
 # Every TimelineEntry.category this module produces (pdf/timeline.py labels each one).
 CATEGORIES = ("livestream", "order", "payment", "delivery", "discovery", "event", "exhibit", "moment", "chat")

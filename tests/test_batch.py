@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from factories import make_jpeg
 
-from evidencekit.batch import (
+from evidencekit.channels.batch import (
     BatchSummary,
     BuiltCase,
     CaseRow,
@@ -29,7 +29,7 @@ from evidencekit.batch import (
     run_batch,
     write_summary,
 )
-from evidencekit.cli_batch import batch
+from evidencekit.cli.batch import batch
 from evidencekit.errors import CaseFileError, CaseFolderError, CaseProblem, ExitCode, OutputError
 from evidencekit.pipeline import BuildOptions
 

@@ -10,8 +10,8 @@ from factories import sh, write_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidencekit.casefile_edit import append_event, append_evidence
-from evidencekit.caseload import load_case, render_case_template
+from evidencekit.case.edit import append_event, append_evidence
+from evidencekit.case.load import load_case, render_case_template
 from evidencekit.errors import CaseFileError
 from evidencekit.model import Event, EvidenceKind
 

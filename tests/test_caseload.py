@@ -17,8 +17,8 @@ from factories import sh, write_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidencekit import caseload
-from evidencekit.caseload import (
+from evidencekit.case import load as caseload
+from evidencekit.case.load import (
     CLAIMS,
     EVENT_KEYS,
     EVIDENCE_KEYS,

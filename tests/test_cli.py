@@ -224,7 +224,7 @@ def test_verify_passes_then_exits_7_naming_a_changed_original(example_case: Path
 
 
 def test_init_asks_the_key_questions_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from evidencekit.caseload import load_case
+    from evidencekit.case.load import load_case
 
     monkeypatch.setattr("evidencekit.cli._interactive", lambda: True)
     answers = "taobao\nnot_as_shown\n6912345678901234567\n真皮手提包: 棕色\n399\n"
@@ -280,7 +280,7 @@ def test_no_temporary_files_left_after_a_failed_build(tmp_path: Path, monkeypatc
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("evidencekit.attach.attach_files", boom)
+    monkeypatch.setattr("evidencekit.integrity.attach.attach_files", boom)
     code, _out, _err = run("build", case)
     assert code == ExitCode.INTERNAL
     assert list(scratch.iterdir()) == []
@@ -290,7 +290,7 @@ def test_no_temporary_files_left_after_a_failed_build(tmp_path: Path, monkeypatc
 def test_progress_is_quiet_off_a_terminal_and_shows_the_current_file(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from evidencekit.cliutil import progress_printer
+    from evidencekit.cli.common import progress_printer
 
     assert progress_printer(quiet=True) is None
     monkeypatch.setattr("sys.stderr", io.StringIO())

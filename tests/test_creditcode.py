@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evidencekit.creditcode import ALPHABET, check_character, normalize_credit_code, validate_credit_code
+from evidencekit.rules.creditcode import (
+    ALPHABET,
+    check_character,
+    normalize_credit_code,
+    validate_credit_code,
+)
 
 # Published codes of well-known companies plus the example quoted in many guides.
 KNOWN_VALID = [

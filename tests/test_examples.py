@@ -178,7 +178,7 @@ def test_symlink_to_etc_passwd_is_refused_and_nothing_of_it_is_inside(example_ca
 )
 def test_each_target_has_its_title_and_section_order(example_source: Path, tmp_path: Path, target: str,
                                                      title: str) -> None:
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     out = tmp_path / f"{target}.pdf"
     result = CliRunner().invoke(main, ["build", str(example_source), "--target", target, "-o", str(out),

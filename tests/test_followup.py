@@ -14,11 +14,7 @@ from factories import make_case, sh
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evidencekit.caseload import load_case, render_case_template
-from evidencekit.cli_followup import log as log_command
-from evidencekit.cli_followup import status as status_command
-from evidencekit.errors import CaseFolderError, ExitCode
-from evidencekit.followup import (
+from evidencekit.case.followup import (
     CaseStatus,
     FollowupUsageError,
     StatusFailure,
@@ -29,8 +25,12 @@ from evidencekit.followup import (
     record_event,
     status_json,
 )
+from evidencekit.case.load import load_case, render_case_template
+from evidencekit.cli.followup import log as log_command
+from evidencekit.cli.followup import status as status_command
+from evidencekit.errors import CaseFolderError, ExitCode
 from evidencekit.model import SHANGHAI, Event
-from evidencekit.rules import Rules, load_rules
+from evidencekit.rules.catalog import Rules, load_rules
 
 NOW = sh(2024, 11, 20, 12, 0, 0)
 
@@ -233,7 +233,7 @@ def test_status_table(tmp_path: Path) -> None:
     assert fresh.endswith("现在联系商家客服") and "| 无" in fresh
     assert broken.endswith("无法读取：案件文件夹不存在：坏案")
     # Columns line up in terminal cells (CJK characters are two cells wide).
-    from evidencekit.followup import display_width
+    from evidencekit.case.followup import display_width
 
     bars = {tuple(display_width(line[: i]) for i, ch in enumerate(line) if ch == "|") for line in lines[2:]}
     assert len(bars) == 1

@@ -24,9 +24,9 @@ from mediagen import make_audio, make_pdf, make_video
 from PIL import Image
 
 from evidencekit.cache import DisplayCache
+from evidencekit.case.inventory import scan_evidence
 from evidencekit.cli import main
 from evidencekit.errors import ExitCode
-from evidencekit.inventory import scan_evidence
 from evidencekit.media.base import MediaContext
 from evidencekit.media.dispatch import inspect_source
 from evidencekit.model import Inspection, SourceFile
@@ -145,7 +145,7 @@ def test_inventory_records_the_identity_of_the_hashed_file(tmp_path: Path) -> No
 
 
 def test_same_size_rewrite_while_hashing_is_noticed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import evidencekit.inventory as inventory
+    import evidencekit.case.inventory as inventory
 
     path = make_jpeg(tmp_path / "case" / "evidence" / "product" / "a.jpg")
     real_read = os.read
@@ -325,7 +325,7 @@ def test_original_rewritten_while_decoding_gives_no_preview(tmp_path: Path, monk
 def test_public_message_leaves_no_local_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from factories import make_source_file
 
-    from evidencekit.originals import public_message
+    from evidencekit.integrity.originals import public_message
 
     home = tmp_path / "home" / "lisi"
     monkeypatch.setenv("HOME", str(home))
@@ -372,7 +372,7 @@ def test_original_changed_before_attaching_fails_the_build(tmp_path: Path, monke
 def test_attachment_name_drops_bidi_and_control_characters(tmp_path: Path) -> None:
     from factories import make_exhibit, make_source_file
 
-    from evidencekit.attach import attachment_name
+    from evidencekit.integrity.attach import attachment_name
 
     source = make_source_file(tmp_path, "evidence/product/invoice\u202egpj.exe\x1b[8m\u2066x.jpg")
     name = attachment_name(make_exhibit(3, source))

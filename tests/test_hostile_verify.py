@@ -27,11 +27,11 @@ from factories import make_jpeg
 from PIL import Image
 from test_verify import FILES, build, render_cover
 
-from evidencekit.attach import attach_files
-from evidencekit.batch import BuiltCase, format_summary, run_batch, summary_csv, summary_json
+from evidencekit.channels.batch import BuiltCase, format_summary, run_batch, summary_csv, summary_json
 from evidencekit.cli import main
 from evidencekit.errors import ExitCode
-from evidencekit.manifest import fingerprint
+from evidencekit.integrity.attach import attach_files
+from evidencekit.integrity.manifest import fingerprint
 from evidencekit.pipeline import BuildOptions
 
 NOW = datetime(2024, 11, 20, 8, 0, 0, tzinfo=UTC)
@@ -208,7 +208,7 @@ def test_inline_image_added_to_a_page_exits_7(real_dossier: Path, tmp_path: Path
 
 def test_cover_whose_content_inflates_past_the_limit_is_not_rendered(real_dossier: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import evidencekit.verify as verify
+    import evidencekit.integrity.verify as verify
 
     pdf = copy_of(real_dossier, tmp_path)
     with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
@@ -239,7 +239,7 @@ def test_hybrid_xref_stream_named_by_the_trailer_is_a_second_revision(real_dossi
 def test_attachment_that_inflates_past_the_limit_is_refused(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A small PDF whose embedded file stream inflates far beyond the limit: refused, exit 7."""
-    import evidencekit.verify as verify
+    import evidencekit.integrity.verify as verify
 
     big = b"\0" * (8 * 1024 * 1024)
     b = build(tmp_path, {"evidence/report/bomb.bin": big, **FILES})
@@ -273,7 +273,7 @@ def test_attachment_longer_than_its_recorded_size_is_changed_not_read_to_the_end
 def test_attachments_are_hashed_in_chunks_not_read_whole(tmp_path: Path) -> None:
     import tracemalloc
 
-    from evidencekit.verify import verify_dossier
+    from evidencekit.integrity.verify import verify_dossier
 
     big = bytes(range(256)) * (128 * 1024)  # 32 MiB, compresses well
     b = build(tmp_path, {"evidence/report/big.bin": big})
@@ -396,7 +396,7 @@ def test_cover_without_the_fingerprint_is_exit_7(tmp_path: Path) -> None:
 
 
 def test_terminal_safe_escapes_c0_c1_del_and_bidi_but_keeps_text() -> None:
-    from evidencekit.cliutil import terminal_safe
+    from evidencekit.cli.common import terminal_safe
 
     assert terminal_safe("证据 a.png") == "证据 a.png"
     out = terminal_safe(HOSTILE + "\x7f\x9b\x00\u2066\n\t")
@@ -446,7 +446,7 @@ def test_case_text_echoed_by_letter_and_status_is_escaped(tmp_path: Path) -> Non
 
 def test_progress_line_escapes_the_current_file_name(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from evidencekit import cliutil
+    from evidencekit.cli import common as cliutil
 
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     show = cliutil.progress_printer(False)
@@ -576,7 +576,7 @@ def test_source_date_epoch_in_range_is_used(tmp_path: Path) -> None:
     code, text = invoke("build", str(case), "-o", str(out), "--reproducible", "--quiet",
                         env={"SOURCE_DATE_EPOCH": "1732000000"})
     assert code == 0, text
-    from evidencekit.verify import read_manifest
+    from evidencekit.integrity.verify import read_manifest
 
     assert json.loads(read_manifest(out))["generated_at"].startswith("2024-11-19")
 
@@ -674,7 +674,7 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     cases = tmp_path / "cases"
     (cases / "a-stuck" / "evidence").mkdir(parents=True)
     script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
-              "from evidencekit.batch import run_batch; from test_hostile_verify import hanging_build;"
+              "from evidencekit.channels.batch import run_batch; from test_hostile_verify import hanging_build;"
               "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, now=datetime.now(UTC),"
               " build=hanging_build, case_timeout=600)")
     tests = Path(__file__).parent
@@ -705,7 +705,7 @@ def test_interrupting_the_batch_stops_its_cases_and_their_work_folders(tmp_path:
     (cases / "stuck" / "evidence").mkdir(parents=True)
     (tmp_path / "tmp").mkdir()
     script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
-              "from evidencekit.batch import run_batch; from test_hostile_verify import stuck_in_work_folder_build;"
+              "from evidencekit.channels.batch import run_batch; from test_hostile_verify import stuck_in_work_folder_build;"
               "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, now=datetime.now(UTC),"
               " build=stuck_in_work_folder_build, case_timeout=600)")
     tests = Path(__file__).parent
@@ -729,7 +729,8 @@ def test_interrupting_the_batch_stops_its_cases_and_their_work_folders(tmp_path:
 
 
 def test_cli_batch_has_a_timeout_option_with_a_default(tmp_path: Path) -> None:
-    from evidencekit import batch, cli_batch
+    from evidencekit.channels import batch
+    from evidencekit.cli import batch as cli_batch
 
     assert cli_batch.DEFAULT_CASE_TIMEOUT == batch.DEFAULT_CASE_TIMEOUT == 600
     result = CliRunner().invoke(main, ["batch", "--help"])

@@ -290,8 +290,8 @@ def test_token_beside_the_dossier_is_not_read_through_a_link(tmp_path: Path, sen
 
 
 def test_token_beside_the_dossier_too_large_or_not_a_file_is_refused(tmp_path: Path) -> None:
+    from evidencekit.integrity.tsa import MAX_TOKEN_BYTES
     from evidencekit.pipeline import existing_token
-    from evidencekit.tsa import MAX_TOKEN_BYTES
 
     out = tmp_path / "dossier.pdf"
     tsr = tmp_path / "dossier.pdf.tsr"
@@ -318,7 +318,7 @@ def test_verify_does_not_read_a_token_through_a_link(tmp_path: Path, sentinel: P
 
 def test_stamp_refuses_a_link_before_asking_the_tsa(tmp_path: Path, sentinel: Path) -> None:
     from evidencekit.errors import OutputError
-    from evidencekit.tsa import stamp_dossier
+    from evidencekit.integrity.tsa import stamp_dossier
 
     (tmp_path / "d.pdf.tsr").symlink_to(sentinel / "victim.txt")
 
@@ -502,7 +502,7 @@ def test_concurrent_log_calls_lose_no_event(tmp_path: Path) -> None:
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()
-    from evidencekit.caseload import load_case
+    from evidencekit.case.load import load_case
 
     notes = sorted(e.note for e in load_case(case).events)
     assert notes == sorted(f"跟进 {who}-{n}" for who in range(8) for n in range(6))
@@ -511,7 +511,7 @@ def test_concurrent_log_calls_lose_no_event(tmp_path: Path) -> None:
 _ADDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from evidencekit.casefolder import add_files
+    from evidencekit.case.folder import add_files
     root, src, start = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     while not start.exists():
         time.sleep(0.005)
@@ -533,7 +533,7 @@ def test_concurrent_add_of_one_name_keeps_every_file(tmp_path: Path) -> None:
     copied = sorted((case / "evidence" / "order").iterdir())
     assert sorted(hashlib.sha256(p.read_bytes()).digest() for p in copied) == sorted(
         hashlib.sha256(p.read_bytes()).digest() for p in sources)
-    from evidencekit.caseload import load_case
+    from evidencekit.case.load import load_case
 
     assert len(load_case(case).evidence) == 6
 
@@ -551,7 +551,7 @@ def test_log_leaves_no_lock_or_temporary_file(tmp_path: Path) -> None:
 
 
 def _copy(tmp_path: Path, names: list[str]) -> tuple[Path, list[str]]:
-    from evidencekit.pack import ORIGINALS_DIR, SUMS_NAME, _copy_originals
+    from evidencekit.channels.pack import ORIGINALS_DIR, SUMS_NAME, _copy_originals
 
     case = tmp_path / "case"
     exhibits = [make_exhibit(n, make_source_file(case, f"evidence/other/{name}", data=name.encode()))
@@ -602,7 +602,7 @@ def test_names_at_name_max_still_pack_keeping_the_extension(tmp_path: Path) -> N
 
 
 def test_pack_key_evidence_names_are_safe() -> None:
-    from evidencekit.pack import safe_name
+    from evidencekit.channels.pack import safe_name
 
     assert safe_name("标题\u202eevil\x7f\x85") == "标题evil"
 

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from factories import sh, write_file
 
-from evidencekit import inventory as inventory_module
-from evidencekit.errors import CaseFolderError, ExitCode
-from evidencekit.inventory import (
+from evidencekit.case import inventory as inventory_module
+from evidencekit.case.inventory import (
     BROKEN_LINK_REASON,
     DUPLICATE_DIR_LINK_REASON,
     JUNK_REASON,
@@ -27,6 +26,7 @@ from evidencekit.inventory import (
     kind_for_folder,
     scan_evidence,
 )
+from evidencekit.errors import CaseFolderError, ExitCode
 from evidencekit.model import EvidenceKind, Severity, SourceFile
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="needs POSIX links, FIFOs and byte file names")

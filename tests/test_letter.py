@@ -15,9 +15,8 @@ from factories import make_case, make_jpeg, sh
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidencekit.caseload import yaml_quote
-from evidencekit.cli_letter import letter as letter_command
-from evidencekit.letter import (
+from evidencekit.case.load import yaml_quote
+from evidencekit.channels.letter import (
     BODY_FIELD,
     Draft,
     Letter,
@@ -30,8 +29,9 @@ from evidencekit.letter import (
     letter_json,
     measure,
 )
+from evidencekit.cli.letter import letter as letter_command
 from evidencekit.model import Complainant, Event, EvidenceOverride, Problem
-from evidencekit.rules import Rules, load_rules, target_profile
+from evidencekit.rules.catalog import Rules, load_rules, target_profile
 
 NOW = sh(2024, 11, 17, 9, 0, 0)
 ORDER_NO = "6912345678901234567"

@@ -18,11 +18,8 @@ from click.testing import CliRunner
 from mediagen import make_video
 from PIL import Image
 
-import evidencekit.pack as pack_module
-from evidencekit.cli_pack import pack
-from evidencekit.errors import ExitCode, OutputError
-from evidencekit.model import EvidenceKind, Exhibit
-from evidencekit.pack import (
+import evidencekit.channels.pack as pack_module
+from evidencekit.channels.pack import (
     MARKER_NAME,
     ORIGINALS_DIR,
     README_NAME,
@@ -33,7 +30,10 @@ from evidencekit.pack import (
     pack_case,
     safe_name,
 )
-from evidencekit.rules import load_rules
+from evidencekit.cli.pack import pack
+from evidencekit.errors import ExitCode, OutputError
+from evidencekit.model import EvidenceKind, Exhibit
+from evidencekit.rules.catalog import load_rules
 
 NOW = datetime(2024, 11, 20, 8, 0, 0, tzinfo=UTC)
 MB = 1_000_000

@@ -8,9 +8,9 @@ import pytest
 from factories import make_exhibit, make_source_file
 from reportlab.pdfgen.canvas import Canvas
 
-from evidencekit.attach import attach_files
+from evidencekit.integrity.attach import attach_files
+from evidencekit.integrity.verify import verify_dossier
 from evidencekit.pipeline import existing_token
-from evidencekit.verify import verify_dossier
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tsa"
 MANIFEST = (FIXTURES / "manifest.json").read_bytes()

@@ -34,7 +34,7 @@ from evidencekit.model import (
     Status,
     TimeSource,
 )
-from evidencekit.rules import (
+from evidencekit.rules.catalog import (
     EVIDENCE_TYPES,
     SECTIONS,
     Rules,

@@ -15,12 +15,12 @@ import yaml
 from click.testing import CliRunner
 from factories import make_exhibit, make_jpeg, make_source_file
 
-from evidencekit.caseload import EVENT_CHANNELS, load_case
+from evidencekit.case.load import EVENT_CHANNELS, load_case
+from evidencekit.channels.pack import key_exhibits
 from evidencekit.cli import main
-from evidencekit.cliutil import TARGETS
+from evidencekit.cli.common import TARGETS
 from evidencekit.model import EvidenceKind
-from evidencekit.pack import key_exhibits
-from evidencekit.rules import EVENT_CHANNEL_KEYS, load_rules, load_rules_from
+from evidencekit.rules.catalog import EVENT_CHANNEL_KEYS, load_rules, load_rules_from
 from evidencekit.timeinfo import time_from_filename
 from evidencekit.timeline import build_timeline
 

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from factories import make_exhibit, make_source_file, sh
 from reportlab.pdfgen import canvas
 
-from evidencekit import tsa
-from evidencekit.attach import attach_files
-from evidencekit.cli_verify import stamp_command, verify_command
+from evidencekit.cli.verify import stamp_command, verify_command
 from evidencekit.errors import ExitCode, OutputError, VerificationFailed
-from evidencekit.tsa import (
+from evidencekit.integrity import tsa
+from evidencekit.integrity.attach import attach_files
+from evidencekit.integrity.tsa import (
     CertificateFileError,
     TimestampError,
     inspect_token,

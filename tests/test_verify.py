@@ -20,13 +20,13 @@ from click.testing import CliRunner
 from factories import make_exhibit, make_source_file, sh
 from reportlab.pdfgen import canvas
 
-from evidencekit.attach import attach_files
-from evidencekit.cli_verify import verify_command
+from evidencekit.cli.verify import verify_command
 from evidencekit.errors import ExitCode, VerificationFailed
-from evidencekit.manifest import MANIFEST_NAME, build_manifest, fingerprint
+from evidencekit.integrity.attach import attach_files
+from evidencekit.integrity.manifest import MANIFEST_NAME, build_manifest, fingerprint
+from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
+from evidencekit.integrity.verify import FileStatus, verify_dossier
 from evidencekit.model import Exhibit
-from evidencekit.tsa import TOKEN_ATTACHMENT_NAME
-from evidencekit.verify import FileStatus, verify_dossier
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tsa"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidencekit.integrity.originals import OriginalChanged, OriginalFile
 from evidencekit.media.base import MediaContext
 from evidencekit.media.budget import BudgetExceeded
 from evidencekit.media.moments import parse_declared_moments
@@ -22,7 +23,6 @@ from evidencekit.media.recordings import (
     write_facts,
 )
 from evidencekit.model import EvidenceOverride, Inspection, MediaType, SourceFile
-from evidencekit.originals import OriginalChanged, OriginalFile
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"})
 

@@ -842,7 +842,7 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
     ``ctx.params_extra["chat_merchant_names"]`` (e.g. the shop name) to settle who is who.
     """
     del override  # a declared time belongs to the exhibit, not to the messages
-    from evidencekit.originals import OriginalChanged, read_original
+    from evidencekit.integrity.originals import OriginalChanged, read_original
 
     try:
         # The hashed bytes only; one byte over the limit, so parse_chat can tell the file was cut.

@@ -55,7 +55,7 @@ def family_for(source: SourceFile) -> str | None:
     for family, suffixes in _SUFFIXES.items():
         if source.suffix in suffixes:
             return family
-    from evidencekit.originals import sniff
+    from evidencekit.integrity.originals import sniff
 
     head = sniff(source, 16)  # the checked original, never whatever now has its name
     for magic, offset, family in _MAGIC:
@@ -78,7 +78,7 @@ def inspector_for(family: str) -> Inspector:
 
 
 def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
-    from evidencekit.originals import OriginalChanged
+    from evidencekit.integrity.originals import OriginalChanged
 
     try:
         family = family_for(source)

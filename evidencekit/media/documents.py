@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from evidencekit.integrity.originals import OriginalChanged, public_message, read_original
 from evidencekit.media.base import (
     EXHIBIT_BOX_HEIGHT_PT,
     EXHIBIT_BOX_WIDTH_PT,
@@ -38,7 +39,6 @@ from evidencekit.model import (
     Severity,
     SourceFile,
 )
-from evidencekit.originals import OriginalChanged, public_message, read_original
 
 DOCUMENT_SUFFIXES = frozenset({".pdf"})
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from evidencekit.integrity.originals import CHANGED_REASON, OriginalChanged, read_original
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     DisplayImage,
@@ -43,7 +44,6 @@ from evidencekit.model import (
     Stamp,
     TimeSource,
 )
-from evidencekit.originals import CHANGED_REASON, OriginalChanged, read_original
 from evidencekit.timeinfo import parse_exif_datetime, parse_exif_offset
 
 IMAGE_SUFFIXES = frozenset(

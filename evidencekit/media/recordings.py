@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from evidencekit.cache import DisplayCache
+from evidencekit.integrity.originals import OriginalChanged, OriginalFile, open_original, public_message
 from evidencekit.media.base import MediaContext
 from evidencekit.media.budget import BudgetExceeded, run_budgeted
 from evidencekit.media.moments import format_timecode, parse_declared_moments, parse_moment
@@ -39,7 +40,6 @@ from evidencekit.model import (
     Stamp,
     TimeSource,
 )
-from evidencekit.originals import OriginalChanged, OriginalFile, open_original, public_message
 
 if TYPE_CHECKING:
     import av

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cliutil import debug_option, handle_errors, terminal_safe
+from evidencekit.cli.common import debug_option, handle_errors, terminal_safe
 from evidencekit.errors import VerificationFailed
 
 if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only when used
-    from evidencekit.tsa import TokenResult
-    from evidencekit.verify import VerifyReport
+    from evidencekit.integrity.tsa import TokenResult
+    from evidencekit.integrity.verify import VerifyReport
 
 
 @click.command("verify")
@@ -45,7 +45,7 @@ def verify_command(pdf: Path, originals: Path | None, ca_file: Path | None, max_
       evidencekit verify dossier.pdf --ca tsa-root.pem
       evidencekit verify dossier.pdf --json
     """
-    from evidencekit.verify import verify_dossier
+    from evidencekit.integrity.verify import verify_dossier
 
     ca_pem = ca_file.read_bytes() if ca_file is not None else None
     limit = max_attachment_mb * 1024 * 1024 if max_attachment_mb is not None else None  # None: verify's own
@@ -76,8 +76,8 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
       evidencekit stamp dossier.pdf --tsa https://freetsa.org/tsr
       evidencekit verify dossier.pdf --ca freetsa-cacert.pem
     """
-    from evidencekit.tsa import format_gen_time, inspect_token, stamp_dossier
-    from evidencekit.verify import read_manifest
+    from evidencekit.integrity.tsa import format_gen_time, inspect_token, stamp_dossier
+    from evidencekit.integrity.verify import read_manifest
 
     out = stamp_dossier(pdf, tsa_url, force=force)
     token = inspect_token(out.read_bytes(), read_manifest(pdf))
@@ -94,7 +94,7 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
 
 
 def render_report(report: VerifyReport) -> str:
-    from evidencekit.verify import FileStatus
+    from evidencekit.integrity.verify import FileStatus
 
     safe = terminal_safe  # names and notes come from a stranger's dossier: one line each, no controls
     lines = [f"核对：{safe(str(report.pdf))}"]
@@ -141,7 +141,7 @@ def _same_place(found_at: str, path: str) -> bool:
 
 
 def _token_line(token: TokenResult, source: str) -> str:
-    from evidencekit.tsa import format_gen_time
+    from evidencekit.integrity.tsa import format_gen_time
 
     state = "有效" if token.ok and token.signature_checked else ("未通过" if not token.ok else "未验证签名")
     text = f"时间戳（{source}）：{state}"

@@ -26,10 +26,10 @@ from typing import Any, cast
 
 from evidencekit.media.moments import format_timecode, parse_moment
 from evidencekit.model import Case, Event, EvidenceKind, SourceFile, format_datetime
-from evidencekit.rules import (
+from evidencekit.rules.catalog import (
     LetterField as FieldTemplate,
 )
-from evidencekit.rules import (
+from evidencekit.rules.catalog import (
     Rules,
     TargetProfile,
     case_value,

@@ -19,7 +19,7 @@ EVIDENCE_FOLDERS = tuple(kind.value for kind in EvidenceKind)
 
 
 def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = False) -> Path:
-    from evidencekit.caseload import render_case_template
+    from evidencekit.case.load import render_case_template
 
     case_file = root / "case.yaml"
     if os.path.lexists(case_file) and not force:
@@ -81,7 +81,7 @@ def _add_locked(root: Path, target_dir: Path, files: list[Path], kind: str, *, t
         rel = dest.relative_to(root).as_posix()
         copied.append(rel)
         if title or proves:
-            from evidencekit.casefile_edit import append_evidence
+            from evidencekit.case.edit import append_evidence
 
             append_evidence(root, rel, kind=kind, title=title, proves=proves)
     return copied

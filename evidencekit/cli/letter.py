@@ -11,7 +11,7 @@ from datetime import datetime
 
 import click
 
-from evidencekit.cliutil import case_dir, debug_option, handle_errors, target_option
+from evidencekit.cli.common import case_dir, debug_option, handle_errors, target_option
 
 
 def _fingerprint(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
@@ -42,10 +42,10 @@ def letter(directory: str, target: str, as_json: bool, fingerprint: str, debug: 
       evidencekit letter 我的案件 --target email --fingerprint 3f7a…（64 位）
       evidencekit letter 我的案件 --target payment --json
     """
-    from evidencekit.caseload import load_case
-    from evidencekit.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
-    from evidencekit.letter import compose_letter, format_letter, letter_json, summarize_evidence
-    from evidencekit.rules import load_rules
+    from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
+    from evidencekit.case.load import load_case
+    from evidencekit.channels.letter import compose_letter, format_letter, letter_json, summarize_evidence
+    from evidencekit.rules.catalog import load_rules
 
     root = case_dir(directory)
     case = load_case(root)

@@ -43,8 +43,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidencekit.attach import attachment_name, original_bytes
-from evidencekit.caseload import load_case
+from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES
+from evidencekit.case.load import load_case
+from evidencekit.channels.letter import Letter, compose_letter, format_letter, summarize_evidence
 from evidencekit.errors import CaseFolderError, InternalError, OutputError
 from evidencekit.fsutil import (
     absolute,
@@ -58,11 +59,17 @@ from evidencekit.fsutil import (
     refuse_special,
     stage_directory,
 )
-from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
-from evidencekit.letter import Letter, compose_letter, format_letter, summarize_evidence
+from evidencekit.integrity.attach import attachment_name, original_bytes
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
 from evidencekit.pipeline import BuildOptions, BuildResult, Progress, build_dossier, work_folder
-from evidencekit.rules import AttachmentRules, PackWording, Rules, TargetProfile, load_rules, target_profile
+from evidencekit.rules.catalog import (
+    AttachmentRules,
+    PackWording,
+    Rules,
+    TargetProfile,
+    load_rules,
+    target_profile,
+)
 
 # Display-copy resolutions tried in turn when a channel's file count cannot hold the dossier.
 # 80 dpi still keeps a phone screenshot's text legible at the exhibit box size.

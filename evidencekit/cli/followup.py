@@ -11,7 +11,7 @@ from datetime import datetime
 
 import click
 
-from evidencekit.cliutil import case_dir, debug_option, handle_errors
+from evidencekit.cli.common import case_dir, debug_option, handle_errors
 
 
 @click.command()
@@ -37,10 +37,10 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
       evidencekit log 我的案件 "已申请平台介入" --channel platform --time "2024-11-17 09:30"
       evidencekit log 我的案件 "已受理" --channel 12315 --ref 1234567890
     """
-    from evidencekit.caseload import load_case, parse_case_time
-    from evidencekit.followup import case_status, channel_label, record_event
+    from evidencekit.case.followup import case_status, channel_label, record_event
+    from evidencekit.case.load import load_case, parse_case_time
     from evidencekit.model import format_datetime
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     root = case_dir(directory)
     case = load_case(root)
@@ -76,9 +76,7 @@ def status(directories: tuple[str, ...], as_json: bool, debug: bool) -> None:
       evidencekit status 我的案件
       evidencekit status 案件/* --json
     """
-    from evidencekit.caseload import load_case
-    from evidencekit.errors import EvidenceKitError
-    from evidencekit.followup import (
+    from evidencekit.case.followup import (
         CaseStatus,
         StatusFailure,
         case_status,
@@ -86,7 +84,9 @@ def status(directories: tuple[str, ...], as_json: bool, debug: bool) -> None:
         format_status_table,
         status_json,
     )
-    from evidencekit.rules import load_rules
+    from evidencekit.case.load import load_case
+    from evidencekit.errors import EvidenceKitError
+    from evidencekit.rules.catalog import load_rules
 
     rules = load_rules()
     rows: list[tuple[str, CaseStatus | StatusFailure]] = []

@@ -58,15 +58,15 @@ def kind_for_folder(name: str) -> EvidenceKind | None:
     """The evidence kind a first-level folder name stands for, or None if it says nothing.
 
     The names (English, plurals, Chinese aliases) live in templates/evidence_kinds.yaml."""
-    from evidencekit.rules import kind_for_folder as lookup
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import kind_for_folder as lookup
+    from evidencekit.rules.catalog import load_rules
 
     return lookup(name, load_rules())
 
 
 def folder_names() -> list[str]:
     """Every folder name that tells a kind (for "did you mean" hints)."""
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     return [folder.casefold() for rule in load_rules().kinds.values() for folder in rule.folders]
 

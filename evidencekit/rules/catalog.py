@@ -27,7 +27,6 @@ from typing import Any, NoReturn
 
 import yaml
 
-from evidencekit.creditcode import validate_credit_code
 from evidencekit.errors import EvidenceKitError, ExitCode, InternalError
 from evidencekit.model import (
     Case,
@@ -38,6 +37,7 @@ from evidencekit.model import (
     Status,
     StatutoryAmount,
 )
+from evidencekit.rules.creditcode import validate_credit_code
 
 # Section names the PDF renderer knows (PRODUCT.md §5); a target may reorder or omit them.
 SECTIONS = ("cover", "summary", "checklist", "index", "timeline", "exhibits", "appendix")

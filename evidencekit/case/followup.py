@@ -21,11 +21,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, cast
 
-from evidencekit.casefile_edit import append_event
-from evidencekit.caseload import EVENT_CHANNELS, find_case_file, load_case
+from evidencekit.case.edit import append_event
+from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode
 from evidencekit.model import Case, Event, format_datetime
-from evidencekit.rules import (
+from evidencekit.rules.catalog import (
     Deadline,
     Rules,
     advice_for,

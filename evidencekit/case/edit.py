@@ -32,7 +32,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from evidencekit.caseload import (
+from evidencekit.case.load import (
     CASE_FILE_NAMES,
     EVENT_CHANNELS,
     EVIDENCE_KINDS,

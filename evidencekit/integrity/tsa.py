@@ -144,7 +144,7 @@ def stamp_dossier(
     nonce) before anything is written, so a wrong or replayed reply never lands on disk.
     """
     # verify.py imports this module for token checks; importing it at call time avoids a cycle.
-    from evidencekit.verify import read_manifest
+    from evidencekit.integrity.verify import read_manifest
 
     target = out or token_path_for(pdf)
     if refuse_special(target, "时间戳文件") and not force:  # a link or a device there is refused

@@ -54,26 +54,26 @@ SCHEMA_VERSION = 1
 
 
 def allowed_platforms() -> tuple[str, ...]:
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     return tuple(load_rules().platforms)
 
 
 def allowed_problem_types() -> tuple[str, ...]:
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     return tuple(load_rules().problem_types)
 
 
 def allowed_claims() -> tuple[str, ...]:
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     return tuple(load_rules().claim_labels)
 
 
 def platform_aliases() -> dict[str, str]:
     """抖音 → douyin, 天猫 → taobao …: each platform's label and aliases in platforms.yaml."""
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     out: dict[str, str] = {}
     for key, platform in load_rules().platforms.items():
@@ -84,7 +84,7 @@ def platform_aliases() -> dict[str, str]:
 
 def claim_aliases() -> dict[str, str]:
     """退款 → refund, 退一赔三 → punitive …: each claim's label and aliases in problem_types.yaml."""
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     out: dict[str, str] = {}
     for key, claim in load_rules().claims.items():
@@ -95,7 +95,7 @@ def claim_aliases() -> dict[str, str]:
 
 def evidence_kind_aliases() -> dict[str, str]:
     """订单 → order …: the folder names of each kind in evidence_kinds.yaml, and its label."""
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     out: dict[str, str] = {}
     for key, rule in load_rules().kinds.items():
@@ -119,7 +119,7 @@ EVENT_CHANNELS = ("seller", "platform", "12315", "payment", "other")
 
 def event_channel_aliases() -> Mapping[str, str]:
     """商家 / 客服 → seller …: the channels' labels and aliases in followup.yaml."""
-    from evidencekit.rules import load_rules
+    from evidencekit.rules.catalog import load_rules
 
     return load_rules().followup.channel_aliases
 

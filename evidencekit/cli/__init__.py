@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from evidencekit import __version__
-from evidencekit.cliutil import (
+from evidencekit.cli.common import (
     case_dir,
     debug_option,
     handle_errors,
@@ -61,8 +61,8 @@ def init(directory: str, no_input: bool, force: bool, debug: bool) -> None:
       evidencekit init 我的案件
       evidencekit init 我的案件 --no-input
     """
-    from evidencekit.casefolder import create_case_folder
-    from evidencekit.rules import load_rules
+    from evidencekit.case.folder import create_case_folder
+    from evidencekit.rules.catalog import load_rules
 
     answers: dict[str, str] = {}
     if not no_input and _interactive():
@@ -103,7 +103,7 @@ def add(directory: str, files: tuple[str, ...], kind: str, title: str, proves: s
     示例：
       evidencekit add 我的案件 ~/Downloads/Screenshot_20241114-190012.png --kind order --title 订单详情
     """
-    from evidencekit.casefolder import add_files
+    from evidencekit.case.folder import add_files
 
     copied = add_files(Path(directory), [Path(f) for f in files], kind, title=title, proves=proves)
     for rel in copied:
@@ -193,11 +193,11 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
 
 def _register_commands() -> None:
     """Commands that live in their own modules (each imports its heavy parts lazily)."""
-    from evidencekit.cli_batch import batch
-    from evidencekit.cli_followup import log, status
-    from evidencekit.cli_letter import letter
-    from evidencekit.cli_pack import pack
-    from evidencekit.cli_verify import stamp_command, verify_command
+    from evidencekit.cli.batch import batch
+    from evidencekit.cli.followup import log, status
+    from evidencekit.cli.letter import letter
+    from evidencekit.cli.pack import pack
+    from evidencekit.cli.verify import stamp_command, verify_command
 
     for command in (letter, pack, verify_command, stamp_command, batch, log, status):
         main.add_command(command)

@@ -62,7 +62,7 @@ def _path_to_open(source: SourceFile) -> str:
 
 
 def _open_fd(source: SourceFile) -> tuple[int, os.stat_result]:
-    from evidencekit.inventory import _open_readonly
+    from evidencekit.case.inventory import _open_readonly
 
     try:
         fd = _open_readonly(Path(_path_to_open(source)))

@@ -28,11 +28,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidencekit.cliutil import terminal_safe
+from evidencekit.cli.common import terminal_safe
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
+from evidencekit.integrity.originals import public_text
 from evidencekit.model import Status
-from evidencekit.originals import public_text
 from evidencekit.pipeline import (
     Assessment,
     BuildOptions,
@@ -177,7 +177,7 @@ def find_cases(cases_dir: Path) -> list[Path]:
 
 
 def built_case_from(result: BuildResult) -> BuiltCase:
-    from evidencekit.inventory import Inventory
+    from evidencekit.case.inventory import Inventory
     from evidencekit.report import checklist_complete_for
 
     d = result.dossier

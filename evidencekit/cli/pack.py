@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evidencekit.cliutil import TARGETS, case_dir, debug_option, handle_errors, progress_printer
+from evidencekit.cli.common import TARGETS, case_dir, debug_option, handle_errors, progress_printer
 
 
 @click.command()
@@ -45,7 +45,7 @@ def pack(directory: str, target: str, outdir: str | None, cap: float | None, for
       evidencekit pack 我的案件 --target email --cap 10 -o 邮件附件
       evidencekit pack 我的案件 --target platform --force
     """
-    from evidencekit.pack import format_pack, pack_case
+    from evidencekit.channels.pack import format_pack, pack_case
 
     result = pack_case(
         case_dir(directory),

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import VerificationFailed
-from evidencekit.manifest import (
+from evidencekit.integrity.manifest import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
     Manifest,
@@ -55,7 +55,7 @@ from evidencekit.manifest import (
     fingerprint,
     parse_manifest,
 )
-from evidencekit.tsa import (
+from evidencekit.integrity.tsa import (
     MAX_TOKEN_BYTES,
     TOKEN_ATTACHMENT_NAME,
     TokenFileRefused,

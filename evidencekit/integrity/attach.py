@@ -4,7 +4,7 @@ reportlab has no public API for embedded files (tech-notes §2), so the PDF is r
 and the attachments are added in a second step, in the work folder, before the result is
 moved to the user's output path.
 
-Each original is read again here through :func:`evidencekit.originals.read_original`, which
+Each original is read again here through :func:`evidencekit.integrity.originals.read_original`, which
 checks its SHA-256 against the inventory's: the attachment is exactly the bytes the dossier
 certifies. An original that changed during the build stops the build (CaseFolderError) rather
 than give a page of one version and a hash of another.
@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError
-from evidencekit.manifest import MANIFEST_NAME
+from evidencekit.integrity.manifest import MANIFEST_NAME
+from evidencekit.integrity.originals import OriginalChanged, read_original
 from evidencekit.model import Exhibit, attachment_file_name
-from evidencekit.originals import OriginalChanged, read_original
 
 _EXTRA_MIME = {
     ".heic": "image/heic",
@@ -86,7 +86,7 @@ def attach_files(
                        mime_type(ex.source.name), ex.source.mtime, Name.Source)
         attach(manifest, MANIFEST_NAME, "evidencekit 清单（哈希、时间与来源）", "application/json", when, Name.Data)
         if token is not None:
-            from evidencekit.tsa import TOKEN_ATTACHMENT_NAME
+            from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
 
             attach(token, TOKEN_ATTACHMENT_NAME, "RFC 3161 可信时间戳（对象：evidencekit-manifest.json）",
                    "application/timestamp-reply", when, Name.Supplement)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from evidencekit.cliutil import debug_option, handle_errors, progress_printer, target_option
+from evidencekit.cli.common import debug_option, handle_errors, progress_printer, target_option
 
 # Same as batch.DEFAULT_CASE_TIMEOUT (batch, and the pipeline it pulls in, load only when run).
 DEFAULT_CASE_TIMEOUT = 600.0
@@ -47,7 +47,7 @@ def batch(cases_dir: str, outdir: str | None, jobs: int | None, target: str, for
       evidencekit batch 案件汇总 -o 证据材料 --jobs 4 --target 12315
       evidencekit batch 案件汇总 --force --json > 汇总.json
     """
-    from evidencekit.batch import format_summary, run_batch, summary_json, write_summary
+    from evidencekit.channels.batch import format_summary, run_batch, summary_json, write_summary
 
     summary = run_batch(
         Path(cases_dir),
