@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
+import shutil
 import stat
 import sys
 import tempfile
@@ -304,8 +306,6 @@ def refuse_link_dir(out: Path, what: str = "输出文件夹") -> bool:
 def publish_directory(stage: Path, out: Path, *, replace_existing: bool) -> None:
     """Rename the finished ``stage`` folder to ``out``. A link at ``out`` is refused; an existing
     real folder is swapped out only with ``replace_existing`` (the caller checked it is ours)."""
-    import secrets
-    import shutil
 
     exists = refuse_link_dir(out)
     if not exists or (not replace_existing and not any(out.iterdir())):

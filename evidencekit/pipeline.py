@@ -17,18 +17,30 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from evidencekit import __version__
 from evidencekit.cache import DisplayCache
-from evidencekit.case.inventory import Inventory, scan_evidence
-from evidencekit.case.load import load_case
+from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, Inventory, scan_evidence
+from evidencekit.case.load import CASE_FILE_NAMES, load_case
 from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
+from evidencekit.fsutil import (
+    absolute,
+    check_no_links,
+    disk_full_error,
+    is_disk_full,
+    is_inside,
+    refuse_special,
+    write_atomically,
+)
 from evidencekit.integrity.manifest import build_manifest, fingerprint
+from evidencekit.integrity.tsa import TokenFileRefused, inspect_token, read_token_file, token_path_for
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
+from evidencekit.media.dispatch import inspect_source
+from evidencekit.media.moments import with_wall_times
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -41,7 +53,21 @@ from evidencekit.model import (
     Severity,
     SourceFile,
     Stamp,
+    Status,
     TimeSource,
+)
+from evidencekit.privacy import mask_case, mask_exhibit
+from evidencekit.rules.catalog import (
+    advice_for,
+    build_checklist,
+    checklist_complete,
+    dossier_title,
+    exhibit_title,
+    legal_bases,
+    load_rules,
+    platform_display_name,
+    statutory_amounts,
+    urgency_for,
 )
 from evidencekit.timeinfo import is_save_time, resolve_capture_time, time_from_filename
 from evidencekit.timeline import build_timeline
@@ -102,6 +128,22 @@ class BuildResult:
     findings: tuple[Finding, ...]
 
 
+def checklist_complete_for(a: Assessment, strict: bool) -> bool:
+    """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
+    if not checklist_complete(a.checklist, strict):
+        return False
+    return not (strict and any(f.severity is not Severity.INFO for f in a.findings))
+
+
+def incomplete_summary(a: Assessment, strict: bool) -> str:
+    lines = [f"  ✗ {i.label}：{i.reason}" for i in a.checklist if i.required and i.status is Status.MISSING]
+    if strict:
+        lines += [f"  ! {i.label}：{i.reason}" for i in a.checklist if i.status is Status.WEAK]
+        lines += [f"  ! {f.message}" for f in a.findings if f.severity is not Severity.INFO]
+    return "\n".join(lines)
+
+
+
 # ---------------------------------------------------------------------------------------------
 # The pipeline
 # ---------------------------------------------------------------------------------------------
@@ -110,8 +152,6 @@ class BuildResult:
 def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None,
                 case: Case | None = None) -> Assessment:
     """Steps 1–5: everything `check` reports, without drawing a page."""
-    from evidencekit.rules.catalog import advice_for, build_checklist, load_rules
-
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
@@ -139,13 +179,10 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
     output = resolve_output(root, options)
     check_output(output, root, options.force)  # fail before any work when the output is unusable
     assessment = assess_case(root, options, progress, case)
-    if options.strict:
-        from evidencekit.report import checklist_complete_for, incomplete_summary
-
-        if not checklist_complete_for(assessment, strict=True):
-            raise ChecklistIncomplete("证据或案件信息不完整（--strict），未生成证据材料：\n"
-                                      + incomplete_summary(assessment, strict=True),
-                                      hint="运行 evidencekit check 查看详情；补齐后重新生成，或去掉 --strict")
+    if options.strict and not checklist_complete_for(assessment, strict=True):
+        raise ChecklistIncomplete("证据或案件信息不完整（--strict），未生成证据材料：\n"
+                                  + incomplete_summary(assessment, strict=True),
+                                  hint="运行 evidencekit check 查看详情；补齐后重新生成，或去掉 --strict")
     if options.mask_personal:
         assessment = mask_assessment(assessment)
     dossier = assemble_dossier(assessment, options)  # 5 timeline, legal, manifest
@@ -189,8 +226,6 @@ def inspect_all(
     options: BuildOptions,
     progress: Progress | None = None,
 ) -> tuple[Exhibit, ...]:
-    from evidencekit.rules.catalog import exhibit_title, load_rules
-
     rules = load_rules()
     inspections = _inspect_files(case, files, ctx, options.jobs or available_cpus(), progress)
 
@@ -207,8 +242,6 @@ def inspect_all(
         )
         stamp = _chat_content_time(stamp, insp)
         if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
-            from evidencekit.media.moments import with_wall_times
-
             # Only a time that marks when recording began gives true wall-clock times; a chat
             # app's save time (mmexport…) is merely an upper bound.
             starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
@@ -271,9 +304,6 @@ def _inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, j
     """Inspect in order, inline while files come from the display-copy cache; as soon as one
     needs real decoding, hand the rest to ``jobs`` worker processes. A warm rebuild thus never
     pays for starting a pool, and a cold build spreads the decoding over the cores."""
-    from concurrent.futures import as_completed
-
-    from evidencekit.media.dispatch import inspect_source
 
     total = len(files)
     results: list[Inspection | None] = [None] * total
@@ -362,8 +392,6 @@ def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[F
     certifies this manifest (always the case for --reproducible rebuilds of unchanged evidence).
 
     The file is read only when it is a regular file, not a link, and at most MAX_TOKEN_BYTES."""
-    from evidencekit.integrity.tsa import TokenFileRefused, inspect_token, read_token_file, token_path_for
-
     path = token_path_for(output)
     if not os.path.lexists(path):
         return None, ()
@@ -379,8 +407,6 @@ def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[F
 
 
 def mask_assessment(a: Assessment) -> Assessment:
-    from evidencekit.privacy import mask_case, mask_exhibit
-
     self_names = tuple(n for n in (a.case.complainant.name,) if n)
     return replace(a, case=mask_case(a.case), exhibits=tuple(mask_exhibit(ex, self_names) for ex in a.exhibits))
 
@@ -425,15 +451,6 @@ def generation_time(exhibits: Sequence[Exhibit], case: Case, options: BuildOptio
 
 
 def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
-    from evidencekit.rules.catalog import (
-        dossier_title,
-        legal_bases,
-        load_rules,
-        platform_display_name,
-        statutory_amounts,
-        urgency_for,
-    )
-
     rules = load_rules()
     case = a.case
     case_id = case_id_for(case)
@@ -492,8 +509,6 @@ def work_folder() -> Iterator[str]:
 
     Removed on success, on any error, on Ctrl-C and on SIGTERM (the CLI turns SIGTERM into an
     exception, see cliutil). A full TMPDIR is an output problem (exit 5), not a crash."""
-    from evidencekit.fsutil import disk_full_error, is_disk_full
-
     try:
         with tempfile.TemporaryDirectory(prefix="evidencekit-") as work:
             yield work
@@ -509,7 +524,6 @@ def resolve_output(root: Path, options: BuildOptions) -> Path:
     if options.output is None:
         name = "dossier.pdf" if options.target == "general" else f"dossier-{options.target}.pdf"
         return root.resolve() / name
-    from evidencekit.fsutil import absolute, check_no_links
 
     lexical = absolute(options.output)
     for case_root in (absolute(root), root.resolve()):
@@ -518,9 +532,6 @@ def resolve_output(root: Path, options: BuildOptions) -> Path:
 
 
 def check_output(output: Path, root: Path, force: bool) -> None:
-    from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES
-    from evidencekit.case.load import CASE_FILE_NAMES
-    from evidencekit.fsutil import is_inside, refuse_special
 
     case_root = root.resolve()
     with contextlib.suppress(OSError), os.scandir(case_root) as entries:
@@ -553,8 +564,6 @@ def check_output(output: Path, root: Path, force: bool) -> None:
 
 def publish(src: Path, output: Path, force: bool) -> None:
     """Move the finished file into place atomically: the only write to the user's path."""
-    from evidencekit.fsutil import refuse_special, write_atomically
-
     if refuse_special(output, "输出文件") and not force:
         raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖")
     write_atomically(output, src, what="输出文件")

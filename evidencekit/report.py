@@ -10,23 +10,6 @@ from evidencekit.pipeline import Assessment, BuildResult
 _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
 
-def checklist_complete_for(a: Assessment, strict: bool) -> bool:
-    """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
-    from evidencekit.rules.catalog import checklist_complete
-
-    if not checklist_complete(a.checklist, strict):
-        return False
-    return not (strict and any(f.severity is not Severity.INFO for f in a.findings))
-
-
-def incomplete_summary(a: Assessment, strict: bool) -> str:
-    lines = [f"  ✗ {i.label}：{i.reason}" for i in a.checklist if i.required and i.status is Status.MISSING]
-    if strict:
-        lines += [f"  ! {i.label}：{i.reason}" for i in a.checklist if i.status is Status.WEAK]
-        lines += [f"  ! {f.message}" for f in a.findings if f.severity is not Severity.INFO]
-    return "\n".join(lines)
-
-
 def check_report(a: Assessment, target: str, complete: bool) -> dict[str, Any]:
     return {
         "case": a.case.root.name,  # the folder's name: where it lives is not ours to write

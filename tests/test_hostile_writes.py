@@ -318,7 +318,7 @@ def test_verify_does_not_read_a_token_through_a_link(tmp_path: Path, sentinel: P
 
 def test_stamp_refuses_a_link_before_asking_the_tsa(tmp_path: Path, sentinel: Path) -> None:
     from evidencekit.errors import OutputError
-    from evidencekit.integrity.tsa import stamp_dossier
+    from evidencekit.integrity.stamp import stamp_dossier
 
     (tmp_path / "d.pdf.tsr").symlink_to(sentinel / "victim.txt")
 

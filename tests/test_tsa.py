@@ -22,15 +22,15 @@ from reportlab.pdfgen import canvas
 
 from evidencekit.cli.verify import stamp_command, verify_command
 from evidencekit.errors import ExitCode, OutputError, VerificationFailed
-from evidencekit.integrity import tsa
+from evidencekit.integrity import stamp, tsa
 from evidencekit.integrity.attach import attach_files
+from evidencekit.integrity.stamp import stamp_dossier
 from evidencekit.integrity.tsa import (
     CertificateFileError,
     TimestampError,
     inspect_token,
     make_request,
     post_request,
-    stamp_dossier,
     verify_token,
 )
 
@@ -81,7 +81,7 @@ def fixed_request(monkeypatch: pytest.MonkeyPatch) -> None:
         assert data == MANIFEST  # stamp asks for exactly the attached manifest
         return FixtureRequest()
 
-    monkeypatch.setattr(tsa, "build_request", build)
+    monkeypatch.setattr(stamp, "build_request", build)  # stamp_dossier looks it up there
 
 
 # ---------------------------------------------------------------------------------------------

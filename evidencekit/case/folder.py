@@ -11,6 +11,8 @@ import os
 import unicodedata
 from pathlib import Path
 
+from evidencekit.case.edit import append_evidence
+from evidencekit.case.load import render_case_template
 from evidencekit.errors import CaseFolderError, OutputError
 from evidencekit.fsutil import case_lock, make_dirs, open_regular, refuse_special, write_atomically
 from evidencekit.model import EvidenceKind
@@ -19,8 +21,6 @@ EVIDENCE_FOLDERS = tuple(kind.value for kind in EvidenceKind)
 
 
 def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = False) -> Path:
-    from evidencekit.case.load import render_case_template
-
     case_file = root / "case.yaml"
     if os.path.lexists(case_file) and not force:
         raise OutputError(f"{case_file} 已存在", hint="加 --force 覆盖，或换一个文件夹")
@@ -81,7 +81,5 @@ def _add_locked(root: Path, target_dir: Path, files: list[Path], kind: str, *, t
         rel = dest.relative_to(root).as_posix()
         copied.append(rel)
         if title or proves:
-            from evidencekit.case.edit import append_evidence
-
             append_evidence(root, rel, kind=kind, title=title, proves=proves)
     return copied

@@ -15,6 +15,7 @@ import hashlib
 import os
 import stat
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -29,6 +30,8 @@ from evidencekit.model import (
     Severity,
     SourceFile,
 )
+from evidencekit.rules.catalog import kind_for_folder as lookup
+from evidencekit.rules.catalog import load_rules
 
 CHUNK_SIZE = 1024 * 1024  # 1 MiB: hashing streams, so file size needs no limit
 
@@ -58,16 +61,12 @@ def kind_for_folder(name: str) -> EvidenceKind | None:
     """The evidence kind a first-level folder name stands for, or None if it says nothing.
 
     The names (English, plurals, Chinese aliases) live in templates/evidence_kinds.yaml."""
-    from evidencekit.rules.catalog import kind_for_folder as lookup
-    from evidencekit.rules.catalog import load_rules
 
     return lookup(name, load_rules())
 
 
 def folder_names() -> list[str]:
     """Every folder name that tells a kind (for "did you mean" hints)."""
-    from evidencekit.rules.catalog import load_rules
-
     return [folder.casefold() for rule in load_rules().kinds.values() for folder in rule.folders]
 
 
@@ -259,8 +258,6 @@ class _Walker:
     def hash_pending(self) -> None:
         """Hash every file found. hashlib releases the GIL on large buffers, so a few threads
         read and hash side by side: about twice as fast on two cores for phone-sized files."""
-        from concurrent.futures import ThreadPoolExecutor
-
         def attempt(item: tuple[Path, tuple[str, ...]]) -> _Hashed | BaseException:
             try:
                 return _hash_file(item[0])

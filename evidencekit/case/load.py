@@ -42,6 +42,7 @@ from evidencekit.model import (
     Problem,
     Rect,
 )
+from evidencekit.rules.catalog import load_rules
 
 # ---------------------------------------------------------------------------------------------
 # Allowed values. Platforms, problem types and claims are the keys of templates/platforms.yaml
@@ -54,27 +55,19 @@ SCHEMA_VERSION = 1
 
 
 def allowed_platforms() -> tuple[str, ...]:
-    from evidencekit.rules.catalog import load_rules
-
     return tuple(load_rules().platforms)
 
 
 def allowed_problem_types() -> tuple[str, ...]:
-    from evidencekit.rules.catalog import load_rules
-
     return tuple(load_rules().problem_types)
 
 
 def allowed_claims() -> tuple[str, ...]:
-    from evidencekit.rules.catalog import load_rules
-
     return tuple(load_rules().claim_labels)
 
 
 def platform_aliases() -> dict[str, str]:
     """抖音 → douyin, 天猫 → taobao …: each platform's label and aliases in platforms.yaml."""
-    from evidencekit.rules.catalog import load_rules
-
     out: dict[str, str] = {}
     for key, platform in load_rules().platforms.items():
         for word in (platform.label, *platform.aliases):
@@ -84,8 +77,6 @@ def platform_aliases() -> dict[str, str]:
 
 def claim_aliases() -> dict[str, str]:
     """退款 → refund, 退一赔三 → punitive …: each claim's label and aliases in problem_types.yaml."""
-    from evidencekit.rules.catalog import load_rules
-
     out: dict[str, str] = {}
     for key, claim in load_rules().claims.items():
         for word in (claim.label, *claim.aliases):
@@ -95,8 +86,6 @@ def claim_aliases() -> dict[str, str]:
 
 def evidence_kind_aliases() -> dict[str, str]:
     """订单 → order …: the folder names of each kind in evidence_kinds.yaml, and its label."""
-    from evidencekit.rules.catalog import load_rules
-
     out: dict[str, str] = {}
     for key, rule in load_rules().kinds.items():
         for word in (rule.label, *rule.folders):
@@ -119,8 +108,6 @@ EVENT_CHANNELS = ("seller", "platform", "12315", "payment", "other")
 
 def event_channel_aliases() -> Mapping[str, str]:
     """商家 / 客服 → seller …: the channels' labels and aliases in followup.yaml."""
-    from evidencekit.rules.catalog import load_rules
-
     return load_rules().followup.channel_aliases
 
 

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evidencekit.case.inventory import Inventory
 from evidencekit.cli.common import terminal_safe
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
@@ -40,6 +41,7 @@ from evidencekit.pipeline import (
     Progress,
     available_cpus,
     build_dossier,
+    checklist_complete_for,
     source_date_epoch,
 )
 
@@ -177,8 +179,6 @@ def find_cases(cases_dir: Path) -> list[Path]:
 
 
 def built_case_from(result: BuildResult) -> BuiltCase:
-    from evidencekit.case.inventory import Inventory
-    from evidencekit.report import checklist_complete_for
 
     d = result.dossier
     # checklist_complete_for is the one definition of "complete"; it only reads the checklist and

@@ -13,6 +13,9 @@ from pathlib import Path
 import click
 
 from evidencekit import __version__
+
+# Submodules by name, so ``evidencekit.cli.batch`` stays the module (not the command it defines).
+from evidencekit.cli import batch, followup, letter, pack, verify
 from evidencekit.cli.common import (
     case_dir,
     debug_option,
@@ -131,16 +134,14 @@ def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool,
       evidencekit check 我的案件 --target 12315
       evidencekit check 我的案件 --json
     """
-    from evidencekit.pipeline import BuildOptions, assess_case
-    from evidencekit.report import check_report, checklist_complete_for
+    from evidencekit.pipeline import BuildOptions, assess_case, checklist_complete_for
+    from evidencekit.report import check_report, format_check
 
     a = assess_case(case_dir(directory), BuildOptions(target=target), progress_printer(quiet or as_json))
     complete = checklist_complete_for(a, strict)
     if as_json:
         click.echo(json.dumps(check_report(a, target, complete), ensure_ascii=False, indent=2))
     else:
-        from evidencekit.report import format_check
-
         click.echo(format_check(a, target, complete))
     if not complete:
         sys.exit(int(ExitCode.INCOMPLETE))
@@ -191,19 +192,10 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
     click.echo(format_build(result))
 
 
-def _register_commands() -> None:
-    """Commands that live in their own modules (each imports its heavy parts lazily)."""
-    from evidencekit.cli.batch import batch
-    from evidencekit.cli.followup import log, status
-    from evidencekit.cli.letter import letter
-    from evidencekit.cli.pack import pack
-    from evidencekit.cli.verify import stamp_command, verify_command
-
-    for command in (letter, pack, verify_command, stamp_command, batch, log, status):
-        main.add_command(command)
-
-
-_register_commands()
+# Commands that live in their own modules (each imports its heavy parts lazily).
+for _command in (letter.letter, pack.pack, verify.verify_command, verify.stamp_command, batch.batch,
+                 followup.log, followup.status):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ from datetime import datetime
 import click
 
 from evidencekit.cli.common import case_dir, debug_option, handle_errors
+from evidencekit.errors import EvidenceKitError
 
 
 @click.command()
@@ -85,7 +86,6 @@ def status(directories: tuple[str, ...], as_json: bool, debug: bool) -> None:
         status_json,
     )
     from evidencekit.case.load import load_case
-    from evidencekit.errors import EvidenceKitError
     from evidencekit.rules.catalog import load_rules
 
     rules = load_rules()

@@ -76,7 +76,8 @@ def stamp_command(pdf: Path, tsa_url: str, force: bool, debug: bool) -> None:
       evidencekit stamp dossier.pdf --tsa https://freetsa.org/tsr
       evidencekit verify dossier.pdf --ca freetsa-cacert.pem
     """
-    from evidencekit.integrity.tsa import format_gen_time, inspect_token, stamp_dossier
+    from evidencekit.integrity.stamp import stamp_dossier
+    from evidencekit.integrity.tsa import format_gen_time, inspect_token
     from evidencekit.integrity.verify import read_manifest
 
     out = stamp_dossier(pdf, tsa_url, force=force)

@@ -21,6 +21,7 @@ from pathlib import Path
 from evidencekit.errors import CaseFolderError
 from evidencekit.integrity.manifest import MANIFEST_NAME
 from evidencekit.integrity.originals import OriginalChanged, read_original
+from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
 from evidencekit.model import Exhibit, attachment_file_name
 
 _EXTRA_MIME = {
@@ -86,8 +87,6 @@ def attach_files(
                        mime_type(ex.source.name), ex.source.mtime, Name.Source)
         attach(manifest, MANIFEST_NAME, "evidencekit 清单（哈希、时间与来源）", "application/json", when, Name.Data)
         if token is not None:
-            from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
-
             attach(token, TOKEN_ATTACHMENT_NAME, "RFC 3161 可信时间戳（对象：evidencekit-manifest.json）",
                    "application/timestamp-reply", when, Name.Supplement)
         # The fingerprint in the document info lets `verify` detect a swapped manifest.

@@ -25,6 +25,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from evidencekit.case.inventory import _open_readonly
 from evidencekit.model import FileIdentity, SourceFile
 
 CHUNK_SIZE = 1024 * 1024
@@ -62,8 +63,6 @@ def _path_to_open(source: SourceFile) -> str:
 
 
 def _open_fd(source: SourceFile) -> tuple[int, os.stat_result]:
-    from evidencekit.case.inventory import _open_readonly
-
     try:
         fd = _open_readonly(Path(_path_to_open(source)))
     except OSError as exc:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.errors import EvidenceKitError, ExitCode, OutputError, VerificationFailed
-from evidencekit.fsutil import read_regular, refuse_special
+from evidencekit.fsutil import read_regular
 from evidencekit.model import SHANGHAI
 
 TOKEN_SUFFIX = ".tsr"
@@ -128,33 +128,6 @@ def post_request(url: str, req: bytes, timeout: float = 20) -> bytes:
     if len(body) > _MAX_RESPONSE:
         raise VerificationFailed(f"时间戳服务器返回的内容过大（超过 {_MAX_RESPONSE // 1024} KB），不是时间戳应答：{url}")
     return body
-
-
-def stamp_dossier(
-    pdf: Path,
-    tsa_url: str,
-    *,
-    out: Path | None = None,
-    force: bool = False,
-    post: PostFunc = post_request,
-) -> Path:
-    """Get a token for the dossier's manifest and write it to ``<pdf>.tsr`` (or ``out``).
-
-    The PDF is only read. The reply is checked against our own request (status, imprint,
-    nonce) before anything is written, so a wrong or replayed reply never lands on disk.
-    """
-    # verify.py imports this module for token checks; importing it at call time avoids a cycle.
-    from evidencekit.integrity.verify import read_manifest
-
-    target = out or token_path_for(pdf)
-    if refuse_special(target, "时间戳文件") and not force:  # a link or a device there is refused
-        raise OutputError(f"时间戳文件已存在：{target}", hint="加 --force 覆盖，或先移走旧文件。")
-    manifest = read_manifest(pdf)
-    request = build_request(manifest)
-    reply = post(tsa_url, bytes(request.as_bytes()))
-    check_reply(reply, manifest, nonce=request.nonce)
-    _write_atomically(target, reply)
-    return target
 
 
 def check_reply(reply: bytes, manifest: bytes, *, nonce: int | None) -> Any:
@@ -375,10 +348,3 @@ def _sha256() -> Any:
     from cryptography.hazmat.primitives import hashes
 
     return hashes.SHA256()
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """A failure never leaves half a token."""
-    from evidencekit.fsutil import write_atomically
-
-    write_atomically(target, data, what="时间戳文件")

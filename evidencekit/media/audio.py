@@ -11,8 +11,7 @@ from typing import Any
 from evidencekit.integrity.originals import OriginalChanged, OriginalFile
 from evidencekit.media.base import MediaContext
 from evidencekit.media.budget import BudgetExceeded
-from evidencekit.media.moments import parse_declared_moments
-from evidencekit.media.recordings import (
+from evidencekit.media.container import (
     container_stamp,
     container_time,
     decode_in_worker,
@@ -22,6 +21,7 @@ from evidencekit.media.recordings import (
     unusable,
     write_facts,
 )
+from evidencekit.media.moments import parse_declared_moments
 from evidencekit.model import EvidenceOverride, Inspection, MediaType, SourceFile
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"})

@@ -14,8 +14,10 @@ can be started at all, the job runs inline without limits rather than not at all
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 from collections.abc import Callable
@@ -148,7 +150,6 @@ def _single_threaded() -> bool:
         if len(os.listdir("/proc/self/task")) == 1:
             return True
         # Often the other threads belong to decoders nobody closed yet: collect, look again.
-        import gc
 
         gc.collect()
         return len(os.listdir("/proc/self/task")) == 1
@@ -177,8 +178,6 @@ def _child(sender: Any, job: Callable[..., Any], args: tuple[Any, ...], memory: 
 
 def _round_trips(exc: BaseException) -> bool:
     """Whether the parent can unpickle ``exc`` (some C-extension errors cannot be rebuilt)."""
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(exc))
     except Exception:

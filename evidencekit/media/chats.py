@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
+from evidencekit.integrity.originals import OriginalChanged, read_original
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     ChatMessage,
@@ -842,7 +843,6 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
     ``ctx.params_extra["chat_merchant_names"]`` (e.g. the shop name) to settle who is who.
     """
     del override  # a declared time belongs to the exhibit, not to the messages
-    from evidencekit.integrity.originals import OriginalChanged, read_original
 
     try:
         # The hashed bytes only; one byte over the limit, so parse_chat can tell the file was cut.

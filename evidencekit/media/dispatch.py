@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from evidencekit.integrity.originals import OriginalChanged, sniff
 from evidencekit.media.audio import AUDIO_SUFFIXES, inspect_audio
 from evidencekit.media.base import MediaContext
 from evidencekit.media.chats import CHAT_SUFFIXES, inspect_chat
@@ -55,7 +56,6 @@ def family_for(source: SourceFile) -> str | None:
     for family, suffixes in _SUFFIXES.items():
         if source.suffix in suffixes:
             return family
-    from evidencekit.integrity.originals import sniff
 
     head = sniff(source, 16)  # the checked original, never whatever now has its name
     for magic, offset, family in _MAGIC:
@@ -78,8 +78,6 @@ def inspector_for(family: str) -> Inspector:
 
 
 def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
-    from evidencekit.integrity.originals import OriginalChanged
-
     try:
         family = family_for(source)
     except OriginalChanged as exc:

@@ -23,7 +23,7 @@ from evidencekit.media.base import (
     MediaContext,
 )
 from evidencekit.media.budget import BudgetExceeded, run_budgeted
-from evidencekit.media.recordings import (
+from evidencekit.media.container import (
     cached_copies_valid,
     read_facts,
     save_jpeg,

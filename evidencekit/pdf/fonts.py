@@ -10,6 +10,7 @@ system TrueType fonts if present) and replaces what no font covers with a visibl
 from __future__ import annotations
 
 import hashlib
+import marshal
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
@@ -19,6 +20,7 @@ from xml.sax.saxutils import escape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
+from evidencekit.cache import DisplayCache, default_cache_dir
 from evidencekit.errors import EvidenceKitError, ExitCode
 from evidencekit.model import Finding, Severity
 
@@ -97,15 +99,12 @@ _NOT_CACHED = ("_pdfScale", "_ttf_data")
 def _face_cache_file(data: bytes, index: int) -> Path:
     import reportlab
 
-    from evidencekit.cache import default_cache_dir
 
     digest = hashlib.sha256(data).hexdigest()[:24]
     return default_cache_dir() / "fonts" / f"{digest}-{index}-rl{reportlab.Version}.marshal"
 
 
 def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
-    import marshal
-
     from reportlab.pdfbase import ttfonts
 
     data = path.read_bytes()
@@ -127,7 +126,6 @@ def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
         pass
     font = TTFont(name, str(path), subfontIndex=index)
     state = {k: v for k, v in vars(font.face).items() if k not in _NOT_CACHED}
-    from evidencekit.cache import DisplayCache
 
     try:
         with DisplayCache().writing(cache_file) as tmp:
