@@ -1,0 +1,34 @@
+"""Issue 10: one function per fact, and tests that notice when a guarded behaviour breaks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from factories import make_case, make_display_image, sh
+
+from evidencekit.letter import compose_letter
+from evidencekit.media.moments import format_timecode, frame_caption
+from evidencekit.model import EvidenceOverride, Frame
+from evidencekit.pdf import exhibits, index
+from evidencekit.rules import load_rules
+
+# ---------------------------------------------------------------------------------------------
+# Timecodes: one rule (floor to the whole second, as a video player shows a running time)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_59_99_seconds_is_00_00_59_everywhere(tmp_path: Path) -> None:
+    assert format_timecode(59.99) == "00:00:59"
+    # The letter quotes a declared moment.
+    case = replace(make_case(tmp_path), evidence=(
+        EvidenceOverride(file="evidence/livestream/rec.mp4", moments=("00:00:59.99 主播承诺假一赔十",)),))
+    text = compose_letter(case, "12315", load_rules(), exhibits_summary=["录屏"],
+                          now=sh(2024, 11, 17, 9, 0, 0)).field("投诉内容").text
+    assert "（录屏 00:00:59）" in text
+    # The dossier: the caption under a frame image, the exhibit page's frame caption, the index.
+    frame = Frame(image=make_display_image(tmp_path / "f.jpg"), offset=59.99, wall_time=None)
+    assert frame_caption(59.99, None) == "00:00:59"
+    assert exhibits._frame_caption(frame) == "00:00:59"
+    assert exhibits.format_timecode is format_timecode
+    assert index.format_timecode is format_timecode
