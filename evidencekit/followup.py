@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from evidencekit.casefile_edit import append_event
 from evidencekit.caseload import EVENT_CHANNELS, find_case_file, load_case
+from evidencekit.cliutil import display_width, pad_to_width
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode
 from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules import (
@@ -447,7 +448,7 @@ def format_status_table(rows: Sequence[tuple[str, CaseStatus | StatusFailure]]) 
     widths = [max(display_width(row[i]) for row in table) for i in range(len(header) - 1)]
     lines = []
     for n, row in enumerate(table):
-        cells = [_pad(cell, widths[i]) for i, cell in enumerate(row[:-1])]
+        cells = [pad_to_width(cell, widths[i]) for i, cell in enumerate(row[:-1])]
         lines.append(" | ".join([*cells, row[-1]]).rstrip())
         if n == 0:
             lines.append("-+-".join(["-" * w for w in widths] + ["-" * max(display_width(header[-1]), 8)]))
@@ -479,11 +480,3 @@ def _event_detail(status: CaseStatus) -> str:
     return f"{text}（{action}{ref}）：{event.note}" if event.note else f"{text}（{action}{ref}）"
 
 
-def display_width(text: str) -> int:
-    """Terminal columns: CJK and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
-               for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - display_width(text))

@@ -32,3 +32,18 @@ def test_59_99_seconds_is_00_00_59_everywhere(tmp_path: Path) -> None:
     assert exhibits._frame_caption(frame) == "00:00:59"
     assert exhibits.format_timecode is format_timecode
     assert index.format_timecode is format_timecode
+
+
+# ---------------------------------------------------------------------------------------------
+# Display width: one function for every terminal table
+# ---------------------------------------------------------------------------------------------
+
+
+def test_display_width_is_one_rule_for_status_and_batch_tables() -> None:
+    from evidencekit import batch, cliutil, followup
+
+    for width in (batch.display_width, followup.display_width, cliutil.display_width):
+        assert width("抖音") == 4
+        assert width("ｆｕｌｌ") == 8  # full-width Latin
+        assert width("e\u0301") == 1  # a combining accent takes no column
+    assert cliutil.pad_to_width("抖音", 6) == "抖音  "
