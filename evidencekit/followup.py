@@ -30,6 +30,7 @@ from evidencekit.rules import (
     Deadline,
     Rules,
     advice_for,
+    limitation_period,
     load_rules,
     no_reason_return_deadline,
     platform_display_name,
@@ -301,15 +302,14 @@ def _next_step(case: Case, rules: Rules, stage: str, window: _Window, limitation
 
 
 def _limitation(case: Case, rules: Rules, now: datetime) -> DeadlineStatus | None:
-    start = case.problem.discovered_at or case.order.time
-    if start is None:
-        return None
     years = target_profile("12315", rules).limitation_years
     if years is None:  # targets.yaml gives the channel no limitation period
         return None
-    start_day = _local(start, case.tz).date()
+    period = limitation_period(case, years)
+    if period is None:
+        return None
     return _by_day("limitation", f"12315 投诉时效（自知道权益受损起 {years} 年）", "投诉时效",
-                   start_day, add_years(start_day, years), now, case.tz,
+                   period.start_day, period.last_day, now, case.tz,
                    note="超过后市场监管部门可以不予受理；向法院起诉另按诉讼时效计算", span_text=f"{years} 年")
 
 
@@ -330,13 +330,6 @@ def add_working_days(start: date, days: int) -> date:
         if current.weekday() < 5:
             counted += 1
     return current
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a non-leap year
-        return day.replace(year=day.year + years, day=28)
 
 
 def hours_text(hours: int) -> str:

@@ -47,3 +47,30 @@ def test_display_width_is_one_rule_for_status_and_batch_tables() -> None:
         assert width("ｆｕｌｌ") == 8  # full-width Latin
         assert width("e\u0301") == 1  # a combining accent takes no column
     assert cliutil.pad_to_width("抖音", 6) == "抖音  "
+
+
+# ---------------------------------------------------------------------------------------------
+# The limitation period: one computation for the checklist and for `status`
+# ---------------------------------------------------------------------------------------------
+
+
+def test_limitation_period_is_one_rule_for_checklist_and_status(tmp_path: Path) -> None:
+    from evidencekit.followup import case_status
+    from evidencekit.model import Problem
+    from evidencekit.rules import build_checklist, limitation_period, target_profile
+
+    rules = load_rules()
+    years = target_profile("12315", rules).limitation_years
+    assert years
+    found = sh(2024, 2, 29, 23, 30, 0)  # a leap day, late in the evening
+    case = replace(make_case(tmp_path), problem=Problem(type="not_as_shown", summary="假货", discovered_at=found))
+    period = limitation_period(case, years)
+    assert period is not None
+    assert (period.start_day.isoformat(), period.start_key) == ("2024-02-29", "problem.discovered_at")
+    assert period.last_day.isoformat() == f"{2024 + years}-02-28"
+    for now, overdue in ((sh(2024 + years, 2, 28, 23, 59, 0), False), (sh(2024 + years, 3, 1, 0, 0, 1), True)):
+        item = next(i for i in build_checklist(case, [], "12315", rules, now=now) if i.key == "deadline.limitation")
+        status = next(d for d in case_status(case, rules, now).deadlines if d.key == "limitation")
+        assert (item.status.value == "missing") is overdue
+        assert (status.status == "overdue") is overdue
+        assert status.due == period.last_day
