@@ -100,6 +100,9 @@ class BuildResult:
     page_count: int
     size: int
     findings: tuple[Finding, ...]
+    # Where the renderer put each part (1-based pages): what pack cuts and pictures by.
+    exhibit_pages: dict[int, tuple[int, int]] = field(default_factory=dict)  # number -> (first, last)
+    section_pages: dict[str, int] = field(default_factory=dict)  # section name -> first page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +177,8 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
         )
         publish(final, output, options.force)  # 8 the only write to the user's path
     findings = assessment.findings + result.findings + token_findings
-    return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings)
+    return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings,
+                       exhibit_pages=result.exhibit_ranges, section_pages=result.section_pages)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pikepdf
+import pytest
 from factories import make_case, make_display_image, sh
 
 from evidencekit.letter import compose_letter
 from evidencekit.media.moments import format_timecode, frame_caption
 from evidencekit.model import EvidenceOverride, Frame
-from evidencekit.pdf import exhibits, index
+from evidencekit.pdf import appendix, checklist, cover, exhibits, index, summary, timeline
+from evidencekit.pipeline import BuildResult
 from evidencekit.rules import load_rules
 
 # ---------------------------------------------------------------------------------------------
@@ -74,3 +77,42 @@ def test_limitation_period_is_one_rule_for_checklist_and_status(tmp_path: Path) 
         assert (item.status.value == "missing") is overdue
         assert (status.status == "overdue") is overdue
         assert status.due == period.last_day
+
+
+# ---------------------------------------------------------------------------------------------
+# pack takes page numbers from the renderer, not from the PDF's bookmarks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pack_uses_the_renderers_page_map_even_when_bookmarks_are_renamed(
+        example_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidencekit.pack as pack_module
+    from evidencekit.pdf import document
+
+    def renamed_anchor(ctx: document.RenderContext, key: str, title: str, level: int) -> document.Hook:
+        return real_anchor(ctx, key, f"第{len(key)}项", level)  # no "证据N", no section titles
+
+    real_anchor = document.anchor
+    for module in (exhibits, index, checklist, summary, timeline, appendix, cover):
+        monkeypatch.setattr(module, "anchor", renamed_anchor)
+    built: list[BuildResult] = []
+
+    def spy(*args: object, **kw: object) -> BuildResult:
+        result = real_build(*args, **kw)  # type: ignore[arg-type]
+        built.append(result)
+        return result
+
+    real_build = pack_module.build_dossier
+    monkeypatch.setattr(pack_module, "build_dossier", spy)
+    result = pack_module.pack_case(example_case, "platform", tmp_path / "out", force=False,
+                                   now=sh(2024, 11, 17, 9, 0, 0))
+    (build,) = built
+    with pikepdf.open(result.outdir / "证据材料.pdf") as pdf, pdf.open_outline() as outline:
+        assert not any(str(item.title).startswith("证据") for item in outline.root)  # the premise
+    images = [f for f in result.uploads if f.name.endswith(".jpg")]
+    assert images[0].pages == (build.section_pages["summary"],) * 2
+    with_exhibits = [f for f in images if f.exhibits]
+    assert len(with_exhibits) == len(images) - 1 >= 2
+    for f in with_exhibits:
+        first, _last = build.exhibit_pages[f.exhibits[0]]
+        assert f.pages == (first, first)
