@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pikepdf
+import pypdfium2
 import pytest
-from factories import make_case, make_display_image, sh
+from factories import make_case, make_display_image, make_jpeg, sh
+from mediagen import make_video
 
+from evidencekit import fsutil
+from evidencekit.errors import ExitCode, OutputError
 from evidencekit.letter import compose_letter
 from evidencekit.media.moments import format_timecode, frame_caption
-from evidencekit.model import EvidenceOverride, Frame
+from evidencekit.model import EvidenceOverride, Frame, TimeSource
 from evidencekit.pdf import appendix, checklist, cover, exhibits, index, summary, timeline
-from evidencekit.pipeline import BuildResult
+from evidencekit.pipeline import BuildOptions, BuildResult, build_dossier
 from evidencekit.rules import load_rules
+
+NOW = sh(2024, 11, 17, 9, 0, 0)
 
 # ---------------------------------------------------------------------------------------------
 # Timecodes: one rule (floor to the whole second, as a video player shows a running time)
@@ -116,3 +127,107 @@ def test_pack_uses_the_renderers_page_map_even_when_bookmarks_are_renamed(
     for f in with_exhibits:
         first, _last = build.exhibit_pages[f.exhibits[0]]
         assert f.pages == (first, first)
+
+
+# ---------------------------------------------------------------------------------------------
+# Behaviours no test noticed breaking
+# ---------------------------------------------------------------------------------------------
+
+
+def _small_case(root: Path) -> Path:
+    make_jpeg(root / "evidence" / "product" / "IMG_20241113_151000.jpg")
+    return root
+
+
+def _pdf_text(pdf: Path) -> str:
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
+def test_a_failure_while_writing_the_output_leaves_the_old_output_intact(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = _small_case(tmp_path / "c")
+    old = b"%PDF-1.7 the dossier of yesterday\n" * 100
+    (case / "dossier.pdf").write_bytes(old)
+    real_open = fsutil.open_regular
+
+    class DiskFullHalfway:
+        def __init__(self, inner: BinaryIO) -> None:
+            self.inner, self.reads = inner, 0
+
+        def read(self, n: int = -1) -> bytes:
+            self.reads += 1
+            if self.reads > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.inner.read(n)
+
+    @contextlib.contextmanager
+    def failing(path: Path, *, what: str = "文件", **kw: Any) -> Iterator[Any]:
+        with real_open(path, what=what, **kw) as inp:
+            # Only the copy of the finished PDF to the user's path fails (the inventory also reads).
+            yield DiskFullHalfway(inp) if path.name == "final.pdf" else inp
+
+    monkeypatch.setattr(fsutil, "CHUNK", 4096)
+    monkeypatch.setattr(fsutil, "open_regular", failing)
+    with pytest.raises(OutputError):
+        build_dossier(case, BuildOptions(force=True, now=NOW))
+    assert (case / "dossier.pdf").read_bytes() == old
+    assert sorted(p.name for p in case.iterdir()) == ["dossier.pdf", "evidence"]  # no partial or temp file
+
+
+def test_mask_personal_masks_phone_numbers_inside_chat_exports(tmp_path: Path) -> None:
+    case = _small_case(tmp_path / "c")
+    chat = ("买家\n2024年11月14日 10:00\n我的电话是 13912345678，请回电\n\n"
+            "好物优选客服\n2024年11月14日 10:05\n好的\n")
+    (case / "evidence" / "chat").mkdir(parents=True)
+    (case / "evidence" / "chat" / "聊天记录.txt").write_text(chat, encoding="utf-8")
+    plain = build_dossier(case, BuildOptions(output=tmp_path / "plain.pdf", now=NOW))
+    assert "13912345678" in _pdf_text(plain.output)  # the premise: the transcript is typeset
+    masked = build_dossier(case, BuildOptions(output=tmp_path / "masked.pdf", mask_personal=True, now=NOW))
+    text = _pdf_text(masked.output)
+    assert "13912345678" not in text
+    assert "139****5678" in text
+
+
+def test_strict_refuses_a_case_whose_only_fault_is_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from evidencekit import pipeline
+    from evidencekit.cli import main
+    from evidencekit.model import Finding, Severity, Status
+
+    case = _small_case(tmp_path / "c")
+    real_assess = pipeline.assess_case
+
+    def complete_but_warned(*args: Any, **kw: Any) -> pipeline.Assessment:
+        a = real_assess(*args, **kw)
+        items = tuple(replace(i, status=Status.PRESENT) for i in a.checklist)  # nothing missing or weak
+        warning = Finding(Severity.WARNING, "test.warning", "这条警告只在测试里出现", "x.jpg")
+        return replace(a, checklist=items, findings=(*a.findings, warning))
+
+    monkeypatch.setattr(pipeline, "assess_case", complete_but_warned)
+    result = CliRunner().invoke(main, ["build", str(case), "--strict"])
+    assert result.exit_code == ExitCode.INCOMPLETE == 6
+    assert "这条警告只在测试里出现" in result.stderr
+    assert not list(case.rglob("*.pdf")) and not list(case.rglob("*.tmp"))
+
+
+def test_frames_get_no_wall_clock_time_when_the_only_time_is_the_file_mtime(tmp_path: Path) -> None:
+    case = tmp_path / "c"
+    video = make_video(case / "evidence" / "unboxing" / "rec.mp4", 3.0)  # no creation_time, no date in name
+    when = sh(2024, 11, 13, 20, 0, 0).timestamp()
+    os.utime(video, (when, when))
+    result = build_dossier(case, BuildOptions(output=tmp_path / "out.pdf", now=NOW))
+    (exhibit,) = [ex for ex in result.dossier.exhibits if ex.source.name == "rec.mp4"]
+    assert exhibit.stamp.source is TimeSource.MTIME  # the premise
+    insp = exhibit.inspection
+    assert insp.frames
+    assert insp.start_time is None
+    assert all(f.wall_time is None for f in insp.frames)
+    assert all("2024-11-13" not in f.image.caption for f in insp.frames)
+    text = _pdf_text(result.output)
+    assert "20:00:01" not in text and "20:00:02" not in text  # no start + offset under any frame
