@@ -14,6 +14,8 @@ import pikepdf
 import pypdfium2
 import pytest
 from factories import make_case, make_display_image, make_jpeg, sh
+from hypothesis import given
+from hypothesis import strategies as st
 from mediagen import make_video
 
 from evidencekit import fsutil
@@ -231,3 +233,51 @@ def test_frames_get_no_wall_clock_time_when_the_only_time_is_the_file_mtime(tmp_
     assert all("2024-11-13" not in f.image.caption for f in insp.frames)
     text = _pdf_text(result.output)
     assert "20:00:01" not in text and "20:00:02" not in text  # no start + offset under any frame
+
+
+# ---------------------------------------------------------------------------------------------
+# UTC offsets: one parser for EXIF OffsetTime and for case.yaml times and tz
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "minutes"), [
+    ("+08:00", 480), ("-0530", -330), ("Z", 0), ("UTC+9", 540), ("+8", 480), ("GMT-03:00", -180),
+    ("+14:00", 840), ("-12:00", -720),
+])
+def test_an_offset_means_the_same_in_exif_and_in_case_yaml(text: str, minutes: int) -> None:
+    from datetime import timedelta
+
+    from evidencekit.caseload import parse_timezone
+    from evidencekit.timeinfo import parse_exif_datetime, parse_utc_offset
+
+    zone = parse_utc_offset(text)
+    assert zone is not None and zone.utcoffset(None) == timedelta(minutes=minutes)
+    assert parse_timezone(text).utcoffset(None) == timedelta(minutes=minutes)
+    exif = parse_exif_datetime("2024:03:15 14:32:00", text)
+    assert exif is not None and exif.utcoffset() == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("text", ["-13:00", "+15", "+08:60", "8", "++08", "UTC+08:0", ""])
+def test_an_offset_refused_in_case_yaml_is_ignored_in_exif(text: str) -> None:
+    from datetime import timedelta
+
+    from evidencekit.caseload import parse_timezone
+    from evidencekit.timeinfo import parse_exif_datetime, parse_utc_offset
+
+    assert parse_utc_offset(text) is None
+    with pytest.raises(ValueError):
+        parse_timezone(text)
+    exif = parse_exif_datetime("2024:03:15 14:32:00", text)  # falls back to the case's zone
+    assert exif is not None and exif.utcoffset() == timedelta(hours=8)
+
+
+@given(st.text(alphabet="+-:0123456789ZUTCGMutc \x00", max_size=12))
+def test_parse_utc_offset_never_raises_and_stays_on_earth(text: str) -> None:
+    from datetime import timedelta
+
+    from evidencekit.timeinfo import parse_utc_offset
+
+    zone = parse_utc_offset(text)
+    if zone is not None:
+        offset = zone.utcoffset(None)
+        assert offset is not None and timedelta(hours=-12) <= offset <= timedelta(hours=14)
