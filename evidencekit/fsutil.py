@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 import sys
@@ -256,6 +257,16 @@ def read_regular(path: Path, *, what: str, max_bytes: int, error: type[EvidenceK
 # ---------------------------------------------------------------------------------------------
 # Folders
 # ---------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: Path, *, what: str, follow_links: bool = False,
+                error: type[EvidenceKitError] = OutputError) -> str:
+    """The SHA-256 (hex) of a regular file, read in chunks through :func:`open_regular`."""
+    digest = hashlib.sha256()
+    with open_regular(path, what=what, follow_links=follow_links, error=error) as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def make_dirs(folder: Path, root: Path, *, what: str = "文件夹",

@@ -281,3 +281,25 @@ def test_parse_utc_offset_never_raises_and_stays_on_earth(text: str) -> None:
     if zone is not None:
         offset = zone.utcoffset(None)
         assert offset is not None and timedelta(hours=-12) <= offset <= timedelta(hours=14)
+
+
+# ---------------------------------------------------------------------------------------------
+# File hashes: one reader for `add` (casefolder) and `verify --originals`
+# ---------------------------------------------------------------------------------------------
+
+
+def test_one_file_hasher_and_verify_does_not_follow_a_planted_link(tmp_path: Path) -> None:
+    import hashlib
+
+    from evidencekit import casefolder, verify
+
+    data = b"original bytes" * 100_000
+    original = tmp_path / "a.jpg"
+    original.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert fsutil.sha256_file(original, what="文件") == expected
+    assert casefolder._sha256(original) == verify._hash_file(original) == expected
+    # A link swapped in after verify listed the folder (it lists regular files only) is not read.
+    (tmp_path / "b.jpg").symlink_to(original)
+    assert verify._hash_file(tmp_path / "b.jpg") is None
+    assert verify._hash_file(tmp_path / "gone.jpg") is None
