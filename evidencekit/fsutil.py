@@ -120,6 +120,15 @@ def check_no_links(folder: Path, root: Path, what: str = "输出文件夹",
 # ---------------------------------------------------------------------------------------------
 
 
+def resolve_output_path(root: Path, path: Path, what: str) -> Path:
+    """``path`` made absolute without following a link at its last part (the output checks
+    refuse one); a folder on the way inside the case folder may not be a link a stranger planted."""
+    lexical = absolute(path)
+    for case_root in (absolute(root), root.resolve()):
+        check_no_links(lexical.parent, case_root, what)
+    return lexical.parent.resolve() / lexical.name
+
+
 def write_atomically(
     path: Path,
     data: bytes | Path,

@@ -29,7 +29,6 @@ line is ``<sha256>  <name>``, which ``sha256sum -c`` reads as it is.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -47,21 +46,25 @@ from evidencekit.attach import attachment_name
 from evidencekit.caseload import load_case
 from evidencekit.errors import CaseFolderError, InternalError, OutputError
 from evidencekit.fsutil import (
-    absolute,
-    check_no_links,
     create_new,
     create_new_fd,
-    is_inside,
     open_regular,
     publish_directory,
     refuse_link_dir,
     refuse_special,
+    resolve_output_path,
     stage_directory,
 )
-from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
 from evidencekit.letter import Letter, compose_letter, format_letter, summarize_evidence
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
-from evidencekit.pipeline import BuildOptions, BuildResult, Progress, build_dossier, work_folder
+from evidencekit.pipeline import (
+    BuildOptions,
+    BuildResult,
+    Progress,
+    build_dossier,
+    refuse_inside_evidence,
+    work_folder,
+)
 from evidencekit.rules import AttachmentRules, PackWording, Rules, TargetProfile, load_rules, target_profile
 
 # Display-copy resolutions tried in turn when a channel's file count cannot hold the dossier.
@@ -169,23 +172,13 @@ def pack_case(
 def resolve_outdir(root: Path, outdir: Path) -> Path:
     """OUTDIR made absolute without following a link at its last part (``check_outdir`` refuses
     one); a folder on the way inside the case folder may not be a link a stranger planted."""
-    lexical = absolute(outdir)
-    for case_root in (absolute(root), root.resolve()):
-        check_no_links(lexical.parent, case_root, "输出文件夹")
-    return lexical.parent.resolve() / lexical.name
+    return resolve_output_path(root, outdir, "输出文件夹")
 
 
 def check_outdir(out: Path, root: Path, force: bool) -> None:
     """Refuse an OUTDIR we must not fill or replace, before any work is done."""
+    refuse_inside_evidence(out, root, "输出文件夹")
     case_root = root.resolve()
-    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
-        for entry in entries:  # evidence/, 证据/, Evidence/ … and where a link among them points
-            if unicodedata.normalize("NFC", entry.name).casefold() not in EVIDENCE_FOLDER_NAMES:
-                continue
-            for evidence in {case_root / entry.name, Path(os.path.realpath(entry.path))}:
-                if is_inside(out, evidence):
-                    raise OutputError(f"输出文件夹 {out} 位于 {entry.name}/ 证据文件夹内；证据文件夹只放原件",
-                                      hint="用 -o 指定证据文件夹以外的位置")
     if out == case_root or out in case_root.parents:
         raise OutputError(f"输出文件夹 {out} 是案件文件夹本身或它的上级文件夹",
                           hint="用 -o 指定一个新的文件夹，例如 案件/pack-12315")

@@ -26,7 +26,8 @@ from evidencekit import __version__
 from evidencekit.cache import DisplayCache
 from evidencekit.caseload import load_case
 from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
-from evidencekit.inventory import Inventory, scan_evidence
+from evidencekit.fsutil import is_inside, resolve_output_path
+from evidencekit.inventory import EVIDENCE_FOLDER_NAMES, Inventory, scan_evidence
 from evidencekit.manifest import build_manifest, fingerprint
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
@@ -508,38 +509,44 @@ def work_folder() -> Iterator[str]:
 
 
 def resolve_output(root: Path, options: BuildOptions) -> Path:
-    """The absolute output path. Its last part is never resolved (a link there is refused by
-    ``check_output``, not followed); a folder on the way inside the case may not be a link."""
+    """The absolute output path (see :func:`fsutil.resolve_output_path`)."""
     if options.output is None:
         name = "dossier.pdf" if options.target == "general" else f"dossier-{options.target}.pdf"
         return root.resolve() / name
-    from evidencekit.fsutil import absolute, check_no_links
+    return resolve_output_path(root, options.output, "输出文件")
 
-    lexical = absolute(options.output)
-    for case_root in (absolute(root), root.resolve()):
-        check_no_links(lexical.parent, case_root, "输出文件")
-    return lexical.parent.resolve() / lexical.name
+
+def refuse_inside_evidence(out: Path, root: Path, what: str) -> None:
+    """Refuse an output path in an evidence folder of the case: evidence/, 证据/ in any letter
+    case, existing or not (the next build would walk it), and wherever a link among them points.
+    ``build`` and ``pack`` both ask here."""
+    def is_evidence(name: str) -> bool:
+        return unicodedata.normalize("NFC", name).casefold() in EVIDENCE_FOLDER_NAMES
+
+    case_root = root.resolve()
+    folders: list[tuple[str, Path]] = []
+    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
+        for entry in entries:
+            if is_evidence(entry.name):
+                folders += [(entry.name, case_root / entry.name), (entry.name, Path(os.path.realpath(entry.path)))]
+    if is_inside(out, case_root) and out != case_root:
+        first = out.relative_to(case_root).parts[0]
+        if is_evidence(first):
+            folders.append((first, case_root / first))
+    for name, folder in folders:
+        if is_inside(out, folder):
+            raise OutputError(f"{what} {out} 位于 {name}/ 证据文件夹内；证据文件夹只放原件",
+                              hint="用 -o 指定证据文件夹以外的位置")
 
 
 def check_output(output: Path, root: Path, force: bool) -> None:
     from evidencekit.caseload import CASE_FILE_NAMES
-    from evidencekit.fsutil import is_inside, refuse_special
-    from evidencekit.inventory import EVIDENCE_FOLDER_NAMES
+    from evidencekit.fsutil import refuse_special
 
+    refuse_inside_evidence(output, root, "输出文件")
     case_root = root.resolve()
-    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
-        for entry in entries:  # an evidence folder may itself be a link within the case
-            if unicodedata.normalize("NFC", entry.name).casefold() in EVIDENCE_FOLDER_NAMES:
-                real = Path(os.path.realpath(entry.path))
-                if is_inside(output, real):
-                    raise OutputError(f"输出文件 {output} 位于 {entry.name}/ 证据文件夹内；证据文件夹只放原件",
-                                      hint="用 -o 指定证据文件夹以外的位置")
     if is_inside(output, case_root) and output != case_root:
         parts = [unicodedata.normalize("NFC", p).casefold() for p in output.relative_to(case_root).parts]
-        if parts[0] in EVIDENCE_FOLDER_NAMES:  # evidence/, 证据/, Evidence/ …: all are walked
-            raise OutputError(f"输出文件 {output} 位于 {output.relative_to(case_root).parts[0]}/ 证据文件夹内；"
-                              "证据文件夹只放原件",
-                              hint="用 -o 指定证据文件夹以外的位置")
         if len(parts) == 1 and parts[0] in CASE_FILE_NAMES:
             raise OutputError(f"输出文件 {output} 是案件文件 {output.name}，不能用证据材料覆盖它",
                               hint="用 -o 指定一个 .pdf 文件名")

@@ -303,3 +303,20 @@ def test_one_file_hasher_and_verify_does_not_follow_a_planted_link(tmp_path: Pat
     (tmp_path / "b.jpg").symlink_to(original)
     assert verify._hash_file(tmp_path / "b.jpg") is None
     assert verify._hash_file(tmp_path / "gone.jpg") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Output checks: build and pack refuse the same places
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["证据", "Evidence"])
+def test_pack_refuses_an_outdir_that_would_become_an_evidence_folder(tmp_path: Path, name: str) -> None:
+    from evidencekit.pack import pack_case
+
+    case = _small_case(tmp_path / "c")  # has evidence/ only: 证据/ and Evidence/ do not exist yet
+    with pytest.raises(OutputError, match="证据文件夹内"):
+        pack_case(case, "12315", case / name, force=False, now=NOW)
+    with pytest.raises(OutputError, match="证据文件夹内"):
+        build_dossier(case, BuildOptions(output=case / name / "dossier.pdf", now=NOW))
+    assert sorted(p.name for p in case.iterdir()) == ["evidence"]
