@@ -58,17 +58,25 @@ def _os_error(error: type[EvidenceKitError], message: str, exc: OSError, what: s
 # ---------------------------------------------------------------------------------------------
 
 
-def refuse_special(path: Path, what: str, error: type[EvidenceKitError] = OutputError) -> bool:
-    """Raise unless ``path`` is absent or a regular file (not a link); True when it exists."""
+def _lstat_unless_link(path: Path, what: str, error: type[EvidenceKitError], elsewhere: str) -> os.stat_result | None:
+    """``os.lstat(path)``; None when absent. Raise when it cannot be checked or is a link."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return False
+        return None
     except OSError as exc:
         raise error(f"无法检查{what} {path}（{exc.strerror or exc}）") from exc
     if stat.S_ISLNK(st.st_mode):
         raise error(f"{what} {path} 是一个链接（快捷方式），出于安全考虑不会写入或替换它",
-                    hint="删除这个链接后重试，或用 -o 指定另一个位置")
+                    hint=f"删除这个链接后重试，或用 -o 指定另一个{elsewhere}")
+    return st
+
+
+def refuse_special(path: Path, what: str, error: type[EvidenceKitError] = OutputError) -> bool:
+    """Raise unless ``path`` is absent or a regular file (not a link); True when it exists."""
+    st = _lstat_unless_link(path, what, error, "位置")
+    if st is None:
+        return False
     if not stat.S_ISREG(st.st_mode):
         raise error(f"{what} {path} 不是普通文件（是文件夹、设备或管道），不会写入它",
                     hint="删除它后重试，或用 -o 指定另一个位置")
@@ -307,15 +315,9 @@ def stage_directory(out: Path) -> Path:
 
 def refuse_link_dir(out: Path, what: str = "输出文件夹") -> bool:
     """Raise when ``out`` is a link or not a folder; True when it exists (a real folder)."""
-    try:
-        st = os.lstat(out)
-    except FileNotFoundError:
+    st = _lstat_unless_link(out, what, OutputError, "文件夹")
+    if st is None:
         return False
-    except OSError as exc:
-        raise OutputError(f"无法检查{what} {out}（{exc.strerror or exc}）") from exc
-    if stat.S_ISLNK(st.st_mode):
-        raise OutputError(f"{what} {out} 是一个链接（快捷方式），出于安全考虑不会写入或替换它",
-                          hint="删除这个链接后重试，或用 -o 指定另一个文件夹")
     if not stat.S_ISDIR(st.st_mode):
         raise OutputError(f"输出路径 {out} 是一个文件，不是文件夹", hint="用 -o 指定一个文件夹")
     return True

@@ -320,3 +320,15 @@ def test_pack_refuses_an_outdir_that_would_become_an_evidence_folder(tmp_path: P
     with pytest.raises(OutputError, match="证据文件夹内"):
         build_dossier(case, BuildOptions(output=case / name / "dossier.pdf", now=NOW))
     assert sorted(p.name for p in case.iterdir()) == ["evidence"]
+
+
+def test_a_link_at_an_output_path_is_refused_for_files_and_folders_alike(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real.pdf").write_bytes(b"x")
+    (tmp_path / "dir-link").symlink_to(tmp_path / "real")
+    (tmp_path / "file-link.pdf").symlink_to(tmp_path / "real.pdf")
+    for check, link in ((fsutil.refuse_special, "file-link.pdf"), (fsutil.refuse_link_dir, "dir-link")):
+        with pytest.raises(OutputError, match="是一个链接"):
+            check(tmp_path / link, "输出")
+    assert fsutil.refuse_special(tmp_path / "real.pdf", "输出") and fsutil.refuse_link_dir(tmp_path / "real", "输出")
+    assert not fsutil.refuse_special(tmp_path / "none", "输出") and not fsutil.refuse_link_dir(tmp_path / "none")
