@@ -15,7 +15,10 @@ Measured 2026-12-01 on the 2-vCPU benchmark machine (shared with other builds):
 - before the page caps (5615571): no result — stopped by --timeout after 450 s at 955 MB
   peak and still growing (the issue measured 1,970 pages and 315 s CPU on the same inputs);
 - after (hostile-bounds branch): 8.8 / 9.7 s wall, 8.7 / 8.9 s CPU, 127 pages, 202 MB peak;
-- ``--pdf-bomb`` alone (no chats), before the PDF decode budget: 58 s, 4.0 GB peak.
+- ``--pdf-bomb`` alone (no chats), before the PDF decode budget: 58 s, 4.0 GB peak;
+- ``--pdf-bomb`` with the chats, after the decode budget (hostile-media branch, 256 MiB for
+  PDFs): 10.8 s wall, 10.4 s CPU, 129 pages, 377 MB peak (largest process 273 MB); the bomb's
+  exhibit says 超出内存上限 and keeps its hash and attachment.
 """
 
 from __future__ import annotations

@@ -3,19 +3,25 @@
 reportlab has no public API for embedded files (tech-notes §2), so the PDF is rendered first
 and the attachments are added in a second step, in the work folder, before the result is
 moved to the user's output path.
+
+Each original is read again here through :func:`evidencekit.originals.read_original`, which
+checks its SHA-256 against the inventory's: the attachment is exactly the bytes the dossier
+certifies. An original that changed during the build stops the build (CaseFolderError) rather
+than give a page of one version and a hash of another.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from evidencekit.errors import CaseFolderError
 from evidencekit.manifest import MANIFEST_NAME
-from evidencekit.model import Exhibit
+from evidencekit.model import Exhibit, attachment_file_name
+from evidencekit.originals import OriginalChanged, read_original
 
 _EXTRA_MIME = {
     ".heic": "image/heic",
@@ -33,8 +39,20 @@ def mime_type(name: str) -> str:
 
 
 def attachment_name(ex: Exhibit) -> str:
-    """``证据03_原名.jpg``: sorts in exhibit order and keeps the original name (NFC)."""
-    return unicodedata.normalize("NFC", f"证据{ex.number:02d}_{ex.source.name}")
+    """``证据03_原名.jpg`` (model.attachment_file_name: no control or bidi characters)."""
+    return attachment_file_name(ex.number, ex.source.name)
+
+
+def original_bytes(ex: Exhibit) -> bytes:
+    """The exhibit's original, re-read and re-hashed now; CaseFolderError if it changed."""
+    try:
+        return read_original(ex.source)
+    except OriginalChanged as exc:
+        raise CaseFolderError(
+            f"证据文件「{ex.source.rel_path}」在生成过程中被修改或替换，"
+            "与已计算的哈希不一致，未生成证据材料",
+            hint="确认没有程序正在写入或同步该文件后重新生成。",
+        ) from exc
 
 
 def attach_files(
@@ -64,7 +82,7 @@ def attach_files(
 
         if attach_originals:
             for ex in exhibits:
-                attach(ex.source.path.read_bytes(), attachment_name(ex), f"{ex.label} 原件 SHA-256 {ex.source.sha256}",
+                attach(original_bytes(ex), attachment_name(ex), f"{ex.label} 原件 SHA-256 {ex.source.sha256}",
                        mime_type(ex.source.name), ex.source.mtime, Name.Source)
         attach(manifest, MANIFEST_NAME, "evidencekit 清单（哈希、时间与来源）", "application/json", when, Name.Data)
         if token is not None:

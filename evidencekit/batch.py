@@ -31,6 +31,7 @@ from evidencekit.cliutil import display_width, pad_to_width, terminal_safe
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.model import Status
+from evidencekit.originals import public_text
 from evidencekit.pipeline import (
     Assessment,
     BuildOptions,
@@ -511,11 +512,26 @@ def csv_cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv_row(row: CaseRow) -> list[str]:
-    return [csv_cell(cell) for cell in _csv_cells(row)]
+def _csv_row(row: CaseRow, outdir: Path) -> list[str]:
+    return [csv_cell(cell) for cell in _csv_cells(row, outdir)]
 
 
-def _csv_cells(row: CaseRow) -> list[str]:
+def _written_output(row: CaseRow, outdir: Path) -> str | None:
+    """The dossier as the summary names it: relative to OUTDIR, where the summary lies."""
+    if row.output is None:
+        return None
+    try:
+        return row.output.relative_to(outdir).as_posix()
+    except ValueError:
+        return public_text(str(row.output))
+
+
+def _written_message(row: CaseRow) -> str:
+    """A failure's message without the local folders it names (the case is named by itself)."""
+    return public_text(row.message, [(row.root, row.case)])
+
+
+def _csv_cells(row: CaseRow, outdir: Path) -> list[str]:
     return [
         row.case,
         row.status_label,
@@ -524,18 +540,18 @@ def _csv_cells(row: CaseRow) -> list[str]:
         str(len(row.missing)) if row.ok else "",
         "、".join(row.missing),
         row.urgency,
-        str(row.output) if row.output else "",
+        _written_output(row, outdir) or "",
         str(row.pages) if row.pages is not None else "",
         str(row.size) if row.size is not None else "",
         f"{row.seconds:.2f}",
-        row.message,
+        _written_message(row),
     ]
 
 
 def summary_dict(summary: BatchSummary) -> dict[str, Any]:
     return {
-        "cases_dir": str(summary.cases_dir),
-        "outdir": str(summary.outdir),
+        "cases_dir": summary.cases_dir.name,
+        "outdir": _written_outdir(summary),
         "target": summary.target,
         "jobs": summary.jobs,
         "generated_at": summary.generated_at.isoformat(timespec="seconds"),
@@ -549,15 +565,15 @@ def summary_dict(summary: BatchSummary) -> dict[str, Any]:
         "cases": [
             {
                 "case": r.case,
-                "path": str(r.root),
+                "path": _written_path(r, summary),
                 "status": r.status,
                 "exit_code": r.exit_code,
-                "message": r.message,
+                "message": _written_message(r),
                 "complete": r.complete,
                 "missing_count": len(r.missing),
                 "missing": list(r.missing),
                 "urgency": r.urgency,
-                "output": str(r.output) if r.output else None,
+                "output": _written_output(r, summary.outdir),
                 "pages": r.pages,
                 "size": r.size,
                 "seconds": round(r.seconds, 3),
@@ -565,6 +581,20 @@ def summary_dict(summary: BatchSummary) -> dict[str, Any]:
             for r in summary.rows
         ],
     }
+
+
+def _written_path(row: CaseRow, summary: BatchSummary) -> str:
+    try:
+        return row.root.relative_to(summary.cases_dir).as_posix()
+    except ValueError:
+        return row.case
+
+
+def _written_outdir(summary: BatchSummary) -> str:
+    try:
+        return summary.outdir.relative_to(summary.cases_dir).as_posix()
+    except ValueError:
+        return public_text(str(summary.outdir))
 
 
 def summary_json(summary: BatchSummary) -> str:
@@ -575,7 +605,7 @@ def summary_csv(summary: BatchSummary) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(_csv_row(r) for r in summary.rows)
+    writer.writerows(_csv_row(r, summary.outdir) for r in summary.rows)
     return buf.getvalue()
 
 

@@ -20,7 +20,15 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError
-from evidencekit.model import SHANGHAI, EvidenceKind, Finding, RefusedFile, Severity, SourceFile
+from evidencekit.model import (
+    SHANGHAI,
+    EvidenceKind,
+    FileIdentity,
+    Finding,
+    RefusedFile,
+    Severity,
+    SourceFile,
+)
 
 CHUNK_SIZE = 1024 * 1024  # 1 MiB: hashing streams, so file size needs no limit
 
@@ -253,7 +261,7 @@ class _Walker:
         read and hash side by side: about twice as fast on two cores for phone-sized files."""
         from concurrent.futures import ThreadPoolExecutor
 
-        def attempt(item: tuple[Path, tuple[str, ...]]) -> tuple[str, int, os.stat_result] | BaseException:
+        def attempt(item: tuple[Path, tuple[str, ...]]) -> _Hashed | BaseException:
             try:
                 return _hash_file(item[0])
             except (OSError, _NotRegularError) as exc:
@@ -266,12 +274,12 @@ class _Walker:
             self._record(path, rel, outcome)
 
     def _record(self, path: Path, rel: tuple[str, ...],
-                outcome: tuple[str, int, os.stat_result] | BaseException) -> None:
+                outcome: _Hashed | BaseException) -> None:
         rel_path = "/".join(rel)
         try:
             if isinstance(outcome, BaseException):
                 raise outcome
-            sha256, size, st = outcome
+            sha256, size, st_pair = outcome
         except PermissionError:
             self._refuse(rel, UNREADABLE_REASON)
             return
@@ -281,10 +289,11 @@ class _Walker:
         except OSError as exc:
             self._refuse(rel, f"无法读取此文件（{exc.strerror or exc}）")
             return
-        if size != st.st_size:
+        st, after = st_pair
+        if size != st.st_size or FileIdentity.of(after) != FileIdentity.of(st):
             self._note(rel, Finding(
                 Severity.WARNING, "inventory.changed_while_reading",
-                f"读取「{rel_path}」时文件大小发生了变化，请确认没有程序正在写入该文件后重新生成", rel_path,
+                f"读取「{rel_path}」时文件发生了变化，请确认没有程序正在写入该文件后重新生成", rel_path,
             ))
         kind, from_folder = self._kind(rel)
         self.files.append((_sort_key(rel), SourceFile(
@@ -295,6 +304,7 @@ class _Walker:
             mtime=_mtime(st, self.tz),
             kind=kind,
             kind_from_folder=from_folder,
+            identity=FileIdentity.of(st),
         )))
 
     def _kind(self, rel: tuple[str, ...]) -> tuple[EvidenceKind, bool]:
@@ -381,9 +391,13 @@ def _open_readonly(path: Path) -> int:
 
 HASH_THREADS = 4
 
+# What hashing one file gives: SHA-256, bytes read, and the fstat before and after reading.
+_Hashed = tuple[str, int, tuple[os.stat_result, os.stat_result]]
 
-def _hash_file(path: Path) -> tuple[str, int, os.stat_result]:
-    """SHA-256, bytes read and the fstat taken before reading, from one read-only descriptor."""
+
+def _hash_file(path: Path) -> _Hashed:
+    """SHA-256, bytes read and the fstat taken before and after reading, from one read-only
+    descriptor (the two differ when something wrote to the file while it was hashed)."""
     # A link was already checked to stay inside the case folder: open its resolved target,
     # still with O_NOFOLLOW, so a link planted in between is not followed.
     fd = _open_readonly(Path(os.path.realpath(path)) if path.is_symlink() else path)
@@ -396,9 +410,10 @@ def _hash_file(path: Path) -> tuple[str, int, os.stat_result]:
         while chunk := os.read(fd, CHUNK_SIZE):
             digest.update(chunk)
             size += len(chunk)
+        after = os.fstat(fd)
     finally:
         os.close(fd)
-    return digest.hexdigest(), size, st
+    return digest.hexdigest(), size, (st, after)
 
 
 def _mtime(st: os.stat_result, tz: tzinfo) -> datetime:

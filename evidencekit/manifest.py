@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from evidencekit.model import Exhibit, RefusedFile
+from evidencekit.model import Exhibit, RefusedFile, attachment_file_name
 
 MANIFEST_NAME = "evidencekit-manifest.json"
 MANIFEST_FORMAT = 1
@@ -100,7 +100,7 @@ class ManifestFile:
     @property
     def attachment_name(self) -> str:
         """Same rule as attach.attachment_name, computed from the manifest instead of an Exhibit."""
-        return unicodedata.normalize("NFC", f"证据{self.exhibit:02d}_{self.name}")
+        return attachment_file_name(self.exhibit, self.name)
 
 
 @dataclass(frozen=True)

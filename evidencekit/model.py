@@ -6,6 +6,8 @@ so each stage can be tested with objects built in a line (see tests/factories.py
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -212,6 +214,25 @@ class Case:
 
 
 @dataclass(frozen=True)
+class FileIdentity:
+    """Which file was hashed, and in what state: the descriptor's fstat while hashing.
+
+    A decoder that opens the original later checks it still has exactly this identity (same
+    inode, size and change times), so a file swapped or rewritten after hashing is never shown.
+    """
+
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileIdentity:
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """An original evidence file, hashed before anything else read it."""
 
@@ -222,6 +243,9 @@ class SourceFile:
     mtime: datetime  # aware
     kind: EvidenceKind
     kind_from_folder: bool  # False when the folder did not tell us (kind OTHER by default)
+    # The hashed file's identity (inventory); None for files described by hand (tests), which
+    # evidencekit.originals then re-hashes before decoding.
+    identity: FileIdentity | None = None
 
     @property
     def name(self) -> str:
@@ -230,6 +254,20 @@ class SourceFile:
     @property
     def suffix(self) -> str:
         return Path(self.name).suffix.lower()
+
+
+# Cc: control characters (ESC, BEL, newline …); Cf: format characters, among them every bidi
+# control (U+200E/F, U+202A–E, U+2066–9) and zero-width joiners.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+
+
+def attachment_file_name(number: int, name: str) -> str:
+    """``证据03_原名.jpg``, the name an original is attached under: sorts in exhibit order, keeps
+    the original name (NFC) without control or bidi characters (U+202E would show
+    "invoice\u202egpj.exe" as "invoiceexe.jpg"). attach.py writes it, verify looks it up."""
+    name = unicodedata.normalize("NFC", name)
+    kept = "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
+    return f"证据{number:02d}_{kept or 'file'}"
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidencekit.attach import attachment_name
+from evidencekit.attach import attachment_name, original_bytes
 from evidencekit.caseload import load_case
 from evidencekit.errors import CaseFolderError, InternalError, OutputError
 from evidencekit.fsutil import (
@@ -613,7 +613,10 @@ def _key_evidence_files(job: _Job, dossier: Dossier, slots: int, start: int) -> 
             continue
         path, what = picked
         name = pack_file_name(f"{start + len(files):02d}_{ex.label}-{safe_name(ex.title)}{path.suffix.lower()}")
-        size = create_new(job.stage / name, path)
+        # An original travels as the bytes that were hashed, re-checked now (it is within the
+        # channel's file cap, so it fits in memory); a display copy is our own file.
+        data = original_bytes(ex) if path == ex.source.path else path
+        size = create_new(job.stage / name, data)
         files.append(PackedFile(name, size, f"{ex.label} {ex.title}：{what}", upload=True, exhibits=(ex.number,)))
     return files
 

@@ -378,3 +378,16 @@ def test_cli_batch_on_a_folder_without_cases_exits_4(tmp_path: Path) -> None:
     result = CliRunner().invoke(batch, [str(tmp_path)])
     assert result.exit_code == ExitCode.FOLDER_UNUSABLE
     assert "没有找到案件文件夹" in result.output
+
+
+def test_summary_files_hold_no_local_path(mixed_summary: BatchSummary, tmp_path: Path) -> None:
+    # Issue 9: nothing we write names where the volunteer's folders live; the summary sits in
+    # OUTDIR, so outputs are named relative to it and cases by their folder name.
+    csv_path, json_path = write_summary(mixed_summary, mixed_summary.outdir)
+    for path in (csv_path, json_path):
+        text = path.read_text(encoding="utf-8-sig")
+        assert str(tmp_path) not in text and os.path.realpath(tmp_path) not in text, path.name
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    ok = next(c for c in data["cases"] if c["case"] == "张三")
+    assert ok["path"] == "张三" and ok["output"] == "张三.pdf"
+    assert (mixed_summary.outdir / ok["output"]).is_file()

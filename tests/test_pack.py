@@ -380,3 +380,24 @@ def test_key_exhibits_put_one_of_each_kind_first(example_case: Path) -> None:
     first_kinds = [ex.kind for ex in ordered[: len({ex.kind for ex in exhibits})]]
     assert len(first_kinds) == len(set(first_kinds))
     assert key_exhibits(exhibits, "payment", load_rules())[0].kind is EvidenceKind.PAYMENT
+
+
+def test_key_evidence_original_changed_during_pack_is_not_uploaded(
+        example_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 9: the uploaded recording must be the hashed bytes. Rewrite it after the dossier
+    # is built, just before pack copies the key evidence: pack stops with exit 4, writes nothing.
+    case = tmp_path / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    video = next((case / "evidence").rglob("*.mp4"))
+    real = pack_module._key_evidence_files
+
+    def rewrite_then_copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        video.write_bytes(b"\0" * video.stat().st_size)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pack_module, "_key_evidence_files", rewrite_then_copy)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(pack, [str(case), "--target", "12315", "-o", str(out), "-q"])
+    assert result.exit_code == ExitCode.FOLDER_UNUSABLE, result.output
+    assert video.name.split(".")[0] in result.output or "被修改" in result.output
+    assert not out.exists()

@@ -9,22 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from evidencekit.media.base import MediaContext
+from evidencekit.media.budget import BudgetExceeded
 from evidencekit.media.moments import parse_declared_moments
 from evidencekit.media.recordings import (
     container_stamp,
     container_time,
-    decode_reason,
+    decode_in_worker,
+    media_failure,
+    open_container,
     read_facts,
     unusable,
     write_facts,
 )
 from evidencekit.model import EvidenceOverride, Inspection, MediaType, SourceFile
+from evidencekit.originals import OriginalChanged, OriginalFile
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"})
 
 _FORMAT_VERSION = 1
 
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, EOFError)
+# ... and what else decoding in the worker can end in.
+_FAILURES: tuple[type[BaseException], ...] = (*_DECODE_ERRORS, OriginalChanged, BudgetExceeded)
 
 
 def inspect_audio(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
@@ -40,10 +46,9 @@ def inspect_audio(source: SourceFile, override: EvidenceOverride | None, ctx: Me
     facts = read_facts(ctx.cache, facts_path)
     if facts is None:
         try:
-            facts = _probe(source, ctx)
-        except _DECODE_ERRORS as exc:
-            reason = "无法读取音频：" + decode_reason(exc)
-            return unusable(MediaType.AUDIO, source, "audio.undecodable", reason)
+            facts = decode_in_worker(_probe, source, ctx, ctx=ctx)
+        except _FAILURES as exc:
+            return media_failure(MediaType.AUDIO, source, "audio.undecodable", exc, "无法读取音频：")
         write_facts(ctx.cache, facts_path, facts)
     if facts.get("error"):
         return unusable(MediaType.AUDIO, source, "audio.undecodable", str(facts["error"]))
@@ -59,10 +64,10 @@ def inspect_audio(source: SourceFile, override: EvidenceOverride | None, ctx: Me
     )
 
 
-def _probe(source: SourceFile, ctx: MediaContext) -> dict[str, Any]:
+def _probe(fh: OriginalFile, ctx: MediaContext) -> dict[str, Any]:
     import av  # lazily, as in recordings.py
 
-    with av.open(str(source.path), mode="r") as container:
+    with open_container(fh) as container:
         if not container.streams.audio:
             return {"v": _FORMAT_VERSION, "error": "文件中没有音频"}
         stream = container.streams.audio[0]

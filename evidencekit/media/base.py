@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from evidencekit.cache import DisplayCache
+from evidencekit.media.budget import (
+    DEFAULT_DECODE_MEMORY,
+    DEFAULT_DECODE_SECONDS,
+    DEFAULT_VIDEO_DECODE_MEMORY,
+)
 from evidencekit.model import SHANGHAI
 
 # The area an exhibit's content may fill on an A4 page, in points (1/72 in). pdf/exhibits.py
@@ -33,6 +38,12 @@ class MediaContext:
     jpeg_quality: int = 85
     max_pixels: int = MAX_IMAGE_PIXELS
     contact_sheet_frames: int = 12
+    # Per-file budget for PDF rasterising and PyAV decoding (media/budget.py): the worker is
+    # killed after this many seconds, and may add this many bytes of address space (PDFs;
+    # recordings and audio get video_decode_memory).
+    decode_seconds: float = DEFAULT_DECODE_SECONDS
+    decode_memory: int = DEFAULT_DECODE_MEMORY
+    video_decode_memory: int = DEFAULT_VIDEO_DECODE_MEMORY
     max_exhibit_pages: int = MAX_EXHIBIT_PAGES
     params_extra: dict[str, object] = field(default_factory=dict)
 

@@ -842,14 +842,14 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
     ``ctx.params_extra["chat_merchant_names"]`` (e.g. the shop name) to settle who is who.
     """
     del override  # a declared time belongs to the exhibit, not to the messages
+    from evidencekit.originals import OriginalChanged, read_original
+
     try:
-        with source.path.open("rb") as handle:
-            # One byte over the limit, so parse_chat can tell the file was cut.
-            data = handle.read(MAX_CHAT_BYTES + 1)
-    except OSError as exc:
-        finding = Finding(Severity.WARNING, "chat.unreadable",
-                          f"无法读取聊天记录文件：{exc.strerror or exc}", source.rel_path)
-        return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error="无法读取该文件")
+        # The hashed bytes only; one byte over the limit, so parse_chat can tell the file was cut.
+        data = read_original(source, MAX_CHAT_BYTES + 1)
+    except OriginalChanged as exc:
+        finding = Finding(Severity.WARNING, "chat.unreadable", f"{source.name}：{exc.reason}", source.rel_path)
+        return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error=exc.reason)
     transcript, findings = parse_chat(data, ctx.tz, self_names=_names_from(ctx, "chat_self_names"),
                                       merchant_names=_names_from(ctx, "chat_merchant_names"),
                                       max_pages=ctx.max_exhibit_pages)

@@ -48,15 +48,16 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 
 
 def family_for(source: SourceFile) -> str | None:
-    """The media family of a file, or None when we cannot show it."""
+    """The media family of a file, or None when we cannot show it.
+
+    Raises OriginalChanged when the first bytes had to be read and the file is no longer the
+    one that was hashed."""
     for family, suffixes in _SUFFIXES.items():
         if source.suffix in suffixes:
             return family
-    try:
-        with open(source.path, "rb") as fh:
-            head = fh.read(16)
-    except OSError:
-        return None
+    from evidencekit.originals import sniff
+
+    head = sniff(source, 16)  # the checked original, never whatever now has its name
     for magic, offset, family in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return family
@@ -77,9 +78,18 @@ def inspector_for(family: str) -> Inspector:
 
 
 def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
-    family = family_for(source)
+    from evidencekit.originals import OriginalChanged
+
+    try:
+        family = family_for(source)
+    except OriginalChanged as exc:
+        return Inspection(
+            media=MediaType.UNKNOWN,
+            preview_error=exc.reason,
+            findings=(Finding(Severity.WARNING, "media.changed", f"{source.name}：{exc.reason}", source.rel_path),),
+        )
     if family is None:
-        reason = f"无法预览此类文件（{source.suffix or '无扩展名'}）；原件已计算哈希，并随证据材料附上"
+        reason = f"格式不受支持，无法预览此类文件（{source.suffix or '无扩展名'}）；原件已计算哈希，并随证据材料附上"
         return Inspection(
             media=MediaType.UNKNOWN,
             preview_error=reason,

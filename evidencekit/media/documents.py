@@ -21,8 +21,9 @@ from evidencekit.media.base import (
     MAX_EXHIBIT_PAGES,
     MediaContext,
 )
+from evidencekit.media.budget import BudgetExceeded, run_budgeted
 from evidencekit.media.recordings import (
-    cached_images_present,
+    cached_copies_valid,
     read_facts,
     save_jpeg,
     unusable,
@@ -37,11 +38,16 @@ from evidencekit.model import (
     Severity,
     SourceFile,
 )
+from evidencekit.originals import OriginalChanged, public_message, read_original
 
 DOCUMENT_SUFFIXES = frozenset({".pdf"})
 
 # More pages than this is a bundle, not an exhibit; the rest stay readable in the attachment.
 MAX_PAGES_SHOWN = MAX_EXHIBIT_PAGES
+
+# PDFium renders from memory (the verified bytes, never the path); a PDF above this size is
+# attached but not previewed. Scanned 30-page reports are 5–20 MB.
+MAX_PDF_BYTES = 256 * 1024**2
 
 _FORMAT_VERSION = 1
 
@@ -59,13 +65,19 @@ def inspect_pdf(source: SourceFile, override: EvidenceOverride | None, ctx: Medi
         return unusable(MediaType.PDF, source, "pdf.unreadable", "文件为空（0 字节），无法预览")
     params = _params(ctx)
     facts_path = ctx.cache.path_for(source.sha256, {"what": "pdf-facts", **params}, ".json")
+    if source.size > MAX_PDF_BYTES:
+        return unusable(MediaType.PDF, source, "pdf.too_large",
+                        f"文件过大（超过 {MAX_PDF_BYTES // 1024**2} MB），未生成预览；原件已计算哈希并随证据材料附上")
     facts = read_facts(ctx.cache, facts_path)
-    if facts is not None and not cached_images_present(
-        ctx.cache, [_page_path(source.sha256, i, ctx) for i in range(len(facts.get("pages", [])))]
-    ):
+    if facts is not None and not cached_copies_valid(ctx.cache, _cached_pages(source.sha256, facts, ctx)):
         facts = None
     if facts is None:
-        facts = _render(source, ctx)
+        try:
+            facts = run_budgeted(_render, source, ctx, seconds=ctx.decode_seconds, memory=ctx.decode_memory)
+        except OriginalChanged as exc:
+            return unusable(MediaType.PDF, source, "media.changed", exc.reason)
+        except BudgetExceeded as exc:
+            return unusable(MediaType.PDF, source, f"media.{exc.what}_budget", exc.reason)
         if facts.get("transient"):
             return unusable(MediaType.PDF, source, "pdf.unreadable", str(facts["error"]))
         write_facts(ctx.cache, facts_path, facts)
@@ -101,6 +113,13 @@ def _params(ctx: MediaContext) -> dict[str, Any]:
     return {"v": _FORMAT_VERSION, "dpi": ctx.dpi, "q": ctx.jpeg_quality, "extra": ctx.params_extra}
 
 
+def _cached_pages(sha256: str, facts: dict[str, Any], ctx: MediaContext) -> list[tuple[Path, str]]:
+    pages = facts.get("pages", [])
+    if not isinstance(pages, list) or not all(isinstance(p, dict) and "sha256" in p for p in pages):
+        return [(_page_path(sha256, -1, ctx), "")]  # a foreign sidecar: never valid
+    return [(_page_path(sha256, i, ctx), str(page["sha256"])) for i, page in enumerate(pages)]
+
+
 def _page_path(sha256: str, index: int, ctx: MediaContext) -> Path:
     return ctx.cache.path_for(sha256, {"what": "pdf-page", "page": index, **_params(ctx)}, ".jpg")
 
@@ -108,8 +127,9 @@ def _page_path(sha256: str, index: int, ctx: MediaContext) -> Path:
 def _render(source: SourceFile, ctx: MediaContext) -> dict[str, Any]:
     import pypdfium2 as pdfium  # lazily: PDFium is only needed when a case has PDFs
 
+    data = read_original(source)  # the hashed bytes; raises OriginalChanged otherwise
     try:
-        document = pdfium.PdfDocument(str(source.path))
+        document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code in (_ERR_PASSWORD, _ERR_SECURITY):
@@ -140,7 +160,7 @@ def _render(source: SourceFile, ctx: MediaContext) -> dict[str, Any]:
             w, h, digest = save_jpeg(ctx.cache, path, image, ctx.jpeg_quality)
             pages.append({"width": w, "height": h, "sha256": digest})
     except (pdfium.PdfiumError, ValueError, ZeroDivisionError) as exc:
-        return {"v": _FORMAT_VERSION, "error": f"无法渲染 PDF 页面（{exc}）"}
+        return {"v": _FORMAT_VERSION, "error": f"无法渲染 PDF 页面（{public_message(str(exc), source)}）"}
     finally:
         document.close()
     return {"v": _FORMAT_VERSION, "page_count": count, "pages": pages, "error": ""}

@@ -15,6 +15,7 @@ any pixel is decoded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -42,6 +43,7 @@ from evidencekit.model import (
     Stamp,
     TimeSource,
 )
+from evidencekit.originals import CHANGED_REASON, OriginalChanged, read_original
 from evidencekit.timeinfo import parse_exif_datetime, parse_exif_offset
 
 IMAGE_SUFFIXES = frozenset(
@@ -51,7 +53,11 @@ _HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 # Pillow would otherwise try every plugin it has, EPS among them, which runs Ghostscript on
 # load: case folders come from strangers, so only the formats we mean to show are parsed.
 # MPO (phone JPEGs with a depth map) needs no entry: Pillow's JPEG opener hands those out.
+# None of these opens another file; Pillow parses the verified bytes from memory, never a path.
 _FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF")
+# Pillow decodes from memory (the verified bytes); a larger "image" is attached, not shown.
+# Phone photos are 2–15 MB, a 200 MP JPEG about 60 MB.
+MAX_IMAGE_BYTES = 256 * 1024**2
 # ISO-BMFF major brands of HEIF stills; iPhone photos sent through chat apps often arrive as
 # ".jpg" while still being HEIC, so the first bytes decide as well as the suffix.
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
@@ -280,6 +286,9 @@ def _describe_offset(moment: datetime) -> str:
 
 
 def _failed_inspection(source: SourceFile, failure: _Undecodable, ctx: MediaContext) -> Inspection:
+    if failure.reason == CHANGED_REASON:
+        return Inspection(media=MediaType.IMAGE, preview_error=failure.reason, findings=(
+            Finding(Severity.WARNING, "media.changed", f"{source.name}：{failure.reason}", source.rel_path),))
     stamp = None
     notes: list[tuple[str, str]] = []
     if failure.exif_time is not None:
@@ -347,8 +356,8 @@ def _load_cached(source: SourceFile, params: dict[str, object], ctx: MediaContex
 def _store_facts(source: SourceFile, params: dict[str, object], facts: _Facts, ctx: MediaContext) -> None:
     # Written after every segment, so a present sidecar means the copies were complete.
     path = ctx.cache.path_for(source.sha256, params, ".json")
-    with ctx.cache.writing(path) as tmp:
-        tmp.write_text(json.dumps(facts.to_json(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    with contextlib.suppress(OSError):  # no sidecar only costs decoding again next time
+        ctx.cache.store(path, json.dumps(facts.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,11 +389,13 @@ class _Decoded:
 
 def _decode(source: SourceFile, rects: Sequence[Rect], ctx: MediaContext) -> _Decoded:
     """Open, check the header size, read metadata and decode at a reduced size where possible."""
+    if source.size > MAX_IMAGE_BYTES:
+        raise _Undecodable(f"文件过大（超过 {MAX_IMAGE_BYTES // 1024**2} MB）")
     try:
-        with open(source.path, "rb") as fh:
-            head = fh.read(32)
-    except OSError as exc:
-        raise _Undecodable(f"无法读取文件（{exc.strerror or exc}）") from exc
+        data = read_original(source)
+    except OriginalChanged as exc:
+        raise _Undecodable(exc.reason) from exc
+    head = data[:32]
     if not head:
         raise _Undecodable(_MSG_EMPTY)
     if source.suffix in _HEIF_SUFFIXES or (head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS):
@@ -402,7 +413,7 @@ def _decode(source: SourceFile, rects: Sequence[Rect], ctx: MediaContext) -> _De
         # print, and the file's problems surface as findings or preview errors instead.
         warnings.simplefilter("ignore")
         try:
-            im = Image.open(source.path, formats=_allowed_formats())
+            im = Image.open(io.BytesIO(data), formats=_allowed_formats())
         except _BOMB_ERRORS as exc:
             raise _Undecodable(_bomb_reason_from_message(str(exc), ctx.max_pixels)) from exc
         except UnidentifiedImageError as exc:
@@ -712,9 +723,7 @@ def _render(source: SourceFile, decoded: _Decoded, rects: Sequence[Rect], params
         piece = im if count == 1 else im.crop((0, top, disp_w, bottom))
         data = _encode_jpeg(piece, ctx.jpeg_quality)
         digest = hashlib.sha256(data).hexdigest()
-        path = _segment_path(source, params, index, ctx)
-        with ctx.cache.writing(path) as tmp:
-            tmp.write_bytes(data)
+        path = ctx.cache.store(_segment_path(source, params, index, ctx), data)
         caption = f"第 {index + 1}/{total} 段" if count > 1 else ""
         segments.append(_Segment(piece.width, piece.height, digest, caption))
         images.append(DisplayImage(path, piece.width, piece.height, digest, caption))

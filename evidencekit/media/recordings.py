@@ -9,6 +9,7 @@ rebuild reads the cache and never opens the recording.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ from PIL import Image
 
 from evidencekit.cache import DisplayCache
 from evidencekit.media.base import MediaContext
+from evidencekit.media.budget import BudgetExceeded, run_budgeted
 from evidencekit.media.moments import format_timecode, parse_declared_moments, parse_moment
 from evidencekit.model import (
     DisplayImage,
@@ -37,6 +39,7 @@ from evidencekit.model import (
     Stamp,
     TimeSource,
 )
+from evidencekit.originals import OriginalChanged, OriginalFile, open_original, public_message
 
 if TYPE_CHECKING:
     import av
@@ -59,6 +62,105 @@ _DEFAULT_GOP_S = 2.0
 
 # What a damaged or hostile file can make PyAV raise (av.FFmpegError subclasses ValueError).
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, EOFError)
+# ... and what else decoding in the worker can end in.
+_FAILURES: tuple[type[BaseException], ...] = (*_DECODE_ERRORS, OriginalChanged, BudgetExceeded)
+
+UNSUPPORTED_REASON = "格式不受支持（不是可识别的音视频文件），未生成预览；原件已计算哈希并随证据材料附上"
+
+
+# ---------------------------------------------------------------------------------------------
+# Containers: we choose the demuxer, FFmpeg never guesses
+# ---------------------------------------------------------------------------------------------
+
+# The only demuxers FFmpeg may run on an original. Probing is never left to FFmpeg: it would
+# happily take a 40-byte ".mp4" for an ffconcat script or an HLS playlist and read other files
+# (outside the case folder, through refused links, or never hashed). Each name here reads one
+# byte stream and nothing else.
+ALLOWED_DEMUXERS = frozenset({"mov", "matroska", "avi", "mpegts", "mp3", "wav", "aac", "flac", "ogg", "amr"})
+
+# The mov demuxer can follow "data references" to other files; keep that off explicitly.
+_DEMUXER_OPTIONS = {"mov": {"enable_drefs": "0", "use_absolute_path": "0"}}
+
+_ISO_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"})
+
+
+class UnsupportedContainer(ValueError):
+    """The first bytes are none of the containers we open."""
+
+
+class DecodeFailed(ValueError):
+    """A decoder error, reduced to its (path-free) message so it crosses process boundaries."""
+
+
+def demuxer_for(head: bytes) -> str | None:
+    """The demuxer for a file starting with ``head`` (at least 12 bytes; 400 for MPEG-TS), or None."""
+    if head[4:8] in _ISO_BOXES:
+        return "mov"  # mp4, mov, m4a, m4v, 3gp
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "matroska"  # mkv, webm
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "avi"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"#!AMR"):
+        return "amr"
+    if len(head) >= 377 and head[0] == head[188] == head[376] == 0x47:
+        return "mpegts"
+    if head.startswith(b"ID3"):
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        layer = (head[1] >> 1) & 0x03
+        return "aac" if layer == 0 else "mp3"  # ADTS has layer 0; MPEG audio layers 1–3
+    return None
+
+
+def open_container(fh: OriginalFile) -> av.container.InputContainer:
+    """PyAV on the already opened and checked original, with the demuxer we chose."""
+    import av  # lazily: loading FFmpeg costs ~0.1 s that commands without videos should not pay
+
+    head = fh.read(512)
+    fh.seek(0)
+    fmt = demuxer_for(head)
+    if fmt is None or fmt not in ALLOWED_DEMUXERS:
+        raise UnsupportedContainer(fh.rel_path)
+    return av.open(fh, mode="r", format=fmt, options=dict(_DEMUXER_OPTIONS.get(fmt, {})))
+
+
+def decode_in_worker(job: Any, source: SourceFile, *args: Any, ctx: MediaContext) -> Any:
+    """Run ``job(fh, *args)`` on the opened original inside the decode budget.
+
+    The original is opened (and its identity checked) in the worker; after the job it is
+    checked again, so a file rewritten while it was being decoded gives no facts at all.
+    """
+    return run_budgeted(_open_and_run, job, source, args, seconds=ctx.decode_seconds,
+                        memory=ctx.video_decode_memory)
+
+
+def _open_and_run(job: Any, source: SourceFile, args: tuple[Any, ...]) -> Any:
+    with open_original(source) as fh:
+        try:
+            result = job(fh, *args)
+        except (UnsupportedContainer, OriginalChanged, MemoryError):
+            raise
+        except Exception as exc:  # untrusted bytes: any decoder failure means "no preview"
+            raise DecodeFailed(public_message(str(exc).strip() or type(exc).__name__, source)) from None
+        fh.check_unchanged()
+    return result
+
+
+def media_failure(media: MediaType, source: SourceFile, code: str, exc: BaseException, what: str) -> Inspection:
+    """The Inspection for an original PyAV could not (or must not) decode."""
+    if isinstance(exc, OriginalChanged):
+        return unusable(media, source, "media.changed", exc.reason)
+    if isinstance(exc, UnsupportedContainer):
+        return unusable(media, source, code, UNSUPPORTED_REASON)
+    if isinstance(exc, BudgetExceeded):
+        return unusable(media, source, f"media.{exc.what}_budget", exc.reason)
+    return unusable(media, source, code, what + decode_reason(exc, source))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -78,13 +180,16 @@ def read_facts(cache: DisplayCache, path: Path) -> dict[str, Any] | None:
 
 
 def write_facts(cache: DisplayCache, path: Path, facts: Mapping[str, Any]) -> None:
-    with cache.writing(path) as tmp:
-        tmp.write_text(json.dumps(facts, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    # A sidecar that cannot be stored anywhere only costs decoding again next time.
+    with contextlib.suppress(OSError):
+        cache.store(path, json.dumps(facts, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
-def cached_images_present(cache: DisplayCache, paths: list[Path]) -> bool:
-    # Checks every path (no short-circuit) so the cache's hit/miss counters stay meaningful.
-    return all([cache.lookup(p) for p in paths])
+def cached_copies_valid(cache: DisplayCache, copies: list[tuple[Path, str]]) -> bool:
+    """Every cached display copy is there and has the SHA-256 recorded with it in the sidecar.
+
+    Checks every copy (no short-circuit) so the cache's hit/miss counters stay meaningful."""
+    return all([cache.verified(path, sha256) for path, sha256 in copies])
 
 
 def save_jpeg(cache: DisplayCache, path: Path, img: Image.Image, quality: int) -> tuple[int, int, str]:
@@ -92,8 +197,7 @@ def save_jpeg(cache: DisplayCache, path: Path, img: Image.Image, quality: int) -
     buf = io.BytesIO()
     img.convert("RGB").save(buf, "JPEG", quality=quality)
     data = buf.getvalue()
-    with cache.writing(path) as tmp:
-        tmp.write_bytes(data)
+    cache.store(path, data)
     return img.width, img.height, hashlib.sha256(data).hexdigest()
 
 
@@ -141,8 +245,8 @@ def unusable(media: MediaType, source: SourceFile, code: str, reason: str) -> In
     )
 
 
-def decode_reason(exc: BaseException) -> str:
-    detail = str(exc).strip()
+def decode_reason(exc: BaseException, source: SourceFile | None = None) -> str:
+    detail = public_message(str(exc).strip(), source)
     if len(detail) > 120:
         detail = detail[:117] + "..."
     return f"文件已损坏或格式不受支持（{detail or type(exc).__name__}）"
@@ -186,16 +290,15 @@ def inspect_recording(source: SourceFile, override: EvidenceOverride | None, ctx
         ".json",
     )
     facts = read_facts(ctx.cache, facts_path)
-    if facts is not None and not cached_images_present(
-        ctx.cache, [_frame_path(source.sha256, r, ctx) for r in _requests_from_facts(facts)]
+    if facts is not None and not cached_copies_valid(
+        ctx.cache, [(_frame_path(source.sha256, r, ctx), sha) for r, sha in _cached_frames(facts)]
     ):
         facts = None
     if facts is None:
         try:
-            facts = _probe_and_extract(source, offsets, moment_fit, ctx)
-        except _DECODE_ERRORS as exc:
-            reason = "无法解码视频：" + decode_reason(exc)
-            return unusable(MediaType.VIDEO, source, "video.undecodable", reason)
+            facts = decode_in_worker(_probe_and_extract, source, source.sha256, offsets, moment_fit, ctx, ctx=ctx)
+        except _FAILURES as exc:
+            return media_failure(MediaType.VIDEO, source, "video.undecodable", exc, "无法解码视频：")
         write_facts(ctx.cache, facts_path, facts)
     if facts.get("audio_only"):
         # A .3gp/.mp4 with sound only (phone call recorders do this): show it as audio.
@@ -219,12 +322,15 @@ def _frame_path(sha256: str, req: _Request, ctx: MediaContext) -> Path:
     return ctx.cache.path_for(sha256, params, ".jpg")
 
 
-def _requests_from_facts(facts: Mapping[str, Any]) -> list[_Request]:
-    return [
-        _Request(rec["role"], rec["t"], (rec["fit"][0], rec["fit"][1]))
-        for rec in facts.get("frames", [])
-        if rec.get("offset") is not None
-    ]
+def _cached_frames(facts: Mapping[str, Any]) -> list[tuple[_Request, str]]:
+    try:
+        return [
+            (_Request(rec["role"], rec["t"], (rec["fit"][0], rec["fit"][1])), str(rec["sha256"]))
+            for rec in facts.get("frames", [])
+            if rec.get("offset") is not None
+        ]
+    except (KeyError, TypeError, IndexError):
+        return [(_Request("moment", -1.0, (0, 0)), "")]  # a foreign sidecar: never valid
 
 
 def _inspection_from_facts(
@@ -301,11 +407,9 @@ def sheet_times(duration: float, count: int) -> list[float]:
 
 
 def _probe_and_extract(
-    source: SourceFile, offsets: list[float], moment_fit: tuple[int, int], ctx: MediaContext
+    fh: OriginalFile, sha256: str, offsets: list[float], moment_fit: tuple[int, int], ctx: MediaContext
 ) -> dict[str, Any]:
-    import av  # lazily: loading FFmpeg costs ~0.1 s that commands without videos should not pay
-
-    with av.open(str(source.path), mode="r") as container:
+    with open_container(fh) as container:
         created = container_time(container.metadata, ctx.tz)
         if not container.streams.video:
             if container.streams.audio:
@@ -324,7 +428,7 @@ def _probe_and_extract(
         height = stream.codec_context.height or None
         if width and height and width * height > ctx.max_pixels:
             return {"v": _FORMAT_VERSION, "error": f"画面尺寸过大（{width}×{height}），未解码"}
-        records, rotation, notes = _extract(container, stream, requests, source.sha256, ctx)
+        records, rotation, notes = _extract(container, stream, requests, sha256, ctx)
         codec = stream.codec_context.name
 
     if rotation % 180 == 90:
