@@ -168,12 +168,7 @@ def write_atomically(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            if isinstance(data, Path):
-                with open_regular(data, what="源文件", follow_links=True) as inp:
-                    while chunk := inp.read(CHUNK):
-                        out.write(chunk)
-            else:
-                out.write(data)
+            _copy_into(out, data)
             out.flush()
             if fsync:
                 os.fsync(out.fileno())
@@ -189,6 +184,19 @@ def write_atomically(
         raise _os_error(error, f"写入{what} {path} 失败", exc, what, path) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _copy_into(out: BinaryIO, data: bytes | Path) -> int:
+    """Write ``data`` (bytes, or a regular file's contents, streamed) to ``out``; bytes written."""
+    if not isinstance(data, Path):
+        out.write(data)
+        return len(data)
+    size = 0
+    with open_regular(data, what="源文件", follow_links=True) as inp:
+        while chunk := inp.read(CHUNK):
+            out.write(chunk)
+            size += len(chunk)
+    return size
 
 
 def create_new_fd(path: Path, *, what: str = "文件", mode: int = 0o644) -> int:
@@ -207,17 +215,9 @@ def create_new(path: Path, data: bytes | Path, *, what: str = "文件", mode: in
     """Create ``path`` (which must not exist) holding ``data`` (bytes, or another file's
     contents); return its size. For folders of our own, such as a pack's stage."""
     fd = create_new_fd(path, what=what, mode=mode)
-    size = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            if isinstance(data, Path):
-                with open_regular(data, what="源文件", follow_links=True) as inp:
-                    while chunk := inp.read(CHUNK):
-                        out.write(chunk)
-                        size += len(chunk)
-            else:
-                out.write(data)
-                size = len(data)
+            size = _copy_into(out, data)
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, EvidenceKitError):
