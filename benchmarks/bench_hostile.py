@@ -35,6 +35,9 @@ import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_build import _tree_rss_kb  # one process-tree RSS sampler for all benchmarks
+
 MB = 1024 * 1024
 
 _PHRASES = (
@@ -106,23 +109,6 @@ def make_case(root: Path, *, chats: int, chat_mb: float, nul_mb: float, bomb: bo
         "schema: 1\nplatform: douyin\nproblem: {type: not_as_shown}\nmerchant: {shop_name: 好物优选旗舰店}\n",
         encoding="utf-8",
     )
-
-
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (Linux /proc), in KiB."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            with open(f"/proc/{p}/task/{p}/children") as fh:
-                stack += [int(c) for c in fh.read().split()]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total
 
 
 def page_count(pdf: Path) -> int:

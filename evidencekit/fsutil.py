@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import shutil
@@ -59,17 +60,25 @@ def _os_error(error: type[EvidenceKitError], message: str, exc: OSError, what: s
 # ---------------------------------------------------------------------------------------------
 
 
-def refuse_special(path: Path, what: str, error: type[EvidenceKitError] = OutputError) -> bool:
-    """Raise unless ``path`` is absent or a regular file (not a link); True when it exists."""
+def _lstat_unless_link(path: Path, what: str, error: type[EvidenceKitError], elsewhere: str) -> os.stat_result | None:
+    """``os.lstat(path)``; None when absent. Raise when it cannot be checked or is a link."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return False
+        return None
     except OSError as exc:
         raise error(f"无法检查{what} {path}（{exc.strerror or exc}）") from exc
     if stat.S_ISLNK(st.st_mode):
         raise error(f"{what} {path} 是一个链接（快捷方式），出于安全考虑不会写入或替换它",
-                    hint="删除这个链接后重试，或用 -o 指定另一个位置")
+                    hint=f"删除这个链接后重试，或用 -o 指定另一个{elsewhere}")
+    return st
+
+
+def refuse_special(path: Path, what: str, error: type[EvidenceKitError] = OutputError) -> bool:
+    """Raise unless ``path`` is absent or a regular file (not a link); True when it exists."""
+    st = _lstat_unless_link(path, what, error, "位置")
+    if st is None:
+        return False
     if not stat.S_ISREG(st.st_mode):
         raise error(f"{what} {path} 不是普通文件（是文件夹、设备或管道），不会写入它",
                     hint="删除它后重试，或用 -o 指定另一个位置")
@@ -121,6 +130,15 @@ def check_no_links(folder: Path, root: Path, what: str = "输出文件夹",
 # ---------------------------------------------------------------------------------------------
 
 
+def resolve_output_path(root: Path, path: Path, what: str) -> Path:
+    """``path`` made absolute without following a link at its last part (the output checks
+    refuse one); a folder on the way inside the case folder may not be a link a stranger planted."""
+    lexical = absolute(path)
+    for case_root in (absolute(root), root.resolve()):
+        check_no_links(lexical.parent, case_root, what)
+    return lexical.parent.resolve() / lexical.name
+
+
 def write_atomically(
     path: Path,
     data: bytes | Path,
@@ -152,12 +170,7 @@ def write_atomically(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            if isinstance(data, Path):
-                with open_regular(data, what="源文件", follow_links=True) as inp:
-                    while chunk := inp.read(CHUNK):
-                        out.write(chunk)
-            else:
-                out.write(data)
+            _copy_into(out, data)
             out.flush()
             if fsync:
                 os.fsync(out.fileno())
@@ -173,6 +186,19 @@ def write_atomically(
         raise _os_error(error, f"写入{what} {path} 失败", exc, what, path) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _copy_into(out: BinaryIO, data: bytes | Path) -> int:
+    """Write ``data`` (bytes, or a regular file's contents, streamed) to ``out``; bytes written."""
+    if not isinstance(data, Path):
+        out.write(data)
+        return len(data)
+    size = 0
+    with open_regular(data, what="源文件", follow_links=True) as inp:
+        while chunk := inp.read(CHUNK):
+            out.write(chunk)
+            size += len(chunk)
+    return size
 
 
 def create_new_fd(path: Path, *, what: str = "文件", mode: int = 0o644) -> int:
@@ -191,17 +217,9 @@ def create_new(path: Path, data: bytes | Path, *, what: str = "文件", mode: in
     """Create ``path`` (which must not exist) holding ``data`` (bytes, or another file's
     contents); return its size. For folders of our own, such as a pack's stage."""
     fd = create_new_fd(path, what=what, mode=mode)
-    size = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            if isinstance(data, Path):
-                with open_regular(data, what="源文件", follow_links=True) as inp:
-                    while chunk := inp.read(CHUNK):
-                        out.write(chunk)
-                        size += len(chunk)
-            else:
-                out.write(data)
-                size = len(data)
+            size = _copy_into(out, data)
     except BaseException as exc:
         path.unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, EvidenceKitError):
@@ -260,6 +278,16 @@ def read_regular(path: Path, *, what: str, max_bytes: int, error: type[EvidenceK
 # ---------------------------------------------------------------------------------------------
 
 
+def sha256_file(path: Path, *, what: str, follow_links: bool = False,
+                error: type[EvidenceKitError] = OutputError) -> str:
+    """The SHA-256 (hex) of a regular file, read in chunks through :func:`open_regular`."""
+    digest = hashlib.sha256()
+    with open_regular(path, what=what, follow_links=follow_links, error=error) as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def make_dirs(folder: Path, root: Path, *, what: str = "文件夹",
               error: type[EvidenceKitError] = OutputError) -> None:
     """``mkdir -p`` of ``folder`` inside ``root``, refusing any link on the way (even one that
@@ -289,15 +317,9 @@ def stage_directory(out: Path) -> Path:
 
 def refuse_link_dir(out: Path, what: str = "输出文件夹") -> bool:
     """Raise when ``out`` is a link or not a folder; True when it exists (a real folder)."""
-    try:
-        st = os.lstat(out)
-    except FileNotFoundError:
+    st = _lstat_unless_link(out, what, OutputError, "文件夹")
+    if st is None:
         return False
-    except OSError as exc:
-        raise OutputError(f"无法检查{what} {out}（{exc.strerror or exc}）") from exc
-    if stat.S_ISLNK(st.st_mode):
-        raise OutputError(f"{what} {out} 是一个链接（快捷方式），出于安全考虑不会写入或替换它",
-                          hint="删除这个链接后重试，或用 -o 指定另一个文件夹")
     if not stat.S_ISDIR(st.st_mode):
         raise OutputError(f"输出路径 {out} 是一个文件，不是文件夹", hint="用 -o 指定一个文件夹")
     return True

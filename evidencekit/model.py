@@ -429,11 +429,25 @@ class Exhibit:
         return f"证据{self.number}"
 
 
+class TimelineCategory(StrEnum):
+    """What a timeline row is about (pdf/timeline.py gives each a Chinese label)."""
+
+    LIVESTREAM = "livestream"
+    ORDER = "order"
+    PAYMENT = "payment"
+    DELIVERY = "delivery"
+    DISCOVERY = "discovery"
+    EVENT = "event"
+    EXHIBIT = "exhibit"
+    MOMENT = "moment"
+    CHAT = "chat"
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     time: datetime
     label: str  # Chinese
-    category: str  # livestream | order | payment | delivery | discovery | chat | event | exhibit
+    category: TimelineCategory
     exhibit: int | None = None
     flag: str = ""  # e.g. "商家超过 48 小时未回复"
     has_seconds: bool = True

@@ -28,12 +28,11 @@ from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, Inventory, scan_ev
 from evidencekit.case.load import CASE_FILE_NAMES, load_case
 from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
 from evidencekit.fsutil import (
-    absolute,
-    check_no_links,
     disk_full_error,
     is_disk_full,
     is_inside,
     refuse_special,
+    resolve_output_path,
     write_atomically,
 )
 from evidencekit.integrity.manifest import build_manifest, fingerprint
@@ -126,6 +125,9 @@ class BuildResult:
     page_count: int
     size: int
     findings: tuple[Finding, ...]
+    # Where the renderer put each part (1-based pages): what pack cuts and pictures by.
+    exhibit_pages: dict[int, tuple[int, int]] = field(default_factory=dict)  # number -> (first, last)
+    section_pages: dict[str, int] = field(default_factory=dict)  # section name -> first page
 
 
 def checklist_complete_for(a: Assessment, strict: bool) -> bool:
@@ -211,7 +213,8 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
         )
         publish(final, output, options.force)  # 8 the only write to the user's path
     findings = assessment.findings + result.findings + token_findings
-    return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings)
+    return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings,
+                       exhibit_pages=result.exhibit_ranges, section_pages=result.section_pages)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,34 +522,42 @@ def work_folder() -> Iterator[str]:
 
 
 def resolve_output(root: Path, options: BuildOptions) -> Path:
-    """The absolute output path. Its last part is never resolved (a link there is refused by
-    ``check_output``, not followed); a folder on the way inside the case may not be a link."""
+    """The absolute output path (see :func:`fsutil.resolve_output_path`)."""
     if options.output is None:
         name = "dossier.pdf" if options.target == "general" else f"dossier-{options.target}.pdf"
         return root.resolve() / name
+    return resolve_output_path(root, options.output, "输出文件")
 
-    lexical = absolute(options.output)
-    for case_root in (absolute(root), root.resolve()):
-        check_no_links(lexical.parent, case_root, "输出文件")
-    return lexical.parent.resolve() / lexical.name
+
+def refuse_inside_evidence(out: Path, root: Path, what: str) -> None:
+    """Refuse an output path in an evidence folder of the case: evidence/, 证据/ in any letter
+    case, existing or not (the next build would walk it), and wherever a link among them points.
+    ``build`` and ``pack`` both ask here."""
+    def is_evidence(name: str) -> bool:
+        return unicodedata.normalize("NFC", name).casefold() in EVIDENCE_FOLDER_NAMES
+
+    case_root = root.resolve()
+    folders: list[tuple[str, Path]] = []
+    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
+        for entry in entries:
+            if is_evidence(entry.name):
+                folders += [(entry.name, case_root / entry.name), (entry.name, Path(os.path.realpath(entry.path)))]
+    if is_inside(out, case_root) and out != case_root:
+        first = out.relative_to(case_root).parts[0]
+        if is_evidence(first):
+            folders.append((first, case_root / first))
+    for name, folder in folders:
+        if is_inside(out, folder):
+            raise OutputError(f"{what} {out} 位于 {name}/ 证据文件夹内；证据文件夹只放原件",
+                              hint="用 -o 指定证据文件夹以外的位置")
 
 
 def check_output(output: Path, root: Path, force: bool) -> None:
 
+    refuse_inside_evidence(output, root, "输出文件")
     case_root = root.resolve()
-    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
-        for entry in entries:  # an evidence folder may itself be a link within the case
-            if unicodedata.normalize("NFC", entry.name).casefold() in EVIDENCE_FOLDER_NAMES:
-                real = Path(os.path.realpath(entry.path))
-                if is_inside(output, real):
-                    raise OutputError(f"输出文件 {output} 位于 {entry.name}/ 证据文件夹内；证据文件夹只放原件",
-                                      hint="用 -o 指定证据文件夹以外的位置")
     if is_inside(output, case_root) and output != case_root:
         parts = [unicodedata.normalize("NFC", p).casefold() for p in output.relative_to(case_root).parts]
-        if parts[0] in EVIDENCE_FOLDER_NAMES:  # evidence/, 证据/, Evidence/ …: all are walked
-            raise OutputError(f"输出文件 {output} 位于 {output.relative_to(case_root).parts[0]}/ 证据文件夹内；"
-                              "证据文件夹只放原件",
-                              hint="用 -o 指定证据文件夹以外的位置")
         if len(parts) == 1 and parts[0] in CASE_FILE_NAMES:
             raise OutputError(f"输出文件 {output} 是案件文件 {output.name}，不能用证据材料覆盖它",
                               hint="用 -o 指定一个 .pdf 文件名")

@@ -198,24 +198,35 @@ _EXIF_DATETIME = re.compile(
     r"(?:\.(?P<frac>\d{1,6}))?",
     re.ASCII,
 )
-_EXIF_OFFSET = re.compile(r"(?P<sign>[+-])(?P<h>\d\d):?(?P<m>\d\d)", re.ASCII)
+_UTC_OFFSET = re.compile(r"(?:UTC|GMT)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d\d))?", re.ASCII | re.IGNORECASE)
 
 
-def parse_exif_offset(offset: str | None) -> tzinfo | None:
-    """``+08:00`` / ``-0530`` / ``Z`` as a fixed zone; None when absent or unreadable."""
-    if not offset:
+def parse_utc_offset(text: str | None) -> tzinfo | None:
+    """``+08:00``, ``-0530``, ``+8``, ``UTC+9``, ``GMT-03:00`` or ``Z`` as a fixed zone.
+
+    None when absent, unreadable or outside the offsets in use on Earth (-12:00 to +14:00).
+    +08:00 is :data:`SHANGHAI` and 0 is UTC. EXIF OffsetTime and case.yaml share this reading.
+    """
+    if not text:
         return None
-    text = offset.strip().strip("\x00").strip()
-    if text.upper() == "Z":
+    value = text.strip().strip("\x00").strip()
+    if value.upper() == "Z":
         return UTC
-    m = _EXIF_OFFSET.fullmatch(text)
+    m = _UTC_OFFSET.fullmatch(value)
     if not m:
         return None
-    hours, minutes = int(m["h"]), int(m["m"])
-    if hours > 14 or minutes >= 60:
+    hours, minutes = int(m["h"]), int(m["m"] or 0)
+    if minutes >= 60:
         return None
-    delta = timedelta(hours=hours, minutes=minutes)
-    return timezone(-delta if m["sign"] == "-" else delta)
+    delta = timedelta(hours=hours, minutes=minutes) * (-1 if m["sign"] == "-" else 1)
+    if not timedelta(hours=-12) <= delta <= timedelta(hours=14):
+        return None
+    if delta == timedelta(hours=8):
+        return SHANGHAI
+    return UTC if not delta else timezone(delta)
+
+
+parse_exif_offset = parse_utc_offset  # the name media/images.py imports
 
 
 def parse_exif_datetime(value: str, offset: str | None, tz: tzinfo = SHANGHAI) -> datetime | None:
@@ -239,7 +250,7 @@ def parse_exif_datetime(value: str, offset: str | None, tz: tzinfo = SHANGHAI) -
         return None
     if moment.year < MIN_YEAR:
         return None
-    return moment.replace(tzinfo=parse_exif_offset(offset) or tz)
+    return moment.replace(tzinfo=parse_utc_offset(offset) or tz)
 
 
 _TIMECODE_LAST = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from evidencekit.model import Case, Exhibit, TimelineEntry
+from evidencekit.model import Case, Exhibit, TimelineCategory, TimelineEntry
 from evidencekit.rules.catalog import load_rules
 
-# Every TimelineEntry.category this module produces (pdf/timeline.py labels each one).
-CATEGORIES = ("livestream", "order", "payment", "delivery", "discovery", "event", "exhibit", "moment", "chat")
 
 def _short(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
@@ -30,31 +28,34 @@ def build_timeline(
     if ls.time:
         room = ls.room or "直播间"
         host = f"，主播 {ls.host}" if ls.host else ""
-        entries.append(TimelineEntry(ls.time, f"观看直播：{room}{host}", "livestream"))
+        entries.append(TimelineEntry(ls.time, f"观看直播：{room}{host}", TimelineCategory.LIVESTREAM))
     if order.time:
         what = f"：{order.product}" if order.product else ""
-        entries.append(TimelineEntry(order.time, f"下单{what}（订单号 {order.number or '未填'}）", "order"))
+        entries.append(TimelineEntry(order.time, f"下单{what}（订单号 {order.number or '未填'}）",
+                                     TimelineCategory.ORDER))
     if order.signed_at:
-        entries.append(TimelineEntry(order.signed_at, "快递显示签收", "delivery"))
+        entries.append(TimelineEntry(order.signed_at, "快递显示签收", TimelineCategory.DELIVERY))
     if problem.discovered_at:
-        entries.append(TimelineEntry(problem.discovered_at, f"发现问题：{_short(problem.summary)}", "discovery"))
+        entries.append(TimelineEntry(problem.discovered_at, f"发现问题：{_short(problem.summary)}",
+                                     TimelineCategory.DISCOVERY))
     for event in case.events:
         if event.time:
             who = channel_labels.get(event.channel, event.channel)
             ref = f"（编号 {event.ref}）" if event.ref else ""
-            entries.append(TimelineEntry(event.time, f"联系{who}：{_short(event.note, 60)}{ref}", "event"))
+            entries.append(TimelineEntry(event.time, f"联系{who}：{_short(event.note, 60)}{ref}",
+                                         TimelineCategory.EVENT))
 
     for ex in exhibits:
         insp = ex.inspection
         if ex.stamp.time and insp.transcript is None:
             entries.append(
                 TimelineEntry(ex.stamp.time, f"{ex.label}：{_short(ex.title)}（{ex.stamp.source.label}）",
-                              "exhibit", ex.number, has_seconds=ex.stamp.has_seconds)
+                              TimelineCategory.EXHIBIT, ex.number, has_seconds=ex.stamp.has_seconds)
             )
         for moment in insp.moments:
             if moment.wall_time:
                 entries.append(TimelineEntry(moment.wall_time, f"{ex.label} 录制内容：{_short(moment.caption)}",
-                                             "moment", ex.number))
+                                             TimelineCategory.MOMENT, ex.number))
         if insp.transcript is not None:
             entries.extend(_chat_entries(ex, reply_window))
 
@@ -94,6 +95,6 @@ def _chat_entries(ex: Exhibit, reply_window: timedelta) -> list[TimelineEntry]:
             continue
         assert msg.time is not None
         who = "系统" if msg.side == "system" else (msg.speaker or "（无昵称）")
-        out.append(TimelineEntry(msg.time, f"{ex.label} 聊天 {who}：{_short(msg.text)}", "chat", ex.number,
-                                 flags[j], has_seconds=msg.has_seconds))
+        out.append(TimelineEntry(msg.time, f"{ex.label} 聊天 {who}：{_short(msg.text)}", TimelineCategory.CHAT,
+                                 ex.number, flags[j], has_seconds=msg.has_seconds))
     return out

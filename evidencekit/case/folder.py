@@ -6,7 +6,6 @@ only time a file carries) and never moves or edits what the user pointed at.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import unicodedata
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from evidencekit.case.edit import append_evidence
 from evidencekit.case.load import render_case_template
 from evidencekit.errors import CaseFolderError, OutputError
-from evidencekit.fsutil import case_lock, make_dirs, open_regular, refuse_special, write_atomically
+from evidencekit.fsutil import case_lock, make_dirs, refuse_special, sha256_file, write_atomically
 from evidencekit.model import EvidenceKind
 
 EVIDENCE_FOLDERS = tuple(kind.value for kind in EvidenceKind)
@@ -38,13 +37,9 @@ def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = Fal
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     # Follows a link only where one is allowed: a source the user named (a destination that is
     # a link is refused before it is hashed).
-    with open_regular(path, what="文件", follow_links=True) as fh:
-        while chunk := fh.read(1024 * 1024):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_file(path, what="文件", follow_links=True)
 
 
 def add_files(root: Path, files: list[Path], kind: str, *, title: str = "", proves: str = "") -> list[str]:

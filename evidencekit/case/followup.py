@@ -23,12 +23,14 @@ from typing import Any, cast
 
 from evidencekit.case.edit import append_event
 from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case
+from evidencekit.cli.common import display_width, pad_to_width
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode
 from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules.catalog import (
     Deadline,
     Rules,
     advice_for,
+    limitation_period,
     load_rules,
     no_reason_return_deadline,
     platform_display_name,
@@ -300,15 +302,14 @@ def _next_step(case: Case, rules: Rules, stage: str, window: _Window, limitation
 
 
 def _limitation(case: Case, rules: Rules, now: datetime) -> DeadlineStatus | None:
-    start = case.problem.discovered_at or case.order.time
-    if start is None:
-        return None
     years = target_profile("12315", rules).limitation_years
     if years is None:  # targets.yaml gives the channel no limitation period
         return None
-    start_day = _local(start, case.tz).date()
+    period = limitation_period(case, years)
+    if period is None:
+        return None
     return _by_day("limitation", f"12315 投诉时效（自知道权益受损起 {years} 年）", "投诉时效",
-                   start_day, add_years(start_day, years), now, case.tz,
+                   period.start_day, period.last_day, now, case.tz,
                    note="超过后市场监管部门可以不予受理；向法院起诉另按诉讼时效计算", span_text=f"{years} 年")
 
 
@@ -329,13 +330,6 @@ def add_working_days(start: date, days: int) -> date:
         if current.weekday() < 5:
             counted += 1
     return current
-
-
-def add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a non-leap year
-        return day.replace(year=day.year + years, day=28)
 
 
 def hours_text(hours: int) -> str:
@@ -447,7 +441,7 @@ def format_status_table(rows: Sequence[tuple[str, CaseStatus | StatusFailure]]) 
     widths = [max(display_width(row[i]) for row in table) for i in range(len(header) - 1)]
     lines = []
     for n, row in enumerate(table):
-        cells = [_pad(cell, widths[i]) for i, cell in enumerate(row[:-1])]
+        cells = [pad_to_width(cell, widths[i]) for i, cell in enumerate(row[:-1])]
         lines.append(" | ".join([*cells, row[-1]]).rstrip())
         if n == 0:
             lines.append("-+-".join(["-" * w for w in widths] + ["-" * max(display_width(header[-1]), 8)]))
@@ -479,11 +473,3 @@ def _event_detail(status: CaseStatus) -> str:
     return f"{text}（{action}{ref}）：{event.note}" if event.note else f"{text}（{action}{ref}）"
 
 
-def display_width(text: str) -> int:
-    """Terminal columns: CJK and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
-               for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - display_width(text))

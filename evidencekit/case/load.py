@@ -17,7 +17,7 @@ import stat
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path, PureWindowsPath
@@ -43,6 +43,7 @@ from evidencekit.model import (
     Rect,
 )
 from evidencekit.rules.catalog import load_rules
+from evidencekit.timeinfo import parse_utc_offset
 
 # ---------------------------------------------------------------------------------------------
 # Allowed values. Platforms, problem types and claims are the keys of templates/platforms.yaml
@@ -801,20 +802,10 @@ def _yaml_printable(code: int) -> bool:
 
 
 def _parse_offset(text: str) -> tzinfo:
-    if text in ("Z", "z"):
-        return UTC
-    match = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", text, re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"bad offset {text!r}")
-    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
-    if hours > 14 or minutes >= 60:
-        raise ValueError(f"offset out of range: {text!r}")
-    delta = timedelta(hours=hours, minutes=minutes) * (-1 if sign == "-" else 1)
-    if not timedelta(hours=-12) <= delta <= timedelta(hours=14):  # the offsets in use on Earth
-        raise ValueError(f"offset out of range: {text!r}")
-    if delta == timedelta(hours=8):
-        return SHANGHAI
-    return UTC if not delta else timezone(delta)
+    zone = parse_utc_offset(text)
+    if zone is None:
+        raise ValueError(f"bad or out-of-range offset {text!r}")
+    return zone
 
 
 def _check_evidence_path(root: Path, raw: str) -> tuple[str, str]:

@@ -19,7 +19,6 @@ import signal
 import sys
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case.inventory import Inventory
-from evidencekit.cli.common import terminal_safe
+from evidencekit.cli.common import display_width, pad_to_width, terminal_safe
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.integrity.originals import public_text
@@ -624,21 +623,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
     write_atomically(path, data, what="汇总表")
 
 
-def display_width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - display_width(text))
-
-
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     body = [list(r) for r in rows]
     widths = [max(display_width(c) for c in col) for col in zip(header, *body, strict=True)]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines = ["  ".join(pad_to_width(c, w) for c, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    lines += ["  ".join(pad_to_width(c, w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
     return lines
 
 

@@ -29,7 +29,6 @@ line is ``<sha256>  <name>``, which ``sha256sum -c`` reads as it is.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -43,25 +42,29 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES
 from evidencekit.case.load import load_case
 from evidencekit.channels.letter import Letter, compose_letter, format_letter, summarize_evidence
 from evidencekit.errors import CaseFolderError, InternalError, OutputError
 from evidencekit.fsutil import (
-    absolute,
-    check_no_links,
     create_new,
     create_new_fd,
-    is_inside,
     open_regular,
     publish_directory,
     refuse_link_dir,
     refuse_special,
+    resolve_output_path,
     stage_directory,
 )
 from evidencekit.integrity.attach import attachment_name, original_bytes
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
-from evidencekit.pipeline import BuildOptions, BuildResult, Progress, build_dossier, work_folder
+from evidencekit.pipeline import (
+    BuildOptions,
+    BuildResult,
+    Progress,
+    build_dossier,
+    refuse_inside_evidence,
+    work_folder,
+)
 from evidencekit.rules.catalog import (
     AttachmentRules,
     PackWording,
@@ -176,23 +179,13 @@ def pack_case(
 def resolve_outdir(root: Path, outdir: Path) -> Path:
     """OUTDIR made absolute without following a link at its last part (``check_outdir`` refuses
     one); a folder on the way inside the case folder may not be a link a stranger planted."""
-    lexical = absolute(outdir)
-    for case_root in (absolute(root), root.resolve()):
-        check_no_links(lexical.parent, case_root, "输出文件夹")
-    return lexical.parent.resolve() / lexical.name
+    return resolve_output_path(root, outdir, "输出文件夹")
 
 
 def check_outdir(out: Path, root: Path, force: bool) -> None:
     """Refuse an OUTDIR we must not fill or replace, before any work is done."""
+    refuse_inside_evidence(out, root, "输出文件夹")
     case_root = root.resolve()
-    with contextlib.suppress(OSError), os.scandir(case_root) as entries:
-        for entry in entries:  # evidence/, 证据/, Evidence/ … and where a link among them points
-            if unicodedata.normalize("NFC", entry.name).casefold() not in EVIDENCE_FOLDER_NAMES:
-                continue
-            for evidence in {case_root / entry.name, Path(os.path.realpath(entry.path))}:
-                if is_inside(out, evidence):
-                    raise OutputError(f"输出文件夹 {out} 位于 {entry.name}/ 证据文件夹内；证据文件夹只放原件",
-                                      hint="用 -o 指定证据文件夹以外的位置")
     if out == case_root or out in case_root.parents:
         raise OutputError(f"输出文件夹 {out} 是案件文件夹本身或它的上级文件夹",
                           hint="用 -o 指定一个新的文件夹，例如 案件/pack-12315")
@@ -245,7 +238,7 @@ class _Job:
             options = replace(options, attach_limit=attach_limit)
         result = build_dossier(self.root, options, self.progress)
         self.built = result
-        self.layout = read_layout(result.output, result.dossier.exhibits)
+        self.layout = read_layout(result)
         return result
 
     def letter(self) -> Letter:
@@ -260,24 +253,28 @@ class _Job:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Where the dossier's parts are, read back from its bookmarks (0-based page indexes)."""
+    """Where the dossier's parts are (0-based page indexes), as the renderer placed them."""
 
     page_count: int
-    entries: tuple[tuple[str, int, int], ...]  # (title, page, level) in outline order
+    entries: tuple[tuple[str, int, int], ...]  # bookmarks (title, page, level): copied into volumes
     exhibit_pages: dict[int, tuple[int, int]]  # exhibit number -> (first, last) page
+    section_pages: dict[str, int]  # section name -> first page
 
-    def section_start(self, title: str) -> int | None:
-        for text, page, level in self.entries:
-            if level == 0 and text == title:
-                return page
-        return None
+    def section_start(self, name: str) -> int | None:
+        return self.section_pages.get(name)
 
 
-_EXHIBIT_ENTRY = re.compile(r"^证据(\d+)(?:\s|$)")
+def read_layout(built: BuildResult) -> _Layout:
+    """Page ranges from the renderer's page map; the bookmarks only to copy them into volumes."""
+    return _Layout(
+        built.page_count,
+        _outline_entries(built.output),
+        {number: (first - 1, last - 1) for number, (first, last) in built.exhibit_pages.items()},
+        {name: page - 1 for name, page in built.section_pages.items()},
+    )
 
 
-def read_layout(pdf_path: Path, exhibits: Sequence[Exhibit]) -> _Layout:
-    """Page ranges of sections and exhibits, from the outline the renderer writes."""
+def _outline_entries(pdf_path: Path) -> tuple[tuple[str, int, int], ...]:
     import pikepdf
 
     with pikepdf.open(pdf_path) as pdf:
@@ -292,17 +289,7 @@ def read_layout(pdf_path: Path, exhibits: Sequence[Exhibit]) -> _Layout:
                 if page is not None:
                     entries.append((str(item.title), page, level))
                 stack.extend((child, level + 1) for child in reversed(item.children))
-        count = len(pdf.pages)
-    known = {ex.number for ex in exhibits}
-    starts: dict[int, int] = {}
-    for title, page, level in entries:
-        match = _EXHIBIT_ENTRY.match(title)
-        if level > 0 and match and int(match.group(1)) in known:
-            starts.setdefault(int(match.group(1)), page)
-    # An exhibit runs until the next exhibit or the next top-level section (the appendix).
-    cuts = sorted({page for _, page, level in entries if level == 0} | set(starts.values()) | {count})
-    exhibit_pages = {number: (first, next(c for c in cuts if c > first) - 1) for number, first in starts.items()}
-    return _Layout(count, tuple(entries), exhibit_pages)
+    return tuple(entries)
 
 
 def _destination_page(dest: Any, index: dict[tuple[int, int], int]) -> int | None:
@@ -673,7 +660,7 @@ def _pack_image_channel(job: _Job) -> PackResult:
     # The 投诉要点 page carries order, problem, claims and legal basis on one page; the
     # checklist is for the complainant (it lists what is weak) and is not handed to the merchant.
     pages: list[tuple[int, str, tuple[int, ...]]] = []
-    summary = layout.section_start(SUMMARY_TITLE)
+    summary = layout.section_start("summary")
     pages.append((summary if summary is not None else 0, SUMMARY_TITLE, ()))
     for ex in key_exhibits(dossier.exhibits, job.target, job.rules):
         if len(pages) >= slots:

@@ -10,6 +10,7 @@ import functools
 import re
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +58,17 @@ class _SafeStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.unfiltered, name)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: CJK and full-width characters take two, combining marks none."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 0 if unicodedata.combining(ch) else 1
+               for ch in text)
+
+
+def pad_to_width(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` terminal columns."""
+    return text + " " * (width - display_width(text))
 
 
 def unfiltered(stream: Any) -> Any:

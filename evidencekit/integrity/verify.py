@@ -45,7 +45,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from evidencekit.errors import VerificationFailed
+from evidencekit.errors import EvidenceKitError, VerificationFailed
+from evidencekit.fsutil import sha256_file
 from evidencekit.integrity.manifest import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
@@ -1033,14 +1034,11 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _hash_file(path: Path) -> str | None:
-    digest = hashlib.sha256()
+    """None when the file is gone, unreadable or no longer a regular file (a link is not followed)."""
     try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-    except OSError:
+        return sha256_file(path, what="文件", error=VerificationFailed)
+    except (OSError, EvidenceKitError):
         return None
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -119,13 +119,10 @@ class RenderContext:
 
     def exhibit_pages(self, number: int) -> str:
         """``12`` or ``12–14`` from the previous pass; empty while not known yet."""
-        first = self.known_pages.get(exhibit_key(number))
-        if first is None:
+        span = page_range(self.known_pages, self.total_pages, exhibit_key(number))
+        if span is None:
             return ""
-        # Every section and every exhibit starts on a new page, so the next anchor further on
-        # marks where this exhibit ends.
-        later = [page for page in self.known_pages.values() if page > first]
-        last = min(later) - 1 if later else (self.total_pages or first)
+        first, last = span
         return str(first) if last <= first else f"{first}–{last}"
 
     def has_exhibit(self, number: int) -> bool:
@@ -176,6 +173,20 @@ class Hook(Flowable):
 
     def draw(self) -> None:
         self.action(self.canv)
+
+
+def page_range(pages: dict[str, int], total: int | None, key: str) -> tuple[int, int] | None:
+    """The first and last page (1-based) of the part that starts at anchor ``key``; None if absent.
+
+    Every section and every exhibit starts on a new page, so the next anchor further on marks
+    where this part ends; the last part runs to the end (``total``, when known).
+    """
+    first = pages.get(key)
+    if first is None:
+        return None
+    later = [page for page in pages.values() if page > first]
+    last = min(later) - 1 if later else (total or first)
+    return first, max(first, last)
 
 
 def anchor(ctx: RenderContext, key: str, title: str, level: int) -> Hook:

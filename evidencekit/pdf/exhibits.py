@@ -15,6 +15,7 @@ from typing import Any
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
+from evidencekit.media.moments import format_timecode
 from evidencekit.model import (
     DisplayImage,
     Exhibit,
@@ -45,7 +46,6 @@ from evidencekit.pdf.text import (
     WARN,
     Seg,
     format_size,
-    format_timecode,
     format_when,
 )
 

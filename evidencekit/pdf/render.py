@@ -28,6 +28,8 @@ from evidencekit.pdf.document import (
     RenderContext,
     build_document,
     exhibit_key,
+    page_range,
+    section_key,
 )
 from evidencekit.pdf.fonts import load_fonts
 from evidencekit.pdf.text import Styles
@@ -51,6 +53,8 @@ MAX_PASSES = 4
 class RenderResult:
     page_count: int
     exhibit_pages: dict[int, int]  # exhibit number -> the page it starts on
+    exhibit_ranges: dict[int, tuple[int, int]]  # exhibit number -> (first, last) page, 1-based
+    section_pages: dict[str, int]  # section name (Dossier.section_order) -> the page it starts on
     findings: tuple[Finding, ...]  # e.g. characters no font could draw
     pages: dict[str, int] = field(default_factory=dict)  # every anchor -> page: a hint for next time
 
@@ -128,6 +132,10 @@ def render_dossier(
     return RenderResult(
         page_count=ctx.page_count,
         exhibit_pages=exhibit_pages,
+        exhibit_ranges={n: span for n in exhibit_pages
+                        if (span := page_range(ctx.pages, ctx.page_count, exhibit_key(n))) is not None},
+        section_pages={name: ctx.pages[section_key(name)] for name in dossier.section_order
+                       if section_key(name) in ctx.pages},
         findings=tuple(ctx.findings) + fonts.findings(),
         pages=dict(ctx.pages),
     )

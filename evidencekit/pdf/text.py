@@ -266,18 +266,5 @@ def format_amount(amount: Decimal | None) -> str:
     return "—" if amount is None else f"¥{amount:,.2f}"
 
 
-def format_timecode(seconds: float) -> str:
-    """``00:12:31`` (``00:12:31.5`` when a fraction matters)."""
-    total = round(max(0.0, seconds), 1)
-    whole = int(total)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    tenths = round((total - whole) * 10)
-    if 0 < tenths < 10:
-        text += f".{tenths}"
-    return text
-
-
 def format_when(moment: datetime | None, with_seconds: bool = True) -> str:
     return "时间不明" if moment is None else format_datetime(moment, with_seconds)

@@ -6,6 +6,7 @@ from typing import Any
 
 from reportlab.platypus import Flowable, Spacer
 
+from evidencekit.model import TimelineCategory
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
     RenderContext,
@@ -19,16 +20,16 @@ from evidencekit.pdf.text import ALERT, ALERT_PALE, LINK, MUTED, Seg, format_whe
 
 TITLE = "时间线"
 
-CATEGORY_LABELS = {
-    "livestream": "直播",
-    "order": "下单",
-    "payment": "支付",
-    "delivery": "物流",
-    "discovery": "发现问题",
-    "chat": "沟通",
-    "event": "跟进",
-    "exhibit": "证据",
-    "moment": "录制内容",
+CATEGORY_LABELS: dict[TimelineCategory, str] = {
+    TimelineCategory.LIVESTREAM: "直播",
+    TimelineCategory.ORDER: "下单",
+    TimelineCategory.PAYMENT: "支付",
+    TimelineCategory.DELIVERY: "物流",
+    TimelineCategory.DISCOVERY: "发现问题",
+    TimelineCategory.CHAT: "沟通",
+    TimelineCategory.EVENT: "跟进",
+    TimelineCategory.EXHIBIT: "证据",
+    TimelineCategory.MOMENT: "录制内容",
 }
 
 
@@ -59,7 +60,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         rows.append(
             [
                 when,
-                ctx.cell(s.cell, CATEGORY_LABELS.get(entry.category, entry.category)),
+                ctx.cell(s.cell, CATEGORY_LABELS[entry.category]),
                 ctx.cell(s.cell, *event),
                 ref,
             ]

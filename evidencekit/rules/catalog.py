@@ -1281,6 +1281,28 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+@dataclass(frozen=True)
+class LimitationPeriod:
+    """The complaint limitation period: from the day the buyer knew of the problem, ``years`` long."""
+
+    years: int
+    start_day: date  # in the case's zone; the start day itself is not counted
+    start_key: str  # the case.yaml key the start came from: problem.discovered_at or order.time
+    last_day: date  # the last day on which a complaint is still accepted
+
+
+def limitation_period(case: Case, years: int) -> LimitationPeriod | None:
+    """When the limitation period of ``years`` starts and ends; None when case.yaml gives no start."""
+    if case.problem.discovered_at is not None:
+        start, key = case.problem.discovered_at, "problem.discovered_at"
+    elif case.order.time is not None:
+        start, key = case.order.time, "order.time"
+    else:
+        return None
+    start_day = start.astimezone(case.tz).date() if start.tzinfo else start.date()
+    return LimitationPeriod(years, start_day, key, _add_years(start_day, years))
+
+
 def _limitation_item(case: Case, profile: TargetProfile, rules: Rules, now: datetime) -> ChecklistItem:
     years = profile.limitation_years or 0
     key, label = "deadline.limitation", f"投诉时效（{years} 年）"
@@ -1288,18 +1310,13 @@ def _limitation_item(case: Case, profile: TargetProfile, rules: Rules, now: date
     if profile.limitation_basis:
         law_basis = legal_basis(profile.limitation_basis, rules)
         basis = f"（{law_basis.law}{law_basis.article}）"
-    if case.problem.discovered_at is not None:
-        start, path = case.problem.discovered_at, "problem.discovered_at"
-    elif case.order.time is not None:
-        start, path = case.order.time, "order.time"
-    else:
+    period = limitation_period(case, years)
+    if period is None:
         return ChecklistItem(key, label, False, Status.WEAK,
                              f"无法判断是否已超过 {years} 年：未填写发现问题时间（problem.discovered_at）"
                              "或购买时间（order.time）")
-    tz = case.tz
-    start_day = start.astimezone(tz).date() if start.tzinfo else start.date()
-    today = now.astimezone(tz).date() if now.tzinfo else now.date()
-    last_day = _add_years(start_day, years)
+    start_day, path, last_day = period.start_day, period.start_key, period.last_day
+    today = now.astimezone(case.tz).date() if now.tzinfo else now.date()
     if today > last_day:
         return ChecklistItem(key, label, True, Status.MISSING,
                              f"自 {start_day.isoformat()}（{path}）起已超过 {years} 年，"
