@@ -3,7 +3,7 @@
     python benchmarks/bench_build.py --photos 60 --screens 20 [--scale 20,40,80] [--jobs 1]
 
 Inputs are generated (seeded) into benchmarks/.data/ and reused: 4000×3000 JPEG "phone photos"
-with EXIF and noise (≈3–5 MB each, like tech-notes §3), 1080×2400 PNG chat screenshots with
+with EXIF and noise (≈3–5 MB each, like phone photos), 1080×2400 PNG chat screenshots with
 Chinese text. Each run is a separate process; peak memory is the summed RSS of the process
 and its workers, sampled every 10 ms. Results print as a Markdown table for benchmarks/README.md.
 """

@@ -1,6 +1,6 @@
 """Exit codes and the exceptions that carry them.
 
-The library raises these; only ``cli.py`` turns them into messages and exit codes.
+The library raises these; only the ``evidencekit.cli`` package turns them into messages and exit codes.
 Messages are Chinese (users read them); identifiers stay English.
 """
 
@@ -11,7 +11,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Stable exit codes (PRODUCT.md §6). Users' scripts rely on these numbers."""
+    """Stable exit codes, listed in README.md. Users' scripts rely on these numbers."""
 
     OK = 0
     INTERNAL = 1
@@ -105,3 +105,112 @@ class VerificationFailed(EvidenceKitError):
 
 class InternalError(EvidenceKitError):
     exit_code = ExitCode.INTERNAL
+
+
+# raised by evidencekit.pdf.fonts
+class FontError(EvidenceKitError):
+    """A user-chosen font cannot be used (not found, not TrueType, CFF outlines)."""
+
+    exit_code = ExitCode.USAGE
+
+
+# raised by evidencekit.rules.catalog
+class TemplateError(InternalError):
+    """A file in templates/ is malformed: a bug in what we ship (or a volunteer's edit)."""
+
+
+# raised by evidencekit.rules.catalog
+class UnknownTargetError(EvidenceKitError):
+    """``--target`` names a channel that targets.yaml does not define."""
+
+    exit_code = ExitCode.USAGE
+
+
+# raised by evidencekit.case.followup
+class FollowupUsageError(EvidenceKitError):
+    """A bad channel or an empty note given to ``log``."""
+
+    exit_code = ExitCode.USAGE
+
+
+# raised by evidencekit.integrity.tsa
+class TimestampError(EvidenceKitError):
+    """The TSA could not be reached or answered with an HTTP error: retry, or try another TSA."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+# raised by evidencekit.integrity.tsa
+class CertificateFileError(EvidenceKitError):
+    """A CA or TSA certificate file given on the command line cannot be read."""
+
+    exit_code = ExitCode.USAGE
+
+
+# raised by evidencekit.integrity.tsa
+class TokenFileRefused(OutputError):
+    """A ``.tsr`` beside a dossier that is a link, not a regular file, or too large to be a token."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Raised and caught inside the library: each becomes a recorded problem, never an exit on its own
+# ---------------------------------------------------------------------------------------------
+
+
+# raised by evidencekit.case.load
+class TimeOutOfRange(ValueError):
+    """A well-formed time outside MIN_CASE_YEAR..MAX_CASE_YEAR (or not convertible to UTC)."""
+
+
+# raised by evidencekit.media.budget
+class BudgetExceeded(Exception):
+    """The job ran out of time or memory; ``reason`` is the Chinese text for the dossier."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(reason)
+        self.what = what  # "time" | "memory"
+        self.reason = reason
+
+
+# raised by evidencekit.media.budget
+class WorkerFailed(ValueError):
+    """The child exited without an answer and without a signal (it could not run the job)."""
+
+
+# raised by evidencekit.media.container
+class UnsupportedContainer(ValueError):
+    """The first bytes are none of the containers we open."""
+
+
+# raised by evidencekit.media.container
+class DecodeFailed(ValueError):
+    """A decoder error, reduced to its (path-free) message so it crosses process boundaries."""
+
+
+# raised by evidencekit.integrity.manifest
+class ManifestError(ValueError):
+    """The manifest is not one evidencekit wrote; ``reason`` is Chinese, for the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# What an exhibit shows when OriginalChanged is raised for it.
+CHANGED_REASON = "原件在计算哈希之后被修改或替换，未生成预览；请确认没有程序正在改动证据文件后重新生成"
+
+
+# raised by evidencekit.integrity.originals
+class OriginalChanged(Exception):
+    """The file at an original's path is no longer the file (or the bytes) that was hashed."""
+
+    def __init__(self, rel_path: str) -> None:
+        super().__init__(rel_path)
+        self.rel_path = rel_path
+        self.reason = CHANGED_REASON
+
+
+# raised by evidencekit.interrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: work folders in TMPDIR
+    are removed and worker processes are stopped by the code that created them."""

@@ -1,6 +1,6 @@
 """Creating outputs safely in folders a stranger may have prepared.
 
-Case folders come from strangers (PRODUCT.md §7): any name in them may already be a symlink,
+Case folders come from strangers (volunteers receive them): any name in them may already be a symlink,
 a FIFO or a device. Every file evidencekit writes goes through :func:`write_atomically` and
 every folder it creates through :func:`make_dirs` or :func:`publish_directory`, which
 

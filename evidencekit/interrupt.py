@@ -15,10 +15,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: work folders in TMPDIR
-    are removed and worker processes are stopped by the code that created them."""
+from evidencekit.errors import Terminated
 
 
 def interrupted_exit_code(exc: KeyboardInterrupt) -> int:

@@ -23,7 +23,7 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class TimeSource(StrEnum):
-    """Where a capture time came from, strongest first (PRODUCT.md §4)."""
+    """Where a capture time came from, strongest first (the order resolve_capture_time tries them)."""
 
     DECLARED = "declared"
     EXIF = "exif"

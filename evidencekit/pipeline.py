@@ -26,7 +26,7 @@ from evidencekit import __version__
 from evidencekit.cache import DisplayCache
 from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, Inventory, scan_evidence
 from evidencekit.case.load import CASE_FILE_NAMES, load_case
-from evidencekit.errors import ChecklistIncomplete, OutputError, UsageError
+from evidencekit.errors import ChecklistIncomplete, OutputError, TokenFileRefused, UsageError
 from evidencekit.fsutil import (
     disk_full_error,
     is_disk_full,
@@ -36,7 +36,7 @@ from evidencekit.fsutil import (
     write_atomically,
 )
 from evidencekit.integrity.manifest import build_manifest, fingerprint
-from evidencekit.integrity.tsa import TokenFileRefused, inspect_token, read_token_file, token_path_for
+from evidencekit.integrity.tsa import inspect_token, read_token_file, token_path_for
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.media.dispatch import inspect_source
 from evidencekit.media.moments import with_wall_times

@@ -1,4 +1,4 @@
-"""Capture times and where they came from (PRODUCT.md §4; domain-notes.md §6).
+"""Capture times and where they came from (strongest first: see resolve_capture_time).
 
 Parsers here are pure: they take text and a time zone and never read files or the clock. The
 "not in the future" check takes ``not_after`` from the caller so builds stay reproducible.
@@ -120,7 +120,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _p(rf"微信截图_?{_DATE}{_TIME}(?!\d)", _fixed("微信电脑版截图文件名")),
     _p(rf"QQ图片{_DATE}{_TIME}(?!\d)", _fixed("QQ 电脑版保存时间" + SAVE_TIME_MARK)),
     _p(rf"QQ截图{_DATE}{_TIME}(?!\d)", _fixed("QQ 电脑版截图文件名")),
-    # Generic fallbacks (ente's heuristic, domain-notes.md §6.5): digits that read as a date.
+    # Generic fallbacks (the heuristic the ente photo app uses): digits that read as a date.
     _p(rf"(?<!\d){_DATE}[-_ T]{_TIME}(?!\d)", _fixed("文件名中的日期时间"), anywhere=True),
     _p(
         r"(?<!\d)(?P<Y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)[-_ T](?P<H>\d\d)[-._](?P<M>\d\d)"
@@ -298,7 +298,7 @@ def resolve_capture_time(
     declared_has_seconds: bool = True,
     tz: tzinfo = SHANGHAI,
 ) -> Stamp:
-    """The strongest available time: declared → EXIF → filename → container → mtime (§4).
+    """The strongest available time: declared → EXIF → filename → container → mtime.
 
     ``embedded`` is whatever the media module found (EXIF for photos, CONTAINER for videos);
     it is ranked by its own source, so EXIF beats a file name and a container time does not.

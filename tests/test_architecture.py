@@ -191,3 +191,27 @@ def test_function_level_imports_are_allow_listed_with_a_reason() -> None:
     stale = sorted(LAZY_IMPORTS.keys() - found)
     assert not stale, f"LAZY_IMPORTS lists imports that no longer exist: {stale}"
     assert all(reason.strip() for reason in LAZY_IMPORTS.values())
+
+
+def test_exception_classes_live_in_errors_py() -> None:
+    # One place to find what can go wrong. Private ``_X`` exceptions are local control flow
+    # (raised and caught in the same module) and stay next to their only use.
+    bases = {"Exception", "BaseException", "ValueError", "OSError", "KeyboardInterrupt"}
+    errors_tree = ast.parse((PACKAGE_DIR / "errors.py").read_text(encoding="utf-8"))
+    bases |= {n.name for n in errors_tree.body if isinstance(n, ast.ClassDef)}
+    elsewhere = [
+        f"{name}.{node.name}"
+        for name, path in MODULES.items() if name != "evidencekit.errors"
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
+        and any(isinstance(b, ast.Name) and (b.id in bases or b.id.endswith(("Error", "Exception"))) for b in node.bases)
+    ]
+    assert not elsewhere, f"exception classes outside errors.py: {elsewhere}"
+
+
+def test_the_library_does_not_import_the_cli() -> None:
+    # The CLI calls the library, never the other way round (the library raises; the CLI prints).
+    graph = import_graph(MODULES)
+    upward = sorted(f"{name} -> {target}" for name, targets in graph.items() if not name.startswith("evidencekit.cli")
+                    and name != "evidencekit.__main__" for target in targets if target.startswith("evidencekit.cli"))
+    assert not upward, upward

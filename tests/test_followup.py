@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from evidencekit.case.followup import (
     CaseStatus,
-    FollowupUsageError,
     StatusFailure,
     add_working_days,
     case_status,
@@ -28,7 +27,7 @@ from evidencekit.case.followup import (
 from evidencekit.case.load import load_case, render_case_template
 from evidencekit.cli.followup import log as log_command
 from evidencekit.cli.followup import status as status_command
-from evidencekit.errors import CaseFolderError, ExitCode
+from evidencekit.errors import CaseFolderError, ExitCode, FollowupUsageError
 from evidencekit.model import SHANGHAI, Event
 from evidencekit.rules.catalog import Rules, load_rules
 

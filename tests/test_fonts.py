@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from evidencekit.errors import ExitCode
+from evidencekit.errors import ExitCode, FontError
 from evidencekit.model import Severity
 from evidencekit.pdf import fonts as fonts_module
 from evidencekit.pdf.document import fit_text
-from evidencekit.pdf.fonts import FontError, FontSet, load_fonts
+from evidencekit.pdf.fonts import FontSet, load_fonts
 from evidencekit.pdf.text import DossierParagraph, Seg, Styles, clip, para, paragraph
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

@@ -396,7 +396,7 @@ def test_cover_without_the_fingerprint_is_exit_7(tmp_path: Path) -> None:
 
 
 def test_terminal_safe_escapes_c0_c1_del_and_bidi_but_keeps_text() -> None:
-    from evidencekit.cli.common import terminal_safe
+    from evidencekit.terminal import terminal_safe
 
     assert terminal_safe("证据 a.png") == "证据 a.png"
     out = terminal_safe(HOSTILE + "\x7f\x9b\x00\u2066\n\t")

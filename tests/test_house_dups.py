@@ -56,15 +56,16 @@ def test_59_99_seconds_is_00_00_59_everywhere(tmp_path: Path) -> None:
 
 
 def test_display_width_is_one_rule_for_status_and_batch_tables() -> None:
+    from evidencekit import terminal
     from evidencekit.case import followup
     from evidencekit.channels import batch
-    from evidencekit.cli import common as cliutil
 
-    for width in (batch.display_width, followup.display_width, cliutil.display_width):
+    for width in (batch.display_width, followup.display_width, terminal.display_width):
+        assert width is terminal.display_width
         assert width("抖音") == 4
         assert width("ｆｕｌｌ") == 8  # full-width Latin
         assert width("e\u0301") == 1  # a combining accent takes no column
-    assert cliutil.pad_to_width("抖音", 6) == "抖音  "
+    assert terminal.pad_to_width("抖音", 6) == "抖音  "
 
 
 # ---------------------------------------------------------------------------------------------

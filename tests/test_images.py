@@ -149,7 +149,7 @@ def test_jpeg_is_decoded_at_reduced_scale_with_draft(tmp_path: Path, ctx: MediaC
     data = encode(marked((4000, 3000), 400), "JPEG")
     result = inspect_image(source(tmp_path, "photo.jpg", data), None, ctx)
     # libjpeg scaled by 1/4 while decoding: 1000 px is within DRAFT_SLACK of the 1073 px box,
-    # so that decode is the display copy itself (tech-notes §3: the cheapest path).
+    # so that decode is the display copy itself (measured as the cheapest path).
     assert decoded_sizes == [(1000, 750)]
     assert result.images[0].width == 1000
 

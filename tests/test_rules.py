@@ -18,7 +18,7 @@ from factories import make_case, make_exhibit, make_source_file, sh
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evidencekit.errors import ExitCode
+from evidencekit.errors import ExitCode, TemplateError, UnknownTargetError
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -38,8 +38,6 @@ from evidencekit.rules.catalog import (
     EVIDENCE_TYPES,
     SECTIONS,
     Rules,
-    TemplateError,
-    UnknownTargetError,
     advice_for,
     build_checklist,
     checklist_complete,

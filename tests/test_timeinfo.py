@@ -29,7 +29,7 @@ def ms(*args: int) -> datetime:
     return sh(*rest).replace(microsecond=milli * 1000)
 
 
-# Every example from domain-notes.md §6 (plus the WeChat/QQ PC screenshot tools).
+# File names as phones, screenshot tools and chat apps write them (plus the WeChat/QQ PC screenshot tools).
 EXAMPLES = [
     ("Screenshot_20201215-090626.png", sh(2020, 12, 15, 9, 6, 26), "安卓截图文件名"),
     ("Screenshot_20201215-090626-display-1.png", sh(2020, 12, 15, 9, 6, 26), "安卓截图文件名"),

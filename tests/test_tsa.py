@@ -21,18 +21,11 @@ from factories import make_exhibit, make_source_file, sh
 from reportlab.pdfgen import canvas
 
 from evidencekit.cli.verify import stamp_command, verify_command
-from evidencekit.errors import ExitCode, OutputError, VerificationFailed
+from evidencekit.errors import CertificateFileError, ExitCode, OutputError, TimestampError, VerificationFailed
 from evidencekit.integrity import stamp, tsa
 from evidencekit.integrity.attach import attach_files
 from evidencekit.integrity.stamp import stamp_dossier
-from evidencekit.integrity.tsa import (
-    CertificateFileError,
-    TimestampError,
-    inspect_token,
-    make_request,
-    post_request,
-    verify_token,
-)
+from evidencekit.integrity.tsa import inspect_token, make_request, post_request, verify_token
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tsa"
 MANIFEST = (FIXTURES / "manifest.json").read_bytes()

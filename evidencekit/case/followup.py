@@ -23,8 +23,7 @@ from typing import Any, cast
 
 from evidencekit.case.edit import append_event
 from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case
-from evidencekit.cli.common import display_width, pad_to_width
-from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode
+from evidencekit.errors import CaseFolderError, FollowupUsageError
 from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules.catalog import (
     Deadline,
@@ -39,6 +38,7 @@ from evidencekit.rules.catalog import (
     target_profile,
     urgency_for,
 )
+from evidencekit.terminal import display_width, pad_to_width
 
 STATUS_LABELS = {"ok": "正常", "soon": "临近", "overdue": "已逾期"}
 WORKING_DAYS_NOTE = "工作日按周一至周五计算，未扣除法定节假日和调休，以受理通知为准"
@@ -49,12 +49,6 @@ def _mentions(note: str, words: Sequence[str]) -> bool:
     """Does a follow-up note contain one of followup.yaml's words (case ignored)?"""
     text = note.casefold()
     return any(word.casefold() in text for word in words)
-
-
-class FollowupUsageError(EvidenceKitError):
-    """A bad channel or an empty note given to ``log``."""
-
-    exit_code = ExitCode.USAGE
 
 
 # ---------------------------------------------------------------------------------------------

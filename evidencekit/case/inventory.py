@@ -1,6 +1,6 @@
 """Walk the case folder's evidence/, hash every original first, and tell its kind by folder.
 
-Case folders come from strangers (PRODUCT.md §7), so the walk trusts nothing: links leaving
+Case folders come from strangers (volunteers receive them), so the walk trusts nothing: links leaving
 the case folder are refused without being opened, FIFOs and devices are never opened (a FIFO
 would block), and every file is opened read-only with O_NOFOLLOW/O_NONBLOCK and checked to be
 a regular file *after* opening, so a file swapped for something else mid-walk is caught too.

@@ -4,7 +4,7 @@ The file comes from strangers (volunteers receive case folders from anyone), so 
 with PyYAML's *safe* loader into a node tree and never constructed into arbitrary objects. The
 nodes carry line numbers, and their original scalar text: ``number: 6912345678901234567`` stays
 a string with every digit, ``12:31`` is not read as the sexagesimal integer 751, ``399.00``
-keeps its cents. Each key is checked against the schema of PRODUCT.md §3; each problem becomes a
+keeps its cents. Each key is checked against the schema below (and templates/case.yaml.tmpl); each problem becomes a
 :class:`CaseProblem` and all of them are raised together in one :class:`CaseFileError`.
 """
 
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from evidencekit.errors import CaseFileError, CaseFolderError, CaseProblem
+from evidencekit.errors import CaseFileError, CaseFolderError, CaseProblem, TimeOutOfRange
 from evidencekit.media.moments import parse_moment  # the one definition of a moment's timecode
 from evidencekit.model import (
     SHANGHAI,
@@ -316,10 +316,6 @@ def parse_case_time(text: str, tz: tzinfo) -> datetime:
 MIN_CASE_YEAR = 1970
 MAX_CASE_YEAR = 2100
 _RANGE_EXPECTED = f"{MIN_CASE_YEAR} 年到 {MAX_CASE_YEAR} 年之间的日期，时区偏移在 -12:00 到 +14:00 之间"
-
-
-class TimeOutOfRange(ValueError):
-    """A well-formed time outside MIN_CASE_YEAR..MAX_CASE_YEAR (or not convertible to UTC)."""
 
 
 def check_time_range(moment: datetime) -> datetime:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case.inventory import Inventory
-from evidencekit.cli.common import display_width, pad_to_width, terminal_safe
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.integrity.originals import public_text
@@ -43,6 +42,7 @@ from evidencekit.pipeline import (
     checklist_complete_for,
     source_date_epoch,
 )
+from evidencekit.terminal import display_width, pad_to_width, terminal_safe
 
 DEFAULT_OUTDIR_NAME = "_dossiers"
 SUMMARY_CSV = "summary.csv"

@@ -79,7 +79,7 @@ class Letter:
 
 
 def letter_json(letter: Letter) -> dict[str, Any]:
-    """``{"target": ..., "fields": [{"name", "text", "limit"}, ...]}`` (PRODUCT.md §6, stable)."""
+    """``{"target": ..., "fields": [{"name", "text", "limit"}, ...]}`` (a stable format: scripts read it)."""
     return {
         "target": letter.target,
         "fields": [{"name": f.name, "text": f.text, "limit": f.limit} for f in letter.fields],

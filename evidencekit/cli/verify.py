@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cli.common import debug_option, handle_errors, terminal_safe
+from evidencekit.cli.common import debug_option, handle_errors
 from evidencekit.errors import VerificationFailed
+from evidencekit.terminal import terminal_safe
 
 if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only when used
     from evidencekit.integrity.tsa import TokenResult

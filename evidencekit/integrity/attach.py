@@ -1,6 +1,6 @@
 """Attach the originals and the manifest inside the rendered PDF (pikepdf).
 
-reportlab has no public API for embedded files (tech-notes §2), so the PDF is rendered first
+reportlab has no public API for embedded files, so the PDF is rendered first
 and the attachments are added in a second step, in the work folder, before the result is
 moved to the user's output path.
 
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from evidencekit.errors import CaseFolderError
+from evidencekit.errors import CaseFolderError, OriginalChanged
 from evidencekit.integrity.manifest import MANIFEST_NAME
-from evidencekit.integrity.originals import OriginalChanged, read_original
+from evidencekit.integrity.originals import read_original
 from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
 from evidencekit.model import Exhibit, attachment_file_name
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from evidencekit.errors import ManifestError
 from evidencekit.model import Exhibit, RefusedFile, attachment_file_name
 
 MANIFEST_NAME = "evidencekit-manifest.json"
@@ -74,14 +75,6 @@ def fingerprint(manifest: bytes) -> str:
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_MANIFEST_DEPTH = 32
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-
-
-class ManifestError(ValueError):
-    """The manifest is not one evidencekit wrote; ``reason`` is Chinese, for the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Read an original only as the bytes the inventory hashed (PRODUCT.md §7, issue 9).
+"""Read an original only as the bytes the inventory hashed: a case folder comes from a stranger and may change under us.
 
 The inventory hashes every original first and records which file it hashed
 (:class:`~evidencekit.model.FileIdentity`). Everything that reads an original afterwards goes
@@ -26,20 +26,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from evidencekit.case.inventory import _open_readonly
+from evidencekit.errors import OriginalChanged
 from evidencekit.model import FileIdentity, SourceFile
 
 CHUNK_SIZE = 1024 * 1024
-
-CHANGED_REASON = "原件在计算哈希之后被修改或替换，未生成预览；请确认没有程序正在改动证据文件后重新生成"
-
-
-class OriginalChanged(Exception):
-    """The file at an original's path is no longer the file (or the bytes) that was hashed."""
-
-    def __init__(self, rel_path: str) -> None:
-        super().__init__(rel_path)
-        self.rel_path = rel_path
-        self.reason = CHANGED_REASON
 
 
 class OriginalFile(io.FileIO):

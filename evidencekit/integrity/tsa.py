@@ -7,7 +7,7 @@ stock tools: ``openssl ts -verify -data evidencekit-manifest.json -in dossier.pd
 The token is the whole DER ``TimeStampResp`` (what the TSA sent), stored beside the PDF as
 ``<pdf>.tsr``; a later build may embed it as the attachment ``evidencekit-timestamp.tsr``.
 Verification is offline and validates the TSA's certificate at the token's genTime, not today,
-so a token keeps verifying after the TSA certificate expires (tech-notes §7).
+so a token keeps verifying after the TSA certificate expires.
 
 Errors: a network failure is a plain ``TimestampError`` (exit 1: nothing is wrong with the
 dossier, try again or another TSA); a reply that is not a valid grant for *our* request is
@@ -27,7 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from evidencekit.errors import EvidenceKitError, ExitCode, OutputError, VerificationFailed
+from evidencekit.errors import (
+    CertificateFileError,
+    TimestampError,
+    TokenFileRefused,
+    VerificationFailed,
+)
 from evidencekit.fsutil import read_regular
 from evidencekit.model import SHANGHAI
 
@@ -38,18 +43,6 @@ MAX_TOKEN_BYTES = _MAX_RESPONSE  # a .tsr file larger than this is not read
 _SHA256_OID = "2.16.840.1.101.3.4.2.1"
 
 PostFunc = Callable[[str, bytes], bytes]
-
-
-class TimestampError(EvidenceKitError):
-    """The TSA could not be reached or answered with an HTTP error: retry, or try another TSA."""
-
-    exit_code = ExitCode.INTERNAL
-
-
-class CertificateFileError(EvidenceKitError):
-    """A CA or TSA certificate file given on the command line cannot be read."""
-
-    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -153,10 +146,6 @@ def check_reply(reply: bytes, manifest: bytes, *, nonce: int | None) -> Any:
 def token_path_for(pdf: Path) -> Path:
     """``dossier.pdf`` → ``dossier.pdf.tsr`` (beside it, so the pair travels together)."""
     return pdf.with_name(pdf.name + TOKEN_SUFFIX)
-
-
-class TokenFileRefused(OutputError):
-    """A ``.tsr`` beside a dossier that is a link, not a regular file, or too large to be a token."""
 
 
 def read_token_file(path: Path) -> bytes:

@@ -45,13 +45,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from evidencekit.errors import EvidenceKitError, VerificationFailed
+from evidencekit.errors import EvidenceKitError, ManifestError, TokenFileRefused, VerificationFailed
 from evidencekit.fsutil import sha256_file
 from evidencekit.integrity.manifest import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
     Manifest,
-    ManifestError,
     ManifestFile,
     fingerprint,
     parse_manifest,
@@ -59,7 +58,6 @@ from evidencekit.integrity.manifest import (
 from evidencekit.integrity.tsa import (
     MAX_TOKEN_BYTES,
     TOKEN_ATTACHMENT_NAME,
-    TokenFileRefused,
     TokenResult,
     inspect_token,
     read_token_file,

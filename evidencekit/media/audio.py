@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidencekit.integrity.originals import OriginalChanged, OriginalFile
+from evidencekit.errors import BudgetExceeded, OriginalChanged
+from evidencekit.integrity.originals import OriginalFile
 from evidencekit.media.base import MediaContext
-from evidencekit.media.budget import BudgetExceeded
 from evidencekit.media.container import (
     container_stamp,
     container_time,

@@ -23,6 +23,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from evidencekit.errors import BudgetExceeded, WorkerFailed
+
 T = TypeVar("T")
 
 # Per-file defaults (MediaContext.decode_seconds / decode_memory). Frames from a 10-minute 720p
@@ -47,15 +49,6 @@ _CPU_FACTOR = 2
 _CPU_MARGIN_S = 10
 
 
-class BudgetExceeded(Exception):
-    """The job ran out of time or memory; ``reason`` is the Chinese text for the dossier."""
-
-    def __init__(self, what: str, reason: str) -> None:
-        super().__init__(reason)
-        self.what = what  # "time" | "memory"
-        self.reason = reason
-
-
 def time_reason(seconds: float) -> str:
     return f"超出处理时限（{seconds:g} 秒），已停止解码，未生成预览；原件已计算哈希并随证据材料附上"
 
@@ -68,10 +61,6 @@ def memory_reason(limit: int) -> str:
 def crash_reason(limit: int) -> str:
     return (f"解码进程异常终止（可能超出内存上限 {limit / 1024**2:.0f} MB，或文件已损坏），未生成预览；"
             "原件已计算哈希并随证据材料附上")
-
-
-class WorkerFailed(ValueError):
-    """The child exited without an answer and without a signal (it could not run the job)."""
 
 
 def run_budgeted(job: Callable[..., T], *args: Any, seconds: float, memory: int) -> T:

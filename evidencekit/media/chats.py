@@ -1,6 +1,6 @@
 """Customer-service chat text exports: decode, recognise the format, parse into a transcript.
 
-Formats (domain-notes §7): the WeChat multi-select copy, the 千牛/旺旺 copy, the old QQ TXT export
+Formats: the WeChat multi-select copy, the 千牛/旺旺 copy, the old QQ TXT export
 and a plain ``time speaker: text`` form. Chat files come from strangers (volunteers receive case
 folders), so every parser takes any text without raising, sizes are bounded, and a file that no
 parser recognises is kept as plain text with a finding instead of being dropped.
@@ -18,7 +18,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
-from evidencekit.integrity.originals import OriginalChanged, read_original
+from evidencekit.errors import OriginalChanged
+from evidencekit.integrity.originals import read_original
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     ChatMessage,
@@ -340,7 +341,7 @@ _PLAIN_HEADER = re.compile(
     f"{_SP}*[\\[【(（]?{_DT}[\\]】)）]?{_SP}+(?P<who>[^:：]{{1,60}})[:：](?P<text>.*)"
 )
 
-# 千牛/旺旺 lines that the platform writes, not a person (domain-notes §7). Anchored on the
+# 千牛/旺旺 lines that the platform writes, not a person. Anchored on the
 # whole line so a shopper who types "请转交给主管" is not taken for a system line.
 _QIANNIU_SYSTEM = re.compile(
     f"{_SP}*(?:当前用户来自.*|由.{{1,60}}转(?:交|接)给.{{1,60}}|.{{0,60}}撤回了一条消息"

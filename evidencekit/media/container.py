@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from evidencekit.cache import DisplayCache
-from evidencekit.integrity.originals import OriginalChanged, OriginalFile, open_original, public_message
+from evidencekit.errors import BudgetExceeded, DecodeFailed, OriginalChanged, UnsupportedContainer
+from evidencekit.integrity.originals import OriginalFile, open_original, public_message
 from evidencekit.media.base import MediaContext
-from evidencekit.media.budget import BudgetExceeded, run_budgeted
+from evidencekit.media.budget import run_budgeted
 from evidencekit.model import (
     Finding,
     Inspection,
@@ -58,14 +59,6 @@ ALLOWED_DEMUXERS = frozenset({"mov", "matroska", "avi", "mpegts", "mp3", "wav", 
 _DEMUXER_OPTIONS = {"mov": {"enable_drefs": "0", "use_absolute_path": "0"}}
 
 _ISO_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"})
-
-
-class UnsupportedContainer(ValueError):
-    """The first bytes are none of the containers we open."""
-
-
-class DecodeFailed(ValueError):
-    """A decoder error, reduced to its (path-free) message so it crosses process boundaries."""
 
 
 def demuxer_for(head: bytes) -> str | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evidencekit.integrity.originals import OriginalChanged, sniff
+from evidencekit.errors import OriginalChanged
+from evidencekit.integrity.originals import sniff
 from evidencekit.media.audio import AUDIO_SUFFIXES, inspect_audio
 from evidencekit.media.base import MediaContext
 from evidencekit.media.chats import CHAT_SUFFIXES, inspect_chat

@@ -15,14 +15,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from evidencekit.integrity.originals import OriginalChanged, public_message, read_original
+from evidencekit.errors import BudgetExceeded, OriginalChanged
+from evidencekit.integrity.originals import public_message, read_original
 from evidencekit.media.base import (
     EXHIBIT_BOX_HEIGHT_PT,
     EXHIBIT_BOX_WIDTH_PT,
     MAX_EXHIBIT_PAGES,
     MediaContext,
 )
-from evidencekit.media.budget import BudgetExceeded, run_budgeted
+from evidencekit.media.budget import run_budgeted
 from evidencekit.media.container import (
     cached_copies_valid,
     read_facts,

@@ -30,7 +30,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from evidencekit.integrity.originals import CHANGED_REASON, OriginalChanged, read_original
+from evidencekit.errors import CHANGED_REASON, OriginalChanged
+from evidencekit.integrity.originals import read_original
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     DisplayImage,
@@ -466,7 +467,7 @@ def _decode_opened(im: Image.Image, rects: Sequence[Rect], ctx: MediaContext) ->
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             # JPEG only (a no-op elsewhere): libjpeg decodes at 1/2, 1/4 or 1/8 scale, never
-            # below the requested size; tech-notes §3 measured this as the cheapest path.
+            # below the requested size; measured as the cheapest way to a display copy.
             drafted = im.draft("RGB", target)
             im.load()
             working = _to_working_mode(im)

@@ -349,7 +349,7 @@ class _FrameFinder:
     decoder's position and the target; otherwise decoding forward is the same work without
     the flush. So sparse moments in a short-GOP recording seek each time (6 frames in a 10-min
     720p file decode ~80 frames), while a dense contact sheet of a long-GOP file degrades into
-    one sequential pass (tech-notes §5: 60 seeks at GOP 250 cost 6.4 s, one pass 2 s).
+    one sequential pass (measured: 60 seeks at GOP 250 cost 6.4 s, one pass 2 s).
 
     "On screen at t" is the last frame with a time at or before t. For constant-frame-rate
     video at a frame boundary this is also the first frame at or after t; for variable-rate

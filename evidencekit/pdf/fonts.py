@@ -1,6 +1,6 @@
 """Fonts for the dossier: embedded TrueType subsets, a coverage check, and per-run fallback.
 
-reportlab silently draws nothing for a character the font lacks (tech-notes §1b), so every
+reportlab silently draws nothing for a character the font lacks, so every
 piece of text goes through :class:`FontSet`, which splits it into runs by the first font that
 covers each character (the user's ``--font``, then the bundled WenQuanYi Micro Hei, then a few
 system TrueType fonts if present) and replaces what no font covers with a visible
@@ -21,7 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from evidencekit.cache import DisplayCache, default_cache_dir
-from evidencekit.errors import EvidenceKitError, ExitCode
+from evidencekit.errors import FontError
 from evidencekit.model import Finding, Severity
 
 BUNDLED_FONT_FILE = "wqy-microhei.ttc"
@@ -42,12 +42,6 @@ SYSTEM_FALLBACK_PATHS: tuple[str, ...] = (
 )
 
 MISSING_GLYPH_CODE = "font.missing_glyph"
-
-
-class FontError(EvidenceKitError):
-    """A user-chosen font cannot be used (not found, not TrueType, CFF outlines)."""
-
-    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

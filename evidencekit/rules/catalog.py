@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from evidencekit.errors import EvidenceKitError, ExitCode, InternalError
+from evidencekit.errors import TemplateError, UnknownTargetError
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -39,7 +39,7 @@ from evidencekit.model import (
 )
 from evidencekit.rules.creditcode import validate_credit_code
 
-# Section names the PDF renderer knows (PRODUCT.md §5); a target may reorder or omit them.
+# Section names the PDF renderer knows (pdf/render.py); a target may reorder or omit them.
 SECTIONS = ("cover", "summary", "checklist", "index", "timeline", "exhibits", "appendix")
 # 民事诉讼法 第六十六条: the only words allowed in the 证据种类 column.
 EVIDENCE_TYPES = ("当事人的陈述", "书证", "物证", "视听资料", "电子数据", "证人证言", "鉴定意见", "勘验笔录")
@@ -66,16 +66,6 @@ _TEMPLATE_HINT = (
     "这是随程序安装的模板文件，可能在编辑时改坏了：请对照 templates/README.md 改正，或从代码仓库恢复原文件。"
 )
 _CENT = Decimal("0.01")
-
-
-class TemplateError(InternalError):
-    """A file in templates/ is malformed: a bug in what we ship (or a volunteer's edit)."""
-
-
-class UnknownTargetError(EvidenceKitError):
-    """``--target`` names a channel that targets.yaml does not define."""
-
-    exit_code = ExitCode.USAGE
 
 
 # ---------------------------------------------------------------------------------------------
