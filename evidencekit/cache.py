@@ -58,7 +58,6 @@ class DisplayCache:
         self.root = root if root is not None else default_cache_dir()
         self.max_bytes = max_bytes
         self.hits = 0
-        self.misses = 0
         # Where copies go when the cache cannot be written. Named here, created on first need
         # (possibly by a worker process, which shares the name), removed when this process exits.
         self.fallback_root = Path(tempfile.gettempdir()) / f"evidencekit-display-{secrets.token_hex(12)}"
@@ -92,7 +91,6 @@ class DisplayCache:
             with contextlib.suppress(OSError):
                 os.utime(path)  # keeps recently used entries when pruning
             return True
-        self.misses += 1
         return False
 
     def verified(self, path: Path, sha256: str) -> bool:

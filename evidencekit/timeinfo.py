@@ -253,36 +253,6 @@ def parse_exif_datetime(value: str, offset: str | None, tz: tzinfo = SHANGHAI) -
     return moment.replace(tzinfo=parse_utc_offset(offset) or tz)
 
 
-_TIMECODE_LAST = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
-_TIMECODE_PART = re.compile(r"[0-9]{1,9}")
-
-
-def parse_timecode(text: str) -> float | None:
-    """Seconds from ``00:12:31``, ``12:31``, ``1:02:03.5`` or plain ``75``; None if not a timecode.
-
-    Full-width digits and colons (``００：１２：３１``, common with Chinese input methods) are
-    accepted. Minutes and seconds below an hour/minute field must be under 60.
-    """
-    if not isinstance(text, str):
-        return None
-    parts = unicodedata.normalize("NFKC", text).strip().split(":")
-    if not 1 <= len(parts) <= 3:
-        return None
-    *upper, last = parts
-    if not _TIMECODE_LAST.fullmatch(last) or not all(_TIMECODE_PART.fullmatch(p) for p in upper):
-        return None
-    seconds = float(last)
-    numbers = [int(p) for p in upper]
-    if upper and seconds >= 60:
-        return None
-    if len(numbers) == 2 and numbers[1] >= 60:
-        return None
-    total = seconds
-    for scale, number in zip((60, 3600)[: len(numbers)], reversed(numbers), strict=True):
-        total += scale * number
-    return total
-
-
 MTIME_DETAIL = "复制或同步文件会改变此时间，证明力弱"
 DECLARED_DETAIL = "case.yaml 中声明"
 

@@ -18,7 +18,6 @@ from evidencekit.media.base import MediaContext
 from evidencekit.media.chats import (
     LINE_CUT_MARK,
     NO_NICKNAME,
-    chat_time_span,
     decode_text,
     inspect_chat,
     parse_chat,
@@ -166,7 +165,6 @@ def test_qianniu_gb18030_crlf_with_system_and_status_lines() -> None:
     ]
     assert all(m.has_seconds for m in transcript.messages)
     assert not any("\r" in m.text for m in transcript.messages)
-    assert chat_time_span(transcript) == (sh(2024, 11, 14, 19, 21, 40), sh(2024, 11, 14, 19, 31, 12))
 
 
 def test_qianniu_with_an_invalid_byte_still_parses_and_keeps_text() -> None:
@@ -382,10 +380,6 @@ def test_inspect_chat_unreadable_file_is_a_finding(tmp_path: Path) -> None:
     source.path.unlink()
     inspection = inspect_chat(source, None, _ctx(tmp_path))
     assert inspection.preview_error and _codes(inspection.findings) == {"chat.unreadable"}
-
-
-def test_chat_time_span_without_times() -> None:
-    assert chat_time_span(Transcript(format="unknown", encoding="utf-8", raw_text="x")) is None
 
 
 # ---------------------------------------------------------------------------------------------

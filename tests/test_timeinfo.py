@@ -15,7 +15,6 @@ from evidencekit.timeinfo import (
     MTIME_DETAIL,
     is_save_time,
     parse_exif_datetime,
-    parse_timecode,
     resolve_capture_time,
     time_from_filename,
 )
@@ -274,39 +273,6 @@ def test_exif_garbage_is_none(value: str) -> None:
 def test_exif_parser_never_raises(value: str, offset: str | None) -> None:
     moment = parse_exif_datetime(value, offset, SHANGHAI)
     assert moment is None or moment.tzinfo is not None
-
-
-# ---------------------------------------------------------------------------------------------
-# Timecodes
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("00:12:31", 751.0), ("12:31", 751.0), ("1:02:03.5", 3723.5), ("75", 75.0), ("90:00", 5400.0),
-     (" 00:00:07 ", 7.0), ("００：１２：３１", 751.0), ("0:00.25", 0.25)],
-)
-def test_timecodes(text: str, seconds: float) -> None:
-    assert parse_timecode(text) == seconds
-
-
-@pytest.mark.parametrize(
-    "text", ["", "12:60", "1:60:00", "1:2:3:4", "-5", "12:3a", "abc", "1e3", ":30", "nan"]
-)
-def test_bad_timecodes(text: str) -> None:
-    assert parse_timecode(text) is None
-
-
-@given(st.text(max_size=30))
-def test_parse_timecode_never_raises(text: str) -> None:
-    value = parse_timecode(text)
-    assert value is None or value >= 0
-
-
-@given(st.integers(0, 99), st.integers(0, 59), st.integers(0, 59), st.integers(0, 9))
-def test_timecode_round_trip(h: int, m: int, s: int, tenth: int) -> None:
-    expected = h * 3600 + m * 60 + s + tenth / 10
-    assert parse_timecode(f"{h:02d}:{m:02d}:{s:02d}.{tenth}") == pytest.approx(expected)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -820,14 +820,6 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
     return transcript, tuple(findings)
 
 
-def chat_time_span(transcript: Transcript) -> tuple[datetime, datetime] | None:
-    """First and last message time, or None when no message has a time."""
-    times = [m.time for m in transcript.messages if m.time is not None]
-    if not times:
-        return None
-    return min(times), max(times)
-
-
 def _names_from(ctx: MediaContext, key: str) -> tuple[str, ...]:
     value = ctx.params_extra.get(key)
     if isinstance(value, str):

@@ -53,7 +53,6 @@ EXHIBIT_TEMPLATE = "exhibit"
 # legible without blowing them up, and box-sized copies (150 dpi) are then shrunk to the box.
 NATURAL_DPI = 96.0
 CELL_TEXT_LIMIT = 400  # characters of one piece of user text inside a table cell
-EXHIBIT_FRAME_HEIGHT = PAGE_HEIGHT - TOP_SPACE - EXHIBIT_BOTTOM_SPACE
 INK_FOOT = colors.HexColor("#333a44")
 
 

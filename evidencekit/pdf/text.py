@@ -29,7 +29,6 @@ INK = colors.HexColor("#1f2328")
 MUTED = colors.HexColor("#5b6470")
 RULE = colors.HexColor("#c9ced6")
 ACCENT = colors.HexColor("#1d3f72")  # header bands, headings
-ACCENT_PALE = colors.HexColor("#e8eef7")
 ALERT = colors.HexColor("#b42318")
 ALERT_PALE = colors.HexColor("#fdecea")
 WARN = colors.HexColor("#a15c00")
