@@ -27,10 +27,10 @@ _AV = "PyAV (FFmpeg) is loaded only when a recording is decoded, never for --hel
 # (importing module, imported module) -> why the import waits for the call. Third-party imports
 # are keyed by their top-level package.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
-    ("evidencekit.cli", "evidencekit.case.folder"): _CLI,
-    ("evidencekit.cli", "evidencekit.pipeline"): _CLI,
-    ("evidencekit.cli", "evidencekit.report"): _CLI,
-    ("evidencekit.cli", "evidencekit.rules.catalog"): _CLI,
+    ("evidencekit.cli.build", "evidencekit.pipeline"): _CLI,
+    ("evidencekit.cli.build", "evidencekit.report"): _CLI,
+    ("evidencekit.cli.case", "evidencekit.case.folder"): _CLI,
+    ("evidencekit.cli.case", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.batch", "evidencekit.channels.batch"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.case.followup"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.case.load"): _CLI,

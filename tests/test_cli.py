@@ -226,7 +226,7 @@ def test_verify_passes_then_exits_7_naming_a_changed_original(example_case: Path
 def test_init_asks_the_key_questions_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from evidencekit.case.load import load_case
 
-    monkeypatch.setattr("evidencekit.cli._interactive", lambda: True)
+    monkeypatch.setattr("evidencekit.cli.case._interactive", lambda: True)
     answers = "taobao\nnot_as_shown\n6912345678901234567\n真皮手提包: 棕色\n399\n"
     result = CliRunner().invoke(main, ["init", str(tmp_path / "c")], input=answers)
     assert result.exit_code == ExitCode.OK, result.stderr

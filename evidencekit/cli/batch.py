@@ -1,5 +1,6 @@
 """``evidencekit batch``: build every case folder under one folder, then print and save a summary."""
 
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 The lead registers both in cli.py with ``main.add_command(log)`` and ``main.add_command(status)``.
 """
 
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 The lead registers the command in cli.py with ``main.add_command(letter)``.
 """
 
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """``evidencekit pack``: the files one channel accepts, in one folder, with a README."""
 
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
 from __future__ import annotations
 
 from datetime import UTC, datetime

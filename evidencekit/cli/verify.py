@@ -3,6 +3,7 @@
 Registered in cli.py with ``main.add_command(verify_command)`` and ``main.add_command(stamp_command)``.
 """
 
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
 from __future__ import annotations
 
 import json

@@ -1,0 +1,93 @@
+"""`check` and `build`: what is missing, and the PDF dossier."""
+
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.common import (
+    case_dir,
+    debug_option,
+    handle_errors,
+    progress_printer,
+    target_option,
+)
+from evidencekit.errors import ExitCode
+
+
+@click.command()
+@click.argument("directory", type=click.Path())
+@target_option()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供脚本使用）。")
+@click.option("--strict", is_flag=True, help="较弱的证据也算不完整（退出码 6）。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
+@debug_option
+@handle_errors
+def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool, debug: bool) -> None:
+    """检查案件：还缺哪些证据和案件信息，哪些证据较弱。齐全时退出码 0，缺少时 6。
+
+    \b
+    示例：
+      evidencekit check 我的案件 --target 12315
+      evidencekit check 我的案件 --json
+    """
+    from evidencekit.pipeline import BuildOptions, assess_case, checklist_complete_for
+    from evidencekit.report import check_report, format_check
+
+    a = assess_case(case_dir(directory), BuildOptions(target=target), progress_printer(quiet or as_json))
+    complete = checklist_complete_for(a, strict)
+    if as_json:
+        click.echo(json.dumps(check_report(a, target, complete), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_check(a, target, complete))
+    if not complete:
+        sys.exit(int(ExitCode.INCOMPLETE))
+
+
+@click.command()
+@click.argument("directory", type=click.Path())
+@target_option()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 PDF 路径（默认在案件文件夹里）。")
+@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
+@click.option("--reproducible", is_flag=True, help="相同输入生成逐字节相同的 PDF（时间取自证据或 SOURCE_DATE_EPOCH）。")
+@click.option("--strict", is_flag=True, help="有缺少或较弱的证据时不生成，退出码 6。")
+@click.option("--font", type=click.Path(exists=True, dir_okay=False), help="改用另一个 TrueType 中文字体（.ttf/.ttc）。")
+@click.option("--no-originals", is_flag=True, help="不把原件附在 PDF 里（公开分享时使用）。")
+@click.option("--mask-personal", is_flag=True, help="隐去生成文字中的手机号、身份证号和详细地址（公开发布时使用）。")
+@click.option("--attach-limit", type=int, default=50, show_default=True, help="原件总大小不超过此值（MB）时附在 PDF 里。")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
+              help="并行处理图片的进程数；0 表示按 CPU 核数自动选择。")
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
+@debug_option
+@handle_errors
+def build(directory: str, target: str, output: str | None, force: bool, reproducible: bool, strict: bool,
+          font: str | None, no_originals: bool, mask_personal: bool, attach_limit: int, jobs: int, quiet: bool, debug: bool) -> None:
+    """生成 PDF 证据材料：封面、投诉要点、证据清单、证据目录、时间线、各项证据和完整性附录。
+
+    \b
+    示例：
+      evidencekit build 我的案件
+      evidencekit build 我的案件 --target 12315 -o 投诉材料.pdf --force
+    """
+    from evidencekit.pipeline import BuildOptions, build_dossier
+
+    options = BuildOptions(
+        target=target,
+        output=Path(output) if output else None,
+        force=force,
+        reproducible=reproducible,
+        strict=strict,
+        font=Path(font) if font else None,
+        attach_originals=not no_originals,
+        mask_personal=mask_personal,
+        attach_limit=attach_limit * 1024 * 1024,
+        jobs=jobs,
+    )
+    result = build_dossier(case_dir(directory), options, progress_printer(quiet))
+    from evidencekit.report import format_build
+
+    click.echo(format_build(result))
