@@ -511,7 +511,7 @@ def work_folder() -> Iterator[str]:
     """The private work folder in TMPDIR that holds the rendered dossier until it is published.
 
     Removed on success, on any error, on Ctrl-C and on SIGTERM (the CLI turns SIGTERM into an
-    exception, see cliutil). A full TMPDIR is an output problem (exit 5), not a crash."""
+    exception, see cli/common.py). A full TMPDIR is an output problem (exit 5), not a crash."""
     try:
         with tempfile.TemporaryDirectory(prefix="evidencekit-") as work:
             yield work

@@ -73,3 +73,22 @@ def test_every_limit_is_in_the_readme_with_its_number() -> None:
     }
     missing = [what for phrase, what in expected.items() if phrase not in section]
     assert not missing, f"limits missing or with another number in README: {missing}"
+
+
+def test_readme_and_architecture_name_every_room_and_module() -> None:
+    # "Find the room from the tree": both listings must follow every move and every new module.
+    package = ROOT / "evidencekit"
+    start = README.index("代码结构")
+    readme_tree = README[start : README.index("静态检查", start)]
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
+        if rel.name in ("__init__.py", "__main__.py") or rel.parts[0] == "fonts":
+            continue
+        # Top-level modules are listed as name.py; the others by their room and their name.
+        needles = [rel.name] if len(rel.parts) == 1 else [f"{rel.parts[0]}/", rel.stem]
+        for doc_name, text in (("README", readme_tree), ("docs/architecture.md", architecture)):
+            if not all(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text) for n in needles):
+                missing.append(f"{rel} in {doc_name}")
+    assert not missing, missing

@@ -203,7 +203,7 @@ def test_advice_from_templates_appears_in_check_and_status(tmp_path: Path, clean
 
 
 def test_cli_target_choices_are_the_templates_targets(clean_rules: None) -> None:
-    # cliutil.TARGETS is spelled out so `--help` need not read templates/; this keeps them equal.
+    # cli.common.TARGETS is spelled out so `--help` need not read templates/; this keeps them equal.
     assert set(TARGETS) == set(load_rules().targets)
 
 

@@ -98,7 +98,7 @@ _LAZY_CONSTANTS = {"PLATFORMS": allowed_platforms, "PROBLEM_TYPES": allowed_prob
 
 
 def __getattr__(name: str) -> tuple[str, ...]:
-    """``caseload.PROBLEM_TYPES`` etc., computed from templates/ when first asked for."""
+    """``case.load.PROBLEM_TYPES`` etc., computed from templates/ when first asked for."""
     if name in _LAZY_CONSTANTS:
         return _LAZY_CONSTANTS[name]()
     raise AttributeError(name)

@@ -1,6 +1,6 @@
 """Shared pieces of the command line: error translation, common options, progress output.
 
-Command modules (cli.py and cli_*.py) import from here; nothing here imports a command module.
+Command modules (the other modules of this package) import from here; nothing here imports a command module.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``evidencekit log`` and ``evidencekit status``: record follow-ups, show deadlines and next steps.
 
-The lead registers both in cli.py with ``main.add_command(log)`` and ``main.add_command(status)``.
+Registered on the group in cli/__init__.py.
 """
 
 # Library modules are imported inside each command, so `evidencekit --help` loads none of them.

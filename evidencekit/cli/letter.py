@@ -1,6 +1,6 @@
 """``evidencekit letter``: the complaint text for a channel, in its field order and length limits.
 
-The lead registers the command in cli.py with ``main.add_command(letter)``.
+Registered on the group in cli/__init__.py.
 """
 
 # Library modules are imported inside each command, so `evidencekit --help` loads none of them.

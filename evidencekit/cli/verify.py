@@ -1,6 +1,6 @@
 """Commands `verify` and `stamp`: check a dossier's hashes and trusted time; obtain a timestamp.
 
-Registered in cli.py with ``main.add_command(verify_command)`` and ``main.add_command(stamp_command)``.
+Registered on the group in cli/__init__.py.
 """
 
 # Library modules are imported inside each command, so `evidencekit --help` loads none of them.

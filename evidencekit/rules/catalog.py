@@ -58,7 +58,7 @@ LAW_KINDS = frozenset({"statute", "regulation", "interpretation", "platform_rule
 # Only these bind according to when the purchase happened; court interpretations and platform rules
 # apply to disputes handled after they take effect.
 _DATED_LAW_KINDS = frozenset({"statute", "regulation"})
-# Closed vocabularies the code acts on (followup.py gives each step its own window); followup.yaml
+# Closed vocabularies the code acts on (case/followup.py gives each step its own window); followup.yaml
 # must name each one, and holds their wording and order.
 EVENT_CHANNEL_KEYS = ("seller", "platform", "12315", "payment", "other")
 LADDER_STEPS = frozenset({"seller", "platform", "12315", "payment", "court"})
