@@ -212,6 +212,15 @@ def test_details_are_chinese_and_name_the_app() -> None:
     assert saved is not None and saved.detail.endswith("（非拍摄时间）")
     camera = time_from_filename(f"wx_camera_{MS}.jpg", SHANGHAI)
     assert camera is not None and not is_save_time(camera)
+    invoice = time_from_filename("dzfp_25442000000123456789_某某公司_20250704102740.pdf", SHANGHAI)
+    assert invoice is not None and invoice.detail == "电子发票下载时间（非拍摄时间）"
+    # Samsung-shaped names without an app label do not claim to be Samsung.
+    bare = time_from_filename("Screenshot_20241114_190012.jpg", SHANGHAI)
+    assert bare is not None and bare.detail == "截图文件名"
+    bare_rec = time_from_filename("Screen_Recording_20241114-190012.mp4", SHANGHAI)
+    assert bare_rec is not None and bare_rec.detail == "录屏文件名"
+    pixel = time_from_filename("PXL_20241114_110012345.jpg", SHANGHAI)
+    assert pixel is not None and "UTC" in pixel.detail
 
 
 def test_not_after_still_applies() -> None:
