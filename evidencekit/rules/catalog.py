@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 import yaml
 
 from evidencekit.errors import TemplateError, UnknownTargetError
+from evidencekit.filename_patterns import FilenameTimes, parse_filename_times
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -350,6 +351,7 @@ class Rules:
     punitive: Mapping[str, PunitiveRule]
     default_punitive: str
     followup: FollowupRules
+    filename_times: FilenameTimes  # templates/filename_times.yaml (evidencekit/filename_patterns.py)
 
     @property
     def claim_labels(self) -> Mapping[str, str]:
@@ -384,7 +386,7 @@ def load_rules() -> Rules:
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
-    """Read and validate the six template files in ``folder`` (tests point this at edited copies)."""
+    """Read and validate the seven template files in ``folder`` (tests point this at edited copies)."""
     legal = _read(folder, "legal.yaml")
     laws, articles, punitive, default_punitive = _parse_legal(legal)
     kinds = _parse_evidence_kinds(_read(folder, "evidence_kinds.yaml"))
@@ -393,6 +395,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
     platforms, common_advice = _parse_platforms(_read(folder, "platforms.yaml"))
     targets, default_target = _parse_targets(_read(folder, "targets.yaml"))
     followup = _parse_followup(_read(folder, "followup.yaml"))
+    filename_times = parse_filename_times(_read(folder, "filename_times.yaml"))
     rules = Rules(
         problem_types=types,
         generic=generic,
@@ -408,6 +411,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
         punitive=punitive,
         default_punitive=default_punitive,
         followup=followup,
+        filename_times=filename_times,
     )
     _check_references(rules)
     return rules
