@@ -10,17 +10,17 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from evidencekit import filename_patterns
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
+from evidencekit.rules import filename_times
 from evidencekit.rules.catalog import load_rules
 
 # Times before this are a phone with an unset clock or digits that only look like a date;
 # livestream shopping evidence cannot be that old.
-MIN_YEAR = filename_patterns.MIN_YEAR
+MIN_YEAR = filename_times.MIN_YEAR
 
 # Chat apps name a saved file after when it was saved, not when it was taken: such a time is an
 # upper bound, and must not be used as a recording's start for wall-clock frame times.
-SAVE_TIME_MARK = filename_patterns.SAVE_TIME_MARK
+SAVE_TIME_MARK = filename_times.SAVE_TIME_MARK
 
 
 def is_save_time(stamp: Stamp) -> bool:
@@ -46,7 +46,7 @@ def _app_by_md5(digest: str) -> str | None:
     return None
 
 
-def _describe(pattern: filename_patterns.FilenamePattern, m: re.Match[str], offset: str | None) -> str:
+def _describe(pattern: filename_times.FilenamePattern, m: re.Match[str], offset: str | None) -> str:
     """``小米截图文件名（应用：微信）``: the foreground app is worth showing next to the time."""
     groups = m.groupdict()
     text = pattern.detail
@@ -85,10 +85,10 @@ def time_from_filename(name: str, tz: tzinfo = SHANGHAI, not_after: datetime | N
     times after ``not_after`` (pass the build clock) are rejected. ``detail`` names the vendor
     or app and ends with （非拍摄时间） for save times.
     """
-    stem = filename_patterns.stem_of(name)
+    stem = filename_times.stem_of(name)
     for pattern in load_rules().filename_times.patterns:
-        for m in filename_patterns.find(pattern, stem):
-            parsed = filename_patterns.read_time(pattern, m, tz)
+        for m in filename_times.find(pattern, stem):
+            parsed = filename_times.read_time(pattern, m, tz)
             if parsed is None or not _plausible(parsed.time, not_after, tz):
                 continue
             return Stamp(parsed.time, TimeSource.FILENAME, _describe(pattern, m, parsed.offset),

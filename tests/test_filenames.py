@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evidencekit.filename_patterns import FilenamePattern, find, stem_of
 from evidencekit.model import SHANGHAI, TimeSource
 from evidencekit.rules.catalog import TemplateError, load_rules, load_rules_from
+from evidencekit.rules.filename_times import FilenamePattern, find, stem_of
 from evidencekit.timeinfo import is_save_time, time_from_filename
 
 NEW_YORK = timezone(timedelta(hours=-5))

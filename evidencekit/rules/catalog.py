@@ -28,7 +28,6 @@ from typing import Any, NoReturn
 import yaml
 
 from evidencekit.errors import TemplateError, UnknownTargetError
-from evidencekit.filename_patterns import FilenameTimes, parse_filename_times
 from evidencekit.model import (
     Case,
     ChecklistItem,
@@ -39,6 +38,7 @@ from evidencekit.model import (
     StatutoryAmount,
 )
 from evidencekit.rules.creditcode import validate_credit_code
+from evidencekit.rules.filename_times import FilenameTimes, parse_filename_times
 
 # Section names the PDF renderer knows (pdf/render.py); a target may reorder or omit them.
 SECTIONS = ("cover", "summary", "checklist", "index", "timeline", "exhibits", "appendix")

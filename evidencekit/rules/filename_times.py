@@ -1,8 +1,8 @@
 """The file-name time table (templates/filename_times.yaml): parsing, validation and matching.
 
-rules.load_rules reads the file through :func:`parse_filename_times`; timeinfo.time_from_filename
+rules.catalog.load_rules reads the file through :func:`parse_filename_times`; timeinfo.time_from_filename
 walks the patterns. This module is pure data handling and imports nothing from evidencekit but the
-model, so rules.py can call it without an import cycle.
+model, so rules/catalog.py can call it without an import cycle.
 """
 
 from __future__ import annotations
