@@ -40,6 +40,7 @@ _.full_name  # platforms.yaml, legal.yaml
 _.intervention  # platforms.yaml
 _.intervention_confirmed  # platforms.yaml
 _.intervention_source  # platforms.yaml
+_.vendor  # filename_times.yaml: who writes names of this shape (required, for volunteers reading the table)
 # Attributes set on third-party objects, read by that library:
 _.Annots  # pikepdf page dictionary (pack)
 _.PageLabels  # pikepdf document catalog (pack)
