@@ -345,12 +345,20 @@ class DisplayImage:
     caption: str = ""  # e.g. "第 1/3 段", "00:00:07 · 2024-11-11 20:30:07"
 
 
+class ChatSide(StrEnum):
+    """Who wrote a chat message: the shopper, the merchant (or anyone else), or the app itself."""
+
+    SELF = "self"
+    OTHER = "other"
+    SYSTEM = "system"
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     time: datetime | None
     speaker: str
     text: str
-    side: str  # "self" | "other" | "system"
+    side: ChatSide
     has_seconds: bool = True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from evidencekit.model import Case, Exhibit, TimelineCategory, TimelineEntry
+from evidencekit.model import Case, ChatSide, Exhibit, TimelineCategory, TimelineEntry
 from evidencekit.rules.catalog import load_rules
 
 
@@ -77,7 +77,7 @@ def _chat_entries(ex: Exhibit, reply_window: timedelta) -> list[TimelineEntry]:
     for j in range(len(timed) - 1, -1, -1):
         msg = timed[j][1]
         assert msg.time is not None
-        if msg.side == "self":
+        if msg.side == ChatSide.SELF:
             if next_reply is None:
                 # Only the last unanswered message needs the "no reply" flag; earlier ones are
                 # part of the same unanswered stretch.
@@ -87,14 +87,14 @@ def _chat_entries(ex: Exhibit, reply_window: timedelta) -> list[TimelineEntry]:
             elif next_reply - msg.time > reply_window:
                 hours = int((next_reply - msg.time).total_seconds() // 3600)
                 flags[j] = f"对方 {hours} 小时后才回复"
-        elif msg.side == "other":
+        elif msg.side == ChatSide.OTHER:
             next_reply = msg.time
     out: list[TimelineEntry] = []
     for j, (index, msg) in enumerate(timed):
         if index >= shown and j != last_unanswered:
             continue
         assert msg.time is not None
-        who = "系统" if msg.side == "system" else (msg.speaker or "（无昵称）")
+        who = "系统" if msg.side == ChatSide.SYSTEM else (msg.speaker or "（无昵称）")
         out.append(TimelineEntry(msg.time, f"{ex.label} 聊天 {who}：{_short(msg.text)}", TimelineCategory.CHAT,
                                  ex.number, flags[j], has_seconds=msg.has_seconds))
     return out

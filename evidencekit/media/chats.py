@@ -23,6 +23,7 @@ from evidencekit.integrity.originals import read_original
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     ChatMessage,
+    ChatSide,
     EvidenceOverride,
     Finding,
     Inspection,
@@ -52,9 +53,6 @@ MESSAGE_CUT_MARK = "…（本条消息过长，只显示了开头；完整内容
 MAX_PREAMBLE_LINES = 10
 
 NO_NICKNAME = "（无昵称）"
-SIDE_SELF = "self"
-SIDE_OTHER = "other"
-SIDE_SYSTEM = "system"
 
 # Priority on a tie: the most specific format first.
 FORMAT_ORDER = ("qq", "qianniu", "wechat", "plain")
@@ -279,7 +277,7 @@ def _budget(pages: int) -> float:
 
 
 def _message_height(message: ChatMessage) -> float:
-    if message.side == SIDE_SYSTEM:
+    if message.side == ChatSide.SYSTEM:
         return 10 * _text_lines(message.text, _SYSTEM_EMS) + 8
     meta = f"{message.speaker}　2024-01-01 00:00:00"
     meta_lines = max(1, math.ceil(_ems(meta) * 7 / 9 / _BUBBLE_EMS))
@@ -490,36 +488,36 @@ def _base_name(name: str) -> str:
 
 
 def _side_by_name(name: str, self_names: Collection[str], merchant_names: Collection[str],
-                  peer: str) -> str | None:
+                  peer: str) -> ChatSide | None:
     key = _base_name(name)
     if name in self_names or key in self_names:
-        return SIDE_SELF
+        return ChatSide.SELF
     if name in merchant_names or key in merchant_names:
-        return SIDE_OTHER
+        return ChatSide.OTHER
     if key in _SELF_EXACT:
-        return SIDE_SELF
+        return ChatSide.SELF
     if key in _SYSTEM_EXACT:
-        return SIDE_SYSTEM
+        return ChatSide.SYSTEM
     # Taobao sub-accounts read "店铺名:客服名", so a case's shop name is contained in the speaker.
     for merchant in merchant_names:
         merchant = merchant.strip()
         if merchant and (merchant in key or (len(key) >= 2 and key in merchant)):
-            return SIDE_OTHER
+            return ChatSide.OTHER
     for own in self_names:
         own = own.strip()
         if own and len(key) >= 2 and (own in key or key in own):
-            return SIDE_SELF
+            return ChatSide.SELF
     if peer and key == peer:
-        return SIDE_OTHER  # QQ: 消息对象 is the person the exporting shopper talked to
+        return ChatSide.OTHER  # QQ: 消息对象 is the person the exporting shopper talked to
     if any(word in key for word in _MERCHANT_WORDS):
-        return SIDE_OTHER
+        return ChatSide.OTHER
     if any(word in key for word in _SELF_WORDS):
-        return SIDE_SELF
+        return ChatSide.SELF
     return None
 
 
 def assign_sides(speakers: list[str], *, self_names: Collection[str] = (),
-                 merchant_names: Collection[str] = (), peer: str = "") -> tuple[dict[str, str], bool]:
+                 merchant_names: Collection[str] = (), peer: str = "") -> tuple[dict[str, ChatSide], bool]:
     """Map each speaker (in order of first appearance) to self / other / system.
 
     Names first: the case's own names, then 我/买家 (self), then merchant words such as 客服, 店,
@@ -527,7 +525,7 @@ def assign_sides(speakers: list[str], *, self_names: Collection[str] = (),
     anything, the first speaker is the shopper (customer-service chats are opened by the buyer)
     and the second value says the sides were guessed.
     """
-    sides: dict[str, str] = {}
+    sides: dict[str, ChatSide] = {}
     unknown: list[str] = []
     for speaker in speakers:
         if speaker in sides or speaker in unknown:
@@ -540,14 +538,14 @@ def assign_sides(speakers: list[str], *, self_names: Collection[str] = (),
     guessed = False
     if unknown:
         known = set(sides.values())
-        if SIDE_OTHER in known and SIDE_SELF not in known:
-            sides.update(dict.fromkeys(unknown, SIDE_SELF))
-        elif SIDE_SELF in known:
-            sides.update(dict.fromkeys(unknown, SIDE_OTHER))
+        if ChatSide.OTHER in known and ChatSide.SELF not in known:
+            sides.update(dict.fromkeys(unknown, ChatSide.SELF))
+        elif ChatSide.SELF in known:
+            sides.update(dict.fromkeys(unknown, ChatSide.OTHER))
         else:
             guessed = True
-            sides[unknown[0]] = SIDE_SELF
-            sides.update(dict.fromkeys(unknown[1:], SIDE_OTHER))
+            sides[unknown[0]] = ChatSide.SELF
+            sides.update(dict.fromkeys(unknown[1:], ChatSide.OTHER))
     return sides, guessed
 
 
@@ -574,7 +572,7 @@ def _finish(drafts: list[_Draft], timed: int, self_names: Collection[str], merch
         if draft.status:
             text += f"（{draft.status}）"
         if draft.system:
-            messages.append(ChatMessage(draft.time, "", text, SIDE_SYSTEM, draft.has_seconds))
+            messages.append(ChatMessage(draft.time, "", text, ChatSide.SYSTEM, draft.has_seconds))
         else:
             messages.append(ChatMessage(draft.time, names[draft.speaker], text, sides[draft.speaker],
                                         draft.has_seconds))
@@ -804,7 +802,7 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
         findings.append(Finding(Severity.INFO, "chat.long_messages",
                                 f"有 {clipped} 条消息超过 {MAX_MESSAGE_CHARS} 字或 {MAX_MESSAGE_LINES} 行，"
                                 "只显示了开头并标注"))
-    sides = {m.side for m in messages if m.side != SIDE_SYSTEM}
+    sides = {m.side for m in messages if m.side != ChatSide.SYSTEM}
     if len(sides) == 1:
         findings.append(_warning("chat.one_sided", "聊天记录只有一方的发言，证明力较弱"))
     elif best.sides_guessed:

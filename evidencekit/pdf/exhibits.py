@@ -17,6 +17,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
 from evidencekit.media.moments import format_timecode
 from evidencekit.model import (
+    ChatSide,
     DisplayImage,
     Exhibit,
     Finding,
@@ -321,10 +322,10 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
         shown = transcript.messages[: transcript.shown]
         for message in shown:
             when = format_when(message.time, message.has_seconds) if message.time else ""
-            if message.side == "system":
+            if message.side == ChatSide.SYSTEM:
                 story.append(ctx.para(s.chat_system, " ".join(p for p in (when, message.text) if p)))
                 continue
-            mine = message.side == "self"
+            mine = message.side == ChatSide.SELF
             meta = "　".join(p for p in (message.speaker, when) if p) or ("我" if mine else "对方")
             # Speaker and time sit inside the bubble: one paragraph per message keeps them on the
             # same page without KeepTogether groups, which cost a deep copy each.
