@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from evidencekit import __version__
@@ -35,6 +35,7 @@ from evidencekit.model import (
     ChecklistItem,
     Dossier,
     EvidenceKind,
+    EvidenceOverride,
     Exhibit,
     Finding,
     Inspection,
@@ -204,21 +205,7 @@ def inspect_all(
     for src, insp in zip(files, inspections, strict=True):
         override = case.override_for(src.rel_path)
         kind = override.kind if override and override.kind else src.kind
-        stamp = resolve_capture_time(
-            declared=override.time if override else None,
-            embedded=insp.embedded_time,
-            filename=time_from_filename(src.name, case.tz, not_after=options.now),
-            mtime=src.mtime,
-        )
-        stamp = _chat_content_time(stamp, insp)
-        if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
-            from evidencekit.media.moments import with_wall_times
-
-            # Only a time that marks when recording began gives true wall-clock times; a chat
-            # app's save time (mmexport…) is merely an upper bound.
-            starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
-            start = stamp.time if starts and not is_save_time(stamp) else None
-            insp = with_wall_times(insp, start)
+        stamp, insp = date_inspection(src, insp, override, case.tz, options.now)
         dated.append((src, insp, kind, stamp))
 
     # The order an official reads: by kind (templates/evidence_kinds.yaml order: order, product,
@@ -243,6 +230,30 @@ def inspect_all(
             )
         )
     return tuple(exhibits)
+
+
+def date_inspection(src: SourceFile, insp: Inspection, override: EvidenceOverride | None, tz: tzinfo,
+                    now: datetime) -> tuple[Stamp, Inspection]:
+    """The capture time of one inspected file, and its inspection with wall-clock frame times.
+
+    The one place a time is chosen: `build`, `check` and `inspect` all come through here, so
+    they cannot disagree."""
+    stamp = resolve_capture_time(
+        declared=override.time if override else None,
+        embedded=insp.embedded_time,
+        filename=time_from_filename(src.name, tz, not_after=now),
+        mtime=src.mtime,
+    )
+    stamp = _chat_content_time(stamp, insp)
+    if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
+        from evidencekit.media.moments import with_wall_times
+
+        # Only a time that marks when recording began gives true wall-clock times; a chat
+        # app's save time (mmexport…) is merely an upper bound.
+        starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
+        start = stamp.time if starts and not is_save_time(stamp) else None
+        insp = with_wall_times(insp, start)
+    return stamp, insp
 
 
 def _chat_content_time(stamp: Stamp, insp: Inspection) -> Stamp:
