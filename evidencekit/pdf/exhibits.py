@@ -48,6 +48,7 @@ from evidencekit.pdf.text import (
     format_size,
     format_when,
 )
+from evidencekit.rules import load_rules
 
 TITLE = "证据"
 
@@ -177,9 +178,12 @@ def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
     s = ctx.styles
     kind = d.kind_labels.get(exhibit.kind.value, exhibit.kind.value)
     stamp = exhibit.stamp
-    meta: list[str | Seg] = [f"时间：{stamp.display()}"]
-    if stamp.detail:
-        meta.append(f"（{stamp.detail}）")
+    phrases = load_rules().time_sources  # what the time is and why (templates/time_sources.yaml)
+    meta: list[str | Seg] = [f"时间：{stamp.format_time()}"]
+    if stamp.time is not None:
+        meta.append(f"　{phrases.phrase_for(stamp)}")
+    if detail := phrases.shown_detail(stamp):
+        meta.append(f"　依据：{detail}")
     if stamp.source.weak:
         meta.append(Seg("　时间来源较弱，仅供参考", color=BAND_WARN))
     right: list[Flowable] = [
