@@ -195,11 +195,12 @@ def _register_commands() -> None:
     """Commands that live in their own modules (each imports its heavy parts lazily)."""
     from evidencekit.cli_batch import batch
     from evidencekit.cli_followup import log, status
+    from evidencekit.cli_inspect import inspect_command
     from evidencekit.cli_letter import letter
     from evidencekit.cli_pack import pack
     from evidencekit.cli_verify import stamp_command, verify_command
 
-    for command in (letter, pack, verify_command, stamp_command, batch, log, status):
+    for command in (letter, pack, verify_command, stamp_command, batch, log, status, inspect_command):
         main.add_command(command)
 
 
