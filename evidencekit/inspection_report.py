@@ -32,6 +32,7 @@ from evidencekit.model import (
 LINK_REASON = "是符号链接，出于安全考虑不读取；请直接给出它指向的文件"
 MISSING_REASON = "文件不存在"
 UNREADABLE_REASON = "没有读取权限，无法读取此文件"
+FOLDER_REASON = "是文件夹，不是文件；请给出其中的文件（例如 文件夹/*）"
 
 
 class Refused(Exception):
@@ -102,6 +103,8 @@ def source_file_for(path: Path, tz: tzinfo = SHANGHAI) -> tuple[SourceFile, tupl
         raise Refused(f"无法读取（{exc.strerror or exc}）") from exc
     if stat.S_ISLNK(mode):
         raise Refused(LINK_REASON)
+    if stat.S_ISDIR(mode):
+        raise Refused(FOLDER_REASON)
     if not stat.S_ISREG(mode):
         raise Refused(_special_reason(mode))
     try:

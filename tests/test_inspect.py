@@ -131,6 +131,12 @@ def test_a_missing_file_is_exit_4_and_the_others_still_shown(tmp_path: Path) -> 
     assert missing["error"] and ok["time_source"] == "exif"
 
 
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["inspect", "--json", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "文件夹" in json.loads(result.stdout)[0]["error"]
+
+
 def test_usage_errors_are_exit_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["inspect"]).exit_code == 2
     photo = make_jpeg(tmp_path / "a.jpg")
