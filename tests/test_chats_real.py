@@ -309,12 +309,20 @@ def test_wechat_windows_copy_has_no_times_and_keeps_order() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_unknown_text_with_one_header_is_raw_text_not_a_monologue() -> None:
-    text = "2024-11-14 19:21:05 阿强\n" + "".join(f"第{i}行说明文字\n" for i in range(60))
+def test_unknown_text_is_raw_text_with_a_finding() -> None:
+    text = "".join(f"第{i}行说明文字，买家 阿强 提到 19点 的事\n" for i in range(60))
     transcript, findings = parse(text)
     assert transcript.format == "unknown"
     assert transcript.messages == ()
+    assert transcript.raw_text == text.rstrip("\n") or transcript.raw_text == text
     assert "chat.unrecognised" in codes(findings)
+
+
+def test_one_header_then_pages_of_text_is_flagged() -> None:
+    text = "2024-11-14 19:21:05 阿强\n" + "".join(f"第{i}行说明文字\n" for i in range(60))
+    transcript, findings = parse(text)
+    assert len(transcript.messages) == 1
+    assert "chat.single_header" in codes(findings)
 
 
 def test_header_like_line_that_does_not_parse_is_reported() -> None:

@@ -1123,8 +1123,6 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
         parsed = _PARSERS[name](text, tz, self_names, merchant_names)
         if parsed is not None and (best is None or _rank(parsed) > _rank(best)):
             best_format, best = parsed.format or name, parsed
-    if best is not None and _monologue(best, text):
-        best = None  # one header and then pages of text: not a chat this parser knows
     if best is None:
         findings.append(_warning("chat.unrecognised", "未能识别聊天记录格式，按原文显示"))
         total_lines = _line_count(text)
@@ -1138,6 +1136,10 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
 
     messages = best.messages
     findings.extend(best.notes)
+    if _monologue(best):
+        findings.append(_warning("chat.single_header",
+                                 f"整份记录只识别出一条消息抬头，其后 {best.messages[-1].text.count(chr(10)) + 1} 行"
+                                 "都算作这一条消息的正文：格式可能没有被正确识别，请核对原件"))
     findings.extend(_order_findings(messages))
     unparsed = _unparsed_headers(messages)
     if unparsed:
@@ -1180,10 +1182,10 @@ def _rank(parsed: _Parsed) -> tuple[int, int, int]:
     return parsed.timed, parsed.dated, parsed.headers
 
 
-def _monologue(parsed: _Parsed, text: str) -> bool:
-    """One speaker's single header followed by far more text than one message holds."""
+def _monologue(parsed: _Parsed) -> bool:
+    """One speaker's single header followed by far more lines than one message usually holds."""
     people = [m for m in parsed.messages if m.side != SIDE_SYSTEM]
-    return len(people) == 1 and _line_count(text) > 4 * MAX_PREAMBLE_LINES
+    return len(people) == 1 and people[0].text.count("\n") >= 4 * MAX_PREAMBLE_LINES
 
 
 def _order_findings(messages: tuple[ChatMessage, ...]) -> list[Finding]:
