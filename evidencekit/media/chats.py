@@ -848,7 +848,7 @@ def _qq_clock(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -
     if not date_lines and not relative_lines and minutes_only:
         return None
     parsed = _finish(scanned[0], scanned[1], self_names, merchant_names)
-    parsed.format = "qq_mobile" if date_lines or relative_lines else "qqnt"
+    parsed.format = "qq_mobile" if date_lines or relative_lines else "qqnt"  # never "qq_clock"
     undated = sum(1 for d in drafts if d.time is None)
     if undated:
         parsed.notes = (_warning("chat.no_dates",
