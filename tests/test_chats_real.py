@@ -122,6 +122,13 @@ def test_contradictory_12_hour_header_is_not_read_and_is_reported() -> None:
     assert "chat.header_unparsed" in codes(findings)
 
 
+def test_hour_zero_with_pm_is_no_time() -> None:
+    text = QQ_BANNER + "2019-09-23 8:43:38 PM 阿强(12345678)\n你好\n\n2019-09-23 0:30:00 PM 客服(87654321)\n在的\n"
+    transcript, findings = parse(text)
+    assert [m.time for m in transcript.messages] == [sh(2019, 9, 23, 20, 43, 38)]
+    assert "chat.header_unparsed" in codes(findings)
+
+
 def test_mixed_12_and_24_hour_headers_are_ambiguous() -> None:
     text = QQ_BANNER + (
         "2019-09-23 8:43:38 PM 阿强(12345678)\n你好\n\n"
@@ -188,6 +195,19 @@ def test_qq_mobile_copy_with_relative_day_has_no_invented_date() -> None:
         (None, TimeOfDay(19, 22), "好物优选客服", "在的"),
     ]
     assert "chat.no_dates" in codes(findings)
+
+
+def test_a_relative_day_line_ends_the_previous_date() -> None:
+    text = "2024年11月14日\n阿强 19:21\n你好\n昨天\n好物优选客服 19:22\n在的\n"
+    transcript, findings = parse(text)
+    assert [(m.time, m.clock) for m in transcript.messages] == [
+        (sh(2024, 11, 14, 19, 21), None), (None, TimeOfDay(19, 22))]
+    assert "chat.no_dates" in codes(findings)
+
+
+def test_minutes_only_name_time_lines_without_a_date_line_are_not_qqnt() -> None:
+    transcript, _ = parse("阿强 12:30\n到了\n客服 12:31\n好\n")
+    assert transcript.format != "qqnt"
 
 
 def test_qqnt_copy_has_times_of_day_and_no_dates() -> None:
