@@ -110,6 +110,16 @@ def test_qq_private_chat_without_ids_and_banner_but_with_am_pm() -> None:
     ]
 
 
+def test_qq_group_titles_are_not_part_of_the_speaker() -> None:
+    text = QQ_BANNER + (
+        "2019-09-23 20:43:38 【管理员】小美(87654321)\n群公告\n\n"
+        "2019-09-23 20:44:00 小美(87654321)\n第二条\n\n"
+        "2019-09-23 20:45:00 【群主】阿强(12345678)\n收到\n"
+    )
+    transcript, _ = parse(text)
+    assert [m.speaker for m in transcript.messages] == ["小美(87654321)", "小美(87654321)", "阿强(12345678)"]
+
+
 def test_contradictory_12_hour_header_is_not_read_and_is_reported() -> None:
     text = QQ_BANNER + (
         "2019-09-23 8:43:38 PM 阿强(12345678)\n你好\n\n"

@@ -1,7 +1,10 @@
 """Customer-service chat text exports: decode, recognise the format, parse into a transcript.
 
-Formats (domain-notes §7): the WeChat multi-select copy, the 千牛/旺旺 copy, the old QQ TXT export
-and a plain ``time speaker: text`` form. Chat files come from strangers (volunteers receive case
+Formats (domain-notes §7, issue 11): the WeChat multi-select copy (phone/Mac one- and two-line
+headers, Windows ``昵称:`` without times), the 千牛/旺旺 copy, the QQ message-manager TXT export
+(24- and 12-hour clocks, 上午/下午, QQ numbers, e-mail ids or none), QQ PC chat-window copies, QQ
+mobile multi-select and QQNT copies (a time of day, no date invented), WeChatMsg/留痕 TXT and CSV,
+WechatExporter TXT, and a plain ``time speaker: text`` form. Chat files come from strangers (volunteers receive case
 folders), so every parser takes any text without raising, sizes are bounded, and a file that no
 parser recognises is kept as plain text with a finding instead of being dropped.
 
@@ -714,7 +717,8 @@ def _qq(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Par
         match = _QQ_HEADER.fullmatch(lines[i])
         if match is None or match["s"] is None:
             return None
-        who = match["who"].strip(_SPACES)
+        # Group titles ("【管理员】昵称(123)") change over time; the person is the same.
+        who = _TITLE_PREFIX.sub("", match["who"].strip(_SPACES), count=1).strip(_SPACES)
         marked = _ampm(match.groupdict()) is not None
         # Without the banner only "昵称(QQ号)" / "昵称<邮箱>" lines, or lines with a 12-hour marker
         # (WeChat exporters write 24-hour times), are trusted to be QQ headers.
@@ -742,6 +746,9 @@ def _qq(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Par
                                  f"有 {twelve} 条消息的时间带“上午/下午/AM/PM”，另有 {twenty_four} 条没有且钟点在 1–12 之间："
                                  "这些消息是上午还是下午无法确定，已按 24 小时制读取，请核对原件"),)
     return parsed
+
+
+_TITLE_PREFIX = re.compile("^【[^】]{1,30}】")
 
 
 # QQ PC chat window, copied: "【头衔】昵称 2020/3/28 19:02:31", "昵称 2021/8/20 星期五 下午 2:04:59",
