@@ -10,6 +10,7 @@ import os
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import time as TimeOfDay
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -352,11 +353,16 @@ class ChatMessage:
     text: str
     side: str  # "self" | "other" | "system"
     has_seconds: bool = True
+    # Copies that write only a time of day (QQNT, QQ mobile without a date line): ``time`` is None
+    # and this holds what the copy wrote; no date is invented.
+    clock: TimeOfDay | None = None
 
 
 @dataclass(frozen=True)
 class Transcript:
-    format: str  # "wechat" | "qianniu" | "qq" | "plain" | "unknown"
+    # "qq" | "qq_window" | "qq_mobile" | "qqnt" | "qianniu" | "wechatmsg" | "wechat_csv" |
+    # "wechatexporter" | "wechat" | "wechat_win" | "plain" | "unknown"
+    format: str
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", ...
     messages: tuple[ChatMessage, ...] = ()
     raw_text: str = ""  # for unknown formats: the decoded text, shown as is (up to the page cap)
