@@ -512,3 +512,38 @@ def test_a_12_hour_qq_time_is_never_12_hours_off(t: datetime) -> None:
 
 def test_chat_message_clock_defaults_to_none() -> None:
     assert ChatMessage(None, "阿强", "你好", "self").clock is None
+
+
+# ---------------------------------------------------------------------------------------------
+# What the dossier shows of the new formats
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_chat_format_has_a_chinese_label_in_the_dossier() -> None:
+    from evidencekit.media.chats import FORMAT_ORDER
+    from evidencekit.pdf.exhibits import CHAT_FORMAT_LABELS
+
+    produced = {*FORMAT_ORDER, "qq_mobile", "qqnt", "unknown"} - {"qq_clock"}  # qq_clock names itself
+    missing = sorted(f for f in produced if not CHAT_FORMAT_LABELS.get(f, "").strip() or
+                     (CHAT_FORMAT_LABELS[f].isascii() and f != "qq"))
+    assert not missing, missing
+
+
+def test_time_of_day_only_messages_show_their_clock_in_the_dossier(tmp_path: Path) -> None:
+    import pypdfium2
+
+    from evidencekit.pipeline import BuildOptions, build_dossier
+
+    case = tmp_path / "case"
+    chat = case / "evidence" / "chat" / "export.txt"
+    chat.parent.mkdir(parents=True)
+    chat.write_text("阿强 19:21:05\n你好\n客服小美 19:22:10\n在的\n", encoding="utf-8")
+    out = tmp_path / "d.pdf"
+    build_dossier(case, BuildOptions(output=out, force=True, jobs=1))
+    doc = pypdfium2.PdfDocument(str(out))
+    try:
+        text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+    assert "19:21:05" in text and "19:22:10" in text
+    assert "qqnt" not in text

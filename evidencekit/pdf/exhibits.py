@@ -61,7 +61,13 @@ MEDIA_LABELS = {
     MediaType.TEXT: "文本",
     MediaType.UNKNOWN: "未知格式",
 }
-CHAT_FORMAT_LABELS = {"wechat": "微信", "qianniu": "千牛", "qq": "QQ", "plain": "纯文本", "unknown": "未识别"}
+CHAT_FORMAT_LABELS = {
+    "wechat": "微信", "wechat_win": "微信电脑版复制（无时间）", "wechatmsg": "微信导出（留痕/WeChatMsg 文本）",
+    "wechat_csv": "微信导出（CSV 表格）", "wechatexporter": "微信导出（WechatExporter 文本）",
+    "qianniu": "千牛", "qq": "QQ 消息管理器导出", "qq_window": "QQ 电脑版聊天窗口复制",
+    "qq_mobile": "QQ 手机版复制", "qqnt": "QQNT 复制（只有时刻，没有日期）",
+    "plain": "纯文本", "unknown": "未识别",
+}
 SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意】", Severity.INFO: "【提示】"}
 
 # Raw text of an unrecognised format is shown in blocks of this many lines: few enough
@@ -324,7 +330,9 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
         )
         shown = transcript.messages[: transcript.shown]
         for message in shown:
-            when = format_when(message.time, message.has_seconds) if message.time else ""
+            when = (format_when(message.time, message.has_seconds) if message.time
+                    else message.clock.strftime("%H:%M:%S" if message.has_seconds else "%H:%M") if message.clock
+                    else "")
             if message.side == "system":
                 story.append(ctx.para(s.chat_system, " ".join(p for p in (when, message.text) if p)))
                 continue
