@@ -320,3 +320,27 @@ def test_container_time_reading() -> None:
     # A ``date`` without an offset is not trusted over creation_time either.
     naive = container_time({"date": "2024-11-14T19:00:12", "creation_time": "2024-11-15T03:00:00Z"}, PLUS8)
     assert naive is not None and naive[0] == datetime(2024, 11, 15, 3, tzinfo=UTC)
+
+
+def test_xmp_time_is_found_in_the_bytes_when_pillow_does_not_expose_it(tmp_path: Path, ctx: MediaContext) -> None:
+    # A packet Pillow does not hand out as ``xmp`` (here inside a GIF comment block) is found by
+    # scanning the verified bytes.
+    packet = xmp_packet('<rdf:Description xmp:CreateDate="2024-11-14T19:00:12+09:00"/>').split(b"\x00", 1)[1]
+    buf = io.BytesIO()
+    Image.new("P", (40, 30)).save(buf, "GIF", comment=packet[:255])
+    opened = Image.open(io.BytesIO(buf.getvalue()))
+    assert "xmp" not in opened.info and "XML:com.adobe.xmp" not in opened.info
+    result = inspect_image(source(tmp_path, "scan.gif", buf.getvalue()), None, ctx)
+    assert result.embedded_time is not None and result.embedded_time.source is TimeSource.XMP
+    assert result.embedded_time.time == datetime(2024, 11, 14, 19, 0, 12, tzinfo=PLUS9)
+
+
+def test_an_unclosed_xmp_packet_is_read_only_up_to_the_bound(tmp_path: Path, ctx: MediaContext) -> None:
+    from evidencekit.media import images
+
+    filler = b" " * (images.MAX_XMP_BYTES + 10)
+    packet = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + filler + b'xmp:CreateDate="2024-11-14T19:00:12Z"'
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(buf, "TIFF", tiffinfo={700: packet})
+    result = inspect_image(source(tmp_path, "long.tif", buf.getvalue()), None, ctx)
+    assert result.embedded_time is None  # past the bound: not read
