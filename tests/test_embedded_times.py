@@ -344,3 +344,22 @@ def test_an_unclosed_xmp_packet_is_read_only_up_to_the_bound(tmp_path: Path, ctx
     Image.new("RGB", (40, 30)).save(buf, "TIFF", tiffinfo={700: packet})
     result = inspect_image(source(tmp_path, "long.tif", buf.getvalue()), None, ctx)
     assert result.embedded_time is None  # past the bound: not read
+
+
+def test_refused_bomb_time_wins_over_mtime_in_the_dossier(tmp_path: Path, ctx: MediaContext) -> None:
+    data = png_header_with_exif(50000, 50000, exif_bytes(exif=DTO))
+    result = inspect_image(source(tmp_path, "bomb.png", data), None, ctx)
+    chosen = resolve_capture_time(declared=None, embedded=result.embedded_time, filename=None,
+                                  mtime=datetime(2026, 1, 1, tzinfo=PLUS8))
+    assert chosen.source is TimeSource.EXIF and chosen.time == DTO_TIME
+
+
+def test_fallback_times_survive_the_cache_sidecar(tmp_path: Path, ctx: MediaContext) -> None:
+    xmp = xmp_packet('<rdf:Description xmp:CreateDate="2024-11-14T19:00:12+09:00"/>')
+    for name, data in (("gps.jpg", jpeg(exif=exif_bytes(gps=GPS))),
+                       ("xmp.jpg", with_app1(jpeg(), xmp)),
+                       ("dt.jpg", jpeg(exif=exif_bytes(zeroth={piexif.ImageIFD.DateTime: b"2024:11:14 20:00:00"})))):
+        src = source(tmp_path, name, data)
+        cold = inspect_image(src, None, ctx)
+        warm = inspect_image(src, None, ctx)  # from the JSON sidecar
+        assert cold.embedded_time is not None and warm.embedded_time == cold.embedded_time
