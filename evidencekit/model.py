@@ -27,7 +27,20 @@ class TimeSource(StrEnum):
     """Where a capture time came from, strongest first (PRODUCT.md §4)."""
 
     DECLARED = "declared"
-    EXIF = "exif"
+    EXIF = "exif"  # EXIF DateTimeOriginal (or DateTimeDigitized): the camera's shutter time
+    # The next-best times embedded in a photo, used only when the EXIF capture time is missing
+    # (issue 11). They rank below EXIF and above the file name, because they travel with the
+    # picture while a name is changed by any rename, and among themselves by what they mean:
+    # - XMP photoshop:DateCreated / xmp:CreateDate say "created" and editors (Lightroom,
+    #   Photoshop, phone galleries) carry them over from the original shot;
+    # - IFD0 DateTime is when the file was last written: the shot for an untouched phone photo,
+    #   but the save time of an edited or exported copy;
+    # - GPS date/time is an exact UTC clock, but of the position fix, not the shutter: Android
+    #   cameras write the last known fix, which can be minutes or hours older than the photo.
+    # Values are stored in manifests: add members, never rename one.
+    XMP = "xmp"
+    EXIF_DATETIME = "exif_datetime"
+    GPS = "gps"
     FILENAME = "filename"
     CONTENT = "content"  # times written inside the file itself, e.g. a chat export's messages
     CONTAINER = "container"
@@ -46,6 +59,9 @@ class TimeSource(StrEnum):
 _TIME_SOURCE_LABELS = {
     TimeSource.DECLARED: "声明",
     TimeSource.EXIF: "EXIF",
+    TimeSource.XMP: "XMP 创建时间",
+    TimeSource.EXIF_DATETIME: "EXIF 修改时间",
+    TimeSource.GPS: "GPS 时间",
     TimeSource.FILENAME: "文件名",
     TimeSource.CONTENT: "聊天内容",
     TimeSource.CONTAINER: "视频元数据",

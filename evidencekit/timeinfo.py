@@ -202,9 +202,11 @@ def resolve_capture_time(
     declared_has_seconds: bool = True,
     tz: tzinfo = SHANGHAI,
 ) -> Stamp:
-    """The strongest available time: declared → EXIF → filename → container → mtime (§4).
+    """The strongest available time: declared → EXIF → XMP → EXIF DateTime → GPS → filename →
+    container → mtime (§4; the order is TimeSource's, see the reasons there).
 
-    ``embedded`` is whatever the media module found (EXIF for photos, CONTAINER for videos);
+    ``embedded`` is whatever the media module found (EXIF, XMP, EXIF_DATETIME or GPS for
+    photos, CONTAINER for videos);
     it is ranked by its own source, so EXIF beats a file name and a container time does not.
     Naive datetimes are read in ``tz``.
     """
