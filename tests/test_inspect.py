@@ -154,6 +154,8 @@ def test_every_time_source_has_a_phrase_and_strength() -> None:
     from evidencekit.rules import load_rules
 
     table = load_rules().time_sources
+    missing = [s.value for s in TimeSource if s.value not in table.sources]
+    assert not missing, f"templates/time_sources.yaml lacks {missing}"
     for source in TimeSource:
         entry = table.entry(source)
         assert entry.phrase and entry.meaning and entry.strength in ("strong", "medium", "weak")
