@@ -101,8 +101,10 @@ def format_datetime(moment: datetime, with_seconds: bool = True) -> str:
     offset = moment.utcoffset()
     text = moment.strftime(fmt)
     if offset is not None and offset != timedelta(hours=8):
-        hours = offset.total_seconds() / 3600
-        text += " UTC" if hours == 0 else f" UTC{hours:+g}"
+        minutes = round(offset.total_seconds() / 60)
+        hours, rest = divmod(abs(minutes), 60)
+        sign = "-" if minutes < 0 else "+"
+        text += " UTC" if minutes == 0 else f" UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
     return text
 
 
