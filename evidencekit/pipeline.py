@@ -120,12 +120,13 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
-    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
-                       max_exhibit_pages=options.max_exhibit_pages)
-    # Chat exports decide who is the shopper and who the merchant from the case's names.
-    ctx.params_extra["chat_self_names"] = tuple(n for n in (case.complainant.name,) if n)
-    ctx.params_extra["chat_merchant_names"] = tuple(
-        n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n
+    ctx = MediaContext(
+        cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
+        max_exhibit_pages=options.max_exhibit_pages,
+        # Chat exports decide who is the shopper and who the merchant from the case's names.
+        chat_self_names=tuple(n for n in (case.complainant.name,) if n),
+        chat_merchant_names=tuple(
+            n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n),
     )
     exhibits = inspect_all(case, inventory.files, ctx, options, progress)  # 3 inspect + time
     rules = load_rules()

@@ -79,8 +79,8 @@ PLAIN = (
 )
 
 
-def _ctx(tmp_path: Path, **extra: object) -> MediaContext:
-    return MediaContext(cache=DisplayCache(tmp_path / "cache"), params_extra=dict(extra))
+def _ctx(tmp_path: Path, **names: tuple[str, ...]) -> MediaContext:
+    return MediaContext(cache=DisplayCache(tmp_path / "cache"), **names)  # type: ignore[arg-type]
 
 
 def _codes(findings: tuple[Finding, ...]) -> set[str]:

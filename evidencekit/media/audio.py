@@ -42,7 +42,7 @@ def inspect_audio(source: SourceFile, override: EvidenceOverride | None, ctx: Me
     if source.size == 0:
         return unusable(MediaType.AUDIO, source, "audio.undecodable", "文件为空（0 字节），无法读取")
     facts_path = ctx.cache.path_for(
-        source.sha256, {"what": "audio-facts", "v": _FORMAT_VERSION, "extra": ctx.params_extra}, ".json"
+        source.sha256, {"what": "audio-facts", "v": _FORMAT_VERSION}, ".json"
     )
     facts = read_facts(ctx.cache, facts_path)
     if facts is None:

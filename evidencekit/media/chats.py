@@ -1239,20 +1239,11 @@ def chat_time_span(transcript: Transcript) -> tuple[datetime, datetime] | None:
     return min(times), max(times)
 
 
-def _names_from(ctx: MediaContext, key: str) -> tuple[str, ...]:
-    value = ctx.params_extra.get(key)
-    if isinstance(value, str):
-        return (value,) if value.strip() else ()
-    if isinstance(value, Collection):
-        return tuple(v for v in value if isinstance(v, str) and v.strip())
-    return ()
-
-
 def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
     """Read a chat export (original opened read-only) and parse it into a transcript.
 
-    The pipeline may pass the case's names in ``ctx.params_extra["chat_self_names"]`` and
-    ``ctx.params_extra["chat_merchant_names"]`` (e.g. the shop name) to settle who is who.
+    The case's names (``ctx.chat_self_names``, ``ctx.chat_merchant_names``: the shopper, the
+    shop) settle who is who.
     """
     del override  # a declared time belongs to the exhibit, not to the messages
     from evidencekit.originals import OriginalChanged, read_original
@@ -1263,8 +1254,8 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
     except OriginalChanged as exc:
         finding = Finding(Severity.WARNING, "chat.unreadable", f"{source.name}：{exc.reason}", source.rel_path)
         return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error=exc.reason)
-    transcript, findings = parse_chat(data, ctx.tz, self_names=_names_from(ctx, "chat_self_names"),
-                                      merchant_names=_names_from(ctx, "chat_merchant_names"),
+    transcript, findings = parse_chat(data, ctx.tz, self_names=ctx.chat_self_names,
+                                      merchant_names=ctx.chat_merchant_names,
                                       max_pages=ctx.max_exhibit_pages)
     if source.suffix == ".csv" and transcript.format != "wechat_csv":
         # Only chat-export CSVs are chats; any other table stays unsupported, as before.

@@ -344,12 +344,10 @@ def _render_params(ctx: MediaContext, rects: Sequence[Rect]) -> dict[str, object
     return {
         "renderer": "image",
         "version": RENDER_VERSION,
-        "dpi": ctx.dpi,
-        "quality": ctx.jpeg_quality,
+        **ctx.display_params(),
         "box": [box_w, box_h],
         "max_pages": ctx.max_exhibit_pages,
         "redact": [list(r) for r in rects],
-        "extra": ctx.params_extra,
     }
 
 

@@ -307,8 +307,7 @@ def inspect_recording(source: SourceFile, override: EvidenceOverride | None, ctx
             "sheet": ctx.contact_sheet_frames,
             "moment_fit": list(moment_fit),
             "tile_fit": list(TILE_FIT),
-            "q": ctx.jpeg_quality,
-            "extra": ctx.params_extra,
+            **ctx.display_params(),
         },
         ".json",
     )
@@ -339,8 +338,7 @@ def _frame_path(sha256: str, req: _Request, ctx: MediaContext) -> Path:
         "v": _FORMAT_VERSION,
         "t": req.t,
         "fit": list(req.fit),
-        "q": ctx.jpeg_quality,
-        "extra": ctx.params_extra,
+        **ctx.display_params(),
     }
     return ctx.cache.path_for(sha256, params, ".jpg")
 
