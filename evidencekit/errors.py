@@ -214,3 +214,12 @@ class OriginalChanged(Exception):
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: work folders in TMPDIR
     are removed and worker processes are stopped by the code that created them."""
+
+
+# raised by evidencekit.inspection_report
+class InspectionRefused(Exception):
+    """A file that cannot be inspected: missing, unreadable, a link or not a regular file."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

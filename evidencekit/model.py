@@ -10,6 +10,7 @@ import os
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import time as TimeOfDay
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -26,7 +27,20 @@ class TimeSource(StrEnum):
     """Where a capture time came from, strongest first (the order resolve_capture_time tries them)."""
 
     DECLARED = "declared"
-    EXIF = "exif"
+    EXIF = "exif"  # EXIF DateTimeOriginal (or DateTimeDigitized): the camera's shutter time
+    # The next-best times embedded in a photo, used only when the EXIF capture time is missing
+    # (issue 11). They rank below EXIF and above the file name, because they travel with the
+    # picture while a name is changed by any rename, and among themselves by what they mean:
+    # - XMP photoshop:DateCreated / xmp:CreateDate say "created" and editors (Lightroom,
+    #   Photoshop, phone galleries) carry them over from the original shot;
+    # - IFD0 DateTime is when the file was last written: the shot for an untouched phone photo,
+    #   but the save time of an edited or exported copy;
+    # - GPS date/time is an exact UTC clock, but of the position fix, not the shutter: Android
+    #   cameras write the last known fix, which can be minutes or hours older than the photo.
+    # Values are stored in manifests: add members, never rename one.
+    XMP = "xmp"
+    EXIF_DATETIME = "exif_datetime"
+    GPS = "gps"
     FILENAME = "filename"
     CONTENT = "content"  # times written inside the file itself, e.g. a chat export's messages
     CONTAINER = "container"
@@ -45,6 +59,9 @@ class TimeSource(StrEnum):
 _TIME_SOURCE_LABELS = {
     TimeSource.DECLARED: "声明",
     TimeSource.EXIF: "EXIF",
+    TimeSource.XMP: "XMP 创建时间",
+    TimeSource.EXIF_DATETIME: "EXIF 修改时间",
+    TimeSource.GPS: "GPS 时间",
     TimeSource.FILENAME: "文件名",
     TimeSource.CONTENT: "聊天内容",
     TimeSource.CONTAINER: "视频元数据",
@@ -84,8 +101,10 @@ def format_datetime(moment: datetime, with_seconds: bool = True) -> str:
     offset = moment.utcoffset()
     text = moment.strftime(fmt)
     if offset is not None and offset != timedelta(hours=8):
-        hours = offset.total_seconds() / 3600
-        text += " UTC" if hours == 0 else f" UTC{hours:+g}"
+        minutes = round(offset.total_seconds() / 60)
+        hours, rest = divmod(abs(minutes), 60)
+        sign = "-" if minutes < 0 else "+"
+        text += " UTC" if minutes == 0 else f" UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
     return text
 
 
@@ -360,11 +379,16 @@ class ChatMessage:
     text: str
     side: ChatSide
     has_seconds: bool = True
+    # Copies that write only a time of day (QQNT, QQ mobile without a date line): ``time`` is None
+    # and this holds what the copy wrote; no date is invented.
+    clock: TimeOfDay | None = None
 
 
 @dataclass(frozen=True)
 class Transcript:
-    format: str  # "wechat" | "qianniu" | "qq" | "plain" | "unknown"
+    # "qq" | "qq_window" | "qq_mobile" | "qqnt" | "qianniu" | "wechatmsg" | "wechat_csv" |
+    # "wechatexporter" | "wechat" | "wechat_win" | "plain" | "unknown"
+    format: str
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", ...
     messages: tuple[ChatMessage, ...] = ()
     raw_text: str = ""  # for unknown formats: the decoded text, shown as is (up to the page cap)

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from evidencekit import __version__
@@ -45,6 +45,7 @@ from evidencekit.model import (
     ChecklistItem,
     Dossier,
     EvidenceKind,
+    EvidenceOverride,
     Exhibit,
     Finding,
     Inspection,
@@ -68,7 +69,8 @@ from evidencekit.rules.catalog import (
     statutory_amounts,
     urgency_for,
 )
-from evidencekit.timeinfo import is_save_time, resolve_capture_time, time_from_filename
+from evidencekit.rules.filename_times import is_save_time
+from evidencekit.timeinfo import resolve_capture_time, time_from_filename
 from evidencekit.timeline import build_timeline
 
 DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
@@ -157,12 +159,13 @@ def assess_case(root: Path, options: BuildOptions, progress: Progress | None = N
     if case is None:
         case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
     inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
-    ctx = MediaContext(cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
-                       max_exhibit_pages=options.max_exhibit_pages)
-    # Chat exports decide who is the shopper and who the merchant from the case's names.
-    ctx.params_extra["chat_self_names"] = tuple(n for n in (case.complainant.name,) if n)
-    ctx.params_extra["chat_merchant_names"] = tuple(
-        n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n
+    ctx = MediaContext(
+        cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
+        max_exhibit_pages=options.max_exhibit_pages,
+        # Chat exports decide who is the shopper and who the merchant from the case's names.
+        chat_self_names=tuple(n for n in (case.complainant.name,) if n),
+        chat_merchant_names=tuple(
+            n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n),
     )
     exhibits = inspect_all(case, inventory.files, ctx, options, progress)  # 3 inspect + time
     rules = load_rules()
@@ -237,19 +240,7 @@ def inspect_all(
     for src, insp in zip(files, inspections, strict=True):
         override = case.override_for(src.rel_path)
         kind = override.kind if override and override.kind else src.kind
-        stamp = resolve_capture_time(
-            declared=override.time if override else None,
-            embedded=insp.embedded_time,
-            filename=time_from_filename(src.name, case.tz, not_after=options.now),
-            mtime=src.mtime,
-        )
-        stamp = _chat_content_time(stamp, insp)
-        if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
-            # Only a time that marks when recording began gives true wall-clock times; a chat
-            # app's save time (mmexport…) is merely an upper bound.
-            starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
-            start = stamp.time if starts and not is_save_time(stamp) else None
-            insp = with_wall_times(insp, start)
+        stamp, insp = date_inspection(src, insp, override, case.tz, options.now)
         dated.append((src, insp, kind, stamp))
 
     # The order an official reads: by kind (templates/evidence_kinds.yaml order: order, product,
@@ -274,6 +265,28 @@ def inspect_all(
             )
         )
     return tuple(exhibits)
+
+
+def date_inspection(src: SourceFile, insp: Inspection, override: EvidenceOverride | None, tz: tzinfo,
+                    now: datetime) -> tuple[Stamp, Inspection]:
+    """The capture time of one inspected file, and its inspection with wall-clock frame times.
+
+    The one place a time is chosen: `build`, `check` and `inspect` all come through here, so
+    they cannot disagree."""
+    stamp = resolve_capture_time(
+        declared=override.time if override else None,
+        embedded=insp.embedded_time,
+        filename=time_from_filename(src.name, tz, not_after=now),
+        mtime=src.mtime,
+    )
+    stamp = _chat_content_time(stamp, insp)
+    if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
+        # Only a time that marks when recording began gives true wall-clock times; a chat
+        # app's save time (mmexport…) is merely an upper bound.
+        starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
+        start = stamp.time if starts and not is_save_time(stamp) else None
+        insp = with_wall_times(insp, start)
+    return stamp, insp
 
 
 def _chat_content_time(stamp: Stamp, insp: Inspection) -> Stamp:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidencekit.model import Severity, Status
+from evidencekit.model import Exhibit, Severity, Status
 from evidencekit.pipeline import Assessment, BuildResult
+from evidencekit.rules.catalog import load_rules
 
 _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
@@ -17,6 +18,7 @@ def check_report(a: Assessment, target: str, complete: bool) -> dict[str, Any]:
         "complete": complete,
         "has_case_file": a.case.has_case_file,
         "files": len(a.exhibits),
+        "exhibits": [exhibit_entry(ex) for ex in a.exhibits],
         "refused": [{"path": r.rel_path, "reason": r.reason} for r in a.inventory.refused],
         "checklist": [
             {
@@ -34,6 +36,19 @@ def check_report(a: Assessment, target: str, complete: bool) -> dict[str, Any]:
             for f in a.findings
         ],
         "advice": list(a.advice),
+    }
+
+
+def exhibit_entry(ex: Exhibit) -> dict[str, Any]:
+    """One exhibit of `check --json`: its number, file, kind and time with source (issue 11)."""
+    return {
+        "number": ex.number,
+        "path": ex.source.rel_path,
+        "kind": ex.kind.value,
+        "time": ex.stamp.time.isoformat() if ex.stamp.time is not None else None,
+        "time_source": ex.stamp.source.value,
+        "time_detail": ex.stamp.detail,
+        "time_phrase": load_rules().time_sources.phrase_for(ex.stamp),
     }
 
 

@@ -13,20 +13,11 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
 from evidencekit.rules import filename_times
 from evidencekit.rules.catalog import load_rules
+from evidencekit.rules.filename_times import SAVE_TIME_MARK
 
 # Times before this are a phone with an unset clock or digits that only look like a date;
 # livestream shopping evidence cannot be that old.
 MIN_YEAR = filename_times.MIN_YEAR
-
-# Chat apps name a saved file after when it was saved, not when it was taken: such a time is an
-# upper bound, and must not be used as a recording's start for wall-clock frame times.
-SAVE_TIME_MARK = filename_times.SAVE_TIME_MARK
-
-
-def is_save_time(stamp: Stamp) -> bool:
-    """True for a file-name time that only says when a chat app saved (or a site served) the file."""
-    return stamp.source is TimeSource.FILENAME and stamp.detail.endswith(SAVE_TIME_MARK)
-
 
 def platform_app_names() -> dict[str, str]:
     """Package → platform label for every app listed in templates/platforms.yaml."""
@@ -171,9 +162,11 @@ def resolve_capture_time(
     declared_has_seconds: bool = True,
     tz: tzinfo = SHANGHAI,
 ) -> Stamp:
-    """The strongest available time: declared → EXIF → filename → container → mtime.
+    """The strongest available time: declared → EXIF → XMP → EXIF DateTime → GPS → filename →
+    container → mtime (the order is TimeSource's, see the reasons there).
 
-    ``embedded`` is whatever the media module found (EXIF for photos, CONTAINER for videos);
+    ``embedded`` is whatever the media module found (EXIF, XMP, EXIF_DATETIME or GPS for
+    photos, CONTAINER for videos);
     it is ranked by its own source, so EXIF beats a file name and a container time does not.
     Naive datetimes are read in ``tz``.
     """

@@ -36,6 +36,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.followup", "evidencekit.case.load"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.model"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.rules.catalog"): _CLI,
+    ("evidencekit.cli.inspect", "evidencekit.case.load"): _CLI,
+    ("evidencekit.cli.inspect", "evidencekit.inspection_report"): _CLI,
     ("evidencekit.cli.letter", "evidencekit.case.inventory"): _CLI,
     ("evidencekit.cli.letter", "evidencekit.case.load"): _CLI,
     ("evidencekit.cli.letter", "evidencekit.channels.letter"): _CLI,

@@ -78,8 +78,8 @@ PLAIN = (
 )
 
 
-def _ctx(tmp_path: Path, **extra: object) -> MediaContext:
-    return MediaContext(cache=DisplayCache(tmp_path / "cache"), params_extra=dict(extra))
+def _ctx(tmp_path: Path, **names: tuple[str, ...]) -> MediaContext:
+    return MediaContext(cache=DisplayCache(tmp_path / "cache"), **names)  # type: ignore[arg-type]
 
 
 def _codes(findings: tuple[Finding, ...]) -> set[str]:
@@ -426,7 +426,7 @@ def test_parsers_never_raise(text: str) -> None:
 ))
 def test_parse_chat_never_raises(data: bytes) -> None:
     transcript, findings = parse_chat(data, SHANGHAI)
-    assert transcript.format in ("wechat", "qianniu", "qq", "plain", "unknown")
+    assert transcript.format in (*chats.FORMAT_ORDER, "qq_mobile", "qqnt", "unknown")
     if transcript.format == "unknown":
         assert transcript.messages == () and findings
     _check_messages(transcript.messages)

@@ -78,8 +78,9 @@ def test_every_exhibit_shows_hash_and_time_with_source(built: tuple[Path, Path, 
         if original.is_file():
             digest = hashlib.sha256(original.read_bytes()).hexdigest()
             assert digest in text, original.name
-    for label in ("(EXIF)", "(文件名)", "(聊天内容)"):
-        assert label in text
+    # What each time is and why (templates/time_sources.yaml), beside the time itself.
+    for phrase in ("拍摄时间（照片内记录）", "截图时间（按文件名）", "聊天时间（第一条消息）", "保存时间（非拍摄时间）"):
+        assert phrase in text
 
 
 def test_pages_carry_running_header_footer_and_case_id(built: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]

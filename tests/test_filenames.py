@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from evidencekit.model import SHANGHAI, TimeSource
 from evidencekit.rules.catalog import TemplateError, load_rules, load_rules_from
-from evidencekit.rules.filename_times import FilenamePattern, find, stem_of
-from evidencekit.timeinfo import is_save_time, time_from_filename
+from evidencekit.rules.filename_times import FilenamePattern, find, is_save_time, stem_of
+from evidencekit.timeinfo import time_from_filename
 
 NEW_YORK = timezone(timedelta(hours=-5))
 

@@ -208,3 +208,36 @@ def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
     third = build("c.pdf")
     assert passes == [False, False]  # wrong numbers detected and laid out again
     assert third == first
+
+
+def test_renaming_the_shop_re_decodes_no_image(example_case: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: chat names are not part of a display copy's cache key; a new shop name in
+    case.yaml reuses every image, frame and page from the cache."""
+    import av
+    import pypdfium2
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from evidencekit.cli import main
+
+    runner = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")})
+    first = runner.invoke(main, ["build", str(example_case), "-q", "--jobs", "1"])
+    assert first.exit_code == 0, first.stderr
+    path = example_case / "case.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "好物优选旗舰店" in text
+    path.write_text(text.replace("好物优选旗舰店", "好物优选官方店"), encoding="utf-8")
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded an original after renaming the shop")
+
+    monkeypatch.setattr(Image, "open", no_decoding)
+    monkeypatch.setattr(av, "open", no_decoding)
+    monkeypatch.setattr(pypdfium2, "PdfDocument", no_decoding)
+    second = runner.invoke(main, ["build", str(example_case), "-q", "--force", "--jobs", "1"])
+    assert second.exit_code == 0, second.stderr
+    monkeypatch.undo()  # reading the result back needs PDFium
+    out = _pdf_text(example_case / "dossier.pdf")
+    assert "好物优选官方店" in out
+    assert "未生成预览" not in out and "处理此文件时出错" not in out and "无法解码" not in out

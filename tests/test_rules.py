@@ -54,7 +54,7 @@ from evidencekit.rules.catalog import (
 )
 
 TEMPLATE_FILES = ("problem_types.yaml", "evidence_kinds.yaml", "platforms.yaml", "targets.yaml", "legal.yaml",
-                  "followup.yaml", "filename_times.yaml")
+                  "followup.yaml", "filename_times.yaml", "time_sources.yaml")
 ALL_TYPES = ("not_received", "not_as_shown", "safety_hazard", "wrong_size", "minor_quality",
              "missing_parts", "quality", "counterfeit", "false_advertising", "price_fraud", "food_safety",
              "logistics", "service")

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
+from evidencekit.rules.filename_times import is_save_time
 from evidencekit.timeinfo import (
     MTIME_DETAIL,
-    is_save_time,
     parse_exif_datetime,
     resolve_capture_time,
     time_from_filename,
@@ -331,3 +331,14 @@ def test_save_time_names_are_told_apart_from_capture_names() -> None:
     recorded = time_from_filename("Screenrecorder-2024-11-11-20-30-00-123.mp4", SHANGHAI)
     assert saved is not None and is_save_time(saved)
     assert recorded is not None and not is_save_time(recorded)
+
+
+@pytest.mark.parametrize(("minutes", "suffix"), [
+    (330, " UTC+5:30"), (345, " UTC+5:45"), (-570, " UTC-9:30"), (540, " UTC+9"), (-300, " UTC-5"), (0, " UTC"),
+    (480, ""),
+])
+def test_format_datetime_writes_fractional_offsets_as_hours_and_minutes(minutes: int, suffix: str) -> None:
+    from evidencekit.model import format_datetime
+
+    moment = datetime(2024, 11, 14, 19, 0, 12, tzinfo=timezone(timedelta(minutes=minutes)))
+    assert format_datetime(moment) == "2024-11-14 19:00:12" + suffix

@@ -1,8 +1,8 @@
 """Command line: the only package that prints or exits.
 
 ``main`` is the click group (the console entry point ``evidencekit.cli:main``). Each command
-family lives in its own module (case: init/add, build: check/build, letter, pack, verify:
-verify/stamp, batch, followup: log/status); ``common`` holds the shared options and the error
+family lives in its own module (case: init/add, build: check/build, inspect, letter, pack,
+verify: verify/stamp, batch, followup: log/status); ``common`` holds the shared options and the error
 handler that turns library errors into a Chinese message and their documented exit code.
 """
 
@@ -13,7 +13,7 @@ import click
 from evidencekit import __version__
 
 # Submodules by name, so ``evidencekit.cli.batch`` stays the module (not the command it defines).
-from evidencekit.cli import batch, build, case, followup, letter, pack, verify
+from evidencekit.cli import batch, build, case, followup, inspect, letter, pack, verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +32,8 @@ def main(debug: bool) -> None:
 
 # One module per command family; each imports its heavy parts lazily.
 for _command in (case.init, case.add, build.check, build.build, letter.letter, pack.pack,
-                 verify.verify_command, verify.stamp_command, batch.batch, followup.log, followup.status):
+                 verify.verify_command, verify.stamp_command, batch.batch, followup.log, followup.status,
+                 inspect.inspect_command):
     main.add_command(_command)
 
 

@@ -15,6 +15,7 @@ from evidencekit.media.container import (
     container_stamp,
     container_time,
     decode_in_worker,
+    is_device_local,
     media_failure,
     open_container,
     read_facts,
@@ -26,7 +27,7 @@ from evidencekit.model import EvidenceOverride, Inspection, MediaType, SourceFil
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"})
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: device-local creation times keep their offset ("creation_local")
 
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError, EOFError)
 # ... and what else decoding in the worker can end in.
@@ -41,7 +42,7 @@ def inspect_audio(source: SourceFile, override: EvidenceOverride | None, ctx: Me
     if source.size == 0:
         return unusable(MediaType.AUDIO, source, "audio.undecodable", "文件为空（0 字节），无法读取")
     facts_path = ctx.cache.path_for(
-        source.sha256, {"what": "audio-facts", "v": _FORMAT_VERSION, "extra": ctx.params_extra}, ".json"
+        source.sha256, {"what": "audio-facts", "v": _FORMAT_VERSION}, ".json"
     )
     facts = read_facts(ctx.cache, facts_path)
     if facts is None:
@@ -93,5 +94,6 @@ def _probe(fh: OriginalFile, ctx: MediaContext) -> dict[str, Any]:
             "channels": stream.codec_context.channels,
             "creation_time": created[0].isoformat() if created else None,
             "creation_detail": created[1] if created else "",
+            "creation_local": bool(created and is_device_local(created[1])),
             "error": "",
         }

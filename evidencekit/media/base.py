@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from evidencekit.cache import DisplayCache
@@ -45,7 +45,17 @@ class MediaContext:
     decode_memory: int = DEFAULT_DECODE_MEMORY
     video_decode_memory: int = DEFAULT_VIDEO_DECODE_MEMORY
     max_exhibit_pages: int = MAX_EXHIBIT_PAGES
-    params_extra: dict[str, object] = field(default_factory=dict)
+    # Who is who in a chat export (the case's own names). They change how a transcript is read,
+    # never a display copy, so no cache key holds them: see display_params.
+    chat_self_names: tuple[str, ...] = ()
+    chat_merchant_names: tuple[str, ...] = ()
+
+    def display_params(self) -> dict[str, object]:
+        """The settings of this context that change a display copy, for its cache key: the
+        resolution and the JPEG quality. Each media module adds what is its own (moments, tile
+        sizes, redactions, page cap); nothing else from the case belongs in a key, so editing
+        case.yaml never re-decodes an original."""
+        return {"dpi": self.dpi, "q": self.jpeg_quality}
 
     def box_pixels(self) -> tuple[int, int]:
         """The exhibit box in display-copy pixels at ``dpi``."""

@@ -1,7 +1,10 @@
 """Customer-service chat text exports: decode, recognise the format, parse into a transcript.
 
-Formats: the WeChat multi-select copy, the 千牛/旺旺 copy, the old QQ TXT export
-and a plain ``time speaker: text`` form. Chat files come from strangers (volunteers receive case
+Formats: the WeChat multi-select copy (phone/Mac one- and two-line
+headers, Windows ``昵称:`` without times), the 千牛/旺旺 copy, the QQ message-manager TXT export
+(24- and 12-hour clocks, 上午/下午, QQ numbers, e-mail ids or none), QQ PC chat-window copies, QQ
+mobile multi-select and QQNT copies (a time of day, no date invented), WeChatMsg/留痕 TXT and CSV,
+WechatExporter TXT, and a plain ``time speaker: text`` form. Chat files come from strangers (volunteers receive case
 folders), so every parser takes any text without raising, sizes are bounded, and a file that no
 parser recognises is kept as plain text with a finding instead of being dropped.
 
@@ -11,12 +14,15 @@ Parsers never guess times: a message time is what the export wrote, read in the 
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from datetime import time as TimeOfDay
 
 from evidencekit.errors import OriginalChanged
 from evidencekit.integrity.originals import read_original
@@ -33,7 +39,9 @@ from evidencekit.model import (
     Transcript,
 )
 
-CHAT_SUFFIXES = frozenset({".txt", ".text", ".log"})
+# ".csv" only for CSVs that look like a chat export (WeChatMsg/留痕); any other CSV is reported
+# as unsupported by inspect_chat, as it was before.
+CHAT_SUFFIXES = frozenset({".txt", ".text", ".log", ".csv"})
 
 # Bounds for untrusted input. A year of daily customer-service chat is well under 1 MB of text.
 MAX_CHAT_BYTES = 5 * 1024 * 1024
@@ -55,7 +63,8 @@ MAX_PREAMBLE_LINES = 10
 NO_NICKNAME = "（无昵称）"
 
 # Priority on a tie: the most specific format first.
-FORMAT_ORDER = ("qq", "qianniu", "wechat", "plain")
+FORMAT_ORDER = ("wechat_csv", "qq", "qianniu", "wechatexporter", "qq_window", "wechat", "wechatmsg", "qq_clock", "plain",
+                "wechat_win")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +331,14 @@ _SP = r"[ \t\u3000]"
 # [0-9], not \d: \d also matches Arabic-Indic and other digits that int() happily accepts.
 _DATE = r"(?P<y>[0-9]{4})[-/.年](?P<mo>[0-9]{1,2})[-/.月](?P<d>[0-9]{1,2})日?"
 _TIME = r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}))?"
-_DT = _DATE + _SP + "+" + _TIME
+# 12-hour clocks: QQ on a Chinese Windows writes "下午 8:43:38", on an English one "8:43:38 PM".
+_AP_PRE = f"(?:(?P<ap1>上午|下午|中午|晚上|凌晨|早上){_SP}*)?"
+_AP_POST = f"(?:{_SP}*(?P<ap2>AM|PM|am|pm|A\\.M\\.|P\\.M\\.))?"
+_TIME12 = _AP_PRE + _TIME + _AP_POST
+_WEEKDAY = f"(?:(?:星期|周|礼拜)[一二三四五六日天]{_SP}+)?"
+# Every date-and-time pattern takes a 12-hour marker, so that "2019-09-23 8:43:38 PM 昵称" can
+# never be read by some parser as 08:43 said by "PM 昵称".
+_DT = _DATE + _SP + "+" + _TIME12
 _STATUS = r"(?P<st>已读|未读)"
 
 _TIME_ONLY = re.compile(_SP + "*" + _DT + _SP + "*")
@@ -351,29 +367,71 @@ _SPACES = " \t\u3000"
 _YEAR_MIN, _YEAR_MAX = 1990, 2099
 
 
+_PM_WORDS = frozenset({"下午", "晚上", "PM", "pm", "P.M."})
+_AM_WORDS = frozenset({"上午", "凌晨", "早上", "AM", "am", "A.M."})
+
+
+def _hour24(hour: int, marker: str | None) -> int | None:
+    """The hour on a 24-hour clock. ``12:12:29 AM`` is 00:12, ``12:05 PM`` is 12:05; an hour
+    that contradicts its marker (``13:00 AM``, ``0:30 PM``) is no time at all."""
+    if marker is None:
+        return hour
+    if marker == "中午":  # 中午 12:30, 中午 1:10
+        return hour + 12 if 1 <= hour <= 2 else hour if hour in (11, 12) else None
+    if marker in ("下午", "晚上") and 13 <= hour <= 23:
+        return hour  # a 24-hour time with its period: unambiguous
+    if not 1 <= hour <= 12:
+        return None
+    if marker in _PM_WORDS:
+        return hour if hour == 12 else hour + 12
+    return 0 if hour == 12 else hour
+
+
+def _ampm(groups: dict[str, str | None]) -> str | None:
+    return groups.get("ap1") or groups.get("ap2")
+
+
+def _clock_from(groups: dict[str, str | None]) -> tuple[TimeOfDay, bool] | None:
+    hour = _hour24(int(groups["h"] or "0"), _ampm(groups))
+    seconds = groups.get("s")
+    if hour is None:
+        return None
+    try:
+        return TimeOfDay(hour, int(groups["mi"] or "0"), int(seconds) if seconds is not None else 0), \
+            seconds is not None
+    except ValueError:
+        return None
+
+
 def _time_from(match: re.Match[str], tz: tzinfo) -> tuple[datetime, bool] | None:
-    """The match's date/time groups as an aware datetime, or None when they are no real time."""
-    year = int(match["y"])
+    """The match's date/time groups as an aware datetime, or None when they are no real time.
+    Reads ``y/mo/d`` or the US order ``mo2/d2/y2``, and a 12-hour marker when the pattern has one."""
+    groups = match.groupdict()
+    year = int(groups.get("y") or groups.get("y2") or "0")
     if not _YEAR_MIN <= year <= _YEAR_MAX:
         return None
-    seconds = match["s"]
-    try:
-        moment = datetime(year, int(match["mo"]), int(match["d"]), int(match["h"]), int(match["mi"]),
-                          int(seconds) if seconds is not None else 0, tzinfo=tz)
-    except ValueError:  # 2024-02-30, 25:61 ...
+    clock = _clock_from(groups)
+    if clock is None:
         return None
-    return moment, seconds is not None
+    try:
+        moment = datetime(year, int(groups.get("mo") or groups.get("mo2") or "0"),
+                          int(groups.get("d") or groups.get("d2") or "0"), tzinfo=tz)
+    except ValueError:  # 2024-02-30 ...
+        return None
+    return datetime.combine(moment.date(), clock[0], tzinfo=tz), clock[1]
 
 
 @dataclass
 class _Header:
     speaker: str
-    time: datetime
+    time: datetime | None
     has_seconds: bool
     consumed: int = 1  # lines the header takes
     first_text: str | None = None  # plain form: text on the header line
     status: str = ""  # 千牛: 已读/未读 written on the header line
     marker: bool = False  # something only 千牛 writes: [brackets] or no space before the date
+    clock: TimeOfDay | None = None  # a time of day without a date
+    ampm: bool = False  # the header wrote a 12-hour marker (AM/PM, 上午/下午)
 
 
 @dataclass
@@ -384,13 +442,18 @@ class _Draft:
     lines: list[str] = field(default_factory=list)
     status: str = ""
     system: bool = False
+    clock: TimeOfDay | None = None
 
 
 @dataclass
 class _Parsed:
     messages: tuple[ChatMessage, ...]
-    timed: int  # messages with a time: how well the format fits
+    timed: int  # messages with a time (or a time of day): how well the format fits
     sides_guessed: bool
+    headers: int = 0  # message headers, with or without a time
+    dated: int = 0  # messages with a full date and time
+    notes: tuple[Finding, ...] = ()  # what the parser itself noticed (ambiguous clocks ...)
+    format: str = ""  # set when one parser reads two formats (qq_mobile / qqnt)
 
 
 HeaderFn = Callable[[list[str], int], _Header | None]
@@ -414,9 +477,11 @@ def _trailing_header(line: str, tz: tzinfo) -> _Header | None:
 
 
 def _scan(lines: list[str], header_at: HeaderFn, *, system_line: Callable[[str], bool] | None = None,
-          skip_preamble: Callable[[str], bool] | None = None) -> tuple[list[_Draft], int] | None:
+          skip_preamble: Callable[[str], bool] | None = None,
+          untimed: bool = False) -> tuple[list[_Draft], int] | None:
     """Split lines into drafts at each header. None when the text has no header or too much
-    text before the first one for this to be that format."""
+    text before the first one for this to be that format. ``untimed``: headers carry no time
+    (the count returned is then the number of headers)."""
     drafts: list[_Draft] = []
     preamble: list[str] = []
     current: _Draft | None = None
@@ -426,11 +491,12 @@ def _scan(lines: list[str], header_at: HeaderFn, *, system_line: Callable[[str],
         line = lines[i]
         header = header_at(lines, i)
         if header is not None:
-            current = _Draft(header.time, header.speaker, header.has_seconds, status=header.status)
+            current = _Draft(header.time, header.speaker, header.has_seconds, status=header.status,
+                             clock=header.clock)
             if header.first_text is not None:
                 current.lines.append(header.first_text)
             drafts.append(current)
-            timed += 1
+            timed += 1 if untimed or header.time is not None or header.clock is not None else 0
             i += header.consumed
             continue
         status = _QIANNIU_STATUS.fullmatch(line) if system_line is not None else None
@@ -575,8 +641,10 @@ def _finish(drafts: list[_Draft], timed: int, self_names: Collection[str], merch
             messages.append(ChatMessage(draft.time, "", text, ChatSide.SYSTEM, draft.has_seconds))
         else:
             messages.append(ChatMessage(draft.time, names[draft.speaker], text, sides[draft.speaker],
-                                        draft.has_seconds))
-    return _Parsed(tuple(messages), timed, guessed)
+                                        draft.has_seconds, draft.clock))
+    headers = sum(1 for d in drafts if d.speaker or not d.system)
+    dated = sum(1 for d in drafts if d.time is not None)
+    return _Parsed(tuple(messages), timed, guessed, headers=headers, dated=dated)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -644,23 +712,236 @@ def _qq(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Par
             peer = meta["peer"].strip(_SPACES)
             break
 
+    twelve = twenty_four = 0
+
     def header_at(lines: list[str], i: int) -> _Header | None:
+        nonlocal twelve, twenty_four
         match = _QQ_HEADER.fullmatch(lines[i])
         if match is None or match["s"] is None:
             return None
-        who = match["who"].strip(_SPACES)
-        # Without the banner only "昵称(QQ号)" / "昵称<邮箱>" lines are trusted to be QQ headers.
-        if not who or (not banner and _QQ_ID_SUFFIX.search(who) is None):
+        # Group titles ("【管理员】昵称(123)") change over time; the person is the same.
+        who = _TITLE_PREFIX.sub("", match["who"].strip(_SPACES), count=1).strip(_SPACES)
+        marked = _ampm(match.groupdict()) is not None
+        # Without the banner only "昵称(QQ号)" / "昵称<邮箱>" lines, or lines with a 12-hour marker
+        # (WeChat exporters write 24-hour times), are trusted to be QQ headers.
+        if not who or (not banner and not marked and _QQ_ID_SUFFIX.search(who) is None):
             return None
         when = _time_from(match, tz)
-        return None if when is None else _Header(who, when[0], when[1])
+        if when is None:
+            return None
+        if marked:
+            twelve += 1
+        elif 1 <= int(match["h"]) <= 12:
+            twenty_four += 1
+        return _Header(who, when[0], when[1], ampm=marked)
 
     def skip_preamble(line: str) -> bool:
         stripped = line.strip(_SPACES)
         return _QQ_BANNER.search(stripped) is not None or _QQ_META.fullmatch(stripped) is not None
 
     scanned = _scan(lines, header_at, skip_preamble=skip_preamble)
-    return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names, peer)
+    if scanned is None:
+        return None
+    parsed = _finish(scanned[0], scanned[1], self_names, merchant_names, peer)
+    if twelve and twenty_four:
+        parsed.notes = (_warning("chat.ampm_ambiguous",
+                                 f"有 {twelve} 条消息的时间带“上午/下午/AM/PM”，另有 {twenty_four} 条没有且钟点在 1–12 之间："
+                                 "这些消息是上午还是下午无法确定，已按 24 小时制读取，请核对原件"),)
+    return parsed
+
+
+_TITLE_PREFIX = re.compile("^【[^】]{1,30}】")
+
+
+# QQ PC chat window, copied: "【头衔】昵称 2020/3/28 19:02:31", "昵称 2021/8/20 星期五 下午 2:04:59",
+# en-US "昵称 2/14/2020 9:16:13 PM". The date uses slashes (either order); the body follows.
+_QQ_WINDOW_DATE = (r"(?:(?P<y>[0-9]{4})/(?P<mo>[0-9]{1,2})/(?P<d>[0-9]{1,2})"
+                   r"|(?P<mo2>[0-9]{1,2})/(?P<d2>[0-9]{1,2})/(?P<y2>[0-9]{4}))")
+_QQ_WINDOW_HEADER = re.compile(
+    f"{_SP}*(?P<title>【[^】]{{1,30}}】)?(?P<who>[^\n]{{1,120}}?){_SP}+{_QQ_WINDOW_DATE}{_SP}+{_WEEKDAY}"
+    f"{_TIME12}{_SP}*"
+)
+
+
+def _qq_window(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    qq_marks = 0
+
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        nonlocal qq_marks
+        line = lines[i]
+        if len(line) > 200 or "/" not in line:
+            return None
+        match = _QQ_WINDOW_HEADER.fullmatch(line)
+        if match is None:
+            return None
+        who = match["who"].strip(_SPACES)
+        when = _time_from(match, tz)
+        if not who or when is None:
+            return None
+        groups = match.groupdict()
+        if groups["title"] or groups["y2"] or _ampm(groups) or "星期" in line:
+            qq_marks += 1
+        return _Header(who, when[0], when[1], ampm=_ampm(groups) is not None)
+
+    scanned = _scan(_lines(text), header_at)
+    # Without a QQ mark ("昵称 2024/1/1 12:00:00" only) the WeChat one-line parser reads the text.
+    if scanned is None or not qq_marks:
+        return None
+    return _finish(scanned[0], scanned[1], self_names, merchant_names)
+
+
+# QQ mobile multi-select copies: a date line ("2024年11月14日", "2024-11-14 星期四", 昨天, 今天) then
+# "昵称 19:21" headers; QQNT copies: "昵称 19:21:05" with no date anywhere.
+_DATE_LINE = re.compile(f"{_SP}*{_DATE}{_SP}*(?:(?:星期|周)[一二三四五六日天])?{_SP}*")
+_RELATIVE_DATE_LINE = re.compile(f"{_SP}*(?:今天|昨天|前天|星期[一二三四五六日天]){_SP}*")
+_CLOCK_HEADER = re.compile(
+    f"(?P<who>[^\n]{{1,120}}?){_SP}+{_AP_PRE}(?P<h>[0-9]{{1,2}}):(?P<mi>[0-9]{{2}})(?::(?P<s>[0-9]{{2}}))?"
+    f"{_AP_POST}{_SP}*"
+)
+_ENDS_WITH_DATE = re.compile(f"{_DATE}{_SP}*$")
+
+
+def _qq_clock(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    day: datetime | None = None
+    date_lines = relative_lines = 0
+    minutes_only = 0
+
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        nonlocal day, date_lines, relative_lines, minutes_only
+        line = lines[i]
+        if len(line) > 200:
+            return None
+        date = _DATE_LINE.fullmatch(line)
+        if date is not None:
+            try:
+                day = datetime(int(date["y"]), int(date["mo"]), int(date["d"]), tzinfo=tz)
+            except ValueError:
+                return None
+            if not _YEAR_MIN <= day.year <= _YEAR_MAX:
+                day = None
+                return None
+            date_lines += 1
+            return None
+        if _RELATIVE_DATE_LINE.fullmatch(line) is not None:
+            day = None  # "昨天": the copy does not say which day; no date is invented
+            relative_lines += 1
+            return None
+        match = _CLOCK_HEADER.fullmatch(line)
+        if match is None:
+            return None
+        who = match["who"].strip(_SPACES)
+        if not who or _ENDS_WITH_DATE.search(who) is not None or who.endswith((":", "：")):
+            return None
+        clock = _clock_from(match.groupdict())
+        if clock is None:
+            return None
+        if not clock[1]:
+            minutes_only += 1
+        if day is not None:
+            return _Header(who, datetime.combine(day.date(), clock[0], tzinfo=tz), clock[1])
+        return _Header(who, None, clock[1], clock=clock[0])
+
+    lines = _lines(text)
+    # Date and relative-date lines are headers of nothing: the scan must not take them for
+    # body text, so they are dropped from the lines it sees (their effect is on `day`).
+    scanned = _scan(lines, header_at, skip_preamble=lambda line: _DATE_LINE.fullmatch(line) is not None
+                    or _RELATIVE_DATE_LINE.fullmatch(line) is not None)
+    if scanned is None or scanned[1] < 2:
+        return None
+    drafts = [d for d in scanned[0] if not d.system]
+    # Date lines seen after the first header were appended to bodies: take them out again.
+    for draft in scanned[0]:
+        draft.lines = [ln for ln in draft.lines if _DATE_LINE.fullmatch(ln) is None
+                       and _RELATIVE_DATE_LINE.fullmatch(ln) is None]
+    # Without date lines only QQNT's "H:MM:SS" is trusted: "张三 12:30" alone is too common in prose.
+    if not date_lines and not relative_lines and minutes_only:
+        return None
+    parsed = _finish(scanned[0], scanned[1], self_names, merchant_names)
+    parsed.format = "qq_mobile" if date_lines or relative_lines else "qqnt"  # never "qq_clock"
+    undated = sum(1 for d in drafts if d.time is None)
+    if undated:
+        parsed.notes = (_warning("chat.no_dates",
+                                 f"有 {undated} 条消息只有时刻、没有日期（复制的聊天记录没有写日期），"
+                                 "未推测日期；请结合其他证据确定日期"),)
+    return parsed
+
+
+# WeChatMsg / 留痕 TXT export: "2024-11-14 19:21:05 昵称", the body on the following lines.
+_WECHATMSG_HEADER = re.compile(f"{_SP}*{_DT}{_SP}+(?P<who>[^\n]{{1,120}})")
+
+
+def _wechatmsg(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        line = lines[i]
+        if len(line) > 200:
+            return None
+        match = _WECHATMSG_HEADER.fullmatch(line)
+        if match is None or match["s"] is None:
+            return None
+        who = match["who"].strip(_SPACES)
+        when = _time_from(match, tz)
+        # "2024-11-14 19:21:05 客服: 你好" is the plain form, not a WeChatMsg header.
+        if not who or when is None or ":" in who or "：" in who:
+            return None
+        return _Header(who, when[0], when[1])
+
+    scanned = _scan(_lines(text), header_at)
+    return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
+
+
+# BlueMatthew/WechatExporter TXT: "昵称 (2024-11-14 19:21:05):消息" on one line.
+_WECHATEXPORTER_HEADER = re.compile(
+    f"(?P<who>[^\n()（）]{{1,120}}?){_SP}*[(（]{_DT}[)）]{_SP}*[:：](?P<text>.*)"
+)
+
+
+def _wechatexporter(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        line = lines[i]
+        if "(" not in line and "（" not in line:
+            return None
+        match = _WECHATEXPORTER_HEADER.match(line)
+        if match is None:
+            return None
+        who = match["who"].strip(_SPACES)
+        when = _time_from(match, tz)
+        if not who or when is None:
+            return None
+        return _Header(who, when[0], when[1], first_text=match["text"].strip(_SPACES))
+
+    scanned = _scan(_lines(text), header_at)
+    return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
+
+
+# WeChat for Windows multi-select copy: "昵称:" on its own line, then the body; no times at all.
+_NAME_COLON = re.compile(f"(?P<who>[^:：\n]{{1,40}}?){_SP}*[:：]{_SP}*")
+
+
+def _wechat_win(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+    del tz
+
+    def header_at(lines: list[str], i: int) -> _Header | None:
+        match = _NAME_COLON.fullmatch(lines[i])
+        # A header is followed by a body line: "备注：" with nothing after is a body line.
+        if match is None or i + 1 >= len(lines) or not lines[i + 1].strip(_SPACES):
+            return None
+        who = match["who"].strip(_SPACES)
+        if not who or _NAME_COLON.fullmatch(lines[i + 1]) is not None:
+            return None
+        return _Header(who, None, False)
+
+    scanned = _scan(_lines(text), header_at, untimed=True)
+    if scanned is None or scanned[1] < 2:
+        return None
+    speakers = {d.speaker for d in scanned[0] if not d.system}
+    if len(speakers) < 2:
+        return None  # one name with colons is a note, not a chat
+    parsed = _finish(scanned[0], scanned[1], self_names, merchant_names)
+    parsed.timed = 0
+    parsed.notes = (_warning("chat.no_times",
+                             "这份聊天记录（微信电脑版多选复制）没有写消息时间：消息按原文顺序显示，"
+                             "时间请以截图或其他证据为准"),)
+    return parsed
 
 
 def _plain(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
@@ -678,11 +959,84 @@ def _plain(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _
     return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
 
 
+# WeChatMsg / 留痕 CSV export (UTF-8 with BOM, one row per message). Columns as its exporter
+# writes them: localId, TalkerId, Type, SubType, IsSender, CreateTime, Status, StrContent,
+# StrTime, Remark, NickName, Sender. Type 1 is text; IsSender 1 is the exporting user.
+_CSV_REQUIRED = frozenset({"StrContent", "IsSender"})
+_CSV_TIME_COLUMNS = ("StrTime", "CreateTime")
+
+
+def _csv_header(line: str) -> list[str] | None:
+    if "StrContent" not in line:
+        return None
+    columns = [c.strip().lstrip("\ufeff") for c in next(csv.reader([line]), [])]
+    if not set(columns) >= _CSV_REQUIRED or not any(c in columns for c in _CSV_TIME_COLUMNS):
+        return None
+    return columns
+
+
+def _wechat_csv(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
+
+    first = text.split("\n", 1)[0]
+    columns = _csv_header(first)
+    if columns is None:
+        return None
+    drafts: list[_Draft] = []
+    timed = bad_rows = 0
+    reader = csv.reader(io.StringIO(text))
+    next(reader, None)
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(drafts) > MAX_MESSAGES:
+                break
+            cells = dict(zip(columns, row, strict=False))
+            when: tuple[datetime, bool] | None = None
+            match = _TIME_ONLY.fullmatch(cells.get("StrTime", ""))
+            if match is not None:
+                when = _time_from(match, tz)
+            elif cells.get("CreateTime", "").strip().isascii() and cells.get("CreateTime", "").strip().isdigit():
+                seconds = int(cells["CreateTime"].strip())
+                if 631152000 <= seconds <= 4102444800:  # 1990 … 2099
+                    when = datetime.fromtimestamp(seconds, UTC).astimezone(tz), True
+            if when is None:
+                bad_rows += 1
+            else:
+                timed += 1
+            if cells.get("IsSender", "").strip() == "1":
+                who = "我"
+            else:
+                who = next((cells[c].strip() for c in ("Sender", "Remark", "NickName", "TalkerId")
+                            if cells.get(c, "").strip()), "对方")
+            body = cells.get("StrContent", "")
+            kind = cells.get("Type", "").strip()
+            if not body.strip() and kind and kind != "1":
+                body = f"[非文字消息，类型 {kind}]"
+            drafts.append(_Draft(when[0] if when else None, who, when[1] if when else True,
+                                 lines=_lines(body)))
+    except csv.Error:
+        bad_rows += 1
+    if not drafts or timed == 0:
+        return None
+    parsed = _finish(drafts, timed, self_names, merchant_names)
+    if bad_rows:
+        parsed.notes = (_warning("chat.header_unparsed",
+                                 f"CSV 中有 {bad_rows} 行的时间无法读取，这些消息没有显示时间，请核对原件"),)
+    return parsed
+
+
 _PARSERS: dict[str, Callable[[str, tzinfo, Names, Names], _Parsed | None]] = {
+    "wechat_csv": _wechat_csv,
     "qq": _qq,
     "qianniu": _qianniu,
+    "wechatexporter": _wechatexporter,
+    "qq_window": _qq_window,
     "wechat": _wechat,
+    "wechatmsg": _wechatmsg,
+    "qq_clock": _qq_clock,
     "plain": _plain,
+    "wechat_win": _wechat_win,
 }
 
 
@@ -772,8 +1126,8 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
     best_format, best = "", None
     for name in FORMAT_ORDER:
         parsed = _PARSERS[name](text, tz, self_names, merchant_names)
-        if parsed is not None and (best is None or parsed.timed > best.timed):
-            best_format, best = name, parsed
+        if parsed is not None and (best is None or _rank(parsed) > _rank(best)):
+            best_format, best = parsed.format or name, parsed
     if best is None:
         findings.append(_warning("chat.unrecognised", "未能识别聊天记录格式，按原文显示"))
         total_lines = _line_count(text)
@@ -786,6 +1140,17 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
         return transcript, tuple(findings)
 
     messages = best.messages
+    findings.extend(best.notes)
+    if _monologue(best):
+        findings.append(_warning("chat.single_header",
+                                 f"整份记录只识别出一条消息抬头，其后 {best.messages[-1].text.count(chr(10)) + 1} 行"
+                                 "都算作这一条消息的正文：格式可能没有被正确识别，请核对原件"))
+    findings.extend(_order_findings(messages))
+    unparsed = _unparsed_headers(messages)
+    if unparsed:
+        findings.append(_warning("chat.header_unparsed",
+                                 f"有 {len(unparsed)} 行看起来像消息抬头（昵称和时间）但未能完整解析，已作为消息正文显示，"
+                                 f"请核对原件，例如：“{unparsed[0][:60]}”"))
     over = len(messages) > MAX_MESSAGES or too_many_lines or cut
     if len(messages) > MAX_MESSAGES:
         messages = messages[:MAX_MESSAGES]
@@ -818,20 +1183,57 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
     return transcript, tuple(findings)
 
 
-def _names_from(ctx: MediaContext, key: str) -> tuple[str, ...]:
-    value = ctx.params_extra.get(key)
-    if isinstance(value, str):
-        return (value,) if value.strip() else ()
-    if isinstance(value, Collection):
-        return tuple(v for v in value if isinstance(v, str) and v.strip())
-    return ()
+def _rank(parsed: _Parsed) -> tuple[int, int, int]:
+    return parsed.timed, parsed.dated, parsed.headers
+
+
+def _monologue(parsed: _Parsed) -> bool:
+    """One speaker's single header followed by far more lines than one message usually holds."""
+    people = [m for m in parsed.messages if m.side != ChatSide.SYSTEM]
+    return len(people) == 1 and people[0].text.count("\n") >= 4 * MAX_PREAMBLE_LINES
+
+
+def _order_findings(messages: tuple[ChatMessage, ...]) -> list[Finding]:
+    backwards = 0
+    first = ""
+    previous: datetime | None = None
+    for message in messages:
+        if message.time is None:
+            continue
+        if previous is not None and message.time < previous:
+            backwards += 1
+            if not first:
+                first = f"{previous:%Y-%m-%d %H:%M:%S} 之后是 {message.time:%Y-%m-%d %H:%M:%S}"
+        previous = message.time
+    if not backwards:
+        return []
+    return [_warning("chat.time_backwards",
+                     f"有 {backwards} 处消息时间比上一条早（{first}）：记录可能被拼接、编辑，或上午/下午读错，请核对原件")]
+
+
+# A body line that looks like a message header: it starts with a date and a time, or ends with
+# one (optionally with a 12-hour marker). Bounded lengths keep the match linear.
+_LOOSE_DT = (r"[0-9]{1,4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,4}日?[ \t\u3000]{1,3}"
+             r"(?:(?:星期|周)[一二三四五六日天][ \t\u3000]{1,3})?(?:上午|下午|中午|晚上|凌晨|早上)?[ \t\u3000]{0,3}"
+             r"[0-9]{1,2}[:：][0-9]{2}")
+_LOOSE_HEADER_START = re.compile(f"[ \t\u3000]{{0,8}}[\\[【(（]?{_LOOSE_DT}")
+_LOOSE_HEADER_END = re.compile(f"{_LOOSE_DT}(?:[:：][0-9]{{2}})?(?:[ \t\u3000]{{0,3}}(?:AM|PM|am|pm))?[ \t\u3000]{{0,8}}$")
+
+
+def _unparsed_headers(messages: tuple[ChatMessage, ...]) -> list[str]:
+    found: list[str] = []
+    for message in messages:
+        for line in message.text.split("\n"):
+            if len(line) <= 200 and (_LOOSE_HEADER_START.match(line) or _LOOSE_HEADER_END.search(line)):
+                found.append(line.strip())
+    return found
 
 
 def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: MediaContext) -> Inspection:
     """Read a chat export (original opened read-only) and parse it into a transcript.
 
-    The pipeline may pass the case's names in ``ctx.params_extra["chat_self_names"]`` and
-    ``ctx.params_extra["chat_merchant_names"]`` (e.g. the shop name) to settle who is who.
+    The case's names (``ctx.chat_self_names``, ``ctx.chat_merchant_names``: the shopper, the
+    shop) settle who is who.
     """
     del override  # a declared time belongs to the exhibit, not to the messages
 
@@ -841,9 +1243,14 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
     except OriginalChanged as exc:
         finding = Finding(Severity.WARNING, "chat.unreadable", f"{source.name}：{exc.reason}", source.rel_path)
         return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error=exc.reason)
-    transcript, findings = parse_chat(data, ctx.tz, self_names=_names_from(ctx, "chat_self_names"),
-                                      merchant_names=_names_from(ctx, "chat_merchant_names"),
+    transcript, findings = parse_chat(data, ctx.tz, self_names=ctx.chat_self_names,
+                                      merchant_names=ctx.chat_merchant_names,
                                       max_pages=ctx.max_exhibit_pages)
+    if source.suffix == ".csv" and transcript.format != "wechat_csv":
+        # Only chat-export CSVs are chats; any other table stays unsupported, as before.
+        reason = "格式不受支持，无法预览此类文件（.csv）；原件已计算哈希，并随证据材料附上"
+        return Inspection(media=MediaType.UNKNOWN, preview_error=reason,
+                          findings=(Finding(Severity.WARNING, "media.unsupported", reason, source.rel_path),))
     media = MediaType.TEXT if transcript.format == "unknown" else MediaType.CHAT
     return Inspection(media=media, transcript=transcript,
                       findings=tuple(replace(f, subject=source.rel_path) for f in findings))

@@ -170,29 +170,43 @@ def save_jpeg(cache: DisplayCache, path: Path, img: Image.Image, quality: int) -
     return img.width, img.height, hashlib.sha256(data).hexdigest()
 
 
-def container_time(metadata: Mapping[str, str], tz: tzinfo) -> tuple[datetime, str] | None:
-    """The creation time a container records, converted to ``tz``, and where it came from.
+# Where a container says when it was recorded, best first. The device's own local time with
+# its offset (QuickTime ``com.apple.quicktime.creationdate`` from iPhones and many Android
+# cameras, the iTunes-style ``date`` (©day) some recorders write) survives re-muxing and
+# editing apps, which rewrite the generic ``creation_time`` (UTC by the QuickTime/MP4 spec) to
+# when they saved the file. (key, detail, keeps the device's offset)
+_CONTAINER_TIMES = (
+    ("com.apple.quicktime.creationdate", "拍摄设备记录的本地时间（com.apple.quicktime.creationdate）", True),
+    ("date", "录制设备记录的本地时间（date 标签）", True),
+    ("creation_time", "文件内记录的创建时间（UTC 换算）", False),
+)
 
-    iPhones write ``com.apple.quicktime.creationdate`` as local time with its offset, which is
-    the better value; the generic ``creation_time`` is UTC by the QuickTime/MP4 spec. Zero
-    dates (1904/1970, what muxers write when the clock is unknown) are ignored.
+
+def container_time(metadata: Mapping[str, str], tz: tzinfo) -> tuple[datetime, str] | None:
+    """The recording time a container records, and where it came from.
+
+    A device-local time keeps the offset the device recorded (the dossier names zones other
+    than UTC+8), and is used only with a time of day and an offset: a bare ``date`` of ``2024``
+    or a local time without its zone says too little. ``creation_time`` is UTC and converted
+    to ``tz``. Zero dates (1904/1970, what muxers write when the clock is unknown) are ignored.
     """
-    candidates = (
-        ("com.apple.quicktime.creationdate", "拍摄设备记录的创建时间"),
-        ("creation_time", "文件内记录的创建时间（UTC 换算）"),
-    )
-    for key, detail in candidates:
+    for key, detail, local in _CONTAINER_TIMES:
         raw = metadata.get(key)
-        if not raw:
+        if not raw or not isinstance(raw, str):
             continue
+        text = raw.strip()
         try:
-            parsed = datetime.fromisoformat(raw.strip())
+            parsed = datetime.fromisoformat(text)
         except ValueError:
             continue
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
         if parsed.year < 1980:
             continue
+        if local:
+            if parsed.tzinfo is None or len(text) < 16 or text[10] not in "T ":
+                continue
+            return parsed, detail
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
         return parsed.astimezone(tz), detail
     return None
 
@@ -202,7 +216,15 @@ def container_stamp(facts: Mapping[str, Any], tz: tzinfo) -> Stamp | None:
     if not raw:
         return None
     detail = str(facts.get("creation_detail", ""))
-    return Stamp(datetime.fromisoformat(raw).astimezone(tz), TimeSource.CONTAINER, detail)
+    moment = datetime.fromisoformat(raw)
+    if not facts.get("creation_local"):
+        moment = moment.astimezone(tz)  # UTC in the file: shown in the case zone
+    return Stamp(moment, TimeSource.CONTAINER, detail)
+
+
+def is_device_local(detail: str) -> bool:
+    """True when ``detail`` (from container_time) names a device-local time with its own offset."""
+    return any(local and detail == name for _key, name, local in _CONTAINER_TIMES)
 
 
 def unusable(media: MediaType, source: SourceFile, code: str, reason: str) -> Inspection:

@@ -111,7 +111,7 @@ def inspect_pdf(source: SourceFile, override: EvidenceOverride | None, ctx: Medi
 
 
 def _params(ctx: MediaContext) -> dict[str, Any]:
-    return {"v": _FORMAT_VERSION, "dpi": ctx.dpi, "q": ctx.jpeg_quality, "extra": ctx.params_extra}
+    return {"v": _FORMAT_VERSION, **ctx.display_params()}
 
 
 def _cached_pages(sha256: str, facts: dict[str, Any], ctx: MediaContext) -> list[tuple[Path, str]]:

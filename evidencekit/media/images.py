@@ -65,7 +65,8 @@ _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", 
                           b"mif1", b"msf1", b"mif2"})
 
 # Bump when the rendering changes, so cached copies made by older code are not reused.
-RENDER_VERSION = 3
+# 4: the sidecar keeps every embedded time (EXIF, XMP, IFD0 DateTime, GPS), not only EXIF's.
+RENDER_VERSION = 4
 
 # A picture up to this much taller than the box (at box width) is shrunk to fit on one page;
 # beyond it, shrinking would make screenshot text unreadable, so it is split. 2.0 keeps an
@@ -94,6 +95,7 @@ _WHITE = 255
 # EXIF tags (numbers from the EXIF 2.32 / DNG specs) whose presence we report because they can
 # identify a person, a place or a device; the display copy carries no EXIF at all.
 _TAG_ORIENTATION = 0x0112
+_TAG_DATETIME = 0x0132  # IFD0: when the file was last written
 _TAG_ARTIST = 0x013B
 _TAG_CAMERA_SERIAL = 0xC62F  # DNG CameraSerialNumber, also written by some vendors in IFD0
 _TAG_EXIF_IFD = 0x8769
@@ -104,6 +106,34 @@ _TAG_OFFSET_ORIGINAL = 0x9011
 _TAG_OFFSET_DIGITIZED = 0x9012
 _TAG_SUBSEC_ORIGINAL = 0x9291
 _TAG_SUBSEC_DIGITIZED = 0x9292
+_TAG_OFFSET_TIME = 0x9010  # the offset of IFD0 DateTime
+_TAG_SUBSEC_TIME = 0x9290
+_TAG_GPS_TIMESTAMP = 0x0007  # GPS IFD: UTC hours, minutes, seconds as rationals
+_TAG_GPS_DATESTAMP = 0x001D  # GPS IFD: "YYYY:MM:DD", UTC
+
+# XMP packets are read with a bounded regular expression, never an XML parser (no entity
+# expansion, no network). A packet longer than this is cut; real ones are a few KB.
+MAX_XMP_BYTES = 256 * 1024
+_XMP_START = b"<x:xmpmeta"
+_XMP_END = b"</x:xmpmeta>"
+# (tag as stored, Chinese name) strongest first: photoshop:DateCreated and exif:DateTimeOriginal
+# are the shot (Metadata Working Group), xmp:CreateDate is when the file was first made.
+_XMP_TIMES = (
+    ("exif:DateTimeOriginal", "XMP 拍摄时间 exif:DateTimeOriginal"),
+    ("photoshop:DateCreated", "XMP 拍摄时间 photoshop:DateCreated"),
+    ("xmp:CreateDate", "XMP 创建时间 xmp:CreateDate"),
+)
+_XMP_DATE = re.compile(
+    r"(?P<dt>\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?)(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d\d:?\d\d)?", re.ASCII
+)
+# How each embedded tag is named and ranked; the tag is what the sidecar keeps.
+_TIME_SOURCES: dict[str, tuple[TimeSource, str]] = {
+    "DateTimeOriginal": (TimeSource.EXIF, "EXIF DateTimeOriginal"),
+    "DateTimeDigitized": (TimeSource.EXIF, "EXIF DateTimeDigitized"),
+    **{tag: (TimeSource.XMP, name) for tag, name in _XMP_TIMES},
+    "DateTime": (TimeSource.EXIF_DATETIME, "EXIF 修改时间 DateTime（无拍摄时间；编辑或另存会更新此时间）"),
+    "GPS": (TimeSource.GPS, "GPS 时间 GPSDateStamp/GPSTimeStamp（UTC，为定位时刻，可能早于拍摄）"),
+}
 
 _IFD0_PRIVATE = ((_TAG_CAMERA_SERIAL, "相机序列号 CameraSerialNumber"), (_TAG_ARTIST, "作者 Artist"))
 _EXIF_IFD_PRIVATE = (
@@ -168,9 +198,9 @@ def inspect_image(source: SourceFile, override: EvidenceOverride | None, ctx: Me
 
 @dataclass(frozen=True)
 class _ExifTime:
-    """The raw EXIF strings; parsed on use, so the cache holds nothing that depends on ``ctx.tz``."""
+    """The raw embedded strings; parsed on use, so the cache holds nothing that depends on ``ctx.tz``."""
 
-    tag: str  # "DateTimeOriginal" | "DateTimeDigitized"
+    tag: str  # a key of _TIME_SOURCES: "DateTimeOriginal", "DateTime", "xmp:CreateDate", "GPS", ...
     value: str
     offset: str
     subsec: str
@@ -189,7 +219,7 @@ class _Facts:
     width: int  # upright original
     height: int
     segments: tuple[_Segment, ...]
-    exif_time: _ExifTime | None
+    times: tuple[_ExifTime, ...]  # every embedded time found, strongest first
     removed_metadata: tuple[str, ...]
     redacted: bool
     findings: tuple[tuple[str, str, str], ...]  # (severity, code, message); subject added on use
@@ -203,12 +233,8 @@ class _Facts:
                 {"width": s.width, "height": s.height, "sha256": s.sha256, "caption": s.caption}
                 for s in self.segments
             ],
-            "exif_time": None if self.exif_time is None else {
-                "tag": self.exif_time.tag,
-                "value": self.exif_time.value,
-                "offset": self.exif_time.offset,
-                "subsec": self.exif_time.subsec,
-            },
+            "times": [{"tag": t.tag, "value": t.value, "offset": t.offset, "subsec": t.subsec}
+                      for t in self.times],
             "removed_metadata": list(self.removed_metadata),
             "redacted": self.redacted,
             "findings": [list(f) for f in self.findings],
@@ -219,12 +245,9 @@ class _Facts:
         """Raises KeyError/TypeError/ValueError on anything unexpected (treated as a cache miss)."""
         if data["version"] != RENDER_VERSION:
             raise ValueError("stale sidecar")
-        raw_time = data["exif_time"]
-        exif_time = None
-        if raw_time is not None:
-            exif_time = _ExifTime(
-                str(raw_time["tag"]), str(raw_time["value"]), str(raw_time["offset"]), str(raw_time["subsec"])
-            )
+        times = tuple(
+            _ExifTime(str(t["tag"]), str(t["value"]), str(t["offset"]), str(t["subsec"])) for t in data["times"]
+        )
         segments = tuple(
             _Segment(int(s["width"]), int(s["height"]), str(s["sha256"]), str(s["caption"]))
             for s in data["segments"]
@@ -240,7 +263,7 @@ class _Facts:
             width=int(data["width"]),
             height=int(data["height"]),
             segments=segments,
-            exif_time=exif_time,
+            times=times,
             removed_metadata=tuple(str(x) for x in data["removed_metadata"]),
             redacted=bool(data["redacted"]),
             findings=tuple(findings),
@@ -249,7 +272,7 @@ class _Facts:
 
 def _inspection(source: SourceFile, facts: _Facts, images: Sequence[DisplayImage],
                 ctx: MediaContext) -> Inspection:
-    stamp, time_findings = _exif_stamp(facts.exif_time, ctx)
+    stamp, time_findings = _exif_stamp(facts.times, ctx)
     findings = tuple(Finding(Severity(sev), code, msg, source.rel_path) for sev, code, msg in facts.findings)
     return Inspection(
         media=MediaType.IMAGE,
@@ -263,21 +286,29 @@ def _inspection(source: SourceFile, facts: _Facts, images: Sequence[DisplayImage
     )
 
 
-def _exif_stamp(raw: _ExifTime | None, ctx: MediaContext) -> tuple[Stamp | None, list[tuple[str, str]]]:
-    """The EXIF capture time as a Stamp, plus (code, message) notes when it is unusable."""
-    if raw is None:
-        return None, []
-    moment = parse_exif_datetime(raw.value, raw.offset or None, ctx.tz)
-    if moment is None:
-        shown = raw.value.strip("\x00 ")[:40]
-        return None, [("image.exif_time_invalid", f"EXIF 拍摄时间无法识别（{raw.tag} = “{shown}”），未采用")]
-    digits = re.sub(r"\D", "", raw.subsec)[:6]
-    if digits and moment.microsecond == 0:
-        moment = moment.replace(microsecond=int(digits.ljust(6, "0")))
-    detail = f"EXIF {raw.tag}"
-    if parse_exif_offset(raw.offset or None) is None:
-        detail += f"；未记录时区，按 {_describe_offset(moment)} 理解"
-    return Stamp(moment, TimeSource.EXIF, detail), []
+def _exif_stamp(times: Sequence[_ExifTime], ctx: MediaContext) -> tuple[Stamp | None, list[tuple[str, str]]]:
+    """The strongest usable embedded time as a Stamp, plus (code, message) notes for unusable ones."""
+    notes: list[tuple[str, str]] = []
+    for raw in times:
+        if raw.tag not in _TIME_SOURCES:
+            continue
+        source, name = _TIME_SOURCES[raw.tag]
+        moment = parse_exif_datetime(raw.value, raw.offset or None, ctx.tz)
+        if moment is None:
+            shown = raw.value.strip("\x00 ")[:40]
+            what = "EXIF 拍摄时间" if source is TimeSource.EXIF else name.split("（")[0]
+            notes.append(("image.exif_time_invalid", f"{what}无法识别（{raw.tag} = “{shown}”），未采用"))
+            continue
+        digits = re.sub(r"\D", "", raw.subsec)[:6]
+        if digits and moment.microsecond == 0:
+            moment = moment.replace(microsecond=int(digits.ljust(6, "0")))
+        detail = name
+        if source is TimeSource.GPS:
+            moment = moment.astimezone(ctx.tz)  # UTC by the GPS spec; shown in the case zone
+        elif parse_exif_offset(raw.offset or None) is None:
+            detail += f"；未记录时区，按 {_describe_offset(moment)} 理解"
+        return Stamp(moment, source, detail), notes
+    return None, notes
 
 
 def _describe_offset(moment: datetime) -> str:
@@ -290,11 +321,8 @@ def _failed_inspection(source: SourceFile, failure: _Undecodable, ctx: MediaCont
     if failure.reason == CHANGED_REASON:
         return Inspection(media=MediaType.IMAGE, preview_error=failure.reason, findings=(
             Finding(Severity.WARNING, "media.changed", f"{source.name}：{failure.reason}", source.rel_path),))
-    stamp = None
-    notes: list[tuple[str, str]] = []
-    if failure.exif_time is not None:
-        # The header was readable, so its capture time still helps the index and timeline.
-        stamp, notes = _exif_stamp(failure.exif_time, ctx)
+    # The header was readable, so its capture time still helps the index and timeline.
+    stamp, notes = _exif_stamp(failure.times, ctx)
     finding = Finding(Severity.WARNING, "image.undecodable",
                       f"{failure.reason}，未生成预览；原件已计算哈希并随证据材料附上", source.rel_path)
     return Inspection(
@@ -317,12 +345,10 @@ def _render_params(ctx: MediaContext, rects: Sequence[Rect]) -> dict[str, object
     return {
         "renderer": "image",
         "version": RENDER_VERSION,
-        "dpi": ctx.dpi,
-        "quality": ctx.jpeg_quality,
+        **ctx.display_params(),
         "box": [box_w, box_h],
         "max_pages": ctx.max_exhibit_pages,
         "redact": [list(r) for r in rects],
-        "extra": ctx.params_extra,
     }
 
 
@@ -368,12 +394,12 @@ def _store_facts(source: SourceFile, params: dict[str, object], facts: _Facts, c
 
 class _Undecodable(Exception):
     def __init__(self, reason: str, width: int | None = None, height: int | None = None,
-                 exif_time: _ExifTime | None = None) -> None:
+                 times: tuple[_ExifTime, ...] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
         self.width = width  # upright when known, so the index row still shows the size
         self.height = height
-        self.exif_time = exif_time
+        self.times = times
 
 
 @dataclass
@@ -383,7 +409,7 @@ class _Decoded:
     width: int  # upright original size
     height: int
     icc_profile: bytes | None
-    exif_time: _ExifTime | None
+    times: tuple[_ExifTime, ...]
     removed_metadata: tuple[str, ...]
     findings: tuple[tuple[str, str, str], ...]
 
@@ -405,52 +431,67 @@ def _decode(source: SourceFile, rects: Sequence[Rect], ctx: MediaContext) -> _De
         except ImportError as exc:
             raise _Undecodable(_MSG_NO_HEIF) from exc
 
-    # Pillow's own bomb check becomes a second line of defence at our limit: on open it raises
-    # at twice the limit (below that our header check refuses with the size named); decoders
-    # that meet larger frames later only warn, which _decode_opened turns into errors.
-    Image.MAX_IMAGE_PIXELS = ctx.max_pixels
+    # Opening parses headers only, and is allowed at any claimed size: the metadata (the capture
+    # time above all) is read before any pixel limit, so a refused image still has its time.
+    # Our own check in _decode_opened then refuses, or picks a reduced decode, before a pixel
+    # is decoded; Pillow's bomb check at our limit stays as a second line of defence for
+    # decoders that meet larger frames later (they warn, which _decode_opened turns into errors).
+    Image.MAX_IMAGE_PIXELS = None
     with warnings.catch_warnings():
         # Pillow warns about odd but usable files (corrupt MakerNote, ...); a library must not
         # print, and the file's problems surface as findings or preview errors instead.
         warnings.simplefilter("ignore")
         try:
             im = Image.open(io.BytesIO(data), formats=_allowed_formats())
-        except _BOMB_ERRORS as exc:
-            raise _Undecodable(_bomb_reason_from_message(str(exc), ctx.max_pixels)) from exc
         except UnidentifiedImageError as exc:
             raise _Undecodable(_MSG_UNKNOWN) from exc
         except Exception as exc:  # untrusted bytes: any parser failure means "no preview"
             raise _Undecodable(_describe_failure(exc)) from exc
+        finally:
+            Image.MAX_IMAGE_PIXELS = ctx.max_pixels
         with im:
-            return _decode_opened(im, rects, ctx)
+            return _decode_opened(im, data, rects, ctx)
 
 
-def _decode_opened(im: Image.Image, rects: Sequence[Rect], ctx: MediaContext) -> _Decoded:
+# Formats that can decode a reduced copy of a picture whose full size is over the pixel limit:
+# libjpeg scales by 1/2, 1/4 or 1/8 while decoding; HEIF files carry a smaller thumbnail.
+_REDUCIBLE = frozenset({"JPEG", "MPO", "HEIF"})
+_JPEG_SCALES = (1, 2, 4, 8)
+
+
+def _decode_opened(im: Image.Image, data: bytes, rects: Sequence[Rect], ctx: MediaContext) -> _Decoded:
     stored_w, stored_h = im.size
-    if stored_w * stored_h > ctx.max_pixels:
-        raise _Undecodable(_bomb_reason(stored_w, stored_h, ctx.max_pixels), stored_w, stored_h)
+    over_limit = stored_w * stored_h > ctx.max_pixels
     findings: list[tuple[str, str, str]] = []
-    png_trailing_exif = im.format == "PNG" and "exif" not in im.info
+    # A PNG eXIf chunk after the pixel data is only found by decoding; never for a PNG too
+    # large to decode (its time is then read from chunks before the pixels only).
+    png_trailing_exif = im.format == "PNG" and "exif" not in im.info and not over_limit
     try:
         if png_trailing_exif:
-            # A PNG eXIf chunk after the pixel data is only found by decoding; getexif() would
-            # load anyway, and PNGs are decoded at full size regardless (no draft for PNG).
+            # getexif() would load anyway, and PNGs are decoded at full size regardless.
             im.load()
-        orientation, exif_time, removed = _read_metadata(im, im.getexif())
+        # PNG's getexif() decodes the whole image to look for a trailing eXIf chunk.
+        no_exif_yet = im.format == "PNG" and "exif" not in im.info and over_limit
+        orientation, times, removed = _read_metadata(im, Image.Exif() if no_exif_yet else im.getexif())
     except Exception as exc:
         if isinstance(exc, _BOMB_ERRORS):
             raise _Undecodable(_bomb_reason(stored_w, stored_h, ctx.max_pixels), stored_w, stored_h) from exc
         if png_trailing_exif:
             raise _Undecodable(_describe_failure(exc), stored_w, stored_h) from exc
-        orientation, exif_time, removed = 1, None, ()
+        orientation, times, removed = 1, (), ()
         findings.append((Severity.INFO.value, "image.exif_unreadable",
                          "EXIF 信息损坏，无法读取拍摄时间和方向"))
+    times = (*times, *_xmp_times(im, data))
+    times = tuple(sorted(times, key=lambda t: _time_rank(t.tag)))
     if "original_orientation" in im.info:
         # pillow-heif has already applied the HEIF transform and rewritten Orientation to 1;
         # never rotate twice, whatever the EXIF says.
         orientation = 1
     turned = orientation in (5, 6, 7, 8)
     upright_w, upright_h = (stored_h, stored_w) if turned else (stored_w, stored_h)
+    upright = (upright_w, upright_h)
+    if over_limit and im.format not in _REDUCIBLE:
+        raise _Undecodable(_bomb_reason(stored_w, stored_h, ctx.max_pixels), *upright, times)
     # MPO "frames" are a phone's depth map or preview, not content the viewer misses.
     if im.format != "MPO" and getattr(im, "is_animated", False):
         findings.append((Severity.INFO.value, "image.animated",
@@ -461,20 +502,37 @@ def _decode_opened(im: Image.Image, rects: Sequence[Rect], ctx: MediaContext) ->
     relaxed = len(layout.segments) == 1 and not rects
     if relaxed:
         target = (math.ceil(target[0] * DRAFT_SLACK), math.ceil(target[1] * DRAFT_SLACK))
-    upright = (upright_w, upright_h)
+    if over_limit and im.format in ("JPEG", "MPO"):
+        target = _jpeg_target_within(stored_w, stored_h, target, ctx.max_pixels) or target
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            # JPEG only (a no-op elsewhere): libjpeg decodes at 1/2, 1/4 or 1/8 scale, never
-            # below the requested size; measured as the cheapest way to a display copy.
+            # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below the requested size;
+            # measured as the cheapest path. HEIF: pillow-heif picks the
+            # smallest embedded thumbnail not smaller than the request. A no-op elsewhere.
             drafted = im.draft("RGB", target)
+            if over_limit and drafted is None and im.format == "HEIF":
+                drafted = im.draft("RGB", (1, 1))  # any thumbnail beats no picture at all
+            if over_limit and im.size[0] * im.size[1] > ctx.max_pixels:
+                # Even the reduced decode is too large (or there is no thumbnail): refuse.
+                raise _Undecodable(_bomb_reason(stored_w, stored_h, ctx.max_pixels), *upright, times)
             im.load()
             working = _to_working_mode(im)
+        except _Undecodable:
+            raise
         except _BOMB_ERRORS as exc:
-            raise _Undecodable(_bomb_reason(stored_w, stored_h, ctx.max_pixels), *upright, exif_time) from exc
+            raise _Undecodable(_bomb_reason(stored_w, stored_h, ctx.max_pixels), *upright, times) from exc
         except Exception as exc:  # untrusted bytes: any decoder failure means "no preview"
-            raise _Undecodable(_describe_failure(exc), *upright, exif_time) from exc
+            raise _Undecodable(_describe_failure(exc), *upright, times) from exc
+    if over_limit:
+        if im.format == "HEIF":
+            findings.append((Severity.INFO.value, "image.thumbnail_preview",
+                             f"原图 {upright_w}×{upright_h}（{_pixels(stored_w * stored_h)}）超过解码上限，"
+                             f"预览取自文件内嵌的 {working.width}×{working.height} 缩略图；完整原图见附件"))
+        # The reduced decode may be smaller than the planned copy: never upscale it.
+        reduced = (working.height, working.width) if turned else working.size
+        layout = plan_layout(*reduced, ctx.box_pixels(), ctx.max_exhibit_pages)
     # ``box`` is the part of the (possibly reduced) decode that maps onto the whole original.
     box = drafted[1] if drafted is not None else (0.0, 0.0, float(working.width), float(working.height))
     if orientation in _TRANSPOSE:
@@ -501,10 +559,33 @@ def _decode_opened(im: Image.Image, rects: Sequence[Rect], ctx: MediaContext) ->
         width=upright_w,
         height=upright_h,
         icc_profile=icc if isinstance(icc, bytes) and icc else None,
-        exif_time=exif_time,
+        times=times,
         removed_metadata=removed,
         findings=tuple(findings),
     )
+
+
+def _jpeg_target_within(width: int, height: int, target: tuple[int, int], limit: int) -> tuple[int, int] | None:
+    """The draft request that makes libjpeg decode at a scale within ``limit`` pixels, or None.
+
+    draft() picks the largest scale whose result is not smaller than the request, so asking for
+    the size at the chosen scale (rounded down) gets that scale: the coarser of "fits the
+    limit" and "still at least ``target``".
+    """
+    fits = [s for s in _JPEG_SCALES if math.ceil(width / s) * math.ceil(height / s) <= limit]
+    if not fits:
+        return None
+    # Pillow's own rule: the largest scale s with s <= width // request (and the same for height).
+    wanted = min(width // max(1, target[0]), height // max(1, target[1]))
+    scale = max(fits[0], max((s for s in _JPEG_SCALES if s <= wanted), default=1))
+    return max(1, width // scale), max(1, height // scale)
+
+
+def _time_rank(tag: str) -> int:
+    order = list(TimeSource)
+    tags = list(_TIME_SOURCES)
+    source = _TIME_SOURCES.get(tag, (TimeSource.NONE, ""))[0]
+    return order.index(source) * 100 + (tags.index(tag) if tag in tags else 99)
 
 
 _BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
@@ -527,8 +608,8 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
-def _read_metadata(im: Image.Image, exif: Image.Exif) -> tuple[int, _ExifTime | None, tuple[str, ...]]:
-    """Orientation, capture time and the privacy-relevant metadata present in the original."""
+def _read_metadata(im: Image.Image, exif: Image.Exif) -> tuple[int, tuple[_ExifTime, ...], tuple[str, ...]]:
+    """Orientation, embedded times and the privacy-relevant metadata present in the original."""
     orientation = exif.get(_TAG_ORIENTATION, 1)
     if not isinstance(orientation, int) or orientation not in range(1, 9):
         orientation = 1
@@ -549,17 +630,74 @@ def _read_metadata(im: Image.Image, exif: Image.Exif) -> tuple[int, _ExifTime | 
     if any(tag not in pointers for tag in exif) or exif_ifd:
         removed.append(_OTHER_EXIF_LABEL)
 
-    exif_time = None
-    for tag_name, value_tag, offset_tag, subsec_tag in (
-        ("DateTimeOriginal", _TAG_DATETIME_ORIGINAL, _TAG_OFFSET_ORIGINAL, _TAG_SUBSEC_ORIGINAL),
-        ("DateTimeDigitized", _TAG_DATETIME_DIGITIZED, _TAG_OFFSET_DIGITIZED, _TAG_SUBSEC_DIGITIZED),
+    times: list[_ExifTime] = []
+    for tag_name, ifd, value_tag, offset_tag, subsec_tag in (
+        ("DateTimeOriginal", exif_ifd, _TAG_DATETIME_ORIGINAL, _TAG_OFFSET_ORIGINAL, _TAG_SUBSEC_ORIGINAL),
+        ("DateTimeDigitized", exif_ifd, _TAG_DATETIME_DIGITIZED, _TAG_OFFSET_DIGITIZED, _TAG_SUBSEC_DIGITIZED),
+        ("DateTime", exif, _TAG_DATETIME, _TAG_OFFSET_TIME, _TAG_SUBSEC_TIME),
     ):
-        value = _text(exif_ifd.get(value_tag))
+        value = _text(ifd.get(value_tag))
         if value.strip("\x00 "):
             offset, subsec = _text(exif_ifd.get(offset_tag)), _text(exif_ifd.get(subsec_tag))
-            exif_time = _ExifTime(tag_name, value, offset, subsec)
-            break
-    return orientation, exif_time, tuple(removed)
+            times.append(_ExifTime(tag_name, value, offset, subsec))
+    gps_time = _gps_time(gps_ifd)
+    if gps_time is not None:
+        times.append(gps_time)
+    return orientation, tuple(times), tuple(removed)
+
+
+def _gps_time(gps_ifd: Any) -> _ExifTime | None:
+    """GPSDateStamp + GPSTimeStamp (UTC) as an EXIF-style string, or None when absent or odd."""
+    date = _text(gps_ifd.get(_TAG_GPS_DATESTAMP)).strip("\x00 ")
+    stamp = gps_ifd.get(_TAG_GPS_TIMESTAMP)
+    if not date or not isinstance(stamp, tuple) or len(stamp) != 3:
+        return None
+    try:
+        hours, minutes, seconds = (float(part) for part in stamp)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61) or hours % 1 or minutes % 1:
+        return None
+    whole = min(59, int(seconds))
+    micro = round((seconds - int(seconds)) * 1_000_000) if seconds < 60 else 0
+    subsec = f"{micro:06d}".rstrip("0") if 0 < micro < 1_000_000 else ""
+    return _ExifTime("GPS", f"{date[:10]} {int(hours):02d}:{int(minutes):02d}:{whole:02d}", "Z", subsec)
+
+
+def _xmp_packet(im: Image.Image, data: bytes) -> str:
+    """The XMP packet Pillow found, or the first one in the bytes, at most MAX_XMP_BYTES."""
+    for key in ("xmp", "XML:com.adobe.xmp"):
+        found = im.info.get(key)
+        if isinstance(found, bytes | str) and found:
+            text = found if isinstance(found, str) else found.decode("utf-8", "replace")
+            return text[:MAX_XMP_BYTES]
+    start = data.find(_XMP_START)
+    if start < 0:
+        return ""
+    end = data.find(_XMP_END, start, start + MAX_XMP_BYTES)
+    stop = end + len(_XMP_END) if end >= 0 else start + MAX_XMP_BYTES
+    return data[start:stop].decode("utf-8", "replace")
+
+
+def _xmp_times(im: Image.Image, data: bytes) -> tuple[_ExifTime, ...]:
+    """Creation times from the XMP packet, written as attributes or as elements."""
+    packet = _xmp_packet(im, data)
+    if not packet:
+        return ()
+    times = []
+    for tag, _name in _XMP_TIMES:
+        name = re.escape(tag)
+        m = (re.search(rf"{name}\s*=\s*[\"']([^\"'<>]{{1,64}})[\"']", packet)
+             or re.search(rf"<{name}>\s*([^<>]{{1,64}}?)\s*</{name}>", packet))
+        if not m:
+            continue
+        value = m.group(1).strip()
+        parsed = _XMP_DATE.fullmatch(value)
+        if parsed is None:
+            times.append(_ExifTime(tag, value, "", ""))  # reported as unreadable on use
+            continue
+        times.append(_ExifTime(tag, parsed["dt"], parsed["tz"] or "", (parsed["frac"] or "")[:6]))
+    return tuple(times)
 
 
 def _present(value: object) -> bool:
@@ -613,13 +751,6 @@ def _to_working_mode(im: Image.Image) -> Image.Image:
 
 def _bomb_reason(width: int, height: int, limit: int) -> str:
     return f"图片像素过多（{width}×{height}），超过安全上限 {_pixels(limit)}"
-
-
-def _bomb_reason_from_message(message: str, limit: int) -> str:
-    # Only when Pillow refuses on open (over twice our limit) before we see the size.
-    m = re.search(r"\((\d+) pixels\)", message)
-    shown = f"约 {_pixels(int(m.group(1)))}" if m else "尺寸异常"
-    return f"图片像素过多（{shown}），超过安全上限 {_pixels(limit)}"
 
 
 def _pixels(n: int) -> str:
@@ -732,7 +863,7 @@ def _render(source: SourceFile, decoded: _Decoded, rects: Sequence[Rect], params
         width=decoded.width,
         height=decoded.height,
         segments=tuple(segments),
-        exif_time=decoded.exif_time,
+        times=decoded.times,
         removed_metadata=decoded.removed_metadata,
         redacted=redacted,
         findings=tuple(findings),

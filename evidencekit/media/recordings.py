@@ -29,6 +29,7 @@ from evidencekit.media.container import (
     container_time,
     decode_in_worker,
     decode_reason,
+    is_device_local,
     media_failure,
     open_container,
     read_facts,
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi"})
 
 # Bump when extraction or the sidecar layout changes, so old cache entries are not reused.
-_FORMAT_VERSION = 1
+# 2: device-local creation times keep their offset ("creation_local").
+_FORMAT_VERSION = 2
 
 # Contact-sheet tiles: the PDF lays them three to a row across the 515 pt box (≈ 170 pt each,
 # ≈ 360 px at 150 dpi). The height cap only bites on unusually tall portrait recordings.
@@ -99,8 +101,7 @@ def inspect_recording(source: SourceFile, override: EvidenceOverride | None, ctx
             "sheet": ctx.contact_sheet_frames,
             "moment_fit": list(moment_fit),
             "tile_fit": list(TILE_FIT),
-            "q": ctx.jpeg_quality,
-            "extra": ctx.params_extra,
+            **ctx.display_params(),
         },
         ".json",
     )
@@ -130,8 +131,7 @@ def _frame_path(sha256: str, req: _Request, ctx: MediaContext) -> Path:
         "v": _FORMAT_VERSION,
         "t": req.t,
         "fit": list(req.fit),
-        "q": ctx.jpeg_quality,
-        "extra": ctx.params_extra,
+        **ctx.display_params(),
     }
     return ctx.cache.path_for(sha256, params, ".jpg")
 
@@ -259,6 +259,7 @@ def _probe_and_extract(
         "codec": codec,
         "creation_time": created[0].isoformat() if created else None,
         "creation_detail": created[1] if created else "",
+        "creation_local": bool(created and is_device_local(created[1])),
         "sheet_times": times,
         "frames": records,
         "notes": notes,

@@ -6,9 +6,10 @@ from typing import Any
 
 from reportlab.platypus import Flowable, Spacer
 
-from evidencekit.model import DisplayImage, Exhibit
+from evidencekit.model import DisplayImage, Exhibit, TimeSource
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, data_table, section_key
 from evidencekit.pdf.text import MUTED, WARN, Seg, format_size, format_when
+from evidencekit.rules.catalog import load_rules
 
 TITLE = "完整性附录"
 
@@ -25,6 +26,28 @@ def _display_copies(exhibit: Exhibit) -> list[tuple[str, DisplayImage]]:
     copies = [(img.caption or f"第 {i} 张", img) for i, img in enumerate(insp.images, start=1)]
     copies += [(f"画面 {i}", frame.image) for i, frame in enumerate(insp.frames, start=1)]
     return copies
+
+
+def _time_sources(ctx: RenderContext) -> list[Flowable]:
+    """时间来源说明: every source, its strength and what it means (templates/time_sources.yaml)."""
+    s = ctx.styles
+    table = load_rules().time_sources
+    story: list[Flowable] = [Spacer(1, 6), ctx.para(
+        s.body, "时间来源说明：每项证据的时间按下表从上到下，取第一个能读出的来源；"
+        "页眉和证据目录中时间旁边的说法即下表第二列。")]
+    rows: list[list[Any]] = [[ctx.cell(s.cell_head, h) for h in ("时间来源", "页面上的说法", "强弱", "含义")]]
+    for source in TimeSource:
+        entry = table.entry(source)
+        strength = table.strength_label(source)
+        rows.append([
+            ctx.cell(s.cell, entry.label),
+            ctx.cell(s.cell, entry.phrase),
+            ctx.cell(s.cell, Seg(strength, color=WARN) if entry.strength == "weak" else strength),
+            ctx.cell(s.cell_small, entry.meaning),
+        ])
+    story.append(Spacer(1, 4))
+    story.append(data_table(ctx, rows, [64, 130, 30, CONTENT_WIDTH - 224]))
+    return story
 
 
 def render(ctx: RenderContext) -> list[Flowable]:
@@ -62,6 +85,8 @@ def render(ctx: RenderContext) -> list[Flowable]:
         story.append(data_table(ctx, rows, widths))
     else:
         story.append(ctx.para(s.body, Seg("没有证据文件。", color=MUTED)))
+
+    story += _time_sources(ctx)
 
     redacted = [e for e in d.exhibits if e.inspection.redacted]
     story.append(ctx.para(s.h2, "二、显示副本"))

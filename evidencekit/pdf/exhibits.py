@@ -49,6 +49,7 @@ from evidencekit.pdf.text import (
     format_size,
     format_when,
 )
+from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据"
 
@@ -61,7 +62,13 @@ MEDIA_LABELS = {
     MediaType.TEXT: "文本",
     MediaType.UNKNOWN: "未知格式",
 }
-CHAT_FORMAT_LABELS = {"wechat": "微信", "qianniu": "千牛", "qq": "QQ", "plain": "纯文本", "unknown": "未识别"}
+CHAT_FORMAT_LABELS = {
+    "wechat": "微信", "wechat_win": "微信电脑版复制（无时间）", "wechatmsg": "微信导出（留痕/WeChatMsg 文本）",
+    "wechat_csv": "微信导出（CSV 表格）", "wechatexporter": "微信导出（WechatExporter 文本）",
+    "qianniu": "千牛", "qq": "QQ 消息管理器导出", "qq_window": "QQ 电脑版聊天窗口复制",
+    "qq_mobile": "QQ 手机版复制", "qqnt": "QQNT 复制（只有时刻，没有日期）",
+    "plain": "纯文本", "unknown": "未识别",
+}
 SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意】", Severity.INFO: "【提示】"}
 
 # Raw text of an unrecognised format is shown in blocks of this many lines: few enough
@@ -178,9 +185,12 @@ def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
     s = ctx.styles
     kind = d.kind_labels.get(exhibit.kind.value, exhibit.kind.value)
     stamp = exhibit.stamp
-    meta: list[str | Seg] = [f"时间：{stamp.display()}"]
-    if stamp.detail:
-        meta.append(f"（{stamp.detail}）")
+    phrases = load_rules().time_sources  # what the time is and why (templates/time_sources.yaml)
+    meta: list[str | Seg] = [f"时间：{stamp.format_time()}"]
+    if stamp.time is not None:
+        meta.append(f"　{phrases.phrase_for(stamp)}")
+    if detail := phrases.shown_detail(stamp):
+        meta.append(f"　依据：{detail}")
     if stamp.source.weak:
         meta.append(Seg("　时间来源较弱，仅供参考", color=BAND_WARN))
     right: list[Flowable] = [
@@ -321,7 +331,9 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
         )
         shown = transcript.messages[: transcript.shown]
         for message in shown:
-            when = format_when(message.time, message.has_seconds) if message.time else ""
+            when = (format_when(message.time, message.has_seconds) if message.time
+                    else message.clock.strftime("%H:%M:%S" if message.has_seconds else "%H:%M") if message.clock
+                    else "")
             if message.side == ChatSide.SYSTEM:
                 story.append(ctx.para(s.chat_system, " ".join(p for p in (when, message.text) if p)))
                 continue

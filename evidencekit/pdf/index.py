@@ -16,6 +16,7 @@ from evidencekit.pdf.document import (
     section_key,
 )
 from evidencekit.pdf.text import LINK, MUTED, WARN, Seg
+from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据目录"
 COLUMNS = ("序号", "证据名称", "证据来源", "证明目的", "时间（来源）", "页码")
@@ -38,11 +39,12 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
     kind = exhibit.kind.value
     source = d.kind_sources.get(kind) or d.kind_labels.get(kind) or "申请人提供"
     stamp = exhibit.stamp
+    phrases = load_rules().time_sources
     when: list[str | Seg] = [stamp.format_time()]
-    if stamp.time is not None:
-        when += ["\n", Seg(f"（{stamp.source.label}）", color=WARN if stamp.source.weak else MUTED)]
-    if stamp.detail:
-        when += ["\n", Seg(stamp.detail, color=MUTED, size=7)]
+    if stamp.time is not None:  # what the time is and why (templates/time_sources.yaml)
+        when += ["\n", Seg(phrases.phrase_for(stamp), color=WARN if stamp.source.weak else MUTED)]
+    if detail := phrases.shown_detail(stamp):
+        when += ["\n", Seg(detail, color=MUTED, size=7)]
     key = exhibit_key(exhibit.number)
 
     def cells() -> list[Flowable | list[Flowable]]:
@@ -77,8 +79,8 @@ def render(ctx: RenderContext) -> list[Flowable]:
         story.append(
             ctx.para(
                 s.small,
-                "点击任一行可跳转到该证据。时间后括号内为时间来源：声明＝申请人在案件文件中声明，"
-                "EXIF／视频元数据＝文件内记录，文件名＝按手机截图或录屏命名规则识别，文件修改时间＝较弱，仅供参考。",
+                "点击任一行可跳转到该证据。时间下方写明这是什么时间、依据什么得出，再下一行是具体依据；"
+                "各种时间来源的强弱和含义见完整性附录中的「时间来源说明」。文件修改时间较弱，仅供参考。",
             )
         )
     else:

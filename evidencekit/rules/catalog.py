@@ -39,6 +39,7 @@ from evidencekit.model import (
 )
 from evidencekit.rules.creditcode import validate_credit_code
 from evidencekit.rules.filename_times import FilenameTimes, parse_filename_times
+from evidencekit.time_sources import TimeSources, parse_time_sources
 
 # Section names the PDF renderer knows (pdf/render.py); a target may reorder or omit them.
 SECTIONS = ("cover", "summary", "checklist", "index", "timeline", "exhibits", "appendix")
@@ -352,6 +353,7 @@ class Rules:
     default_punitive: str
     followup: FollowupRules
     filename_times: FilenameTimes  # templates/filename_times.yaml (evidencekit/filename_patterns.py)
+    time_sources: TimeSources  # templates/time_sources.yaml (evidencekit/time_sources.py)
 
     @property
     def claim_labels(self) -> Mapping[str, str]:
@@ -386,7 +388,7 @@ def load_rules() -> Rules:
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
-    """Read and validate the seven template files in ``folder`` (tests point this at edited copies)."""
+    """Read and validate the eight template files in ``folder`` (tests point this at edited copies)."""
     legal = _read(folder, "legal.yaml")
     laws, articles, punitive, default_punitive = _parse_legal(legal)
     kinds = _parse_evidence_kinds(_read(folder, "evidence_kinds.yaml"))
@@ -412,6 +414,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
         default_punitive=default_punitive,
         followup=followup,
         filename_times=filename_times,
+        time_sources=parse_time_sources(_read(folder, "time_sources.yaml")),
     )
     _check_references(rules)
     return rules

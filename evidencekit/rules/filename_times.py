@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from evidencekit.model import SHANGHAI
+from evidencekit.model import SHANGHAI, Stamp, TimeSource
 
 # A time before 2000 is a phone with an unset clock or digits that only look like a date;
 # one from 2100 on is digits that only look like a date.
@@ -237,3 +237,11 @@ def parse_filename_times(doc: Any) -> FilenameTimes:
     if not patterns:
         doc.fail("patterns", "至少要有一条")
     return FilenameTimes(tuple(patterns), apps)
+
+
+def is_save_time(stamp: Stamp) -> bool:
+    """True for a file-name time that only says when a chat app saved (or a site served) the file.
+
+    Such a time is an upper bound, and must not be used as a recording's start for wall-clock
+    frame times."""
+    return stamp.source is TimeSource.FILENAME and stamp.detail.endswith(SAVE_TIME_MARK)

@@ -1,0 +1,54 @@
+"""Command `inspect`: what evidencekit reads from each file, without building.
+
+Registered in cli.py with ``main.add_command(inspect_command)``.
+"""
+
+# Library modules are imported inside each command, so `evidencekit --help` loads none of them.
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from evidencekit.cli.common import debug_option, handle_errors
+from evidencekit.errors import ExitCode, UsageError
+
+
+@click.command("inspect")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（稳定接口，供脚本和测试使用）。")
+@click.option("--tz", "zone", default="Asia/Shanghai", show_default=True,
+              help="读文件名和无时区时间所用的时区，如 Asia/Shanghai、+09:00、UTC。")
+@debug_option
+@handle_errors
+def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, debug: bool) -> None:
+    """查看 evidencekit 从每个文件读出了什么（不生成证据材料）：类型、时间及其来源和依据、
+    提示，聊天记录的格式、编码和每条消息。用来回答「证据7 的时间为什么是这个」。
+
+    文件可以在任何位置；链接和非普通文件不读取。有文件无法读取时退出码为 4（其余文件照常列出）。
+
+    \b
+    示例：
+      evidencekit inspect IMG_20241113_151000.jpg
+      evidencekit inspect 我的案件/evidence/chat/*.txt --json
+      evidencekit inspect Screenshot_20241113-140500.png --tz +09:00
+    """
+    from evidencekit.case.load import parse_timezone
+    from evidencekit.inspection_report import format_reports, inspect_files
+
+    try:
+        tz = parse_timezone(zone)
+    except ValueError as exc:
+        raise UsageError(f"不认识的时区：{zone}", hint="例如 Asia/Shanghai、+08:00、UTC") from exc
+    reports = inspect_files(list(files), tz)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_reports(reports))
+    failed = [r for r in reports if r.error]
+    for r in failed:
+        click.echo(f"错误：无法读取 {r.file}：{r.error}", err=True)
+    if failed:
+        sys.exit(int(ExitCode.FOLDER_UNUSABLE))
