@@ -39,7 +39,7 @@ from evidencekit.model import (
 )
 from evidencekit.rules.creditcode import validate_credit_code
 from evidencekit.rules.filename_times import FilenameTimes, parse_filename_times
-from evidencekit.time_sources import TimeSources, parse_time_sources
+from evidencekit.rules.time_sources import TimeSources, parse_time_sources
 
 # Section names the PDF renderer knows (pdf/render.py); a target may reorder or omit them.
 SECTIONS = ("cover", "summary", "checklist", "index", "timeline", "exhibits", "appendix")
@@ -353,7 +353,7 @@ class Rules:
     default_punitive: str
     followup: FollowupRules
     filename_times: FilenameTimes  # templates/filename_times.yaml (evidencekit/filename_patterns.py)
-    time_sources: TimeSources  # templates/time_sources.yaml (evidencekit/time_sources.py)
+    time_sources: TimeSources  # templates/time_sources.yaml (rules/time_sources.py)
 
     @property
     def claim_labels(self) -> Mapping[str, str]:
