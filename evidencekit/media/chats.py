@@ -895,19 +895,22 @@ _WECHATEXPORTER_HEADER = re.compile(
 )
 
 
+def _one_line_header(match: re.Match[str], tz: tzinfo) -> _Header | None:
+    """A header that carries the message on its own line: speaker, time, then the text."""
+    who = match["who"].strip(_SPACES)
+    when = _time_from(match, tz)
+    if not who or when is None:
+        return None
+    return _Header(who, when[0], when[1], first_text=match["text"].strip(_SPACES))
+
+
 def _wechatexporter(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
     def header_at(lines: list[str], i: int) -> _Header | None:
         line = lines[i]
         if "(" not in line and "（" not in line:
             return None
         match = _WECHATEXPORTER_HEADER.match(line)
-        if match is None:
-            return None
-        who = match["who"].strip(_SPACES)
-        when = _time_from(match, tz)
-        if not who or when is None:
-            return None
-        return _Header(who, when[0], when[1], first_text=match["text"].strip(_SPACES))
+        return None if match is None else _one_line_header(match, tz)
 
     scanned = _scan(_lines(text), header_at)
     return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
@@ -947,13 +950,7 @@ def _wechat_win(text: str, tz: tzinfo, self_names: Names, merchant_names: Names)
 def _plain(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -> _Parsed | None:
     def header_at(lines: list[str], i: int) -> _Header | None:
         match = _PLAIN_HEADER.fullmatch(lines[i])
-        if match is None:
-            return None
-        who = match["who"].strip(_SPACES)
-        when = _time_from(match, tz)
-        if not who or when is None:
-            return None
-        return _Header(who, when[0], when[1], first_text=match["text"].strip(_SPACES))
+        return None if match is None else _one_line_header(match, tz)
 
     scanned = _scan(_lines(text), header_at)
     return None if scanned is None else _finish(scanned[0], scanned[1], self_names, merchant_names)
