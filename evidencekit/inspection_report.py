@@ -2,7 +2,7 @@
 
 Files may be anywhere. Each is hashed and checked exactly as the inventory does (read-only,
 O_NOFOLLOW, regular files only, links refused), inspected by the same media dispatch and dated
-by the same ``pipeline.date_inspection`` as `build`, so `inspect` and the dossier cannot disagree.
+by the same ``timeinfo.date_inspection`` as `build`, so `inspect` and the dossier cannot disagree.
 The JSON shape (``to_json``) is a stable interface: keys are only ever added.
 """
 
@@ -21,6 +21,7 @@ from evidencekit.case.inventory import _hash_file, _mtime, _nfc_name, _NotRegula
 from evidencekit.errors import InspectionRefused
 from evidencekit.media.base import MediaContext
 from evidencekit.media.dispatch import inspect_source
+from evidencekit.media.pool import inspect_one
 from evidencekit.model import (
     SHANGHAI,
     Case,
@@ -34,8 +35,8 @@ from evidencekit.model import (
     TimeSource,
 )
 from evidencekit.pdf.exhibits import MEDIA_LABELS
-from evidencekit.pipeline import _inspect_one, date_inspection
 from evidencekit.rules.catalog import load_rules
+from evidencekit.timeinfo import date_inspection
 
 LINK_REASON = "是符号链接，出于安全考虑不读取；请直接给出它指向的文件"
 MISSING_REASON = "文件不存在"
@@ -123,7 +124,7 @@ def source_file_for(path: Path, tz: tzinfo = SHANGHAI) -> tuple[SourceFile, tupl
 
 
 def time_findings(name: str, stamp: Stamp) -> tuple[Finding, ...]:
-    """The same warnings `check` gives for a weak or missing time (pipeline._time_findings)."""
+    """The same warnings `check` gives for a weak or missing time (timeinfo.time_findings)."""
     if stamp.source is TimeSource.MTIME:
         return (Finding(Severity.WARNING, "time.mtime_only",
                         f"{name} 只有文件修改时间，复制或同步后可能已改变，证明力弱", name),)
@@ -147,7 +148,7 @@ def inspect_files(paths: Sequence[Path], tz: tzinfo = SHANGHAI, now: datetime | 
             reports.append(FileReport(given, error=exc.reason))
             continue
         case = Case(root=Path(path).parent, has_case_file=False, tz=tz)
-        insp = _inspect_one(source, case, ctx, inspect_source)  # one bad file is a finding
+        insp = inspect_one(source, case, ctx, inspect_source)  # one bad file is a finding
         stamp, insp = date_inspection(source, insp, None, tz, now)
         findings = found + insp.findings + time_findings(source.name, stamp)
         reports.append(FileReport(given, source, insp, stamp, findings))

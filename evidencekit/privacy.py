@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from evidencekit.model import Case, ChatMessage, Exhibit
+
+if TYPE_CHECKING:
+    from evidencekit.pipeline import Assessment
 
 # Mainland mobile numbers (11 digits starting 1[3-9]) and landlines with an area code.
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
@@ -77,3 +81,8 @@ def mask_exhibit(exhibit: Exhibit, self_names: tuple[str, ...] = ()) -> Exhibit:
         raw_text=mask_text(transcript.raw_text),
     )
     return replace(ex, inspection=replace(ex.inspection, transcript=masked))
+
+
+def mask_assessment(a: Assessment) -> Assessment:
+    self_names = tuple(n for n in (a.case.complainant.name,) if n)
+    return replace(a, case=mask_case(a.case), exhibits=tuple(mask_exhibit(ex, self_names) for ex in a.exhibits))

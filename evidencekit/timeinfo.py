@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from evidencekit.model import SHANGHAI, Stamp, TimeSource
+from evidencekit.media.moments import with_wall_times
+from evidencekit.model import (
+    SHANGHAI,
+    EvidenceOverride,
+    Exhibit,
+    Finding,
+    Inspection,
+    MediaType,
+    Severity,
+    SourceFile,
+    Stamp,
+    TimeSource,
+)
 from evidencekit.rules import filename_times
 from evidencekit.rules.catalog import load_rules
-from evidencekit.rules.filename_times import SAVE_TIME_MARK
+from evidencekit.rules.filename_times import SAVE_TIME_MARK, is_save_time
 
 # Times before this are a phone with an unset clock or digits that only look like a date;
 # livestream shopping evidence cannot be that old.
@@ -186,3 +199,49 @@ def resolve_capture_time(
 
 def _aware(moment: datetime, tz: tzinfo) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def date_inspection(src: SourceFile, insp: Inspection, override: EvidenceOverride | None, tz: tzinfo,
+                    now: datetime) -> tuple[Stamp, Inspection]:
+    """The capture time of one inspected file, and its inspection with wall-clock frame times.
+
+    The one place a time is chosen: `build`, `check` and `inspect` all come through here, so
+    they cannot disagree."""
+    stamp = resolve_capture_time(
+        declared=override.time if override else None,
+        embedded=insp.embedded_time,
+        filename=time_from_filename(src.name, tz, not_after=now),
+        mtime=src.mtime,
+    )
+    stamp = _chat_content_time(stamp, insp)
+    if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
+        # Only a time that marks when recording began gives true wall-clock times; a chat
+        # app's save time (mmexport…) is merely an upper bound.
+        starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
+        start = stamp.time if starts and not is_save_time(stamp) else None
+        insp = with_wall_times(insp, start)
+    return stamp, insp
+
+
+def _chat_content_time(stamp: Stamp, insp: Inspection) -> Stamp:
+    """A chat export's own message times beat a file-modification time: the export's first
+    message is when the conversation it proves began."""
+    if not stamp.source.weak or insp.transcript is None:
+        return stamp
+    times = [m for m in insp.transcript.messages if m.time is not None]
+    if not times:
+        return stamp
+    first = min(times, key=lambda m: m.time)  # type: ignore[arg-type,return-value]
+    return Stamp(first.time, TimeSource.CONTENT, "聊天记录中第一条消息的时间", has_seconds=first.has_seconds)
+
+
+def time_findings(exhibits: Sequence[Exhibit]) -> list[Finding]:
+    out = []
+    for ex in exhibits:
+        if ex.stamp.source is TimeSource.MTIME:
+            out.append(Finding(Severity.WARNING, "time.mtime_only",
+                               f"{ex.label} 只有文件修改时间，复制或同步后可能已改变，证明力弱", ex.source.rel_path))
+        elif ex.stamp.source is TimeSource.NONE:
+            out.append(Finding(Severity.WARNING, "time.unknown", f"{ex.label} 无法确定拍摄/截图时间",
+                               ex.source.rel_path))
+    return out

@@ -278,7 +278,7 @@ def test_build_output_outside_the_case_through_the_users_own_link_works(tmp_path
 
 
 def test_token_beside_the_dossier_is_not_read_through_a_link(tmp_path: Path, sentinel: Path) -> None:
-    from evidencekit.pipeline import existing_token
+    from evidencekit.integrity.stamp import existing_token
 
     (sentinel.parent / "elsewhere.tsr").write_bytes(TOKEN)
     out = tmp_path / "dossier.pdf"
@@ -290,8 +290,8 @@ def test_token_beside_the_dossier_is_not_read_through_a_link(tmp_path: Path, sen
 
 
 def test_token_beside_the_dossier_too_large_or_not_a_file_is_refused(tmp_path: Path) -> None:
+    from evidencekit.integrity.stamp import existing_token
     from evidencekit.integrity.tsa import MAX_TOKEN_BYTES
-    from evidencekit.pipeline import existing_token
 
     out = tmp_path / "dossier.pdf"
     tsr = tmp_path / "dossier.pdf.tsr"

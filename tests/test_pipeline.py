@@ -9,8 +9,8 @@ from factories import make_exhibit, make_source_file
 from reportlab.pdfgen.canvas import Canvas
 
 from evidencekit.integrity.attach import attach_files
+from evidencekit.integrity.stamp import existing_token
 from evidencekit.integrity.verify import verify_dossier
-from evidencekit.pipeline import existing_token
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tsa"
 MANIFEST = (FIXTURES / "manifest.json").read_bytes()

@@ -28,20 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case.inventory import Inventory
+from evidencekit.dossier import source_date_epoch
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.integrity.originals import public_text
+from evidencekit.media.pool import Progress, available_cpus
 from evidencekit.model import Status
-from evidencekit.pipeline import (
-    Assessment,
-    BuildOptions,
-    BuildResult,
-    Progress,
-    available_cpus,
-    build_dossier,
-    checklist_complete_for,
-    source_date_epoch,
-)
+from evidencekit.pipeline import Assessment, BuildOptions, BuildResult, build_dossier, checklist_complete_for
 from evidencekit.terminal import display_width, pad_to_width, terminal_safe
 
 DEFAULT_OUTDIR_NAME = "_dossiers"

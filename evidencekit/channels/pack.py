@@ -56,15 +56,10 @@ from evidencekit.fsutil import (
     stage_directory,
 )
 from evidencekit.integrity.attach import attachment_name, original_bytes
+from evidencekit.media.pool import Progress
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
-from evidencekit.pipeline import (
-    BuildOptions,
-    BuildResult,
-    Progress,
-    build_dossier,
-    refuse_inside_evidence,
-    work_folder,
-)
+from evidencekit.output import refuse_inside_evidence, work_folder
+from evidencekit.pipeline import BuildOptions, BuildResult, build_dossier
 from evidencekit.rules.catalog import (
     AttachmentRules,
     PackWording,

@@ -6,12 +6,22 @@ the PDF is verify.py's. This module joins the two, so neither imports the other.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from evidencekit.errors import OutputError
+from evidencekit.errors import OutputError, TokenFileRefused
 from evidencekit.fsutil import refuse_special, write_atomically
-from evidencekit.integrity.tsa import PostFunc, build_request, check_reply, post_request, token_path_for
+from evidencekit.integrity.tsa import (
+    PostFunc,
+    build_request,
+    check_reply,
+    inspect_token,
+    post_request,
+    read_token_file,
+    token_path_for,
+)
 from evidencekit.integrity.verify import read_manifest
+from evidencekit.model import Finding, Severity
 
 
 def stamp_dossier(
@@ -36,3 +46,22 @@ def stamp_dossier(
     check_reply(reply, manifest, nonce=request.nonce)
     write_atomically(target, reply, what="时间戳文件")  # never half a token
     return target
+
+
+def existing_token(output: Path, manifest: bytes) -> tuple[bytes | None, tuple[Finding, ...]]:
+    """A `stamp` token saved beside the dossier goes inside the next build — if it still
+    certifies this manifest (always the case for --reproducible rebuilds of unchanged evidence).
+
+    The file is read only when it is a regular file, not a link, and at most MAX_TOKEN_BYTES."""
+    path = token_path_for(output)
+    if not os.path.lexists(path):
+        return None, ()
+    try:
+        token = read_token_file(path)
+    except TokenFileRefused as exc:
+        return None, (Finding(Severity.WARNING, "stamp.refused", f"{exc.message}，未嵌入证据材料", path.name),)
+    if inspect_token(token, manifest).digest_matches:
+        return token, ()
+    return None, (Finding(Severity.INFO, "stamp.stale",
+                          f"{path.name} 是为旧版证据材料申请的时间戳，与本次清单不符，未嵌入；"
+                          "需要时请重新运行 evidencekit stamp", path.name),)

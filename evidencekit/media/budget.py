@@ -3,7 +3,7 @@
 A small hostile file can make a decoder work for minutes (a PDF page whose content stream
 inflates to hundreds of MB of drawing operators) or allocate gigabytes. Such work runs here,
 in a child process that is killed when its time is up and that runs under an address-space
-limit (``RLIMIT_AS`` on Linux and macOS). The build pool's workers (pipeline._inspect_files)
+limit (``RLIMIT_AS`` on Linux and macOS). The build pool's workers (media.pool.inspect_files)
 are ordinary, non-daemon processes, so they may start these children too.
 
 On POSIX the child is forked: it costs a few milliseconds and needs no re-import, and it

@@ -1,0 +1,93 @@
+"""Inspecting many files: inline while the display-copy cache answers, then a worker pool.
+
+One bad file becomes a finding on its inspection, never the end of the build."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from evidencekit.media.base import MediaContext
+from evidencekit.media.dispatch import inspect_source
+from evidencekit.model import Case, Finding, Inspection, MediaType, Severity, SourceFile
+
+Progress = Callable[[int, int, str], None]  # (done, total, current file)
+
+PARALLEL_MIN_FILES = 6  # fewer files left than this are not worth a worker pool
+SLOW_INSPECTION_S = 0.02  # a cache hit takes about 1 ms; a real decode 30–100 ms
+
+
+def available_cpus() -> int:
+    """CPUs this process may use (respects affinity masks and container limits on Linux)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def inspect_one(src: SourceFile, case: Case, ctx: MediaContext, inspect_source: Callable[..., Inspection]
+                 ) -> Inspection:
+    override = case.override_for(src.rel_path)
+    try:
+        return inspect_source(src, override, ctx)
+    except Exception as exc:  # one bad file is a finding, never the end of the build
+        reason = f"处理此文件时出错（{type(exc).__name__}），未生成预览；原件已计算哈希并附上"
+        return Inspection(
+            media=MediaType.UNKNOWN,
+            preview_error=reason,
+            findings=(Finding(Severity.WARNING, "media.failed", reason, src.rel_path),),
+        )
+
+
+def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jobs: int,
+                   progress: Progress | None) -> list[Inspection]:
+    """Inspect in order, inline while files come from the display-copy cache; as soon as one
+    needs real decoding, hand the rest to ``jobs`` worker processes. A warm rebuild thus never
+    pays for starting a pool, and a cold build spreads the decoding over the cores."""
+
+    total = len(files)
+    results: list[Inspection | None] = [None] * total
+    i = 0
+    while i < total:
+        if progress:
+            progress(i, total, files[i].rel_path)
+        started = time.perf_counter()
+        results[i] = inspect_one(files[i], case, ctx, inspect_source)
+        i += 1
+        slow = time.perf_counter() - started > SLOW_INSPECTION_S
+        if slow and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
+            break
+    if i < total:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, total - i))
+        try:
+            futures = {pool.submit(inspect_one, files[k], case, ctx, inspect_source): k for k in range(i, total)}
+            for done, fut in enumerate(as_completed(futures), start=i + 1):
+                k = futures[fut]
+                results[k] = fut.result()
+                if progress:
+                    progress(done, total, files[k].rel_path)
+        except BaseException:
+            stop_workers(pool)
+            raise
+        pool.shutdown()
+    if progress:
+        progress(total, total, "")
+    return [r for r in results if r is not None]
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool at once (an error, Ctrl-C, SIGTERM): queued work is cancelled and the worker
+    processes are terminated, never left running as orphans. Leaving the ``with`` block instead
+    would first wait for every queued file to be decoded."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
