@@ -22,8 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
+from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
+from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
 from evidencekit.model import Case, Event, EvidenceKind, SourceFile, format_datetime
 from evidencekit.rules.catalog import (
@@ -35,10 +38,15 @@ from evidencekit.rules.catalog import (
     case_value,
     kind_for_folder,
     legal_bases,
+    load_rules,
     platform_display_name,
     statutory_amounts,
     target_profile,
 )
+
+if TYPE_CHECKING:
+    from evidencekit.pipeline import BuildOptions
+
 
 # A target whose letter_form (targets.yaml) is "message" gets one letter, not separate form fields:
 # the first template field is the subject, the others become the sections of the body, in order.
@@ -116,6 +124,21 @@ class _Context:
     fingerprint: str
     exhibits: tuple[str, ...]
     now: datetime
+
+
+def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "") -> Letter:
+    """`letter`: the letter for ``options.target`` from a case folder, dated ``options.now`` in
+    the case's time zone.
+
+    Hashing is cheap next to rendering; a folder without evidence/ yet still gets its letter
+    (with a placeholder for the evidence list) instead of an error."""
+    case = load_case(root)
+    rules = load_rules()
+    summary: tuple[str, ...] = ()
+    if any((root / name).is_dir() for name in EVIDENCE_FOLDER_NAMES):
+        summary = summarize_evidence(scan_evidence(root, case.tz).files, rules)
+    return compose_letter(case, options.target, rules, fingerprint=fingerprint, exhibits_summary=summary,
+                          now=options.now.astimezone(case.tz))
 
 
 def compose_letter(case: Case, target: str, rules: Rules, *, fingerprint: str = "",

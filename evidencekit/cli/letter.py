@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 
 import click
 
@@ -43,21 +42,10 @@ def letter(directory: str, target: str, as_json: bool, fingerprint: str, debug: 
       evidencekit letter 我的案件 --target email --fingerprint 3f7a…（64 位）
       evidencekit letter 我的案件 --target payment --json
     """
-    from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
-    from evidencekit.case.load import load_case
-    from evidencekit.channels.letter import compose_letter, format_letter, letter_json, summarize_evidence
-    from evidencekit.rules.catalog import load_rules
+    from evidencekit.channels.letter import format_letter, letter_for_folder, letter_json
+    from evidencekit.pipeline import BuildOptions
 
-    root = case_dir(directory)
-    case = load_case(root)
-    rules = load_rules()
-    summary: tuple[str, ...] = ()
-    # Hashing is cheap next to rendering; a folder without evidence/ yet still gets its letter
-    # (with a placeholder for the evidence list) instead of an error.
-    if any((root / name).is_dir() for name in EVIDENCE_FOLDER_NAMES):
-        summary = summarize_evidence(scan_evidence(root, case.tz).files, rules)
-    result = compose_letter(case, target, rules, fingerprint=fingerprint, exhibits_summary=summary,
-                            now=datetime.now(case.tz))
+    result = letter_for_folder(case_dir(directory), BuildOptions(target=target), fingerprint=fingerprint)
     if as_json:
         click.echo(json.dumps(letter_json(result), ensure_ascii=False, indent=2))
     else:
