@@ -28,6 +28,7 @@ _AV = "PyAV (FFmpeg) is loaded only when a recording is decoded, never for --hel
 # are keyed by their top-level package.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.build", "evidencekit.pipeline"): _CLI,
+    ("evidencekit.cli.common", "evidencekit.pipeline"): _CLI,
     ("evidencekit.cli.build", "evidencekit.report"): _CLI,
     ("evidencekit.cli.case", "evidencekit.case.folder"): _CLI,
     ("evidencekit.cli.case", "evidencekit.rules.catalog"): _CLI,

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from factories import make_jpeg
 
 from evidencekit.channels.batch import (
+    BatchOptions,
     BatchSummary,
     BuiltCase,
     CaseRow,
@@ -144,7 +145,8 @@ def test_find_cases_on_a_missing_folder_raises_folder_error(tmp_path: Path) -> N
 
 def test_failures_are_recorded_per_case_and_the_rest_build(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["d_ok", "c_broken", "a_ok", "b_buggy"])
-    summary = run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=fake_build)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                            outdir=tmp_path / "out", jobs=1), build=fake_build)
 
     assert [r.case for r in summary.rows] == ["a_ok", "b_buggy", "c_broken", "d_ok"]
     rows = {r.case: r for r in summary.rows}
@@ -164,7 +166,8 @@ def test_failures_are_recorded_per_case_and_the_rest_build(tmp_path: Path) -> No
 
 def test_exit_code_is_zero_when_all_built_even_if_incomplete(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["bare", "full"])
-    summary = run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=fake_build)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                            outdir=tmp_path / "out", jobs=1), build=fake_build)
     assert summary.exit_code == 0
     assert summary.incomplete == 1
     bare = summary.rows[0]
@@ -173,8 +176,8 @@ def test_exit_code_is_zero_when_all_built_even_if_incomplete(tmp_path: Path) -> 
 
 def test_each_case_is_built_single_process_with_the_batch_options(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["a", "b", "c"])
-    summary = run_batch(cases, tmp_path / "out", target="12315", jobs=2, force=True, reproducible=True,
-                        strict=True, now=NOW, build=fake_build)
+    build = BuildOptions(target="12315", force=True, reproducible=True, strict=True, now=NOW)
+    summary = run_batch(cases, BatchOptions(build, outdir=tmp_path / "out", jobs=2), build=fake_build)
     for row in summary.rows:
         assert recorded(row) | {"pid": 0} == {"pid": 0, "jobs": 1, "target": "12315", "force": True,
                                                "reproducible": True, "strict": True, "now": NOW.isoformat()}
@@ -183,9 +186,11 @@ def test_each_case_is_built_single_process_with_the_batch_options(tmp_path: Path
 def test_jobs_2_runs_cases_in_worker_processes_with_the_same_rows_as_jobs_1(tmp_path: Path) -> None:
     names = ["e_ok", "b_buggy", "a_bare", "d_broken", "c_ok", "f_ok"]
     # Without a per-case time limit one job builds inline; with one (the default) every case has a process.
-    one = run_batch(make_cases(tmp_path / "one", names), tmp_path / "out1", jobs=1, now=NOW, build=fake_build,
-                    case_timeout=None)
-    two = run_batch(make_cases(tmp_path / "two", names), tmp_path / "out2", jobs=2, now=NOW, build=fake_build)
+    inline = BatchOptions(BuildOptions(now=NOW), outdir=tmp_path / "out1", jobs=1, case_timeout=None)
+    one = run_batch(make_cases(tmp_path / "one", names), inline, build=fake_build)
+    two = run_batch(make_cases(tmp_path / "two", names), BatchOptions(BuildOptions(now=NOW),
+                                                                      outdir=tmp_path / "out2", jobs=2),
+                               build=fake_build)
 
     def comparable(s: BatchSummary, base: Path) -> list[tuple[object, ...]]:
         return [(r.case, r.exit_code, r.complete, r.missing, r.urgency, r.pages,
@@ -200,24 +205,27 @@ def test_jobs_2_runs_cases_in_worker_processes_with_the_same_rows_as_jobs_1(tmp_
 
 def test_a_worker_that_dies_fails_only_its_own_case(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["a", "b_crash", "c", "d", "e"])
-    summary = run_batch(cases, tmp_path / "out", jobs=2, now=NOW, build=crashing_build)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                            outdir=tmp_path / "out", jobs=2), build=crashing_build)
     assert [(r.case, r.exit_code) for r in summary.rows] == [("a", 0), ("b_crash", 1), ("c", 0), ("d", 0), ("e", 0)]
     assert "工作进程意外退出" in summary.rows[1].message
 
 
 def test_default_outdir_is_created_inside_cases_dir_and_not_taken_for_a_case(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["a"])
-    first = run_batch(cases, None, jobs=1, now=NOW, build=fake_build)
+    first = run_batch(cases, BatchOptions(BuildOptions(now=NOW), jobs=1), build=fake_build)
     assert first.outdir == cases / "_dossiers"
     assert (cases / "_dossiers" / "a.pdf").is_file()
     write_summary(first, first.outdir)
-    again = run_batch(cases, None, jobs=1, force=True, now=NOW, build=fake_build)
+    again = run_batch(cases, BatchOptions(BuildOptions(force=True, now=NOW), jobs=1), build=fake_build)
     assert [r.case for r in again.rows] == ["a"]
 
 
 def test_no_more_workers_than_cases(tmp_path: Path) -> None:
     cases = make_cases(tmp_path / "cases", ["a"])
-    summary = run_batch(cases, tmp_path / "out", jobs=8, now=NOW, build=fake_build, case_timeout=None)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                            outdir=tmp_path / "out", jobs=8, case_timeout=None),
+                        build=fake_build)
     assert summary.jobs == 1
     assert recorded(summary.rows[0])["pid"] == os.getpid()  # one case, no time limit: built inline, no pool
 
@@ -226,7 +234,8 @@ def test_unusable_outdir_fails_the_batch_before_any_case_with_exit_5(tmp_path: P
     cases = make_cases(tmp_path / "cases", ["a"])
     (tmp_path / "out").write_text("a file, not a folder", encoding="utf-8")
     with pytest.raises(OutputError) as err:
-        run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=fake_build)
+        run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                      outdir=tmp_path / "out", jobs=1), build=fake_build)
     assert err.value.exit_code == ExitCode.OUTPUT
 
 
@@ -238,7 +247,9 @@ def test_progress_reports_every_case_and_ends_at_total(tmp_path: Path) -> None:
         def record(done: int, total: int, current: str, calls: list[tuple[int, int, str]] = calls) -> None:
             calls.append((done, total, current))
 
-        run_batch(cases, tmp_path / f"out{jobs}", jobs=jobs, now=NOW, build=fake_build, progress=record)
+        run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                      outdir=tmp_path / f"out{jobs}", jobs=jobs),
+                  build=fake_build, progress=record)
         assert calls[-1][:2] == (3, 3)
         assert {c for _, _, c in calls} >= {"a", "b_buggy", "c"}
         assert all(t == 3 for _, t, _ in calls)
@@ -252,7 +263,8 @@ def test_progress_reports_every_case_and_ends_at_total(tmp_path: Path) -> None:
 @pytest.fixture
 def mixed_summary(tmp_path: Path) -> BatchSummary:
     cases = make_cases(tmp_path / "cases", ["张三", "c_broken", "a_bare"])
-    return run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=fake_build)
+    return run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                         outdir=tmp_path / "out", jobs=1), build=fake_build)
 
 
 def test_summary_csv_has_bom_chinese_header_and_one_row_per_case(mixed_summary: BatchSummary) -> None:
@@ -332,7 +344,7 @@ def test_existing_output_without_force_fails_that_case_only(tmp_path: Path, monk
     out.mkdir()
     (out / "a.pdf").write_bytes(b"earlier dossier")
 
-    summary = run_batch(cases, out, jobs=1, now=NOW, build=build_one)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW), outdir=out, jobs=1), build=build_one)
     assert [(r.case, r.exit_code) for r in summary.rows] == [("a", ExitCode.OUTPUT), ("b", 0)]
     assert "已存在" in summary.rows[0].message
     assert (out / "a.pdf").read_bytes() == b"earlier dossier"

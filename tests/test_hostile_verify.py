@@ -27,7 +27,14 @@ from factories import make_jpeg
 from PIL import Image
 from test_verify import FILES, build, render_cover
 
-from evidencekit.channels.batch import BuiltCase, format_summary, run_batch, summary_csv, summary_json
+from evidencekit.channels.batch import (
+    BatchOptions,
+    BuiltCase,
+    format_summary,
+    run_batch,
+    summary_csv,
+    summary_json,
+)
 from evidencekit.cli import main
 from evidencekit.errors import ExitCode
 from evidencekit.integrity.attach import attach_files
@@ -460,7 +467,9 @@ def hostile_summary(tmp_path: Path) -> object:
     cases = tmp_path / "cases"
     for name in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tTAB", HOSTILE, "plain"):
         (cases / name / "evidence").mkdir(parents=True)
-    return run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=named_build, case_timeout=None)
+    return run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                         outdir=tmp_path / "out", jobs=1, case_timeout=None),
+                     build=named_build)
 
 
 def named_build(root: Path, options: BuildOptions) -> BuiltCase:
@@ -615,7 +624,9 @@ def test_timed_out_case_cleans_up_its_work_folder(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
     (cases / "stuck" / "evidence").mkdir(parents=True)
     (tmp_path / "tmp").mkdir()
-    summary = run_batch(cases, tmp_path / "out", jobs=1, now=NOW, build=stuck_in_work_folder_build, case_timeout=2)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                            outdir=tmp_path / "out", jobs=1, case_timeout=2),
+                        build=stuck_in_work_folder_build)
     assert summary.rows[0].timed_out
     work = Path((cases / "stuck" / "work.txt").read_text())
     assert not work.exists(), "the stuck case's work folder (with its rendered PDF) was left behind"
@@ -648,7 +659,9 @@ def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> N
     for name in ("a", "b-stuck", "c"):
         (cases / name / "evidence").mkdir(parents=True)
     started = time.monotonic()
-    summary = run_batch(cases, tmp_path / "out", jobs=jobs, now=NOW, build=hanging_build, case_timeout=2)
+    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                            outdir=tmp_path / "out", jobs=jobs, case_timeout=2),
+                        build=hanging_build)
     assert time.monotonic() - started < 60
     rows = {r.case: r for r in summary.rows}
     assert rows["a"].ok and rows["c"].ok
@@ -674,9 +687,11 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     cases = tmp_path / "cases"
     (cases / "a-stuck" / "evidence").mkdir(parents=True)
     script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
-              "from evidencekit.channels.batch import run_batch; from test_hostile_verify import hanging_build;"
-              "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, now=datetime.now(UTC),"
-              " build=hanging_build, case_timeout=600)")
+              "from evidencekit.channels.batch import BatchOptions, run_batch;"
+              "from evidencekit.pipeline import BuildOptions;"
+              "from test_hostile_verify import hanging_build;"
+              "run_batch(Path(sys.argv[1]), BatchOptions(BuildOptions(now=datetime.now(UTC)), outdir=Path(sys.argv[2]),"
+              " jobs=1, case_timeout=600), build=hanging_build)")
     tests = Path(__file__).parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
     batch = subprocess.Popen([sys.executable, "-c", script, str(cases), str(tmp_path / "out")], env=env, cwd=tests)
@@ -705,9 +720,11 @@ def test_interrupting_the_batch_stops_its_cases_and_their_work_folders(tmp_path:
     (cases / "stuck" / "evidence").mkdir(parents=True)
     (tmp_path / "tmp").mkdir()
     script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
-              "from evidencekit.channels.batch import run_batch; from test_hostile_verify import stuck_in_work_folder_build;"
-              "run_batch(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1, now=datetime.now(UTC),"
-              " build=stuck_in_work_folder_build, case_timeout=600)")
+              "from evidencekit.channels.batch import BatchOptions, run_batch;"
+              "from evidencekit.pipeline import BuildOptions;"
+              "from test_hostile_verify import stuck_in_work_folder_build;"
+              "run_batch(Path(sys.argv[1]), BatchOptions(BuildOptions(now=datetime.now(UTC)), outdir=Path(sys.argv[2]),"
+              " jobs=1, case_timeout=600), build=stuck_in_work_folder_build)")
     tests = Path(__file__).parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), os.environ.get("PYTHONPATH", "")])}
     batch = subprocess.Popen([sys.executable, "-c", script, str(cases), str(tmp_path / "out")], env=env, cwd=tests,

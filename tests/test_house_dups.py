@@ -103,6 +103,7 @@ def test_limitation_period_is_one_rule_for_checklist_and_status(tmp_path: Path) 
 def test_pack_uses_the_renderers_page_map_even_when_bookmarks_are_renamed(
         example_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import evidencekit.channels.pack as pack_module
+    from evidencekit.channels.pack import PackOptions
     from evidencekit.pdf import document
 
     def renamed_anchor(ctx: document.RenderContext, key: str, title: str, level: int) -> document.Hook:
@@ -120,8 +121,8 @@ def test_pack_uses_the_renderers_page_map_even_when_bookmarks_are_renamed(
 
     real_build = pack_module.build_dossier
     monkeypatch.setattr(pack_module, "build_dossier", spy)
-    result = pack_module.pack_case(example_case, "platform", tmp_path / "out", force=False,
-                                   now=sh(2024, 11, 17, 9, 0, 0))
+    options = BuildOptions(target="platform", now=sh(2024, 11, 17, 9, 0, 0))
+    result = pack_module.pack_case(example_case, PackOptions(options, outdir=tmp_path / "out"))
     (build,) = built
     with pikepdf.open(result.outdir / "证据材料.pdf") as pdf, pdf.open_outline() as outline:
         assert not any(str(item.title).startswith("证据") for item in outline.root)  # the premise
@@ -316,11 +317,11 @@ def test_one_file_hasher_and_verify_does_not_follow_a_planted_link(tmp_path: Pat
 
 @pytest.mark.parametrize("name", ["证据", "Evidence"])
 def test_pack_refuses_an_outdir_that_would_become_an_evidence_folder(tmp_path: Path, name: str) -> None:
-    from evidencekit.channels.pack import pack_case
+    from evidencekit.channels.pack import PackOptions, pack_case
 
     case = _small_case(tmp_path / "c")  # has evidence/ only: 证据/ and Evidence/ do not exist yet
     with pytest.raises(OutputError, match="证据文件夹内"):
-        pack_case(case, "12315", case / name, force=False, now=NOW)
+        pack_case(case, PackOptions(BuildOptions(target="12315", now=NOW), outdir=case / name))
     with pytest.raises(OutputError, match="证据文件夹内"):
         build_dossier(case, BuildOptions(output=case / name / "dossier.pdf", now=NOW))
     assert sorted(p.name for p in case.iterdir()) == ["evidence"]

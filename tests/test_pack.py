@@ -24,6 +24,7 @@ from evidencekit.channels.pack import (
     ORIGINALS_DIR,
     README_NAME,
     SUMS_NAME,
+    PackOptions,
     PackResult,
     key_exhibits,
     number_ranges,
@@ -33,6 +34,7 @@ from evidencekit.channels.pack import (
 from evidencekit.cli.pack import pack
 from evidencekit.errors import ExitCode, OutputError
 from evidencekit.model import EvidenceKind, Exhibit
+from evidencekit.pipeline import BuildOptions
 from evidencekit.rules.catalog import load_rules
 
 NOW = datetime(2024, 11, 20, 8, 0, 0, tzinfo=UTC)
@@ -122,7 +124,7 @@ def assert_originals_beside(result: PackResult, case: Path) -> None:
 
 
 def test_12315_case_with_recording_and_many_photos_fits_four_uploads_of_5mb(big_case: Path) -> None:
-    result = pack_case(big_case, "12315", None, force=False, now=NOW)
+    result = pack_case(big_case, PackOptions(BuildOptions(target="12315", now=NOW)))
 
     assert result.outdir == (big_case / "pack-12315").resolve()
     uploads = result.uploads
@@ -175,7 +177,8 @@ def test_12315_case_with_recording_and_many_photos_fits_four_uploads_of_5mb(big_
 
 def test_12315_small_case_uses_one_pdf_with_originals_and_key_evidence_without_location(
         example_case: Path, tmp_path: Path) -> None:
-    result = pack_case(example_case, "12315", tmp_path / "out", force=False, now=NOW)
+    result = pack_case(example_case, PackOptions(BuildOptions(target="12315", now=NOW),
+                                                 outdir=tmp_path / "out"))
 
     uploads = result.uploads
     assert uploads[0].name == "01_证据材料.pdf" and result.originals_embedded
@@ -198,7 +201,8 @@ def test_12315_small_case_uses_one_pdf_with_originals_and_key_evidence_without_l
 
 def test_12315_lowers_resolution_when_the_file_count_would_overflow(big_case: Path, tmp_path: Path) -> None:
     limits = replace(load_rules().targets["12315"].attachments, max_files=2, max_file_bytes=4 * MB)
-    result = pack_case(big_case, "12315", tmp_path / "out", force=False, now=NOW, attachments=limits)
+    result = pack_case(big_case, PackOptions(BuildOptions(target="12315", now=NOW),
+                                             outdir=tmp_path / "out", attachments=limits))
 
     assert result.dpi < 150
     assert 1 <= len(result.uploads) <= 2
@@ -212,7 +216,8 @@ def test_impossible_limits_fail_naming_the_limit_and_leave_no_outdir(
     limits = replace(load_rules().targets["12315"].attachments, max_files=1, max_file_bytes=1 * MB)
     out = tmp_path / "out"
     with pytest.raises(OutputError) as info:
-        pack_case(big_case, "12315", out, force=False, now=NOW, attachments=limits)
+        pack_case(big_case, PackOptions(BuildOptions(target="12315", now=NOW),
+                                        outdir=out, attachments=limits))
 
     assert "最多 1 个文件" in info.value.message and "1.00 MB" in info.value.message
     assert info.value.exit_code == ExitCode.OUTPUT
@@ -226,7 +231,7 @@ def test_a_failure_midway_leaves_no_partial_outdir(
 
     monkeypatch.setattr(pack_module, "_write_readme", broken)
     with pytest.raises(RuntimeError):
-        pack_case(example_case, "12315", tmp_path / "out", force=False, now=NOW)
+        pack_case(example_case, PackOptions(BuildOptions(target="12315", now=NOW), outdir=tmp_path / "out"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case"]
 
 
@@ -236,7 +241,8 @@ def test_a_failure_midway_leaves_no_partial_outdir(
 
 
 def test_email_under_a_small_cap_splits_into_volumes_with_originals_beside(big_case: Path, tmp_path: Path) -> None:
-    result = pack_case(big_case, "email", tmp_path / "mail", force=False, now=NOW, cap_bytes=3 * MB)
+    result = pack_case(big_case, PackOptions(BuildOptions(target="email", now=NOW),
+                                             outdir=tmp_path / "mail", cap_bytes=3 * MB))
 
     volumes = result.uploads
     assert len(volumes) >= 3
@@ -251,7 +257,7 @@ def test_email_under_a_small_cap_splits_into_volumes_with_originals_beside(big_c
 def test_email_keeps_one_pdf_and_moves_originals_beside_when_they_do_not_fit(
         big_case: Path, tmp_path: Path) -> None:
     # The originals (≈ 11 MB) are under the 15 MB default, but not together with the pages.
-    result = pack_case(big_case, "email", tmp_path / "mail", force=False, now=NOW)
+    result = pack_case(big_case, PackOptions(BuildOptions(target="email", now=NOW), outdir=tmp_path / "mail"))
 
     assert [f.name for f in result.uploads] == ["证据材料.pdf"]
     assert result.uploads[0].size <= 15 * MB
@@ -260,7 +266,8 @@ def test_email_keeps_one_pdf_and_moves_originals_beside_when_they_do_not_fit(
 
 
 def test_email_small_case_embeds_the_originals(example_case: Path, tmp_path: Path) -> None:
-    result = pack_case(example_case, "email", tmp_path / "mail", force=False, now=NOW)
+    result = pack_case(example_case, PackOptions(BuildOptions(target="email", now=NOW),
+                                                 outdir=tmp_path / "mail"))
 
     assert result.originals_embedded
     assert top_level(result.outdir) == {"证据材料.pdf", "body.txt", README_NAME, MARKER_NAME}
@@ -275,7 +282,8 @@ def test_email_small_case_embeds_the_originals(example_case: Path, tmp_path: Pat
 def test_image_channels_get_page_images_and_a_statement(example_case: Path, tmp_path: Path, target: str,
                                                         first_exhibit_kind: str) -> None:
     limits = load_rules().targets[target].attachments
-    result = pack_case(example_case, target, tmp_path / "out", force=False, now=NOW)
+    result = pack_case(example_case, PackOptions(BuildOptions(target=target, now=NOW),
+                                                 outdir=tmp_path / "out"))
 
     images = result.uploads
     assert limits.max_files is not None and 1 < len(images) <= limits.max_files

@@ -52,6 +52,18 @@ _KILL_GRACE = 2.0  # seconds between SIGINT (clean up) and SIGKILL
 
 
 @dataclass(frozen=True)
+class BatchOptions:
+    """What `batch` is asked for: the build options every case shares (target, force,
+    reproducible, strict, cache_dir, now; each case gets its own output and builds with one
+    process) plus where the dossiers go, how many cases build at once and for how long."""
+
+    build: BuildOptions
+    outdir: Path | None = None  # default: CASES_DIR/_dossiers
+    jobs: int | None = None  # cases built side by side; None: one per CPU
+    case_timeout: float | None = DEFAULT_CASE_TIMEOUT  # seconds per case; None: no limit, no supervisor
+
+
+@dataclass(frozen=True)
 class BuiltCase:
     """What the summary needs from one successful build (small, so it crosses processes cheaply)."""
 
@@ -232,22 +244,14 @@ def _failed(job: CaseJob, code: int, message: str, seconds: float) -> CaseRow:
 
 def run_batch(
     cases_dir: Path,
-    outdir: Path | None = None,
+    options: BatchOptions,
     *,
-    target: str = "general",
-    jobs: int | None = None,
-    force: bool = False,
-    reproducible: bool = False,
-    strict: bool = False,
-    now: datetime,
-    cache_dir: Path | None = None,
     build: BuildFn = build_one,
     progress: Progress | None = None,
-    case_timeout: float | None = DEFAULT_CASE_TIMEOUT,
 ) -> BatchSummary:
     """Build every case under ``cases_dir`` into ``outdir/<case>.pdf``; never stops at a failed case.
 
-    ``jobs`` worker processes build cases side by side (None: one per CPU). With ``case_timeout``
+    ``options.jobs`` worker processes build cases side by side (None: one per CPU). With ``case_timeout``
     (seconds) every case builds in a process of its own that is stopped, with everything it
     started, when it runs longer; the case is then reported as 超时. With ``case_timeout=None``
     one job builds in this process and more use a process pool. ``build`` must be a module-level
@@ -256,7 +260,8 @@ def run_batch(
     started = time.perf_counter()
     source_date_epoch()  # a bad value fails the batch once, not every case
     cases = find_cases(cases_dir)
-    outdir = outdir if outdir is not None else cases_dir / DEFAULT_OUTDIR_NAME
+    jobs, case_timeout = options.jobs, options.case_timeout
+    outdir = options.outdir if options.outdir is not None else cases_dir / DEFAULT_OUTDIR_NAME
     make_dirs(outdir, cases_dir, what="输出文件夹")  # never through a link planted among the cases
     _prepare_outdir(outdir)
     workers = max(1, min(jobs if jobs is not None else available_cpus(), len(cases)))
@@ -265,9 +270,7 @@ def run_batch(
         CaseJob(
             name=root.name,
             root=root,
-            options=BuildOptions(target=target, output=absolute(outdir / f"{root.name}.pdf"), force=force,
-                                 reproducible=reproducible, strict=strict, jobs=1, cache_dir=cache_dir,
-                                 now=now),
+            options=replace(options.build, output=absolute(outdir / f"{root.name}.pdf"), jobs=1),
         )
         for root in cases
     ]
@@ -298,9 +301,9 @@ def run_batch(
     return BatchSummary(
         cases_dir=cases_dir,
         outdir=outdir,
-        target=target,
+        target=options.build.target,
         jobs=workers,
-        generated_at=now,
+        generated_at=options.build.now,
         seconds=time.perf_counter() - started,
         rows=tuple(sorted(rows, key=lambda r: r.case)),
     )

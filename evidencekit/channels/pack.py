@@ -38,7 +38,6 @@ import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +112,17 @@ class PackResult:
         return tuple(f for f in self.files if f.upload)
 
 
+@dataclass(frozen=True)
+class PackOptions:
+    """What `pack` is asked for: the build options (target, force, reproducible, strict, now; the
+    dossier's output path is pack's own) plus where the files go and how large they may be."""
+
+    build: BuildOptions
+    outdir: Path | None = None  # default: root/pack-<target>
+    cap_bytes: int | None = None  # replaces the channel's size limit (per file, or per email for email)
+    attachments: AttachmentRules | None = None  # replaces the channel's limits from targets.yaml altogether
+
+
 class _DoesNotFit(Exception):
     """This dossier cannot be cut to the channel's limits (internal: try a lower resolution)."""
 
@@ -122,30 +132,15 @@ class _DoesNotFit(Exception):
 # ---------------------------------------------------------------------------------------------
 
 
-def pack_case(
-    root: Path,
-    target: str,
-    outdir: Path | None,
-    *,
-    force: bool,
-    now: datetime,
-    cap_bytes: int | None = None,
-    attachments: AttachmentRules | None = None,
-    reproducible: bool = False,
-    strict: bool = False,
-    progress: Progress | None = None,
-) -> PackResult:
-    """Write the channel-ready files for ``target`` into ``outdir`` (default ``root/pack-<target>``).
-
-    ``cap_bytes`` replaces the channel's size limit (per file, or per email for email);
-    ``attachments`` replaces the channel's limits from targets.yaml altogether.
-    """
+def pack_case(root: Path, options: PackOptions, progress: Progress | None = None) -> PackResult:
+    """Write the channel-ready files for ``options.build.target`` into ``options.outdir``."""
     rules = load_rules()
-    profile = target_profile(target, rules)
+    profile = target_profile(options.build.target, rules)
+    force, cap_bytes = options.build.force, options.cap_bytes
     load_case(root)  # an unusable case folder or case.yaml is reported before the output is checked
-    out = resolve_outdir(root, outdir if outdir is not None else root / f"pack-{profile.key}")
+    out = resolve_outdir(root, options.outdir if options.outdir is not None else root / f"pack-{profile.key}")
     check_outdir(out, root, force)
-    limits = attachments or profile.attachments
+    limits = options.attachments or profile.attachments
     if cap_bytes is not None:  # the limit the channel has: per email for email, else per file
         if limits.max_total_bytes is not None and limits.max_file_bytes is None:
             limits = replace(limits, max_total_bytes=cap_bytes)
@@ -155,7 +150,7 @@ def pack_case(
     try:
         with work_folder() as work:
             job = _Job(root=root, profile=profile, rules=rules, limits=limits, work=Path(work),
-                       stage=stage, now=now, reproducible=reproducible, strict=strict, progress=progress)
+                       stage=stage, options=options.build, progress=progress)
             result = _pack_pdf_channel(job) if _takes_pdf(limits) else _pack_image_channel(job)
             result = replace(result, outdir=out)
             _write_readme(job, result)
@@ -212,9 +207,7 @@ class _Job:
     limits: AttachmentRules
     work: Path
     stage: Path
-    now: datetime
-    reproducible: bool
-    strict: bool
+    options: BuildOptions  # as asked; each build sets its own output, dpi and originals
     progress: Progress | None
     notes: list[str] = field(default_factory=list)
     built: BuildResult | None = None
@@ -226,9 +219,8 @@ class _Job:
 
     def build(self, *, originals: bool, attach_limit: int | None = None, dpi: int = 150) -> BuildResult:
         name = f"dossier-{dpi}-{'orig' if originals else 'plain'}.pdf"
-        options = BuildOptions(target=self.target, output=self.work / name, force=True,
-                               reproducible=self.reproducible, strict=self.strict, attach_originals=originals,
-                               now=self.now, dpi=dpi)
+        options = replace(self.options, target=self.target, output=self.work / name, force=True,
+                          attach_originals=originals, dpi=dpi)
         if attach_limit is not None:
             options = replace(options, attach_limit=attach_limit)
         result = build_dossier(self.root, options, self.progress)
@@ -243,7 +235,7 @@ class _Job:
         d = self.built.dossier
         evidence = summarize_evidence((replace(ex.source, kind=ex.kind) for ex in d.exhibits), self.rules)
         return compose_letter(d.case, self.target, self.rules, fingerprint=d.fingerprint,
-                              exhibits_summary=evidence, now=self.now)
+                              exhibits_summary=evidence, now=self.options.now)
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evidencekit.cli.common import (
+    build_options,
     case_dir,
     debug_option,
     handle_errors,
     progress_printer,
+    quiet_option,
     target_option,
 )
 from evidencekit.errors import ExitCode
+
+if TYPE_CHECKING:
+    from evidencekit.pipeline import BuildOptions
 
 
 @click.command()
@@ -24,7 +31,7 @@ from evidencekit.errors import ExitCode
 @target_option()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供脚本使用）。")
 @click.option("--strict", is_flag=True, help="较弱的证据也算不完整（退出码 6）。")
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
+@quiet_option
 @debug_option
 @handle_errors
 def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool, debug: bool) -> None:
@@ -52,20 +59,18 @@ def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool,
 @click.argument("directory", type=click.Path())
 @target_option()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="输出 PDF 路径（默认在案件文件夹里）。")
-@click.option("--force", is_flag=True, help="覆盖已存在的输出文件。")
-@click.option("--reproducible", is_flag=True, help="相同输入生成逐字节相同的 PDF（时间取自证据或 SOURCE_DATE_EPOCH）。")
-@click.option("--strict", is_flag=True, help="有缺少或较弱的证据时不生成，退出码 6。")
+@build_options()
 @click.option("--font", type=click.Path(exists=True, dir_okay=False), help="改用另一个 TrueType 中文字体（.ttf/.ttc）。")
 @click.option("--no-originals", is_flag=True, help="不把原件附在 PDF 里（公开分享时使用）。")
 @click.option("--mask-personal", is_flag=True, help="隐去生成文字中的手机号、身份证号和详细地址（公开发布时使用）。")
 @click.option("--attach-limit", type=int, default=50, show_default=True, help="原件总大小不超过此值（MB）时附在 PDF 里。")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="并行处理图片的进程数；0 表示按 CPU 核数自动选择。")
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
+@quiet_option
 @debug_option
 @handle_errors
-def build(directory: str, target: str, output: str | None, force: bool, reproducible: bool, strict: bool,
-          font: str | None, no_originals: bool, mask_personal: bool, attach_limit: int, jobs: int, quiet: bool, debug: bool) -> None:
+def build(directory: str, options: BuildOptions, output: str | None, font: str | None, no_originals: bool,
+          mask_personal: bool, attach_limit: int, jobs: int, quiet: bool, debug: bool) -> None:
     """生成 PDF 证据材料：封面、投诉要点、证据清单、证据目录、时间线、各项证据和完整性附录。
 
     \b
@@ -73,14 +78,11 @@ def build(directory: str, target: str, output: str | None, force: bool, reproduc
       evidencekit build 我的案件
       evidencekit build 我的案件 --target 12315 -o 投诉材料.pdf --force
     """
-    from evidencekit.pipeline import BuildOptions, build_dossier
+    from evidencekit.pipeline import build_dossier
 
-    options = BuildOptions(
-        target=target,
+    options = replace(
+        options,
         output=Path(output) if output else None,
-        force=force,
-        reproducible=reproducible,
-        strict=strict,
         font=Path(font) if font else None,
         attach_originals=not no_originals,
         mask_personal=mask_personal,

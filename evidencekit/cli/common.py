@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -105,6 +105,41 @@ def target_option(default: str = "general") -> Callable[[F], F]:
         "--target", "-t", type=click.Choice(TARGETS), default=default, show_default=True,
         help="提交渠道：general 通用 / platform 平台介入 / 12315 / email 邮件 / payment 支付渠道投诉。",
     )
+
+
+FORCE_HELP = "覆盖已存在的输出文件。"
+REPRODUCIBLE_HELP = "相同输入生成逐字节相同的 PDF（时间取自证据或 SOURCE_DATE_EPOCH）。"
+STRICT_HELP = "有缺少或较弱的证据时不生成，退出码 6。"
+
+
+def build_options(*, force_help: str = FORCE_HELP, strict_help: str = STRICT_HELP) -> Callable[[F], F]:
+    """--force, --reproducible and --strict, declared once for every command that builds a
+    dossier (build, pack, batch). The command receives them, with its --target, as one
+    ``options: pipeline.BuildOptions``; what is its own (an output path, a size cap) it adds."""
+    flags = (
+        click.option("--force", is_flag=True, help=force_help),
+        click.option("--reproducible", is_flag=True, help=REPRODUCIBLE_HELP),
+        click.option("--strict", is_flag=True, help=strict_help),
+    )
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, target: str, force: bool, reproducible: bool, strict: bool, **kwargs: Any) -> Any:
+            from evidencekit.pipeline import BuildOptions
+
+            options = BuildOptions(target=target, force=force, reproducible=reproducible, strict=strict)
+            return func(*args, options=options, **kwargs)
+
+        command: Any = wrapper
+        for flag in reversed(flags):  # applied bottom-up, so --help lists them in this order
+            command = flag(command)
+        return cast(F, command)
+
+    return decorate
+
+
+def quiet_option(func: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="不显示进度。")(func)
 
 
 def case_dir(path: str) -> Path:

@@ -3,12 +3,23 @@
 # Library modules are imported inside each command, so `evidencekit --help` loads none of them.
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from evidencekit.cli.common import TARGETS, case_dir, debug_option, handle_errors, progress_printer
+from evidencekit.cli.common import (
+    TARGETS,
+    build_options,
+    case_dir,
+    debug_option,
+    handle_errors,
+    progress_printer,
+    quiet_option,
+)
+
+if TYPE_CHECKING:
+    from evidencekit.pipeline import BuildOptions
 
 
 @click.command()
@@ -20,14 +31,12 @@ from evidencekit.cli.common import TARGETS, case_dir, debug_option, handle_error
 @click.option("--cap", type=click.FloatRange(min=0.1), default=None, metavar="MB",
               help="大小上限（MB，按 1,000,000 字节计）：email 为每封邮件的附件，其他渠道为每个文件；"
                    "默认取 templates/targets.yaml（email 15 MB，12315 5 MB）。")
-@click.option("--force", is_flag=True, help="替换已存在的输出文件夹（只替换本命令以前生成的文件夹）。")
-@click.option("--reproducible", is_flag=True, help="相同输入生成逐字节相同的 PDF（时间取自证据或 SOURCE_DATE_EPOCH）。")
-@click.option("--strict", is_flag=True, help="有缺少或较弱的证据时不生成，退出码 6。")
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度。")
+@build_options(force_help="替换已存在的输出文件夹（只替换本命令以前生成的文件夹）。")
+@quiet_option
 @debug_option
 @handle_errors
-def pack(directory: str, target: str, outdir: str | None, cap: float | None, force: bool, reproducible: bool,
-         strict: bool, quiet: bool, debug: bool) -> None:
+def pack(directory: str, options: BuildOptions, outdir: str | None, cap: float | None, quiet: bool,
+         debug: bool) -> None:
     """按提交渠道的要求打包：可以直接上传的文件，加一份说明“什么文件传到哪里”的 README.txt。
 
     \b
@@ -46,17 +55,9 @@ def pack(directory: str, target: str, outdir: str | None, cap: float | None, for
       evidencekit pack 我的案件 --target email --cap 10 -o 邮件附件
       evidencekit pack 我的案件 --target platform --force
     """
-    from evidencekit.channels.pack import format_pack, pack_case
+    from evidencekit.channels.pack import PackOptions, format_pack, pack_case
 
-    result = pack_case(
-        case_dir(directory),
-        target,
-        Path(outdir) if outdir else None,
-        force=force,
-        now=datetime.now(UTC),
-        cap_bytes=round(cap * 1_000_000) if cap is not None else None,
-        reproducible=reproducible,
-        strict=strict,
-        progress=progress_printer(quiet),
-    )
+    pack_options = PackOptions(options, outdir=Path(outdir) if outdir else None,
+                               cap_bytes=round(cap * 1_000_000) if cap is not None else None)
+    result = pack_case(case_dir(directory), pack_options, progress_printer(quiet))
     click.echo(format_pack(result))
