@@ -133,6 +133,10 @@ class FollowupUsageError(EvidenceKitError):
     exit_code = ExitCode.USAGE
 
 
+class FollowupTimeError(FollowupUsageError):
+    """A ``log --time`` that no known way of writing a time matches (the CLI names the option)."""
+
+
 # raised by evidencekit.integrity.tsa
 class TimestampError(EvidenceKitError):
     """The TSA could not be reached or answered with an HTTP error: retry, or try another TSA."""

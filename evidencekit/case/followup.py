@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from evidencekit.case.edit import append_event
-from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case
-from evidencekit.errors import CaseFolderError, FollowupUsageError
+from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case, parse_case_time
+from evidencekit.errors import CaseFolderError, EvidenceKitError, FollowupTimeError, FollowupUsageError
 from evidencekit.model import Case, Event, format_datetime
 from evidencekit.rules.catalog import (
     Deadline,
@@ -157,6 +157,47 @@ class StatusFailure:
 
     message: str
     exit_code: int
+
+
+@dataclass(frozen=True)
+class LoggedFollowup:
+    """What `log` reports: the event as written, its channel's Chinese name, and what to do next."""
+
+    event: Event
+    time: datetime
+    channel_label: str
+    status: CaseStatus
+
+
+def log_followup(root: Path, text: str, *, channel: str, ref: str, when: str | None, now: datetime,
+                 rules: Rules) -> LoggedFollowup:
+    """`log`: record a follow-up at ``when`` (as people write times; default ``now``, whole
+    seconds, in the case's time zone), then the case's status with it."""
+    case = load_case(root)
+    if when:
+        try:
+            moment = parse_case_time(when.strip(), case.tz)
+        except ValueError:
+            raise FollowupTimeError(f"无法识别的时间：{when}（如 2024-11-15 10:00）") from None
+    else:
+        moment = now.astimezone(case.tz).replace(microsecond=0)
+    event = record_event(root, text, channel=channel, ref=ref, time=moment)
+    case = load_case(root)
+    return LoggedFollowup(event, moment, channel_label(event.channel, rules),
+                          case_status(case, rules, now.astimezone(case.tz)))
+
+
+def statuses(roots: Sequence[tuple[str, Path]], rules: Rules, now: datetime
+             ) -> list[tuple[str, CaseStatus | StatusFailure]]:
+    """`status` for each named case folder; one that cannot be read is a failure row, not the end."""
+    rows: list[tuple[str, CaseStatus | StatusFailure]] = []
+    for name, root in roots:
+        try:
+            case = load_case(root)
+            rows.append((name, case_status(case, rules, now.astimezone(case.tz))))
+        except EvidenceKitError as exc:
+            rows.append((name, StatusFailure(exc.render(), int(exc.exit_code))))
+    return rows
 
 
 def case_status(case: Case, rules: Rules, now: datetime) -> CaseStatus:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
 from evidencekit.cli.common import case_dir, debug_option, handle_errors
-from evidencekit.errors import EvidenceKitError
+from evidencekit.errors import FollowupTimeError
 
 
 @click.command()
@@ -39,28 +39,19 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
       evidencekit log 我的案件 "已申请平台介入" --channel platform --time "2024-11-17 09:30"
       evidencekit log 我的案件 "已受理" --channel 12315 --ref 1234567890
     """
-    from evidencekit.case.followup import case_status, channel_label, record_event
-    from evidencekit.case.load import load_case, parse_case_time
+    from evidencekit.case.followup import log_followup
     from evidencekit.model import format_datetime
     from evidencekit.rules.catalog import load_rules
 
-    root = case_dir(directory)
-    case = load_case(root)
-    if when:
-        try:
-            moment = parse_case_time(when.strip(), case.tz)
-        except ValueError:
-            raise click.BadParameter(f"无法识别的时间：{when}（如 2024-11-15 10:00）", param_hint="--time") from None
-    else:
-        moment = datetime.now(case.tz).replace(microsecond=0)
-    event = record_event(root, text, channel=channel, ref=ref, time=moment)
+    try:
+        logged = log_followup(case_dir(directory), text, channel=channel, ref=ref, when=when,
+                              now=datetime.now(UTC), rules=load_rules())
+    except FollowupTimeError as exc:
+        raise click.BadParameter(exc.message, param_hint="--time") from None
+    event, step = logged.event, logged.status.next_step
     ref_text = f"（{event.ref}）" if event.ref else ""
-    rules = load_rules()
-    label = channel_label(event.channel, rules)
-    click.echo(f"已记录跟进：{format_datetime(moment, False)} {label}{ref_text}：{event.note}")
-    case = load_case(root)
-    status = case_status(case, rules, datetime.now(case.tz))
-    click.echo(f"下一步：{status.next_step.summary()}——{status.next_step.reason}")
+    click.echo(f"已记录跟进：{format_datetime(logged.time, False)} {logged.channel_label}{ref_text}：{event.note}")
+    click.echo(f"下一步：{step.summary()}——{step.reason}")
 
 
 @click.command()
@@ -81,24 +72,18 @@ def status(directories: tuple[str, ...], as_json: bool, debug: bool) -> None:
     from evidencekit.case.followup import (
         CaseStatus,
         StatusFailure,
-        case_status,
         format_status_details,
         format_status_table,
         status_json,
+        statuses,
     )
-    from evidencekit.case.load import load_case
     from evidencekit.rules.catalog import load_rules
 
-    rules = load_rules()
-    rows: list[tuple[str, CaseStatus | StatusFailure]] = []
-    for directory in directories:
-        try:
-            case = load_case(case_dir(directory))
-            rows.append((directory, case_status(case, rules, datetime.now(case.tz))))
-        except EvidenceKitError as exc:
-            rows.append((directory, StatusFailure(exc.render(), int(exc.exit_code))))
-            if not as_json:
-                click.echo(f"错误（{directory}）：{exc.render()}", err=True)
+    rows = statuses([(d, case_dir(d)) for d in directories], load_rules(), datetime.now(UTC))
+    if not as_json:
+        for name, s in rows:
+            if isinstance(s, StatusFailure):
+                click.echo(f"错误（{name}）：{s.message}", err=True)
     if as_json:
         click.echo(json.dumps([status_json(name, s) for name, s in rows], ensure_ascii=False, indent=2))
     else:
