@@ -72,7 +72,7 @@ def refuse_inside_evidence(out: Path, root: Path, what: str) -> None:
 
 
 def check_output(output: Path, root: Path, force: bool) -> None:
-
+    """Refuse an output path we must not write, before any work is done."""
     refuse_inside_evidence(output, root, "输出文件")
     case_root = root.resolve()
     if is_inside(output, case_root) and output != case_root:

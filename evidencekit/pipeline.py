@@ -49,6 +49,7 @@ from evidencekit.timeinfo import date_inspection, time_findings
 
 DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
 
+
 @dataclass(frozen=True)
 class BuildOptions:
     target: str = "general"
@@ -105,7 +106,6 @@ def incomplete_summary(a: Assessment, strict: bool) -> str:
         lines += [f"  ! {i.label}：{i.reason}" for i in a.checklist if i.status is Status.WEAK]
         lines += [f"  ! {f.message}" for f in a.findings if f.severity is not Severity.INFO]
     return "\n".join(lines)
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,7 +225,3 @@ def inspect_all(
             )
         )
     return tuple(exhibits)
-
-
-
-

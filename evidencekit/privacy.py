@@ -84,5 +84,6 @@ def mask_exhibit(exhibit: Exhibit, self_names: tuple[str, ...] = ()) -> Exhibit:
 
 
 def mask_assessment(a: Assessment) -> Assessment:
+    """--mask-personal for a whole assessed case: its case.yaml facts and every exhibit's text."""
     self_names = tuple(n for n in (a.case.complainant.name,) if n)
     return replace(a, case=mask_case(a.case), exhibits=tuple(mask_exhibit(ex, self_names) for ex in a.exhibits))
