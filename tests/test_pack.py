@@ -409,3 +409,20 @@ def test_key_evidence_original_changed_during_pack_is_not_uploaded(
     assert result.exit_code == ExitCode.FOLDER_UNUSABLE, result.output
     assert video.name.split(".")[0] in result.output or "被修改" in result.output
     assert not out.exists()
+
+
+def test_original_changed_before_copying_originals_fails_and_leaves_no_outdir(
+        big_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 原件/ holds the hashed bytes only: an original rewritten after the build is exit 4.
+    photo = next((big_case / "evidence" / "product").glob("IMG_20241113_16*.jpg"))
+    real = pack_module._copy_originals
+
+    def rewrite_then_copy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        photo.write_bytes(b"\xff\xd8\xff" + b"\0" * 100)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pack_module, "_copy_originals", rewrite_then_copy)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(pack, [str(big_case), "--target", "12315", "-o", str(out), "-q"])
+    assert result.exit_code == ExitCode.FOLDER_UNUSABLE, result.output
+    assert "被修改" in result.output and not out.exists()

@@ -29,7 +29,6 @@ line is ``<sha256>  <name>``, which ``sha256sum -c`` reads as it is.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -43,18 +42,17 @@ from typing import Any
 
 from evidencekit.case.load import load_case
 from evidencekit.channels.letter import Letter, compose_letter, format_letter, summarize_evidence
-from evidencekit.errors import CaseFolderError, InternalError, OutputError
+from evidencekit.errors import InternalError, OutputError
 from evidencekit.fsutil import (
     create_new,
     create_new_fd,
-    open_regular,
     publish_directory,
     refuse_link_dir,
     refuse_special,
     resolve_output_path,
     stage_directory,
 )
-from evidencekit.integrity.attach import attachment_name, original_bytes
+from evidencekit.integrity.attach import attachment_name, copy_original_into, original_bytes
 from evidencekit.media.pool import Progress
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
 from evidencekit.output import refuse_inside_evidence, work_folder
@@ -727,16 +725,9 @@ def _copy_originals(exhibits: Sequence[Exhibit], stage: Path) -> PackedFile:
         # No control character, bidi control or backslash survives in a name (pack_file_name), so
         # every SHA256SUMS.txt line is the plain ``<hash>  <name>`` that sha256sum -c reads.
         name = pack_file_name(attachment_name(ex))
-        digest = hashlib.sha256()
-        with open_regular(ex.source.path, what="原始文件", error=CaseFolderError, follow_links=True) as src:
-            data_times = os.fstat(src.fileno())
-            with open(create_new_fd(folder / name), "wb", closefd=True) as dst:
-                while chunk := src.read(1024 * 1024):
-                    digest.update(chunk)
-                    dst.write(chunk)
-        if digest.hexdigest() != ex.source.sha256:
-            raise CaseFolderError(f"原始文件 {ex.source.rel_path} 在生成过程中被改动了（哈希值与证据材料不一致）",
-                                  hint="确认没有程序在修改证据文件后重新运行")
+        # The stage is discarded whole if this fails, so a half copy never leaves it.
+        with open(create_new_fd(folder / name), "wb", closefd=True) as dst:
+            data_times = copy_original_into(ex, dst)
         os.utime(folder / name, ns=(data_times.st_atime_ns, data_times.st_mtime_ns))
         total += ex.source.size
         sums.append(f"{ex.source.sha256}  {name}\n")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from evidencekit.errors import CaseFolderError, OriginalChanged
 from evidencekit.integrity.manifest import MANIFEST_NAME
-from evidencekit.integrity.originals import read_original
+from evidencekit.integrity.originals import copy_original, read_original
 from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
 from evidencekit.model import Exhibit, attachment_file_name
 
@@ -49,11 +51,24 @@ def original_bytes(ex: Exhibit) -> bytes:
     try:
         return read_original(ex.source)
     except OriginalChanged as exc:
-        raise CaseFolderError(
-            f"证据文件「{ex.source.rel_path}」在生成过程中被修改或替换，"
-            "与已计算的哈希不一致，未生成证据材料",
-            hint="确认没有程序正在写入或同步该文件后重新生成。",
-        ) from exc
+        raise changed_during_build(ex) from exc
+
+
+def copy_original_into(ex: Exhibit, out: BinaryIO) -> os.stat_result:
+    """Stream the exhibit's original into ``out``, re-hashed on the way; CaseFolderError if it
+    changed (the caller discards ``out``)."""
+    try:
+        return copy_original(ex.source, out)
+    except OriginalChanged as exc:
+        raise changed_during_build(ex) from exc
+
+
+def changed_during_build(ex: Exhibit) -> CaseFolderError:
+    return CaseFolderError(
+        f"证据文件「{ex.source.rel_path}」在生成过程中被修改或替换，"
+        "与已计算的哈希不一致，未生成证据材料",
+        hint="确认没有程序正在写入或同步该文件后重新生成。",
+    )
 
 
 def attach_files(

@@ -24,6 +24,7 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from evidencekit.case.inventory import _open_readonly
 from evidencekit.errors import OriginalChanged
@@ -64,13 +65,16 @@ def _open_fd(source: SourceFile) -> tuple[int, os.stat_result]:
     return fd, st
 
 
-def _hash_fd(fd: int, keep: int) -> tuple[str, bytes, int]:
-    """SHA-256 of everything from offset 0, the first ``keep`` bytes, and the size read."""
+def _hash_fd(fd: int, keep: int, sink: BinaryIO | None = None) -> tuple[str, bytes, int]:
+    """SHA-256 of everything from offset 0, the first ``keep`` bytes, and the size read; every
+    chunk also goes to ``sink`` when given (a copy made from the very bytes that were hashed)."""
     digest = hashlib.sha256()
     kept = bytearray()
     offset = 0
     while chunk := os.pread(fd, CHUNK_SIZE, offset):
         digest.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
         if len(kept) < keep:
             kept += chunk[: keep - len(kept)]
         offset += len(chunk)
@@ -119,6 +123,20 @@ def read_original(source: SourceFile, max_bytes: int | None = None) -> bytes:
     if sha256 != source.sha256:
         raise OriginalChanged(source.rel_path)
     return data
+
+
+def copy_original(source: SourceFile, out: BinaryIO) -> os.stat_result:
+    """Stream the original into ``out`` while hashing it, and return its fstat (for its times).
+    Raises OriginalChanged, after writing, when the bytes copied are not the hashed ones: the
+    caller discards ``out``. Errors writing ``out`` are the caller's (a full disk, say)."""
+    fd, st = _open_fd(source)
+    try:
+        sha256, _data, _size = _hash_fd(fd, 0, sink=out)
+    finally:
+        os.close(fd)
+    if sha256 != source.sha256:
+        raise OriginalChanged(source.rel_path)
+    return st
 
 
 def sniff(source: SourceFile, n: int = 64) -> bytes:
