@@ -204,6 +204,15 @@ class ManifestError(ValueError):
 CHANGED_REASON = "原件在计算哈希之后被修改或替换，未生成预览；请确认没有程序正在改动证据文件后重新生成"
 
 
+# raised by evidencekit.case.inventory.hash_file (inventory and inspect)
+class NotRegularError(OSError):
+    """What was opened is not a regular file (a FIFO or device swapped in); ``mode`` says which."""
+
+    def __init__(self, mode: int) -> None:
+        super().__init__("not a regular file")
+        self.mode = mode
+
+
 # raised by evidencekit.integrity.originals
 class OriginalChanged(Exception):
     """The file at an original's path is no longer the file (or the bytes) that was hashed."""

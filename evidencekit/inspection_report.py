@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.cache import DisplayCache
-from evidencekit.case.inventory import _hash_file, _mtime, _nfc_name, _NotRegularError, _special_reason
-from evidencekit.errors import InspectionRefused
+from evidencekit.case.inventory import hash_file, mtime_of, nfc_name, special_reason
+from evidencekit.errors import InspectionRefused, NotRegularError
 from evidencekit.media.base import MediaContext
 from evidencekit.media.dispatch import inspect_source
 from evidencekit.media.pool import inspect_one
@@ -104,21 +104,21 @@ def source_file_for(path: Path, tz: tzinfo = SHANGHAI) -> tuple[SourceFile, tupl
     if stat.S_ISDIR(mode):
         raise InspectionRefused(FOLDER_REASON)
     if not stat.S_ISREG(mode):
-        raise InspectionRefused(_special_reason(mode))
+        raise InspectionRefused(special_reason(mode))
     try:
-        sha256, size, (st, after) = _hash_file(path)  # O_NOFOLLOW, checked regular after opening
-    except _NotRegularError as exc:
-        raise InspectionRefused(_special_reason(exc.mode)) from exc
+        sha256, size, (st, after) = hash_file(path)  # O_NOFOLLOW, checked regular after opening
+    except NotRegularError as exc:
+        raise InspectionRefused(special_reason(exc.mode)) from exc
     except PermissionError as exc:
         raise InspectionRefused(UNREADABLE_REASON) from exc
     except OSError as exc:
         raise InspectionRefused(LINK_REASON if os.path.islink(path) else f"无法读取此文件（{exc.strerror or exc}）") from exc
-    name = _nfc_name(path.name)
+    name = nfc_name(path.name)
     findings: tuple[Finding, ...] = ()
     if size != st.st_size or FileIdentity.of(after) != FileIdentity.of(st):
         findings = (Finding(Severity.WARNING, "inventory.changed_while_reading",
                             f"读取「{name}」时文件发生了变化，请确认没有程序正在写入该文件后重试", name),)
-    source = SourceFile(rel_path=name, path=path, size=size, sha256=sha256, mtime=_mtime(st, tz),
+    source = SourceFile(rel_path=name, path=path, size=size, sha256=sha256, mtime=mtime_of(st, tz),
                         kind=EvidenceKind.OTHER, kind_from_folder=False, identity=FileIdentity.of(st))
     return source, findings
 

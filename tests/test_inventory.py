@@ -273,7 +273,7 @@ def test_fifo_swapped_in_after_the_check_does_not_block(case: Path) -> None:
 
     def hash_it() -> None:
         try:
-            inventory_module._hash_file(fifo)
+            inventory_module.hash_file(fifo)
         except OSError as exc:
             outcome.append(exc)
 
@@ -303,14 +303,14 @@ def test_socket_is_refused(case: Path) -> None:
 def test_unreadable_file_is_refused(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_file(case / "evidence" / "order" / "ok.png", b"ok")
     locked = write_file(case / "evidence" / "order" / "locked.png", b"no")
-    real_open = inventory_module._open_readonly
+    real_open = inventory_module.open_readonly
 
     def fake_open(path: Path) -> int:
         if Path(path).name == locked.name:
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(path)
 
-    monkeypatch.setattr(inventory_module, "_open_readonly", fake_open)
+    monkeypatch.setattr(inventory_module, "open_readonly", fake_open)
     inv = scan_evidence(case)
     assert [f.rel_path for f in inv.files] == ["evidence/order/ok.png"]
     assert refused(inv) == {"evidence/order/locked.png": UNREADABLE_REASON}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from evidencekit.errors import CaseFolderError
+from evidencekit.errors import CaseFolderError, NotRegularError
 from evidencekit.model import (
     SHANGHAI,
     EvidenceKind,
@@ -153,7 +153,7 @@ def _inside(real: str, case_root: Path) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _nfc_name(name: str) -> str:
+def nfc_name(name: str) -> str:
     """The name as the user sees it: NFC, and GB18030 bytes (old Windows zips) decoded."""
     try:
         name.encode("utf-8")
@@ -185,7 +185,7 @@ class _Walker:
             return
         self.covered.append(real)
         # An explicit stack, not recursion: a hostile folder may be nested thousands deep.
-        stack: list[tuple[Path, tuple[str, ...]]] = [(evidence_dir, (_nfc_name(evidence_dir.name),))]
+        stack: list[tuple[Path, tuple[str, ...]]] = [(evidence_dir, (nfc_name(evidence_dir.name),))]
         while stack:
             folder, rel = stack.pop()
             subfolders = self._scan_folder(folder, rel)
@@ -194,7 +194,7 @@ class _Walker:
     def _scan_folder(self, folder: Path, rel: tuple[str, ...]) -> list[tuple[Path, tuple[str, ...]]]:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: _nfc_name(e.name))
+                entries = sorted(it, key=lambda e: nfc_name(e.name))
         except PermissionError:
             self._refuse(rel, UNREADABLE_DIR_REASON)
             return []
@@ -204,7 +204,7 @@ class _Walker:
         subfolders: list[tuple[Path, tuple[str, ...]]] = []
         for entry in entries:
             path = folder / entry.name
-            entry_rel = (*rel, _nfc_name(entry.name))
+            entry_rel = (*rel, nfc_name(entry.name))
             if entry.name.casefold() in _JUNK_NAMES or entry.name.startswith("._"):
                 self._refuse(entry_rel, JUNK_REASON)
                 continue
@@ -229,7 +229,7 @@ class _Walker:
             elif stat.S_ISREG(mode):
                 self._add_file(path, entry_rel)
             else:
-                self._refuse(entry_rel, _special_reason(mode))
+                self._refuse(entry_rel, special_reason(mode))
         return subfolders
 
     def _follow_link(self, path: Path, rel: tuple[str, ...]) -> int | None:
@@ -260,8 +260,8 @@ class _Walker:
         read and hash side by side: about twice as fast on two cores for phone-sized files."""
         def attempt(item: tuple[Path, tuple[str, ...]]) -> _Hashed | BaseException:
             try:
-                return _hash_file(item[0])
-            except (OSError, _NotRegularError) as exc:
+                return hash_file(item[0])
+            except (OSError, NotRegularError) as exc:
                 return exc
 
         pending, self.pending = self.pending, []
@@ -280,8 +280,8 @@ class _Walker:
         except PermissionError:
             self._refuse(rel, UNREADABLE_REASON)
             return
-        except _NotRegularError as exc:
-            self._refuse(rel, _special_reason(exc.mode))
+        except NotRegularError as exc:
+            self._refuse(rel, special_reason(exc.mode))
             return
         except OSError as exc:
             self._refuse(rel, f"无法读取此文件（{exc.strerror or exc}）")
@@ -298,7 +298,7 @@ class _Walker:
             path=path,
             size=size,
             sha256=sha256,
-            mtime=_mtime(st, self.tz),
+            mtime=mtime_of(st, self.tz),
             kind=kind,
             kind_from_folder=from_folder,
             identity=FileIdentity.of(st),
@@ -360,12 +360,6 @@ def _sort_key(rel: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     return rel[:-1], rel[-1]
 
 
-class _NotRegularError(OSError):
-    def __init__(self, mode: int) -> None:
-        super().__init__("not a regular file")
-        self.mode = mode
-
-
 _OPEN_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_BINARY", 0)
@@ -375,7 +369,7 @@ _OPEN_FLAGS = (
 _O_NOATIME = getattr(os, "O_NOATIME", 0)  # keep the access time too, where the OS lets us
 
 
-def _open_readonly(path: Path) -> int:
+def open_readonly(path: Path) -> int:
     flags = _OPEN_FLAGS
     if _O_NOATIME:
         try:
@@ -392,16 +386,16 @@ HASH_THREADS = 4
 _Hashed = tuple[str, int, tuple[os.stat_result, os.stat_result]]
 
 
-def _hash_file(path: Path) -> _Hashed:
+def hash_file(path: Path) -> _Hashed:
     """SHA-256, bytes read and the fstat taken before and after reading, from one read-only
     descriptor (the two differ when something wrote to the file while it was hashed)."""
     # A link was already checked to stay inside the case folder: open its resolved target,
     # still with O_NOFOLLOW, so a link planted in between is not followed.
-    fd = _open_readonly(Path(os.path.realpath(path)) if path.is_symlink() else path)
+    fd = open_readonly(Path(os.path.realpath(path)) if path.is_symlink() else path)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise _NotRegularError(st.st_mode)
+            raise NotRegularError(st.st_mode)
         digest = hashlib.sha256()
         size = 0
         while chunk := os.read(fd, CHUNK_SIZE):
@@ -413,12 +407,12 @@ def _hash_file(path: Path) -> _Hashed:
     return digest.hexdigest(), size, (st, after)
 
 
-def _mtime(st: os.stat_result, tz: tzinfo) -> datetime:
+def mtime_of(st: os.stat_result, tz: tzinfo) -> datetime:
     # Integer nanoseconds avoid float rounding and platform limits of fromtimestamp().
     return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=st.st_mtime_ns // 1000)).astimezone(tz)
 
 
-def _special_reason(mode: int) -> str:
+def special_reason(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "命名管道（FIFO）不是普通文件，未读取"
     if stat.S_ISSOCK(mode):

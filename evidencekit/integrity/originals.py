@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from evidencekit.case.inventory import _open_readonly
+from evidencekit.case.inventory import open_readonly
 from evidencekit.errors import OriginalChanged
 from evidencekit.model import FileIdentity, SourceFile
 
@@ -55,7 +55,7 @@ def _path_to_open(source: SourceFile) -> str:
 
 def _open_fd(source: SourceFile) -> tuple[int, os.stat_result]:
     try:
-        fd = _open_readonly(Path(_path_to_open(source)))
+        fd = open_readonly(Path(_path_to_open(source)))
     except OSError as exc:
         raise OriginalChanged(source.rel_path) from exc
     st = os.fstat(fd)
