@@ -404,14 +404,44 @@ def test_pdf_content_stream_bomb_hits_the_memory_budget(tmp_path: Path) -> None:
     assert "超出内存上限" in insp.preview_error, insp.preview_error
 
 
+_INSPECT_ALONE = """
+import json, sys
+from pathlib import Path
+from evidencekit.cache import DisplayCache
+from evidencekit.case.inventory import scan_evidence
+from evidencekit.media.base import MediaContext
+from evidencekit.media.dispatch import inspect_source
+case, cache, video_memory = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+ctx = MediaContext(cache=DisplayCache(cache), video_decode_memory=video_memory, decode_memory=2 * 1024**3)
+[source] = scan_evidence(case).files
+insp = inspect_source(source, None, ctx)
+print(json.dumps({"frames": len(insp.frames), "error": insp.preview_error}))
+"""
+
+
 def test_video_decoding_has_its_own_memory_budget(tmp_path: Path) -> None:
-    make_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4", 2)
-    # Far too little for FFmpeg, while the PDF budget is generous: the recording's own applies.
-    ctx = ctx_for(tmp_path, video_decode_memory=4 * 1024 * 1024, decode_memory=2 * 1024**3)
-    _, insp = inspect_rel(tmp_path / "case", "evidence/unboxing/a.mp4", ctx)
+    """Far too little for FFmpeg, while the PDF budget is generous: the recording's own applies.
+
+    In a fresh interpreter: the budget caps the address space a decoder *adds*, and a test process
+    that has just encoded video holds enough freed heap for a one-thread decoder to reuse."""
+    import subprocess
+    import sys
+
+    make_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4", 1, size=(1280, 720), fps=2)
+
+    def inspect_alone(video_memory: int, cache: str) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-c", _INSPECT_ALONE, str(tmp_path / "case"),
+                               str(tmp_path / cache), str(video_memory)],
+                              capture_output=True, text=True, timeout=120, check=True)
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
     # Depending on where FFmpeg runs out (a thread it cannot start is EAGAIN) the reason is the
     # memory cap or a decoding failure; either way nothing is shown.
-    assert not insp.frames and insp.preview_error
+    starved = inspect_alone(1024 * 1024, "cache-a")
+    assert starved["frames"] == 0 and starved["error"], starved
+    fed = inspect_alone(1024**3, "cache-b")  # the same file decodes under the default budget
+    assert fed["frames"] > 0 and not fed["error"], fed
 
 
 def test_slow_video_decode_is_killed_and_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
