@@ -30,12 +30,15 @@ import yaml
 from evidencekit.errors import TemplateError, UnknownTargetError
 from evidencekit.model import (
     Case,
+    ChatFormat,
     ChecklistItem,
+    EventChannel,
     EvidenceKind,
     Exhibit,
     LegalBasis,
     Status,
     StatutoryAmount,
+    Target,
 )
 from evidencekit.rules.creditcode import validate_credit_code
 from evidencekit.rules.filename_times import FilenameTimes, parse_filename_times
@@ -61,9 +64,12 @@ LAW_KINDS = frozenset({"statute", "regulation", "interpretation", "platform_rule
 # apply to disputes handled after they take effect.
 _DATED_LAW_KINDS = frozenset({"statute", "regulation"})
 # Closed vocabularies the code acts on (case/followup.py gives each step its own window); followup.yaml
-# must name each one, and holds their wording and order.
-EVENT_CHANNEL_KEYS = ("seller", "platform", "12315", "payment", "other")
-LADDER_STEPS = frozenset({"seller", "platform", "12315", "payment", "court"})
+# must name each one, and holds their wording and order. The ladder climbs the channels a
+# follow-up can go to, except "other", and ends at court, which is no follow-up channel.
+EVENT_CHANNEL_KEYS = tuple(channel.value for channel in EventChannel)
+# targets.yaml has one profile per Target, no more: --target offers exactly these.
+TARGET_KEYS = tuple(target.value for target in Target)
+LADDER_STEPS = frozenset({*EVENT_CHANNEL_KEYS, "court"} - {EventChannel.OTHER.value})
 _TEMPLATE_HINT = (
     "这是随程序安装的模板文件，可能在编辑时改坏了：请对照 templates/README.md 改正，或从代码仓库恢复原文件。"
 )
@@ -226,7 +232,7 @@ class PackWording:
 
 @dataclass(frozen=True)
 class TargetProfile:
-    key: str
+    key: Target
     label: str
     title: str
     legal: tuple[str, ...]
@@ -252,8 +258,8 @@ class TargetProfile:
 
 
 @dataclass(frozen=True)
-class EventChannel:
-    key: str  # one of EVENT_CHANNEL_KEYS
+class EventChannelRule:
+    key: EventChannel
     label: str  # 商家: timeline and status
     action: str  # 联系商家: the letter's account of what was done
     aliases: tuple[str, ...] = ()  # other words case.yaml and `log --channel` accept (客服)
@@ -271,7 +277,7 @@ class LadderStep:
 class FollowupRules:
     """templates/followup.yaml: follow-up channels, the escalation ladder, fixed deadlines."""
 
-    channels: Mapping[str, EventChannel]
+    channels: Mapping[str, EventChannelRule]  # keyed by EventChannel value; an EventChannel works too
     ladder: tuple[LadderStep, ...]  # in escalation order, court last
     no_reason_return_days: int
     no_reason_return_basis: str  # article key
@@ -345,8 +351,8 @@ class Rules:
     kinds: Mapping[str, EvidenceKindRule]  # keyed by EvidenceKind value; an EvidenceKind works too
     platforms: Mapping[str, Platform]
     common_advice: tuple[Advice, ...]
-    targets: Mapping[str, TargetProfile]
-    default_target: str
+    targets: Mapping[str, TargetProfile]  # keyed by Target value; a Target works too
+    default_target: Target
     laws: Mapping[str, Law]
     articles: Mapping[str, Article]
     punitive: Mapping[str, PunitiveRule]
@@ -354,11 +360,16 @@ class Rules:
     followup: FollowupRules
     filename_times: FilenameTimes  # templates/filename_times.yaml (evidencekit/filename_patterns.py)
     time_sources: TimeSources  # templates/time_sources.yaml (rules/time_sources.py)
+    chat_formats: Mapping[str, str]  # templates/chat_formats.yaml: ChatFormat value -> Chinese name
 
     @property
     def claim_labels(self) -> Mapping[str, str]:
         """refund -> 退款, ... for every claim key in problem_types.yaml."""
         return {key: claim.label for key, claim in self.claims.items()}
+
+    def chat_format_label(self, chat_format: ChatFormat) -> str:
+        """微信导出（CSV 表格）…: the name the exhibit page gives a chat export's format."""
+        return self.chat_formats[chat_format]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,7 +399,7 @@ def load_rules() -> Rules:
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
-    """Read and validate the eight template files in ``folder`` (tests point this at edited copies)."""
+    """Read and validate the nine template files in ``folder`` (tests point this at edited copies)."""
     legal = _read(folder, "legal.yaml")
     laws, articles, punitive, default_punitive = _parse_legal(legal)
     kinds = _parse_evidence_kinds(_read(folder, "evidence_kinds.yaml"))
@@ -415,6 +426,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
         followup=followup,
         filename_times=filename_times,
         time_sources=parse_time_sources(_read(folder, "time_sources.yaml")),
+        chat_formats=_parse_chat_formats(_read(folder, "chat_formats.yaml")),
     )
     _check_references(rules)
     return rules
@@ -799,15 +811,22 @@ def _parse_platforms(doc: _File) -> tuple[dict[str, Platform], tuple[Advice, ...
     return out, common
 
 
-def _parse_targets(doc: _File) -> tuple[dict[str, TargetProfile], str]:
+def _parse_targets(doc: _File) -> tuple[dict[str, TargetProfile], Target]:
     top = _top(doc, ("targets", "default", "key_evidence"))
     key_evidence = _key_evidence(doc, top, "")
-    out = {key: _target(doc, key, node, f"targets.{key}", key_evidence)
-           for key, node in doc.mapping(top["targets"], "targets", optional=None).items()}
+    entries = doc.mapping(top["targets"], "targets", optional=None)
+    for key in entries:
+        if key not in TARGET_KEYS:
+            doc.fail(f"targets.{key}", f"{key} 不是程序认识的提交渠道{_suggest(key, TARGET_KEYS)}"
+                     f"（可用：{'、'.join(TARGET_KEYS)}）")
+    for key in TARGET_KEYS:
+        if key not in entries:
+            doc.fail("targets", f"缺少提交渠道 {key}（--target 可以选它，每个渠道都要有一项）")
+    out = {key: _target(doc, Target(key), node, f"targets.{key}", key_evidence) for key, node in entries.items()}
     default = doc.text(top, "default", "")
     if default not in out:
         doc.fail("default", f"应为 targets 下的某一项，实际是 {default}")
-    return out, default
+    return out, Target(default)
 
 
 def _key_evidence(doc: _File, m: Mapping[str, Any], path: str) -> tuple[EvidenceKind, ...]:
@@ -823,7 +842,7 @@ def _pack_wording(doc: _File, node: object, path: str, default_order: tuple[Evid
                        doc.text(m, "text_note", path, ""), order)
 
 
-def _target(doc: _File, key: str, node: object, path: str,
+def _target(doc: _File, key: Target, node: object, path: str,
             key_evidence: tuple[EvidenceKind, ...]) -> TargetProfile:
     m = doc.mapping(node, path,
                     ("label", "title", "fields", "credit_code", "attachments", "sections", "letter", "pack"),
@@ -909,18 +928,18 @@ def _target(doc: _File, key: str, node: object, path: str,
 def _parse_followup(doc: _File) -> FollowupRules:
     top = _top(doc, ("channels", "ladder", "no_reason_return", "notes_12315", "platform_reply_hours",
                      "reply_days"))
-    channels: dict[str, EventChannel] = {}
+    channels: dict[str, EventChannelRule] = {}
     entries = doc.mapping(top["channels"], "channels", required=EVENT_CHANNEL_KEYS, optional=())
     for key, node in entries.items():
         path = f"channels.{key}"
         m = doc.mapping(node, path, ("label", "action"), ("aliases",))
-        channels[key] = EventChannel(key, doc.text(m, "label", path), doc.text(m, "action", path),
-                                     doc.str_list(m, "aliases", path))
+        channels[key] = EventChannelRule(EventChannel(key), doc.text(m, "label", path),
+                                         doc.text(m, "action", path), doc.str_list(m, "aliases", path))
     ladder = []
     steps = doc.mapping(top["ladder"], "ladder", required=sorted(LADDER_STEPS), optional=())
     for key, node in steps.items():
         path = f"ladder.{key}"
-        m = doc.mapping(node, path, ("label", "how"), ("urgent",) if key == "platform" else ())
+        m = doc.mapping(node, path, ("label", "how"), ("urgent",) if key == EventChannel.PLATFORM else ())
         ladder.append(LadderStep(key, doc.text(m, "label", path), doc.text(m, "how", path),
                                  doc.text(m, "urgent", path, "")))
     if ladder[-1].key != "court":
@@ -946,6 +965,17 @@ def _parse_followup(doc: _File) -> FollowupRules:
     return FollowupRules(channels, tuple(ladder), days, doc.text(r, "basis", path), label.format(days=days),
                          short.format(days=days), doc.text(r, "note", path, ""), platform_hours, reply_days,
                          words["accepted"], words["ended"], words["odr"])
+
+
+def _parse_chat_formats(doc: _File) -> dict[str, str]:
+    top = _top(doc, ("formats",))
+    keys = [f.value for f in ChatFormat]
+    entries = doc.mapping(top["formats"], "formats", required=keys, optional=())
+    out = {}
+    for key, node in entries.items():
+        path = f"formats.{key}"
+        out[key] = doc.text(doc.mapping(node, path, ("label",)), "label", path)
+    return out
 
 
 def _megabytes(value: Decimal | None) -> int | None:
@@ -1054,8 +1084,9 @@ def platform_display_name(case: Case, rules: Rules) -> str:
     return case.platform_name.strip() or rules.platforms["other"].label
 
 
-def target_profile(target: str | None, rules: Rules) -> TargetProfile:
-    """The channel profile; ``None`` or ``""`` means the default (general)."""
+def target_profile(target: Target | str | None, rules: Rules) -> TargetProfile:
+    """The channel profile; ``None`` or ``""`` means the default (general). A word that is no
+    Target raises UnknownTargetError."""
     key = target or rules.default_target
     try:
         return rules.targets[key]
