@@ -6,7 +6,8 @@ only read, validate and apply it, one module per template file or task (docs/arc
 them). The YAML is validated once at load, cross-file references included, so a typo made while
 editing fails loudly with the file and key path instead of producing a silently wrong checklist.
 
-The rest of the code imports from here, not from the modules behind it.
+The rest of the code imports the rules from here; timeinfo.py alone also imports the file-name
+time helpers of rules.filename_times directly.
 """
 
 from __future__ import annotations
