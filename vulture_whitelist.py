@@ -10,7 +10,7 @@ from evidencekit.case import load
 from evidencekit.cli.build import check
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
-from evidencekit.model import EvidenceKind, FileIdentity
+from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity
 
 _ = object()
 
@@ -28,6 +28,14 @@ EvidenceKind.UNBOXING
 EvidenceKind.LOGISTICS
 EvidenceKind.COMPARISON
 EvidenceKind.REPORT
+ChatFormat.QQ  # made by ChatFormat(name) from the winning parser's name in media/chats.py
+ChatFormat.QQ_WINDOW
+ChatFormat.QIANNIU
+ChatFormat.WECHATMSG
+ChatFormat.WECHATEXPORTER
+ChatFormat.WECHAT
+ChatFormat.WECHAT_WIN
+ChatFormat.PLAIN
 FileIdentity.dev  # compared as a whole (==) to notice an original swapped after hashing
 FileIdentity.ino
 FileIdentity.mtime_ns

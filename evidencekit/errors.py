@@ -114,14 +114,14 @@ class FontError(EvidenceKitError):
     exit_code = ExitCode.USAGE
 
 
-# raised by evidencekit.rules.catalog
+# raised while loading templates/ (evidencekit.rules.templatefile and the readers built on it)
 class TemplateError(InternalError):
     """A file in templates/ is malformed: a bug in what we ship (or a volunteer's edit)."""
 
 
-# raised by evidencekit.rules.catalog
+# raised by evidencekit.rules.lookups.target_profile
 class UnknownTargetError(EvidenceKitError):
-    """``--target`` names a channel that targets.yaml does not define."""
+    """A target that is no Target (so targets.yaml has no profile for it)."""
 
     exit_code = ExitCode.USAGE
 

@@ -172,12 +172,36 @@ class Problem:
     discovered_at: datetime | None = None
 
 
+class Target(StrEnum):
+    """Where a dossier is sent (``--target``): each has a profile in templates/targets.yaml.
+
+    Values appear in file names (dossier-12315.pdf) and manifests: add members, never rename one.
+    """
+
+    GENERAL = "general"
+    PLATFORM = "platform"
+    COMPLAINT_12315 = "12315"
+    EMAIL = "email"
+    PAYMENT = "payment"
+
+
+class EventChannel(StrEnum):
+    """Whom a follow-up went to (case.yaml ``events[].channel``): each has wording in
+    templates/followup.yaml."""
+
+    SELLER = "seller"
+    PLATFORM = "platform"
+    COMPLAINT_12315 = "12315"
+    PAYMENT = "payment"
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Event:
     """A follow-up: who was contacted, when, what they said."""
 
     time: datetime | None
-    channel: str  # seller | platform | 12315 | payment | other
+    channel: EventChannel
     note: str = ""
     ref: str = ""  # 工单号 / 客服工号
 
@@ -384,11 +408,27 @@ class ChatMessage:
     clock: TimeOfDay | None = None
 
 
+class ChatFormat(StrEnum):
+    """Which chat export a transcript was read from (media/chats.py); each has a Chinese name in
+    templates/chat_formats.yaml. Values are printed by `inspect --json`: add members, never rename one."""
+
+    QQ = "qq"  # QQ 消息管理器 TXT export
+    QQ_WINDOW = "qq_window"
+    QQ_MOBILE = "qq_mobile"
+    QQNT = "qqnt"  # times of day only, no dates
+    QIANNIU = "qianniu"
+    WECHATMSG = "wechatmsg"
+    WECHAT_CSV = "wechat_csv"
+    WECHATEXPORTER = "wechatexporter"
+    WECHAT = "wechat"
+    WECHAT_WIN = "wechat_win"
+    PLAIN = "plain"
+    UNKNOWN = "unknown"  # no parser recognised the text; shown as is
+
+
 @dataclass(frozen=True)
 class Transcript:
-    # "qq" | "qq_window" | "qq_mobile" | "qqnt" | "qianniu" | "wechatmsg" | "wechat_csv" |
-    # "wechatexporter" | "wechat" | "wechat_win" | "plain" | "unknown"
-    format: str
+    format: ChatFormat
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", ...
     messages: tuple[ChatMessage, ...] = ()
     raw_text: str = ""  # for unknown formats: the decoded text, shown as is (up to the page cap)
@@ -506,7 +546,7 @@ class Dossier:
 
     case: Case
     case_id: str
-    target: str  # platform | 12315 | email | payment | general
+    target: Target
     title: str
     exhibits: tuple[Exhibit, ...]
     refused: tuple[RefusedFile, ...]

@@ -23,6 +23,7 @@ from evidencekit.fsutil import (
     resolve_output_path,
     write_atomically,
 )
+from evidencekit.model import Target
 
 
 @contextlib.contextmanager
@@ -40,10 +41,10 @@ def work_folder() -> Iterator[str]:
         raise
 
 
-def resolve_output(root: Path, output: Path | None, target: str) -> Path:
+def resolve_output(root: Path, output: Path | None, target: Target) -> Path:
     """The absolute output path (see :func:`fsutil.resolve_output_path`)."""
     if output is None:
-        name = "dossier.pdf" if target == "general" else f"dossier-{target}.pdf"
+        name = "dossier.pdf" if target == Target.GENERAL else f"dossier-{target}.pdf"
         return root.resolve() / name
     return resolve_output_path(root, output, "输出文件")
 

@@ -34,6 +34,7 @@ from evidencekit.model import (
     SourceFile,
     Stamp,
     Status,
+    Target,
 )
 from evidencekit.output import check_output, publish, resolve_output, work_folder
 from evidencekit.pdf.layout_hints import LayoutHints
@@ -52,7 +53,7 @@ DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
 
 @dataclass(frozen=True)
 class BuildOptions:
-    target: str = "general"
+    target: Target = Target.GENERAL
     output: Path | None = None
     force: bool = False
     reproducible: bool = False

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidencekit.model import Exhibit, Severity, Status
+from evidencekit.model import Exhibit, Severity, Status, Target
 from evidencekit.pipeline import Assessment, BuildResult
 from evidencekit.rules.catalog import load_rules
 
 _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
 
-def check_report(a: Assessment, target: str, complete: bool) -> dict[str, Any]:
+def check_report(a: Assessment, target: Target, complete: bool) -> dict[str, Any]:
     return {
         "case": a.case.root.name,  # the folder's name: where it lives is not ours to write
         "target": target,
@@ -52,7 +52,7 @@ def exhibit_entry(ex: Exhibit) -> dict[str, Any]:
     }
 
 
-def format_check(a: Assessment, target: str, complete: bool) -> str:
+def format_check(a: Assessment, target: Target, complete: bool) -> str:
     lines = [f"案件：{a.case.root}（提交渠道：{target}，共 {len(a.exhibits)} 个证据文件）"]
     if not a.case.has_case_file:
         lines.append("注意：没有 case.yaml，案件信息全部缺失（可运行 evidencekit init 生成模板）。")

@@ -34,7 +34,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.case", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.batch", "evidencekit.channels.batch"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.case.followup"): _CLI,
-    ("evidencekit.cli.followup", "evidencekit.model"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.inspect", "evidencekit.case.load"): _CLI,
     ("evidencekit.cli.inspect", "evidencekit.inspection_report"): _CLI,

@@ -36,6 +36,7 @@ from evidencekit.model import (
     SHANGHAI,
     Complainant,
     Event,
+    EventChannel,
     EvidenceKind,
     EvidenceOverride,
     Livestream,
@@ -485,7 +486,7 @@ def test_other_chinese_aliases(tmp_path: Path) -> None:
                          "order:\n  confirmed_receipt: 是\nevidence:\n  - file: 订单/a.png\n    kind: 订单\n")
     case = load_case(tmp_path)
     assert case.claims == ("return_refund", "punitive")
-    assert case.events[0].channel == "seller"
+    assert case.events[0].channel is EventChannel.SELLER
     assert case.order.confirmed_receipt is True
     assert case.evidence[0].kind is EvidenceKind.ORDER and case.evidence[0].file == "evidence/订单/a.png"
 
@@ -670,3 +671,12 @@ def test_yaml_like_text_loads_or_raises_case_file_error(tmp_path: Path, text: st
         load_case(tmp_path)
     except CaseFileError as exc:
         assert exc.problems and all(p.key_path for p in exc.problems)
+
+
+def test_event_channels_load_as_the_enum_whatever_yaml_makes_of_them(tmp_path: Path) -> None:
+    # An unquoted 12315 is an int to YAML; quoted, a string; left out, the channel is "other".
+    write_case(tmp_path, 'events:\n  - channel: 12315\n  - channel: "12315"\n  - channel: 平台\n  - note: 打过电话\n')
+    channels = [e.channel for e in load_case(tmp_path).events]
+    assert channels == [EventChannel.COMPLAINT_12315, EventChannel.COMPLAINT_12315, EventChannel.PLATFORM,
+                        EventChannel.OTHER]
+    assert all(type(c) is EventChannel for c in channels)

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evidencekit.errors import TemplateError
 from evidencekit.model import SHANGHAI, TimeSource
-from evidencekit.rules.catalog import TemplateError, load_rules, load_rules_from
+from evidencekit.rules.catalog import load_rules, load_rules_from
 from evidencekit.rules.filename_times import FilenamePattern, find, is_save_time, stem_of
 from evidencekit.timeinfo import time_from_filename
 

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from evidencekit.errors import ExitCode, TemplateError, UnknownTargetError
 from evidencekit.model import (
     Case,
+    ChatFormat,
     ChecklistItem,
+    EventChannel,
     EvidenceKind,
     EvidenceOverride,
     Exhibit,
@@ -32,6 +34,7 @@ from evidencekit.model import (
     Severity,
     Stamp,
     Status,
+    Target,
     TimeSource,
 )
 from evidencekit.rules.catalog import (
@@ -54,7 +57,7 @@ from evidencekit.rules.catalog import (
 )
 
 TEMPLATE_FILES = ("problem_types.yaml", "evidence_kinds.yaml", "platforms.yaml", "targets.yaml", "legal.yaml",
-                  "followup.yaml", "filename_times.yaml", "time_sources.yaml")
+                  "followup.yaml", "filename_times.yaml", "time_sources.yaml", "chat_formats.yaml")
 ALL_TYPES = ("not_received", "not_as_shown", "safety_hazard", "wrong_size", "minor_quality",
              "missing_parts", "quality", "counterfeit", "false_advertising", "price_fraud", "food_safety",
              "logistics", "service")
@@ -246,6 +249,55 @@ def test_broken_yaml_names_file_and_line(tmp_path: Path) -> None:
         load_rules_from(folder)
     assert "templates/targets.yaml" in info.value.message
     assert re.search(r"第 \d+ 行", info.value.message)
+
+
+def _drop(folder: Path, name: str, section: str, key: str) -> None:
+    path = folder / name
+    data = yaml.safe_load(path.read_text("utf-8"))
+    del data[section][key]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+
+
+@pytest.mark.parametrize(("name", "section", "key"), [
+    ("targets.yaml", "targets", Target.COMPLAINT_12315.value),
+    ("targets.yaml", "targets", Target.PAYMENT.value),
+    ("followup.yaml", "channels", EventChannel.COMPLAINT_12315.value),
+    ("followup.yaml", "channels", EventChannel.OTHER.value),
+    ("chat_formats.yaml", "formats", ChatFormat.QQNT.value),
+])
+def test_every_member_of_a_closed_vocabulary_needs_its_template_entry(tmp_path: Path, name: str, section: str,
+                                                                      key: str) -> None:
+    folder = _copy_templates(tmp_path)
+    _drop(folder, name, section, key)
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert f"templates/{name}" in info.value.message
+    assert section in info.value.message and key in info.value.message
+    assert "缺少" in info.value.message
+
+
+def test_a_target_the_code_does_not_know_is_refused(tmp_path: Path) -> None:
+    folder = _copy_templates(tmp_path)
+    path = folder / "targets.yaml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    data["targets"]["emial"] = data["targets"]["email"]  # --target could never choose it
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert "templates/targets.yaml" in info.value.message and "targets.emial" in info.value.message
+    assert "email" in info.value.message  # the did-you-mean
+
+
+def test_every_chat_format_has_a_chinese_label(rules: Rules) -> None:
+    for chat_format in ChatFormat:
+        label = rules.chat_format_label(chat_format)
+        assert label.strip() and not label.isascii(), chat_format
+
+
+def test_target_profiles_are_keyed_by_target(rules: Rules) -> None:
+    assert set(rules.targets) == {t.value for t in Target}
+    assert all(rules.targets[t].key is t for t in Target)
+    assert rules.default_target is Target.GENERAL
 
 
 @pytest.mark.parametrize(("name", "old", "new", "words"), [

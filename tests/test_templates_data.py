@@ -364,3 +364,28 @@ def test_pack_help_quotes_the_limits_in_targets_yaml(clean_rules: None) -> None:
     assert f"（{'/'.join(f for f in limits_12315.formats if f != 'jpeg')}）" in help_text
     assert f"email{mb_email}MB，12315{mb_12315}MB" in help_text
     assert f"默认{mb_email}MB" in help_text
+
+
+def test_chat_format_names_on_the_exhibit_page_come_from_chat_formats_yaml(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_rules: None) -> None:
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", folder)
+    formats_file = folder / "chat_formats.yaml"
+    formats = yaml.safe_load(formats_file.read_text(encoding="utf-8"))
+    formats["formats"]["plain"]["label"] = "带时间的纯文本（测试）"
+    formats_file.write_text(yaml.safe_dump(formats, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("EVIDENCEKIT_TEMPLATES", str(folder))
+    case = _case(tmp_path, "douyin", "not_as_shown")
+    chat = case / "evidence" / "chat" / "chat.txt"
+    chat.parent.mkdir()
+    chat.write_text("2024-11-14 19:21 客服: 您好\n2024-11-14 19:22 我: 包的颜色不对\n", encoding="utf-8")
+    out = case / "dossier.pdf"
+    result = CliRunner().invoke(main, ["build", str(case), "-o", str(out), "--force", "-q"])
+    assert result.exit_code == 0, result.output
+    doc = pypdfium2.PdfDocument(str(out))
+    try:
+        text = "".join(page.get_textpage().get_text_range() for page in doc)
+    finally:
+        doc.close()
+    assert "格式：带时间的纯文本（测试）" in text.replace("\r", "").replace("\n", "")
+    assert "格式：纯文本" not in text

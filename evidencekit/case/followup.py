@@ -24,7 +24,7 @@ from typing import Any, cast
 from evidencekit.case.edit import append_event
 from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case, parse_case_time
 from evidencekit.errors import CaseFolderError, EvidenceKitError, FollowupTimeError, FollowupUsageError
-from evidencekit.model import Case, Event, format_datetime
+from evidencekit.model import Case, Event, EventChannel, Target, format_datetime
 from evidencekit.rules.catalog import (
     Deadline,
     Rules,
@@ -62,7 +62,7 @@ def channel_label(channel: str, rules: Rules) -> str:
     return found.label if found is not None else channel
 
 
-def normalize_channel(channel: str) -> str:
+def normalize_channel(channel: str) -> EventChannel:
     """``seller``/``商家`` → ``seller`` …; raises FollowupUsageError for anything else."""
     rules = load_rules()
     value = unicodedata.normalize("NFC", channel).strip()
@@ -70,10 +70,10 @@ def normalize_channel(channel: str) -> str:
     if value not in EVENT_CHANNELS:
         usable = "、".join(f"{c}（{channel_label(c, rules)}）" for c in EVENT_CHANNELS)
         raise FollowupUsageError(f"未知的跟进渠道：{channel}", hint=f"可用：{usable}")
-    return value
+    return EventChannel(value)
 
 
-def record_event(root: Path, text: str, *, channel: str = "seller", ref: str = "", time: datetime) -> Event:
+def record_event(root: Path, text: str, *, channel: str = EventChannel.SELLER, ref: str = "", time: datetime) -> Event:
     """Append a follow-up to ``root``'s case.yaml, keeping the rest of the file as the user wrote it.
 
     ``time`` is when the contact happened (naive = the case's time zone). The case file must exist
@@ -82,14 +82,14 @@ def record_event(root: Path, text: str, *, channel: str = "seller", ref: str = "
     note = " ".join(text.split())
     if not note:
         raise FollowupUsageError("跟进内容不能为空", hint='例如：evidencekit log 我的案件 "商家客服答应 48 小时内回复"')
-    channel = normalize_channel(channel)
+    known = normalize_channel(channel)
     case = load_case(root)  # raises for a missing folder or a broken case file before we write
     case_file = find_case_file(root)
     if case_file is None or not case.has_case_file:
         raise CaseFolderError(f"案件文件夹里没有 case.yaml：{root}",
                               hint=f"先运行 evidencekit init {root} 生成案件文件，再记录跟进。")
     moment = time if time.tzinfo is not None else time.replace(tzinfo=case.tz)
-    event = Event(time=moment, channel=channel, note=note, ref=" ".join(ref.split()))
+    event = Event(time=moment, channel=known, note=note, ref=" ".join(ref.split()))
     append_event(case_file, event)
     return event
 
@@ -248,14 +248,14 @@ def _stage_window(case: Case, rules: Rules, stage: str, timed: Sequence[Event],
     last = cast(datetime, on[-1].time)
     platform = platform_rules(case, rules)
     name = platform_display_name(case, rules)
-    if stage == "seller":
+    if stage == EventChannel.SELLER:
         hours = platform.seller_reply_hours
         typical = platform.timing.typical_seller
         d = _timed("seller_reply", f"商家答复期限（最近一次联系商家后 {hours_text(hours)}）", "商家答复",
                    last, timedelta(hours=hours), now, tz,
                    note=f"参考：{name}商家客服一般{typical}内回复" if typical else "")
         return _Window(d), [d]
-    if stage == "platform":
+    if stage == EventChannel.PLATFORM:
         hours = platform.timing.platform_reply_hours or rules.followup.platform_reply_hours
         typical = platform.timing.typical_platform
         note = f"参考：{name}平台介入一般{typical}" if typical else "参考值"
@@ -264,11 +264,11 @@ def _stage_window(case: Case, rules: Rules, stage: str, timed: Sequence[Event],
         d = _timed("platform_reply", f"平台介入处理期限（最近一次联系平台后 {hours_text(hours)}）", "平台处理",
                    last, timedelta(hours=hours), now, tz, note=note)
         return _Window(d), [d]
-    if stage == "12315":
+    if stage == EventChannel.COMPLAINT_12315:
         return _window_12315(case, rules, on, now)
     # payment: the payment target's deadlines, counted from the latest complaint
     out = [_from_deadline(f"payment.{d.key}", d, last, now, tz)
-           for d in target_profile("payment", rules).deadlines if d.start == "submitted"]
+           for d in target_profile(Target.PAYMENT, rules).deadlines if d.start == "submitted"]
     return _Window(out[0] if out else None), out
 
 
@@ -283,7 +283,7 @@ def _window_12315(case: Case, rules: Rules, on: Sequence[Event],
     ended = any(_mentions(e.note, words.ended_words) for e in on)
     odr = any(_mentions(e.note, words.odr_words) for e in on)
     out: list[DeadlineStatus] = []
-    for d in target_profile("12315", rules).deadlines:
+    for d in target_profile(Target.COMPLAINT_12315, rules).deadlines:
         if d.key == "odr":
             start = submitted if odr else None  # only for complaints handed to an ODR company
         elif d.start == "submitted":
@@ -312,11 +312,11 @@ def _next_step(case: Case, rules: Rules, stage: str, window: _Window, limitation
         return NextStep("court", court.label, f"已超过{limitation.label}，市场监管部门可以不予受理；{court.how}")
     if not stage:
         ptype = problem_type(case, rules)
-        platform = steps.step("platform")
+        platform = steps.step(EventChannel.PLATFORM)
         if ptype.urgency == "urgent" and platform.urgent:
-            return NextStep("platform", platform.label, f"紧急问题（{ptype.label}）：{platform.urgent}")
+            return NextStep(platform.key, platform.label, f"紧急问题（{ptype.label}）：{platform.urgent}")
         first = steps.ladder[0]
-        other = channel_label("other", rules)
+        other = channel_label(EventChannel.OTHER, rules)
         what = "尚未记录任何跟进" if not any_events else f"只有“{other}”渠道的跟进记录"
         return NextStep(first.key, first.label, f"{what}：{first.how}")
     following = steps.ladder[steps.steps.index(stage) + 1]
@@ -337,7 +337,7 @@ def _next_step(case: Case, rules: Rules, stage: str, window: _Window, limitation
 
 
 def _limitation(case: Case, rules: Rules, now: datetime) -> DeadlineStatus | None:
-    years = target_profile("12315", rules).limitation_years
+    years = target_profile(Target.COMPLAINT_12315, rules).limitation_years
     if years is None:  # targets.yaml gives the channel no limitation period
         return None
     period = limitation_period(case, years)

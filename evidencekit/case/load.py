@@ -34,6 +34,7 @@ from evidencekit.model import (
     Case,
     Complainant,
     Event,
+    EventChannel,
     EvidenceKind,
     EvidenceOverride,
     Livestream,
@@ -104,7 +105,8 @@ def __getattr__(name: str) -> tuple[str, ...]:
     raise AttributeError(name)
 
 
-EVENT_CHANNELS = ("seller", "platform", "12315", "payment", "other")
+# The values case.yaml may write (the aliases in followup.yaml are mapped onto these).
+EVENT_CHANNELS = tuple(channel.value for channel in EventChannel)
 
 
 def event_channel_aliases() -> Mapping[str, str]:
@@ -500,7 +502,8 @@ class _Walker:
                                       event_channel_aliases())
             note = self.text(found["note"], f"{path}.note") if "note" in found else None
             ref = self.text(found["ref"], f"{path}.ref") if "ref" in found else None
-            events.append(Event(time=time, channel=channel or "other", note=note or "", ref=ref or ""))
+            events.append(Event(time=time, channel=EventChannel(channel or EventChannel.OTHER), note=note or "",
+                                ref=ref or ""))
         return tuple(events)
 
     def evidence(self, node: Node) -> tuple[EvidenceOverride, ...]:

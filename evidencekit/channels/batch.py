@@ -33,7 +33,7 @@ from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, Outp
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
 from evidencekit.integrity.originals import public_text
 from evidencekit.media.pool import Progress, available_cpus
-from evidencekit.model import Status
+from evidencekit.model import Status, Target
 from evidencekit.pipeline import Assessment, BuildOptions, BuildResult, build_dossier, checklist_complete_for
 from evidencekit.terminal import display_width, pad_to_width, terminal_safe
 
@@ -121,7 +121,7 @@ class CaseRow:
 class BatchSummary:
     cases_dir: Path
     outdir: Path
-    target: str
+    target: Target
     jobs: int
     generated_at: datetime
     seconds: float

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
-from evidencekit.model import Case, Event, EvidenceKind, SourceFile, format_datetime
+from evidencekit.model import Case, Event, EvidenceKind, SourceFile, Target, format_datetime
 from evidencekit.rules.catalog import (
     LetterField as FieldTemplate,
 )
@@ -74,7 +74,7 @@ class LetterField:
 
 @dataclass(frozen=True)
 class Letter:
-    target: str
+    target: Target
     fields: tuple[LetterField, ...]
     label: str = ""  # the channel's Chinese name, e.g. 全国12315平台
     form: str = "fields"  # the target's letter_form: fields | message (subject + body)
@@ -141,7 +141,7 @@ def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "
                           now=options.now.astimezone(case.tz))
 
 
-def compose_letter(case: Case, target: str, rules: Rules, *, fingerprint: str = "",
+def compose_letter(case: Case, target: Target, rules: Rules, *, fingerprint: str = "",
                    exhibits_summary: Sequence[str] = (), now: datetime) -> Letter:
     """The letter for ``target`` (a key of targets.yaml), every field fitted to its limit.
 
@@ -436,7 +436,7 @@ def _claims(ctx: _Context, *, numbered: bool) -> Draft:
                       for i, text in enumerate(items)], numbered=True)
     pieces = [Piece(text, atomic=True, lead="，并") for text in items]
     lines = [Line(pieces)]
-    if ctx.profile.key == "12315":
+    if ctx.profile.key == Target.COMPLAINT_12315:
         options = [rules.claims[k].form_12315 for k in case.claims if k in rules.claims]
         if options:
             lines.append(Line([Piece("、".join(dict.fromkeys(options)), rank=Rank.DETAILS)],

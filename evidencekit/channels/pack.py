@@ -54,7 +54,7 @@ from evidencekit.fsutil import (
 )
 from evidencekit.integrity.attach import attachment_name, copy_original_into, original_bytes
 from evidencekit.media.pool import Progress
-from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, format_datetime
+from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, Target, format_datetime
 from evidencekit.output import refuse_inside_evidence, work_folder
 from evidencekit.pipeline import BuildOptions, BuildResult, build_dossier
 from evidencekit.rules.catalog import (
@@ -96,7 +96,7 @@ class PackedFile:
 @dataclass(frozen=True)
 class PackResult:
     outdir: Path
-    target: str
+    target: Target
     target_label: str
     files: tuple[PackedFile, ...]
     exhibit_count: int
@@ -212,7 +212,7 @@ class _Job:
     layout: _Layout | None = None
 
     @property
-    def target(self) -> str:
+    def target(self) -> Target:
         return self.profile.key
 
     def build(self, *, originals: bool, attach_limit: int | None = None, dpi: int = 150) -> BuildResult:
@@ -568,7 +568,7 @@ def _volume_description(layout: _Layout, pages: Sequence[int], dossier: Dossier,
 # ---------------------------------------------------------------------------------------------
 
 
-def key_exhibits(exhibits: Sequence[Exhibit], target: str, rules: Rules) -> list[Exhibit]:
+def key_exhibits(exhibits: Sequence[Exhibit], target: Target, rules: Rules) -> list[Exhibit]:
     """Exhibits in the order they deserve an upload slot: one of each kind first, by importance
     (targets.yaml key_evidence)."""
     pack = target_profile(target, rules).pack
@@ -779,7 +779,7 @@ def _write_readme(job: _Job, result: PackResult) -> None:
     for n, f in enumerate(uploads, start=1):
         lines.append(f"  {n}. {f.name}  {_mb(f.size)}")
         lines.append(f"     {f.description}")
-    if job.target == "email" and len(uploads) > 1:
+    if job.target == Target.EMAIL and len(uploads) > 1:
         lines.append(f"    每封邮件的附件不能超过 {_mb(_size_cap(limits))}（附件经 base64 编码后约增大三分之一），"
                      "请每卷单独发一封邮件，正文相同，主题后注明“（第 N/共 M 封）”。")
     lines.append("")

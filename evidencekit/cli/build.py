@@ -21,6 +21,7 @@ from evidencekit.cli.common import (
     target_option,
 )
 from evidencekit.errors import ExitCode
+from evidencekit.model import Target
 
 if TYPE_CHECKING:
     from evidencekit.pipeline import BuildOptions
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 @quiet_option
 @debug_option
 @handle_errors
-def check(directory: str, target: str, as_json: bool, strict: bool, quiet: bool, debug: bool) -> None:
+def check(directory: str, target: Target, as_json: bool, strict: bool, quiet: bool, debug: bool) -> None:
     """检查案件：还缺哪些证据和案件信息，哪些证据较弱。齐全时退出码 0，缺少时 6。
 
     \b

@@ -18,11 +18,13 @@ import click
 from evidencekit.errors import EvidenceKitError, ExitCode
 from evidencekit.fsutil import disk_full_error, is_disk_full
 from evidencekit.interrupt import interrupted_exit_code, sigterm_as_interrupt
+from evidencekit.model import Target
 from evidencekit.terminal import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-TARGETS = ("general", "platform", "12315", "email", "payment")
+# --target's choices: the values (12315, email …), which click.Choice(Target) would not offer.
+TARGETS = tuple(target.value for target in Target)
 
 
 class _SafeStream:
@@ -100,9 +102,15 @@ def debug_option(func: F) -> F:
     return click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（供开发者排查）。")(func)
 
 
-def target_option(default: str = "general") -> Callable[[F], F]:
+def as_target(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Target | None:
+    """Callback of every --target option: the command receives a Target, not the typed word."""
+    return None if value is None else Target(value)
+
+
+def target_option(default: Target = Target.GENERAL) -> Callable[[F], F]:
     return click.option(
-        "--target", "-t", type=click.Choice(TARGETS), default=default, show_default=True,
+        "--target", "-t", type=click.Choice(TARGETS), default=default.value, show_default=True,
+        callback=as_target,
         help="提交渠道：general 通用 / platform 平台介入 / 12315 / email 邮件 / payment 支付渠道投诉。",
     )
 
@@ -124,7 +132,7 @@ def build_options(*, force_help: str = FORCE_HELP, strict_help: str = STRICT_HEL
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
-        def wrapper(*args: Any, target: str, force: bool, reproducible: bool, strict: bool, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, target: Target, force: bool, reproducible: bool, strict: bool, **kwargs: Any) -> Any:
             from evidencekit.pipeline import BuildOptions
 
             options = BuildOptions(target=target, force=force, reproducible=reproducible, strict=strict)

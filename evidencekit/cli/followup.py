@@ -14,6 +14,7 @@ import click
 
 from evidencekit.cli.common import case_dir, debug_option, handle_errors
 from evidencekit.errors import FollowupTimeError
+from evidencekit.model import EventChannel, format_datetime
 
 
 @click.command()
@@ -21,7 +22,7 @@ from evidencekit.errors import FollowupTimeError
 @click.argument("text")
 # A plain string, checked by followup.normalize_channel: the Chinese names come from
 # templates/followup.yaml, which `--help` should not have to read.
-@click.option("--channel", "-c", metavar="CHANNEL", default="seller", show_default=True,
+@click.option("--channel", "-c", metavar="CHANNEL", default=EventChannel.SELLER.value, show_default=True,
               help="联系的是谁：seller 商家 / platform 平台 / 12315 / payment 支付渠道 / other 其他。")
 @click.option("--ref", default="", help="工单号、投诉编号或客服工号。")
 @click.option("--time", "when", metavar="TIME",
@@ -40,7 +41,6 @@ def log(directory: str, text: str, channel: str, ref: str, when: str | None, deb
       evidencekit log 我的案件 "已受理" --channel 12315 --ref 1234567890
     """
     from evidencekit.case.followup import log_followup
-    from evidencekit.model import format_datetime
     from evidencekit.rules.catalog import load_rules
 
     try:

@@ -12,6 +12,7 @@ import re
 import click
 
 from evidencekit.cli.common import case_dir, debug_option, handle_errors, target_option
+from evidencekit.model import Target
 
 
 def _fingerprint(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
@@ -31,7 +32,7 @@ def _fingerprint(_ctx: click.Context, _param: click.Parameter, value: str | None
               help="证据材料的指纹（build 生成的 PDF 封面上的 SHA-256），写进附件清单；不给则留作【见证据材料封面】。")
 @debug_option
 @handle_errors
-def letter(directory: str, target: str, as_json: bool, fingerprint: str, debug: bool) -> None:
+def letter(directory: str, target: Target, as_json: bool, fingerprint: str, debug: bool) -> None:
     """生成投诉文字：按提交渠道的栏目顺序和字数上限，逐栏给出可直接复制的文字。
 
     缺少的信息显示为【请填写：…】；超出字数上限的栏目会先删去次要内容，再截断并以“…”结尾，订单号始终保留。

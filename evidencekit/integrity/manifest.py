@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from evidencekit.errors import ManifestError
-from evidencekit.model import Exhibit, RefusedFile, attachment_file_name
+from evidencekit.model import Exhibit, RefusedFile, Target, attachment_file_name
 
 MANIFEST_NAME = "evidencekit-manifest.json"
 MANIFEST_FORMAT = 1
@@ -27,7 +27,7 @@ MANIFEST_FORMAT = 1
 def build_manifest(
     *,
     case_id: str,
-    target: str,
+    target: Target,
     exhibits: Sequence[Exhibit],
     refused: Sequence[RefusedFile],
     generated_at: datetime,

@@ -28,6 +28,7 @@ from evidencekit.errors import OriginalChanged
 from evidencekit.integrity.originals import read_original
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
+    ChatFormat,
     ChatMessage,
     ChatSide,
     EvidenceOverride,
@@ -453,7 +454,7 @@ class _Parsed:
     headers: int = 0  # message headers, with or without a time
     dated: int = 0  # messages with a full date and time
     notes: tuple[Finding, ...] = ()  # what the parser itself noticed (ambiguous clocks ...)
-    format: str = ""  # set when one parser reads two formats (qq_mobile / qqnt)
+    format: ChatFormat | None = None  # set when one parser reads two formats (qq_mobile / qqnt)
 
 
 HeaderFn = Callable[[list[str], int], _Header | None]
@@ -857,7 +858,7 @@ def _qq_clock(text: str, tz: tzinfo, self_names: Names, merchant_names: Names) -
     if not date_lines and not relative_lines and minutes_only:
         return None
     parsed = _finish(scanned[0], scanned[1], self_names, merchant_names)
-    parsed.format = "qq_mobile" if date_lines or relative_lines else "qqnt"  # never "qq_clock"
+    parsed.format = ChatFormat.QQ_MOBILE if date_lines or relative_lines else ChatFormat.QQNT  # never "qq_clock"
     undated = sum(1 for d in drafts if d.time is None)
     if undated:
         parsed.notes = (_warning("chat.no_dates",
@@ -1118,18 +1119,18 @@ def parse_chat(data: bytes, tz: tzinfo, *, self_names: Collection[str] = (),
                                 f"有 {long_lines} 行超过 {MAX_LINE_CHARS} 字，已截断并标注"))
     if not text.strip():
         findings.append(_warning("chat.empty", "聊天记录文件没有文字内容"))
-        return Transcript(format="unknown", encoding=decoded.encoding, raw_text=text), tuple(findings)
+        return Transcript(format=ChatFormat.UNKNOWN, encoding=decoded.encoding, raw_text=text), tuple(findings)
 
-    best_format, best = "", None
+    best_format, best = ChatFormat.UNKNOWN, None
     for name in FORMAT_ORDER:
         parsed = _PARSERS[name](text, tz, self_names, merchant_names)
         if parsed is not None and (best is None or _rank(parsed) > _rank(best)):
-            best_format, best = parsed.format or name, parsed
+            best_format, best = parsed.format or ChatFormat(name), parsed
     if best is None:
         findings.append(_warning("chat.unrecognised", "未能识别聊天记录格式，按原文显示"))
         total_lines = _line_count(text)
         raw, raw_shown = shown_raw(text, max_pages)
-        transcript = Transcript(format="unknown", encoding=decoded.encoding, raw_text=raw)
+        transcript = Transcript(format=ChatFormat.UNKNOWN, encoding=decoded.encoding, raw_text=raw)
         if raw != text:
             transcript = replace(transcript, shown=raw_shown, raw_lines=total_lines)
             findings.append(_warning("chat.truncated",
@@ -1243,11 +1244,11 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
     transcript, findings = parse_chat(data, ctx.tz, self_names=ctx.chat_self_names,
                                       merchant_names=ctx.chat_merchant_names,
                                       max_pages=ctx.max_exhibit_pages)
-    if source.suffix == ".csv" and transcript.format != "wechat_csv":
+    if source.suffix == ".csv" and transcript.format != ChatFormat.WECHAT_CSV:
         # Only chat-export CSVs are chats; any other table stays unsupported, as before.
         reason = "格式不受支持，无法预览此类文件（.csv）；原件已计算哈希，并随证据材料附上"
         return Inspection(media=MediaType.UNKNOWN, preview_error=reason,
                           findings=(Finding(Severity.WARNING, "media.unsupported", reason, source.rel_path),))
-    media = MediaType.TEXT if transcript.format == "unknown" else MediaType.CHAT
+    media = MediaType.TEXT if transcript.format == ChatFormat.UNKNOWN else MediaType.CHAT
     return Inspection(media=media, transcript=transcript,
                       findings=tuple(replace(f, subject=source.rel_path) for f in findings))

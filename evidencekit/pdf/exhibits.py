@@ -62,13 +62,6 @@ MEDIA_LABELS = {
     MediaType.TEXT: "文本",
     MediaType.UNKNOWN: "未知格式",
 }
-CHAT_FORMAT_LABELS = {
-    "wechat": "微信", "wechat_win": "微信电脑版复制（无时间）", "wechatmsg": "微信导出（留痕/WeChatMsg 文本）",
-    "wechat_csv": "微信导出（CSV 表格）", "wechatexporter": "微信导出（WechatExporter 文本）",
-    "qianniu": "千牛", "qq": "QQ 消息管理器导出", "qq_window": "QQ 电脑版聊天窗口复制",
-    "qq_mobile": "QQ 手机版复制", "qqnt": "QQNT 复制（只有时刻，没有日期）",
-    "plain": "纯文本", "unknown": "未识别",
-}
 SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意】", Severity.INFO: "【提示】"}
 
 # Raw text of an unrecognised format is shown in blocks of this many lines: few enough
@@ -224,7 +217,7 @@ def _facts_line(ctx: RenderContext, exhibit: Exhibit) -> Paragraph:
         facts.append(f"页数：{insp.page_count}")
     if insp.transcript is not None:
         t = insp.transcript
-        facts.append(f"格式：{CHAT_FORMAT_LABELS.get(t.format, t.format)}，编码 {t.encoding.upper()}")
+        facts.append(f"格式：{load_rules().chat_format_label(t.format)}，编码 {t.encoding.upper()}")
         if t.messages:
             facts.append(f"消息：{len(t.messages)} 条")
     if insp.frames:

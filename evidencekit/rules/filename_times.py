@@ -1,8 +1,8 @@
 """The file-name time table (templates/filename_times.yaml): parsing, validation and matching.
 
-rules.catalog.load_rules reads the file through :func:`parse_filename_times`; timeinfo.time_from_filename
+rules.ruleset.load_rules reads the file through :func:`parse_filename_times`; timeinfo.time_from_filename
 walks the patterns. This module is pure data handling and imports nothing from evidencekit but the
-model, so rules/catalog.py can call it without an import cycle.
+model and rules.templatefile, so rules/ruleset.py can call it without an import cycle.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any
 
 from evidencekit.model import SHANGHAI, Stamp, TimeSource
+from evidencekit.rules.templatefile import TemplateFile
 
 # A time before 2000 is a phone with an unset clock or digits that only look like a date;
 # one from 2100 on is digits that only look like a date.
@@ -181,8 +181,8 @@ def read_time(pattern: FilenamePattern, m: re.Match[str], tz: tzinfo) -> NameTim
     return NameTime(naive.replace(tzinfo=tz), has_seconds, None)
 
 
-def parse_filename_times(doc: Any) -> FilenameTimes:
-    """Read and validate filename_times.yaml. ``doc`` is rules._File (typed loosely: no cycle)."""
+def parse_filename_times(doc: TemplateFile) -> FilenameTimes:
+    """Read and validate filename_times.yaml."""
     top = doc.mapping(doc.data, "", required=("schema", "patterns"), optional=("apps",))
     apps: dict[str, str] = {}
     for package, name in doc.mapping(top.get("apps") or {}, "apps", optional=None).items():

@@ -12,6 +12,7 @@ from typing import Any
 
 from evidencekit.model import Stamp, TimeSource
 from evidencekit.rules.filename_times import SAVE_TIME_MARK, is_save_time
+from evidencekit.rules.templatefile import TemplateFile
 
 STRENGTHS = ("strong", "medium", "weak")
 _OPEN, _CLOSE = "（(【[", "）)】]"
@@ -76,8 +77,8 @@ def _check_phrase(doc: Any, path: str, phrase: str) -> None:
         doc.fail(path, f"请用全角括号（）：{phrase}")
 
 
-def parse_time_sources(doc: Any) -> TimeSources:
-    """Read and validate time_sources.yaml. ``doc`` is rules._File (typed loosely: no cycle)."""
+def parse_time_sources(doc: TemplateFile) -> TimeSources:
+    """Read and validate time_sources.yaml."""
     top = doc.mapping(doc.data, "", required=("schema", "strengths", "sources", "save_phrase"),
                       optional=("filename",))
     strengths = doc.mapping(top["strengths"], "strengths", required=STRENGTHS)
