@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import errno
-import hashlib
 import os
 import stat
 import unicodedata
@@ -22,7 +21,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError, NotRegularError
-from evidencekit.fsutil import is_inside
+from evidencekit.fsutil import is_inside, open_keeping_atime, sha256_fd
 from evidencekit.model import (
     SHANGHAI,
     EvidenceKind,
@@ -34,8 +33,6 @@ from evidencekit.model import (
 )
 from evidencekit.rules.catalog import kind_for_folder as lookup
 from evidencekit.rules.catalog import load_rules
-
-CHUNK_SIZE = 1024 * 1024  # 1 MiB: hashing streams, so file size needs no limit
 
 EVIDENCE_FOLDER_NAMES = ("evidence", "证据")
 
@@ -180,6 +177,12 @@ class Entry:
     rel: tuple[str, ...]  # NFC names, from the walk's prefix down to this entry
     path: Path
     refused: str = ""
+    target: Path | None = None  # a followed link's resolved target, checked to be inside the root
+
+    @property
+    def to_open(self) -> Path:
+        """What to open (never following a link: one planted since the walk is refused)."""
+        return self.target if self.target is not None else self.path
 
 
 def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[str] | None = None
@@ -228,12 +231,14 @@ def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[s
         except OSError as exc:
             yield Entry(entry_rel, path, f"无法读取（{exc.strerror or exc}）")
             continue
+        link_target = None
         if stat.S_ISLNK(mode):
             target = _follow_link(path, root)
             if isinstance(target, str):
                 yield Entry(entry_rel, path, target)
                 continue
             mode = target
+            link_target = Path(os.path.realpath(path))
             if stat.S_ISDIR(mode):
                 real = os.path.realpath(path)
                 if any(is_inside(Path(real), Path(done)) for done in covered):
@@ -243,7 +248,7 @@ def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[s
         if stat.S_ISDIR(mode):
             subfolders.append((path, entry_rel))
         elif stat.S_ISREG(mode):
-            yield Entry(entry_rel, path)
+            yield Entry(entry_rel, path, target=link_target)
         else:
             yield Entry(entry_rel, path, special_reason(mode))
 
@@ -273,32 +278,30 @@ class _Walker:
         self.refused: list[tuple[_Key, RefusedFile]] = []
         self.findings: list[tuple[_Key, Finding]] = []
         self.covered: list[str] = []  # real paths of directories that are (or will be) walked
-        self.pending: list[tuple[Path, tuple[str, ...]]] = []  # regular files still to hash
+        # Regular files still to hash: path, what to open (a link's checked target), rel.
+        self.pending: list[tuple[Path, Path, tuple[str, ...]]] = []
 
     def walk(self, evidence_dir: Path) -> None:
         for entry in walk_tree(evidence_dir, self.case_root, (nfc_name(evidence_dir.name),), self.covered):
             if entry.refused:
                 self._refuse(entry.rel, entry.refused)
             else:
-                self._add_file(entry.path, entry.rel)
-
-    def _add_file(self, path: Path, rel: tuple[str, ...]) -> None:
-        # Hashed after the walk, several files at a time (see hash_pending).
-        self.pending.append((path, rel))
+                # Hashed after the walk, several files at a time (see hash_pending).
+                self.pending.append((entry.path, entry.to_open, entry.rel))
 
     def hash_pending(self) -> None:
         """Hash every file found. hashlib releases the GIL on large buffers, so a few threads
         read and hash side by side: about twice as fast on two cores for phone-sized files."""
-        def attempt(item: tuple[Path, tuple[str, ...]]) -> _Hashed | BaseException:
+        def attempt(item: tuple[Path, Path, tuple[str, ...]]) -> _Hashed | BaseException:
             try:
-                return hash_file(item[0])
+                return hash_file(item[1], follow_link=False)
             except (OSError, NotRegularError) as exc:
                 return exc
 
         pending, self.pending = self.pending, []
         with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
             outcomes = list(pool.map(attempt, pending))
-        for (path, rel), outcome in zip(pending, outcomes, strict=True):
+        for (path, _opened, rel), outcome in zip(pending, outcomes, strict=True):
             self._record(path, rel, outcome)
 
     def _record(self, path: Path, rel: tuple[str, ...],
@@ -397,18 +400,10 @@ _OPEN_FLAGS = (
     | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check must not block us
     | getattr(os, "O_NOFOLLOW", 0)  # checked paths only: a link swapped in is not followed
 )
-_O_NOATIME = getattr(os, "O_NOATIME", 0)  # keep the access time too, where the OS lets us
 
 
 def open_readonly(path: Path) -> int:
-    flags = _OPEN_FLAGS
-    if _O_NOATIME:
-        try:
-            return os.open(path, flags | _O_NOATIME)
-        except PermissionError as exc:
-            if exc.errno != errno.EPERM:  # EPERM: not the owner, O_NOATIME not allowed
-                raise
-    return os.open(path, flags)
+    return open_keeping_atime(path, _OPEN_FLAGS)
 
 
 HASH_THREADS = 4
@@ -417,25 +412,23 @@ HASH_THREADS = 4
 _Hashed = tuple[str, int, tuple[os.stat_result, os.stat_result]]
 
 
-def hash_file(path: Path) -> _Hashed:
+def hash_file(path: Path, *, follow_link: bool = True) -> _Hashed:
     """SHA-256, bytes read and the fstat taken before and after reading, from one read-only
-    descriptor (the two differ when something wrote to the file while it was hashed)."""
-    # A link was already checked to stay inside the case folder: open its resolved target,
-    # still with O_NOFOLLOW, so a link planted in between is not followed.
-    fd = open_readonly(Path(os.path.realpath(path)) if path.is_symlink() else path)
+    descriptor (the two differ when something wrote to the file while it was hashed).
+
+    With ``follow_link`` a link at ``path`` (one the caller checked) is opened at its resolved
+    target; without, ``path`` is opened as it is, with O_NOFOLLOW: a link there, planted after a
+    walk (:attr:`Entry.to_open`), is refused (ELOOP)."""
+    fd = open_readonly(Path(os.path.realpath(path)) if follow_link and path.is_symlink() else path)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularError(st.st_mode)
-        digest = hashlib.sha256()
-        size = 0
-        while chunk := os.read(fd, CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
+        sha256, _, size = sha256_fd(fd)
         after = os.fstat(fd)
     finally:
         os.close(fd)
-    return digest.hexdigest(), size, (st, after)
+    return sha256, size, (st, after)
 
 
 def mtime_of(st: os.stat_result, tz: tzinfo) -> datetime:

@@ -919,7 +919,8 @@ def _xref_offsets(data: Any) -> dict[int, int]:
 
 
 class _Folder:
-    """Regular files under a folder, by NFC relative path, hashed lazily and at most once."""
+    """Regular files under a folder, by NFC relative path (each with what to open: a link's
+    checked target), hashed lazily and at most once."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -1026,16 +1027,17 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
         if is_inside(Path(os.path.realpath(folder)), real_root) and folder.is_dir():
             for entry in walk_tree(folder, real_root, (nfc_name(name),), covered):
                 if not entry.refused:
-                    yield "/".join(entry.rel), entry.path
+                    yield "/".join(entry.rel), entry.to_open
     for entry in walk_tree(root, real_root, ()):
         if not entry.refused:
-            yield "/".join(entry.rel), entry.path
+            yield "/".join(entry.rel), entry.to_open
 
 
 def _hash_file(path: Path) -> str | None:
-    """None when the file is gone, unreadable or no longer a regular file."""
+    """None when the file is gone, unreadable or no longer a regular file (a link at ``path``,
+    one planted after the walk, is not followed)."""
     try:
-        return hash_file(path)[0]
+        return hash_file(path, follow_link=False)[0]
     except (OSError, NotRegularError):
         return None
 
