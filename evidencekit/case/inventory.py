@@ -120,6 +120,14 @@ def is_evidence_folder(name: str) -> bool:
     return unicodedata.normalize("NFC", name).casefold() in EVIDENCE_FOLDER_NAMES
 
 
+def has_evidence_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a folder :func:`scan_evidence` would walk (False when unreadable)."""
+    try:
+        return any((folder / name).is_dir() for name in evidence_folder_names(folder))
+    except OSError:
+        return False
+
+
 def _evidence_folders(case_root: Path) -> list[Path]:
     """evidence/ and/or 证据/ (both are walked if both exist: nothing is left behind)."""
     found: list[Path] = []

@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
+from evidencekit.case.inventory import has_evidence_folder, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
 from evidencekit.model import Case, Event, EvidenceKind, SourceFile, format_datetime
@@ -135,7 +135,7 @@ def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "
     case = load_case(root)
     rules = load_rules()
     summary: tuple[str, ...] = ()
-    if any((root / name).is_dir() for name in EVIDENCE_FOLDER_NAMES):
+    if has_evidence_folder(root):
         summary = summarize_evidence(scan_evidence(root, case.tz).files, rules)
     return compose_letter(case, options.target, rules, fingerprint=fingerprint, exhibits_summary=summary,
                           now=options.now.astimezone(case.tz))
