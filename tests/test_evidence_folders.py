@@ -33,3 +33,14 @@ def test_batch_finds_a_case_whose_file_is_case_yml(tmp_path: Path) -> None:
         (cases / name).mkdir(parents=True)
         (cases / name / case_file).write_text(CASE_YAML, encoding="utf-8")
     assert [p.name for p in find_cases(cases)] == ["a", "b"]
+
+
+def test_the_letter_reads_a_kind_from_a_case_yaml_path_as_the_inventory_does(tmp_path: Path) -> None:
+    root = tmp_path / "case"
+    (root / "Evidence" / "livestream").mkdir(parents=True)
+    (root / "Evidence" / "livestream" / "rec.mp4").write_bytes(b"not decoded for a letter")
+    (root / "case.yaml").write_text(
+        CASE_YAML + "evidence:\n  - file: Evidence/livestream/rec.mp4\n    moments: ['00:12:31 主播承诺假一赔十']\n",
+        encoding="utf-8")
+    letter = letter_for_folder(root, BuildOptions(target="12315", now=NOW))
+    assert "（录屏 00:12:31）" in "".join(f.text for f in letter.fields)

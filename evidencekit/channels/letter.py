@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from evidencekit.case.inventory import has_evidence_folder, scan_evidence
+from evidencekit.case.inventory import has_evidence_folder, is_evidence_folder, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
 from evidencekit.model import Case, Event, EvidenceKind, SourceFile, format_datetime
@@ -361,7 +361,7 @@ def _host_claims(ctx: _Context) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for item in ctx.case.evidence:
         parts = item.file.split("/")
-        folder = parts[1] if len(parts) > 2 and parts[0] in ("evidence", "证据") else parts[0]
+        folder = parts[1] if len(parts) > 2 and is_evidence_folder(parts[0]) else parts[0]
         kind = item.kind or kind_for_folder(folder, ctx.rules)
         if kind is not EvidenceKind.LIVESTREAM:
             continue
