@@ -440,3 +440,16 @@ def test_ca_given_but_no_token_fails(tmp_path: Path) -> None:
     code, _, err = run(str(b.pdf), "--ca", str(FIXTURES / "ca.pem"))
     assert code == ExitCode.VERIFY_FAILED
     assert "没有找到时间戳" in err
+
+
+def test_the_status_column_lines_up_in_terminal_columns(tmp_path: Path) -> None:
+    """Labels are CJK (two columns a character): 一致 and 已改变 end at the same column."""
+    from evidencekit.cli.verify import render_report
+    from evidencekit.terminal import display_width
+
+    b = build(tmp_path)
+    flip_byte(b.case / "evidence/product/实物照片.jpg")
+    text = render_report(verify_dossier(b.pdf, b.case))
+    rows = [line for line in text.splitlines() if line.startswith(("  ✓ ", "  ✗ ")) and "证据0" in line]
+    starts = {display_width(line[:line.index("证据")]) for line in rows}
+    assert len(rows) == 3 and len(starts) == 1, rows
