@@ -36,6 +36,7 @@ LOCK_NAME = ".evidencekit.lock"  # beside case.yaml; held while case.yaml is rea
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+_NOATIME = getattr(os, "O_NOATIME", 0)  # reading leaves the access time alone, where the OS lets us
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -242,7 +243,7 @@ def open_regular(path: Path, *, what: str = "文件", max_bytes: int | None = No
     if not follow_links:
         flags |= _NOFOLLOW
     try:
-        fd = os.open(path, flags)
+        fd = open_keeping_atime(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise error(f"{what} {shown} 是一个链接（快捷方式），出于安全考虑不予读取") from exc
@@ -278,14 +279,40 @@ def read_regular(path: Path, *, what: str, max_bytes: int, error: type[EvidenceK
 # ---------------------------------------------------------------------------------------------
 
 
+def open_keeping_atime(path: Path | str, flags: int) -> int:
+    """``os.open`` with ``O_NOATIME`` where allowed (only a file's owner may ask for it), so reading
+    an original does not change its access time, sometimes one of the few times it carries."""
+    if _NOATIME:
+        try:
+            return os.open(path, flags | _NOATIME)
+        except PermissionError as exc:
+            if exc.errno != errno.EPERM:  # EPERM: not the owner, O_NOATIME not allowed
+                raise
+    return os.open(path, flags)
+
+
+def sha256_fd(fd: int, *, keep: int = 0, sink: BinaryIO | None = None) -> tuple[str, bytes, int]:
+    """The one hashing loop: SHA-256 (hex) of everything from offset 0 of ``fd`` (``pread``: the
+    descriptor's position is not used), its first ``keep`` bytes, and the size read. Every chunk
+    also goes to ``sink`` when given (a copy made from the very bytes that were hashed)."""
+    digest = hashlib.sha256()
+    kept = bytearray()
+    offset = 0
+    while chunk := os.pread(fd, CHUNK, offset):
+        digest.update(chunk)
+        if sink is not None:
+            sink.write(chunk)
+        if len(kept) < keep:
+            kept += chunk[: keep - len(kept)]
+        offset += len(chunk)
+    return digest.hexdigest(), bytes(kept), offset
+
+
 def sha256_file(path: Path, *, what: str, follow_links: bool = False,
                 error: type[EvidenceKitError] = OutputError) -> str:
-    """The SHA-256 (hex) of a regular file, read in chunks through :func:`open_regular`."""
-    digest = hashlib.sha256()
+    """The SHA-256 (hex) of a regular file, read through :func:`open_regular`."""
     with open_regular(path, what=what, follow_links=follow_links, error=error) as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return sha256_fd(fh.fileno())[0]
 
 
 def make_dirs(folder: Path, root: Path, *, what: str = "文件夹",

@@ -7,9 +7,10 @@ so each stage can be tested with objects built in a line (see tests/factories.py
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from datetime import time as TimeOfDay
 from decimal import Decimal
 from enum import StrEnum
@@ -106,6 +107,34 @@ def format_datetime(moment: datetime, with_seconds: bool = True) -> str:
         sign = "-" if minutes < 0 else "+"
         text += " UTC" if minutes == 0 else f" UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
     return text
+
+
+_UTC_OFFSET = re.compile(r"(?:UTC|GMT)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d\d))?", re.ASCII | re.IGNORECASE)
+
+
+def parse_utc_offset(text: str | None) -> tzinfo | None:
+    """``+08:00``, ``-0530``, ``+8``, ``UTC+9``, ``GMT-03:00`` or ``Z`` as a fixed zone.
+
+    None when absent, unreadable or outside the offsets in use on Earth (-12:00 to +14:00).
+    +08:00 is :data:`SHANGHAI` and 0 is UTC. EXIF OffsetTime, case.yaml and file names share this reading.
+    """
+    if not text:
+        return None
+    value = text.strip().strip("\x00").strip()
+    if value.upper() == "Z":
+        return UTC
+    m = _UTC_OFFSET.fullmatch(value)
+    if not m:
+        return None
+    hours, minutes = int(m["h"]), int(m["m"] or 0)
+    if minutes >= 60:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes) * (-1 if m["sign"] == "-" else 1)
+    if not timedelta(hours=-12) <= delta <= timedelta(hours=14):
+        return None
+    if delta == timedelta(hours=8):
+        return SHANGHAI
+    return UTC if not delta else timezone(delta)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES
+from evidencekit.case.inventory import is_evidence_folder
 from evidencekit.case.load import CASE_FILE_NAMES
 from evidencekit.errors import OutputError
 from evidencekit.fsutil import (
@@ -53,18 +53,15 @@ def refuse_inside_evidence(out: Path, root: Path, what: str) -> None:
     """Refuse an output path in an evidence folder of the case: evidence/, 证据/ in any letter
     case, existing or not (the next build would walk it), and wherever a link among them points.
     ``build`` and ``pack`` both ask here."""
-    def is_evidence(name: str) -> bool:
-        return unicodedata.normalize("NFC", name).casefold() in EVIDENCE_FOLDER_NAMES
-
     case_root = root.resolve()
     folders: list[tuple[str, Path]] = []
     with contextlib.suppress(OSError), os.scandir(case_root) as entries:
         for entry in entries:
-            if is_evidence(entry.name):
+            if is_evidence_folder(entry.name):
                 folders += [(entry.name, case_root / entry.name), (entry.name, Path(os.path.realpath(entry.path)))]
     if is_inside(out, case_root) and out != case_root:
         first = out.relative_to(case_root).parts[0]
-        if is_evidence(first):
+        if is_evidence_folder(first):
             folders.append((first, case_root / first))
     for name, folder in folders:
         if is_inside(out, folder):
@@ -86,11 +83,17 @@ def check_output(output: Path, root: Path, force: bool) -> None:
     exists = refuse_special(output, "输出文件")  # a link or a device is refused even with --force
     if exists and not force:
         raise OutputError(f"输出文件 {output} 已存在", hint="加 --force 覆盖，或用 -o 指定另一个文件名")
-    parent = output.parent
+    check_parent(output, "输出文件")
+
+
+def check_parent(out: Path, what: str) -> None:
+    """Refuse ``out`` (``build``'s file, ``pack``'s folder) when the folder it goes in is missing
+    or not writable."""
+    parent = out.parent
     if not parent.is_dir():
-        raise OutputError(f"输出文件夹 {parent} 不存在", hint="先创建该文件夹，或用 -o 指定另一个位置")
+        raise OutputError(f"{what} {out} 所在的文件夹 {parent} 不存在", hint="先创建该文件夹，或用 -o 指定另一个位置")
     if not os.access(parent, os.W_OK):
-        raise OutputError(f"没有写入输出文件夹 {parent} 的权限", hint="用 -o 指定一个可写的位置")
+        raise OutputError(f"没有写入 {parent} 的权限", hint="用 -o 指定一个可写的位置")
 
 
 def publish(src: Path, output: Path, force: bool) -> None:

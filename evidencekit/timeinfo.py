@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 
 from evidencekit.media.moments import with_wall_times
 from evidencekit.model import (
@@ -23,6 +23,7 @@ from evidencekit.model import (
     SourceFile,
     Stamp,
     TimeSource,
+    parse_utc_offset,
 )
 from evidencekit.rules import filename_times
 from evidencekit.rules.catalog import load_rules
@@ -105,34 +106,6 @@ _EXIF_DATETIME = re.compile(
     r"(?:\.(?P<frac>\d{1,6}))?",
     re.ASCII,
 )
-_UTC_OFFSET = re.compile(r"(?:UTC|GMT)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d\d))?", re.ASCII | re.IGNORECASE)
-
-
-def parse_utc_offset(text: str | None) -> tzinfo | None:
-    """``+08:00``, ``-0530``, ``+8``, ``UTC+9``, ``GMT-03:00`` or ``Z`` as a fixed zone.
-
-    None when absent, unreadable or outside the offsets in use on Earth (-12:00 to +14:00).
-    +08:00 is :data:`SHANGHAI` and 0 is UTC. EXIF OffsetTime and case.yaml share this reading.
-    """
-    if not text:
-        return None
-    value = text.strip().strip("\x00").strip()
-    if value.upper() == "Z":
-        return UTC
-    m = _UTC_OFFSET.fullmatch(value)
-    if not m:
-        return None
-    hours, minutes = int(m["h"]), int(m["m"] or 0)
-    if minutes >= 60:
-        return None
-    delta = timedelta(hours=hours, minutes=minutes) * (-1 if m["sign"] == "-" else 1)
-    if not timedelta(hours=-12) <= delta <= timedelta(hours=14):
-        return None
-    if delta == timedelta(hours=8):
-        return SHANGHAI
-    return UTC if not delta else timezone(delta)
-
-
 parse_exif_offset = parse_utc_offset  # the name media/images.py imports
 
 

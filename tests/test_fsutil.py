@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
 from evidencekit.errors import CaseFolderError, OutputError
-from evidencekit.fsutil import write_atomically
+from evidencekit.fsutil import sha256_file, write_atomically
 
 
 def test_replaces_whole_file_and_copies_from_a_path(tmp_path: Path) -> None:
@@ -30,3 +32,13 @@ def test_failure_names_the_file_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(CaseFolderError, match="案件文件"):
         write_atomically(target, b"x", what="案件文件", error=CaseFolderError)
     assert [p.name for p in tmp_path.iterdir()] == ["dir-in-the-way"]
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOATIME"), reason="keeping the access time needs O_NOATIME")
+def test_hashing_keeps_the_access_time_as_the_inventory_does(tmp_path: Path) -> None:
+    """`add` hashes the file the user named; like the inventory, it leaves its access time alone."""
+    path = tmp_path / "a.png"
+    path.write_bytes(b"original bytes")
+    os.utime(path, ns=(1_600_000_000_000_000_000, 1_700_000_000_000_000_000))  # relatime would bump it
+    assert sha256_file(path, what="文件") == hashlib.sha256(b"original bytes").hexdigest()
+    assert os.stat(path).st_atime_ns == 1_600_000_000_000_000_000

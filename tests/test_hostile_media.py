@@ -145,14 +145,14 @@ def test_inventory_records_the_identity_of_the_hashed_file(tmp_path: Path) -> No
 
 
 def test_same_size_rewrite_while_hashing_is_noticed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import evidencekit.case.inventory as inventory
+    import evidencekit.fsutil as fsutil
 
     path = make_jpeg(tmp_path / "case" / "evidence" / "product" / "a.jpg")
-    real_read = os.read
+    real_pread = os.pread
     done = []
 
-    def rewriting_read(fd: int, n: int) -> bytes:
-        data = real_read(fd, n)
+    def rewriting_pread(fd: int, n: int, offset: int) -> bytes:
+        data = real_pread(fd, n, offset)
         if not done:  # another program rewrites the file in place, same length, mid-hash
             done.append(1)
             with open(path, "r+b") as fh:
@@ -160,7 +160,7 @@ def test_same_size_rewrite_while_hashing_is_noticed(tmp_path: Path, monkeypatch:
             os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 5_000_000_000))
         return data
 
-    monkeypatch.setattr(inventory.os, "read", rewriting_read)
+    monkeypatch.setattr(fsutil.os, "pread", rewriting_pread)  # the one hashing loop reads with pread
     result = scan_evidence(tmp_path / "case")
     assert any(f.code == "inventory.changed_while_reading" for f in result.findings)
 

@@ -287,6 +287,21 @@ def test_parse_utc_offset_never_raises_and_stays_on_earth(text: str) -> None:
         assert offset is not None and timedelta(hours=-12) <= offset <= timedelta(hours=14)
 
 
+@pytest.mark.parametrize("offset", ["Z", "+08:00", "+0800", "-0530", "+14:00", "-12:00", "+0000", "-00:00",
+                                    "+14:01", "-1201", "+08:60", "+2400"])
+def test_an_offset_in_a_file_name_means_what_it_means_in_exif(offset: str) -> None:
+    from evidencekit.timeinfo import parse_utc_offset, time_from_filename
+
+    stamp = time_from_filename(f"2024-11-14T19:00:12{offset}.jpg")
+    zone = parse_utc_offset(offset)
+    if zone is None:  # off the Earth's offsets: the name gives no time at all
+        assert stamp is None
+    else:
+        assert stamp is not None and stamp.time is not None
+        assert stamp.time.utcoffset() == zone.utcoffset(None)
+        assert stamp.time.tzinfo is zone or stamp.time.tzinfo == zone
+
+
 # ---------------------------------------------------------------------------------------------
 # File hashes: one reader for `add` (casefolder) and `verify --originals`
 # ---------------------------------------------------------------------------------------------

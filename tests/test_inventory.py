@@ -446,3 +446,22 @@ def test_chinese_alias_linking_to_evidence_is_not_listed_twice(case: Path) -> No
     write_file(case / "evidence" / "order" / "a.png", b"a")
     os.symlink("evidence", case / "证据")
     assert [f.rel_path for f in scan_evidence(case).files] == ["evidence/order/a.png"]
+
+
+@posix_only
+def test_a_file_swapped_for_a_link_after_the_walk_is_not_followed(
+        case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_file(case / "evidence" / "order" / "a.png", b"original")
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"outside the case folder")
+    hash_pending = inventory_module._Walker.hash_pending
+
+    def swap_then_hash(self: object) -> None:
+        path.unlink()
+        path.symlink_to(secret)
+        hash_pending(self)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inventory_module._Walker, "hash_pending", swap_then_hash)
+    inv = scan_evidence(case)
+    assert inv.files == ()
+    assert [r.rel_path for r in inv.refused] == ["evidence/order/a.png"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import unicodedata
@@ -20,12 +21,13 @@ from click.testing import CliRunner
 from factories import make_exhibit, make_source_file, sh
 from reportlab.pdfgen import canvas
 
+from evidencekit.case.inventory import scan_evidence
 from evidencekit.cli.verify import verify_command
 from evidencekit.errors import ExitCode, VerificationFailed
 from evidencekit.integrity.attach import attach_files
 from evidencekit.integrity.manifest import MANIFEST_NAME, build_manifest, fingerprint
 from evidencekit.integrity.tsa import TOKEN_ATTACHMENT_NAME
-from evidencekit.integrity.verify import FileStatus, verify_dossier
+from evidencekit.integrity.verify import FileStatus, _Folder, verify_dossier
 from evidencekit.model import Exhibit
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tsa"
@@ -330,6 +332,47 @@ def test_folder_does_not_follow_links(tmp_path: Path) -> None:
     assert row.status is FileStatus.MISSING
 
 
+def test_folder_link_inside_the_case_counts_as_inventory_counts_it(tmp_path: Path) -> None:
+    """A link to a file elsewhere in the case folder is evidence to the inventory, so verify sees it too."""
+    b = build(tmp_path)
+    shared = b.case / "shared" / "new.png"
+    shared.parent.mkdir()
+    shared.write_bytes(b"added later through a link")
+    (b.case / "evidence/order/new.png").symlink_to("../../shared/new.png")
+    assert "evidence/order/new.png" in {f.rel_path for f in scan_evidence(b.case).files}
+    extras = [f.name for f in verify_dossier(b.pdf, b.case).files if f.status is FileStatus.EXTRA]
+    assert extras == ["evidence/order/new.png"]
+
+
+def test_folder_pdf_named_like_a_dossier_in_evidence_is_extra(tmp_path: Path) -> None:
+    """Inside evidence/ a file named dossier*.pdf is evidence (the next build exhibits it), not our output."""
+    b = build(tmp_path)
+    (b.case / "evidence/order/dossier-商家回复.pdf").write_bytes(b"%PDF-1.4 merchant reply")
+    assert "evidence/order/dossier-商家回复.pdf" in {f.rel_path for f in scan_evidence(b.case).files}
+    extras = [f.name for f in verify_dossier(b.pdf, b.case).files if f.status is FileStatus.EXTRA]
+    assert extras == ["evidence/order/dossier-商家回复.pdf"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX links and FIFOs")
+def test_folder_sees_exactly_the_files_the_inventory_lists(tmp_path: Path) -> None:
+    b = build(tmp_path)
+    ev = b.case / "evidence"
+    (ev / "order/.DS_Store").write_bytes(b"litter")
+    (ev / "order/._a.png").write_bytes(b"resource fork")
+    os.mkfifo(ev / "order/pipe")
+    (tmp_path / "outside.bin").write_bytes(b"outside")
+    (ev / "order/out.bin").symlink_to(tmp_path / "outside.bin")
+    (ev / "order/broken.png").symlink_to(ev / "order/nothing.png")
+    (b.case / "export/deep/deeper").mkdir(parents=True)
+    (b.case / "export/deep/deeper/c.txt").write_bytes(b"chat export")
+    (ev / "chat/export").symlink_to(b.case / "export")
+    (ev / "chat/again").symlink_to(ev / "order")  # a folder already walked
+    listed = {f.rel_path for f in scan_evidence(b.case).files}
+    seen = {rel for rel in _Folder(b.case).files if rel.startswith("evidence/")}
+    assert "evidence/chat/export/deep/deeper/c.txt" in listed
+    assert seen == listed
+
+
 # ---------------------------------------------------------------------------------------------
 # With a timestamp token (fixtures made by tests/fixtures/tsa/make_fixtures.sh)
 # ---------------------------------------------------------------------------------------------
@@ -397,3 +440,16 @@ def test_ca_given_but_no_token_fails(tmp_path: Path) -> None:
     code, _, err = run(str(b.pdf), "--ca", str(FIXTURES / "ca.pem"))
     assert code == ExitCode.VERIFY_FAILED
     assert "没有找到时间戳" in err
+
+
+def test_the_status_column_lines_up_in_terminal_columns(tmp_path: Path) -> None:
+    """Labels are CJK (two columns a character): 一致 and 已改变 end at the same column."""
+    from evidencekit.cli.verify import render_report
+    from evidencekit.terminal import display_width
+
+    b = build(tmp_path)
+    flip_byte(b.case / "evidence/product/实物照片.jpg")
+    text = render_report(verify_dossier(b.pdf, b.case))
+    rows = [line for line in text.splitlines() if line.startswith(("  ✓ ", "  ✗ ")) and "证据0" in line]
+    starts = {display_width(line[:line.index("证据")]) for line in rows}
+    assert len(rows) == 3 and len(starts) == 1, rows

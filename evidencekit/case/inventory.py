@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import difflib
 import errno
-import hashlib
 import os
 import stat
 import unicodedata
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from evidencekit.errors import CaseFolderError, NotRegularError
+from evidencekit.fsutil import is_inside, open_keeping_atime, sha256_fd
 from evidencekit.model import (
     SHANGHAI,
     EvidenceKind,
@@ -32,8 +33,6 @@ from evidencekit.model import (
 )
 from evidencekit.rules.catalog import kind_for_folder as lookup
 from evidencekit.rules.catalog import load_rules
-
-CHUNK_SIZE = 1024 * 1024  # 1 MiB: hashing streams, so file size needs no limit
 
 EVIDENCE_FOLDER_NAMES = ("evidence", "证据")
 
@@ -107,18 +106,34 @@ def _check_root(root: Path) -> Path:
     return resolved
 
 
+def evidence_folder_names(folder: Path) -> list[str]:
+    """The names in ``folder`` that are evidence folders (evidence/, 证据/ in any letter case and
+    normalisation), evidence/ first: the order in which a walk lists them."""
+    with os.scandir(folder) as entries:
+        return sorted(
+            (e.name for e in entries if is_evidence_folder(e.name)),
+            key=lambda n: (EVIDENCE_FOLDER_NAMES.index(unicodedata.normalize("NFC", n).casefold()), n),
+        )
+
+
+def is_evidence_folder(name: str) -> bool:
+    return unicodedata.normalize("NFC", name).casefold() in EVIDENCE_FOLDER_NAMES
+
+
+def has_evidence_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a folder :func:`scan_evidence` would walk (False when unreadable)."""
+    try:
+        return any((folder / name).is_dir() for name in evidence_folder_names(folder))
+    except OSError:
+        return False
+
+
 def _evidence_folders(case_root: Path) -> list[Path]:
     """evidence/ and/or 证据/ (both are walked if both exist: nothing is left behind)."""
     found: list[Path] = []
-    with os.scandir(case_root) as entries:
-        names = sorted(
-            (e.name for e in entries
-             if unicodedata.normalize("NFC", e.name).casefold() in EVIDENCE_FOLDER_NAMES),
-            key=lambda n: (EVIDENCE_FOLDER_NAMES.index(unicodedata.normalize("NFC", n).casefold()), n),
-        )
-    for name in names:
+    for name in evidence_folder_names(case_root):
         folder = case_root / name
-        if not _inside(os.path.realpath(folder), case_root):
+        if not is_inside(Path(os.path.realpath(folder)), case_root):
             raise CaseFolderError(
                 f"案件文件夹 {case_root} 中的 {name}/ 是指向案件文件夹之外的链接，出于安全考虑不予读取",
                 hint="把证据文件复制到案件文件夹内的 evidence/ 文件夹中。",
@@ -139,13 +154,6 @@ def _evidence_folders(case_root: Path) -> list[Path]:
             "evidencekit init 可以建好全部子文件夹。",
         )
     return found
-
-
-def _inside(real: str, case_root: Path) -> bool:
-    try:
-        return os.path.commonpath([real, str(case_root)]) == str(case_root)
-    except ValueError:  # different drives on Windows
-        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +177,107 @@ def nfc_name(name: str) -> str:
 _Key = tuple[tuple[str, ...], str]
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One thing a walk met: a regular file to read (``refused`` empty), or something that is
+    not evidence, with the reason (a link leaving the folder, a device, OS litter, …)."""
+
+    rel: tuple[str, ...]  # NFC names, from the walk's prefix down to this entry
+    path: Path
+    refused: str = ""
+    target: Path | None = None  # a followed link's resolved target, checked to be inside the root
+
+    @property
+    def to_open(self) -> Path:
+        """What to open (never following a link: one planted since the walk is refused)."""
+        return self.target if self.target is not None else self.path
+
+
+def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[str] | None = None
+              ) -> Iterator[Entry]:
+    """Every file and refusal under ``start``, the one walk of a folder a stranger prepared.
+
+    Used for a case folder's evidence/ (``scan_evidence``) and for a folder ``verify
+    --originals`` checks against, so both see the same files. A link is followed only when it
+    resolves inside ``root`` (decided before the target is looked at); a folder link into a
+    folder already walked (``covered``: real paths, shared between walks) is refused, so a
+    loop ends; FIFOs, sockets and devices are refused unopened; OS litter (``.DS_Store``,
+    ``._*``, …) is refused. Depth costs no recursion: the walk keeps its own stack.
+    """
+    covered = covered if covered is not None else []
+    real = os.path.realpath(start)
+    if real in covered:  # 证据/ is a link to evidence/: its files are listed already
+        return
+    covered.append(real)
+    stack: list[tuple[Path, tuple[str, ...]]] = [(start, prefix)]
+    while stack:
+        folder, rel = stack.pop()
+        subfolders: list[tuple[Path, tuple[str, ...]]] = []
+        yield from _scan_folder(folder, rel, root, covered, subfolders)
+        stack.extend(reversed(subfolders))
+
+
+def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[str],
+                 subfolders: list[tuple[Path, tuple[str, ...]]]) -> Iterator[Entry]:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: nfc_name(e.name))
+    except PermissionError:
+        yield Entry(rel, folder, UNREADABLE_DIR_REASON)
+        return
+    except OSError as exc:
+        yield Entry(rel, folder, f"无法列出此文件夹中的文件（{exc.strerror or exc}）")
+        return
+    for entry in entries:
+        path = folder / entry.name
+        entry_rel = (*rel, nfc_name(entry.name))
+        if entry.name.casefold() in _JUNK_NAMES or entry.name.startswith("._"):
+            yield Entry(entry_rel, path, JUNK_REASON)
+            continue
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            yield Entry(entry_rel, path, f"无法读取（{exc.strerror or exc}）")
+            continue
+        link_target = None
+        if stat.S_ISLNK(mode):
+            target = _follow_link(path, root)
+            if isinstance(target, str):
+                yield Entry(entry_rel, path, target)
+                continue
+            mode = target
+            link_target = Path(os.path.realpath(path))
+            if stat.S_ISDIR(mode):
+                real = os.path.realpath(path)
+                if any(is_inside(Path(real), Path(done)) for done in covered):
+                    yield Entry(entry_rel, path, DUPLICATE_DIR_LINK_REASON)
+                    continue
+                covered.append(real)
+        if stat.S_ISDIR(mode):
+            subfolders.append((path, entry_rel))
+        elif stat.S_ISREG(mode):
+            yield Entry(entry_rel, path, target=link_target)
+        else:
+            yield Entry(entry_rel, path, special_reason(mode))
+
+
+def _follow_link(path: Path, root: Path) -> int | str:
+    """The mode of a link's target if it may be followed, else the reason it is refused."""
+    real = os.path.realpath(path)
+    if not is_inside(Path(real), root):
+        # Decided before any stat of the target: the answer must not depend on (and so
+        # reveal) whether or what something exists outside the folder.
+        return LINK_OUTSIDE_REASON
+    try:
+        return os.stat(path).st_mode
+    except FileNotFoundError:
+        return BROKEN_LINK_REASON
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "链接形成循环，无法读取"
+        return f"无法读取链接指向的文件（{exc.strerror or exc}）"
+
+
 class _Walker:
     def __init__(self, case_root: Path, tz: tzinfo) -> None:
         self.case_root = case_root
@@ -177,97 +286,30 @@ class _Walker:
         self.refused: list[tuple[_Key, RefusedFile]] = []
         self.findings: list[tuple[_Key, Finding]] = []
         self.covered: list[str] = []  # real paths of directories that are (or will be) walked
-        self.pending: list[tuple[Path, tuple[str, ...]]] = []  # regular files still to hash
+        # Regular files still to hash: path, what to open (a link's checked target), rel.
+        self.pending: list[tuple[Path, Path, tuple[str, ...]]] = []
 
     def walk(self, evidence_dir: Path) -> None:
-        real = os.path.realpath(evidence_dir)
-        if real in self.covered:  # 证据/ is a link to evidence/: its files are listed already
-            return
-        self.covered.append(real)
-        # An explicit stack, not recursion: a hostile folder may be nested thousands deep.
-        stack: list[tuple[Path, tuple[str, ...]]] = [(evidence_dir, (nfc_name(evidence_dir.name),))]
-        while stack:
-            folder, rel = stack.pop()
-            subfolders = self._scan_folder(folder, rel)
-            stack.extend(reversed(subfolders))
-
-    def _scan_folder(self, folder: Path, rel: tuple[str, ...]) -> list[tuple[Path, tuple[str, ...]]]:
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: nfc_name(e.name))
-        except PermissionError:
-            self._refuse(rel, UNREADABLE_DIR_REASON)
-            return []
-        except OSError as exc:
-            self._refuse(rel, f"无法列出此文件夹中的文件（{exc.strerror or exc}）")
-            return []
-        subfolders: list[tuple[Path, tuple[str, ...]]] = []
-        for entry in entries:
-            path = folder / entry.name
-            entry_rel = (*rel, nfc_name(entry.name))
-            if entry.name.casefold() in _JUNK_NAMES or entry.name.startswith("._"):
-                self._refuse(entry_rel, JUNK_REASON)
-                continue
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError as exc:
-                self._refuse(entry_rel, f"无法读取（{exc.strerror or exc}）")
-                continue
-            if stat.S_ISLNK(mode):
-                target = self._follow_link(path, entry_rel)
-                if target is None:
-                    continue
-                mode = target
-                if stat.S_ISDIR(mode):
-                    real = os.path.realpath(path)
-                    if any(_inside(real, Path(done)) for done in self.covered):
-                        self._refuse(entry_rel, DUPLICATE_DIR_LINK_REASON)
-                        continue
-                    self.covered.append(real)
-            if stat.S_ISDIR(mode):
-                subfolders.append((path, entry_rel))
-            elif stat.S_ISREG(mode):
-                self._add_file(path, entry_rel)
+        for entry in walk_tree(evidence_dir, self.case_root, (nfc_name(evidence_dir.name),), self.covered):
+            if entry.refused:
+                self._refuse(entry.rel, entry.refused)
             else:
-                self._refuse(entry_rel, special_reason(mode))
-        return subfolders
-
-    def _follow_link(self, path: Path, rel: tuple[str, ...]) -> int | None:
-        """The mode of a link's target if it may be followed; refuses it (and returns None) if not."""
-        real = os.path.realpath(path)
-        if not _inside(real, self.case_root):
-            # Decided before any stat of the target: the answer must not depend on (and so
-            # reveal) whether or what something exists outside the case folder.
-            self._refuse(rel, LINK_OUTSIDE_REASON)
-            return None
-        try:
-            return os.stat(path).st_mode
-        except FileNotFoundError:
-            self._refuse(rel, BROKEN_LINK_REASON)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                self._refuse(rel, "链接形成循环，无法读取")
-            else:
-                self._refuse(rel, f"无法读取链接指向的文件（{exc.strerror or exc}）")
-        return None
-
-    def _add_file(self, path: Path, rel: tuple[str, ...]) -> None:
-        # Hashed after the walk, several files at a time (see hash_pending).
-        self.pending.append((path, rel))
+                # Hashed after the walk, several files at a time (see hash_pending).
+                self.pending.append((entry.path, entry.to_open, entry.rel))
 
     def hash_pending(self) -> None:
         """Hash every file found. hashlib releases the GIL on large buffers, so a few threads
         read and hash side by side: about twice as fast on two cores for phone-sized files."""
-        def attempt(item: tuple[Path, tuple[str, ...]]) -> _Hashed | BaseException:
+        def attempt(item: tuple[Path, Path, tuple[str, ...]]) -> _Hashed | BaseException:
             try:
-                return hash_file(item[0])
+                return hash_file(item[1], follow_link=False)
             except (OSError, NotRegularError) as exc:
                 return exc
 
         pending, self.pending = self.pending, []
         with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
             outcomes = list(pool.map(attempt, pending))
-        for (path, rel), outcome in zip(pending, outcomes, strict=True):
+        for (path, _opened, rel), outcome in zip(pending, outcomes, strict=True):
             self._record(path, rel, outcome)
 
     def _record(self, path: Path, rel: tuple[str, ...],
@@ -366,18 +408,10 @@ _OPEN_FLAGS = (
     | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check must not block us
     | getattr(os, "O_NOFOLLOW", 0)  # checked paths only: a link swapped in is not followed
 )
-_O_NOATIME = getattr(os, "O_NOATIME", 0)  # keep the access time too, where the OS lets us
 
 
 def open_readonly(path: Path) -> int:
-    flags = _OPEN_FLAGS
-    if _O_NOATIME:
-        try:
-            return os.open(path, flags | _O_NOATIME)
-        except PermissionError as exc:
-            if exc.errno != errno.EPERM:  # EPERM: not the owner, O_NOATIME not allowed
-                raise
-    return os.open(path, flags)
+    return open_keeping_atime(path, _OPEN_FLAGS)
 
 
 HASH_THREADS = 4
@@ -386,25 +420,23 @@ HASH_THREADS = 4
 _Hashed = tuple[str, int, tuple[os.stat_result, os.stat_result]]
 
 
-def hash_file(path: Path) -> _Hashed:
+def hash_file(path: Path, *, follow_link: bool = True) -> _Hashed:
     """SHA-256, bytes read and the fstat taken before and after reading, from one read-only
-    descriptor (the two differ when something wrote to the file while it was hashed)."""
-    # A link was already checked to stay inside the case folder: open its resolved target,
-    # still with O_NOFOLLOW, so a link planted in between is not followed.
-    fd = open_readonly(Path(os.path.realpath(path)) if path.is_symlink() else path)
+    descriptor (the two differ when something wrote to the file while it was hashed).
+
+    With ``follow_link`` a link at ``path`` (one the caller checked) is opened at its resolved
+    target; without, ``path`` is opened as it is, with O_NOFOLLOW: a link there, planted after a
+    walk (:attr:`Entry.to_open`), is refused (ELOOP)."""
+    fd = open_readonly(Path(os.path.realpath(path)) if follow_link and path.is_symlink() else path)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularError(st.st_mode)
-        digest = hashlib.sha256()
-        size = 0
-        while chunk := os.read(fd, CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
+        sha256, _, size = sha256_fd(fd)
         after = os.fstat(fd)
     finally:
         os.close(fd)
-    return digest.hexdigest(), size, (st, after)
+    return sha256, size, (st, after)
 
 
 def mtime_of(st: os.stat_result, tz: tzinfo) -> datetime:

@@ -27,7 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evidencekit.case.inventory import Inventory
+from evidencekit.case.inventory import Inventory, has_evidence_folder
+from evidencekit.case.load import CASE_FILE_NAMES
 from evidencekit.dossier import source_date_epoch
 from evidencekit.errors import CaseFolderError, EvidenceKitError, ExitCode, OutputError
 from evidencekit.fsutil import absolute, make_dirs, write_atomically
@@ -155,7 +156,7 @@ class BatchSummary:
 
 
 def is_case_folder(path: Path) -> bool:
-    return path.is_dir() and ((path / "case.yaml").is_file() or (path / "evidence").is_dir())
+    return path.is_dir() and (any((path / name).is_file() for name in CASE_FILE_NAMES) or has_evidence_folder(path))
 
 
 def find_cases(cases_dir: Path) -> list[Path]:

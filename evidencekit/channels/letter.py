@@ -25,7 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from evidencekit.case.inventory import EVIDENCE_FOLDER_NAMES, scan_evidence
+from evidencekit.case.inventory import has_evidence_folder, is_evidence_folder, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
 from evidencekit.model import Case, Event, EvidenceKind, SourceFile, Target, format_datetime
@@ -135,7 +135,7 @@ def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "
     case = load_case(root)
     rules = load_rules()
     summary: tuple[str, ...] = ()
-    if any((root / name).is_dir() for name in EVIDENCE_FOLDER_NAMES):
+    if has_evidence_folder(root):
         summary = summarize_evidence(scan_evidence(root, case.tz).files, rules)
     return compose_letter(case, options.target, rules, fingerprint=fingerprint, exhibits_summary=summary,
                           now=options.now.astimezone(case.tz))
@@ -361,7 +361,7 @@ def _host_claims(ctx: _Context) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for item in ctx.case.evidence:
         parts = item.file.split("/")
-        folder = parts[1] if len(parts) > 2 and parts[0] in ("evidence", "证据") else parts[0]
+        folder = parts[1] if len(parts) > 2 and is_evidence_folder(parts[0]) else parts[0]
         kind = item.kind or kind_for_folder(folder, ctx.rules)
         if kind is not EvidenceKind.LIVESTREAM:
             continue

@@ -55,7 +55,7 @@ from evidencekit.fsutil import (
 from evidencekit.integrity.attach import attachment_name, copy_original_into, original_bytes
 from evidencekit.media.pool import Progress
 from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, Target, format_datetime
-from evidencekit.output import refuse_inside_evidence, work_folder
+from evidencekit.output import check_parent, refuse_inside_evidence, work_folder
 from evidencekit.pipeline import BuildOptions, BuildResult, build_dossier
 from evidencekit.rules.catalog import (
     AttachmentRules,
@@ -185,11 +185,7 @@ def check_outdir(out: Path, root: Path, force: bool) -> None:
             # --force replaces the whole folder: only ever one we wrote ourselves.
             raise OutputError(f"输出文件夹 {out} 不是 evidencekit pack 生成的，--force 也不会替换它",
                               hint="用 -o 指定另一个文件夹，或先自行清空该文件夹")
-    parent = out.parent
-    if not parent.is_dir():
-        raise OutputError(f"输出文件夹的上级 {parent} 不存在", hint="先创建该文件夹，或用 -o 指定另一个位置")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"没有写入 {parent} 的权限", hint="用 -o 指定一个可写的位置")
+    check_parent(out, "输出文件夹")
 
 
 # ---------------------------------------------------------------------------------------------

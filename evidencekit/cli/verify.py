@@ -14,7 +14,7 @@ import click
 
 from evidencekit.cli.common import debug_option, handle_errors
 from evidencekit.errors import VerificationFailed
-from evidencekit.terminal import terminal_safe
+from evidencekit.terminal import display_width, pad_to_width, terminal_safe
 
 if TYPE_CHECKING:  # the verify/tsa machinery (urllib, cryptography) loads only when used
     from evidencekit.integrity.tsa import TokenResult
@@ -114,10 +114,10 @@ def render_report(report: VerifyReport) -> str:
     lines.append(f"逐个文件（{where}）：")
     if not report.files:
         lines.append("  （清单中没有文件）")
-    width = max((len(f.status.label) for f in report.files), default=2)
+    width = max((display_width(f.status.label) for f in report.files), default=2)
     for f in report.files:
         mark = "✗" if f.status.fails else ("!" if f.status is FileStatus.EXTRA else "✓")
-        line = f"  {mark} {f.status.label:<{width}}  {safe(f.label)}"
+        line = f"  {mark} {pad_to_width(f.status.label, width)}  {safe(f.label)}"
         moved = report.source == "originals" and f.status is not FileStatus.EXTRA
         if moved and f.found_at and not _same_place(f.found_at, f.path):
             line += f"  ← {safe(f.found_at)}"

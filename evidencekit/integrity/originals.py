@@ -17,7 +17,6 @@ Either raises :class:`OriginalChanged` when the file is not the one that was has
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -28,9 +27,8 @@ from typing import BinaryIO
 
 from evidencekit.case.inventory import open_readonly
 from evidencekit.errors import OriginalChanged
+from evidencekit.fsutil import sha256_fd
 from evidencekit.model import FileIdentity, SourceFile
-
-CHUNK_SIZE = 1024 * 1024
 
 
 class OriginalFile(io.FileIO):
@@ -65,22 +63,6 @@ def _open_fd(source: SourceFile) -> tuple[int, os.stat_result]:
     return fd, st
 
 
-def _hash_fd(fd: int, keep: int, sink: BinaryIO | None = None) -> tuple[str, bytes, int]:
-    """SHA-256 of everything from offset 0, the first ``keep`` bytes, and the size read; every
-    chunk also goes to ``sink`` when given (a copy made from the very bytes that were hashed)."""
-    digest = hashlib.sha256()
-    kept = bytearray()
-    offset = 0
-    while chunk := os.pread(fd, CHUNK_SIZE, offset):
-        digest.update(chunk)
-        if sink is not None:
-            sink.write(chunk)
-        if len(kept) < keep:
-            kept += chunk[: keep - len(kept)]
-        offset += len(chunk)
-    return digest.hexdigest(), bytes(kept), offset
-
-
 def open_original(source: SourceFile) -> OriginalFile:
     """The original, opened read-only and checked to be the file that was hashed.
 
@@ -94,7 +76,7 @@ def open_original(source: SourceFile) -> OriginalFile:
     fd, st = _open_fd(source)
     try:
         if source.identity is None or FileIdentity.of(st) != source.identity:
-            sha256, _, size = _hash_fd(fd, 0)
+            sha256, _, size = sha256_fd(fd)
             if sha256 != source.sha256 or size != source.size or FileIdentity.of(os.fstat(fd)) != FileIdentity.of(st):
                 raise OriginalChanged(source.rel_path)
         fh = OriginalFile(fd, "rb", closefd=True)
@@ -115,7 +97,7 @@ def read_original(source: SourceFile, max_bytes: int | None = None) -> bytes:
     fd, _st = _open_fd(source)
     try:
         keep = source.size + 1 if max_bytes is None else max_bytes
-        sha256, data, _size = _hash_fd(fd, keep)
+        sha256, data, _size = sha256_fd(fd, keep=keep)
     except OSError as exc:
         raise OriginalChanged(source.rel_path) from exc
     finally:
@@ -131,7 +113,7 @@ def copy_original(source: SourceFile, out: BinaryIO) -> os.stat_result:
     caller discards ``out``. Errors writing ``out`` are the caller's (a full disk, say)."""
     fd, st = _open_fd(source)
     try:
-        sha256, _data, _size = _hash_fd(fd, 0, sink=out)
+        sha256, _data, _size = sha256_fd(fd, sink=out)
     finally:
         os.close(fd)
     if sha256 != source.sha256:

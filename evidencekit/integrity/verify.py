@@ -36,7 +36,6 @@ import hashlib
 import mmap
 import os
 import re
-import stat
 import unicodedata
 import zlib
 from collections.abc import Iterator
@@ -45,8 +44,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from evidencekit.errors import EvidenceKitError, ManifestError, TokenFileRefused, VerificationFailed
-from evidencekit.fsutil import sha256_file
+from evidencekit.case.inventory import (
+    evidence_folder_names,
+    hash_file,
+    is_evidence_folder,
+    nfc_name,
+    walk_tree,
+)
+from evidencekit.case.load import CASE_FILE_NAMES
+from evidencekit.errors import ManifestError, NotRegularError, TokenFileRefused, VerificationFailed
+from evidencekit.fsutil import is_inside
 from evidencekit.integrity.manifest import (
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
@@ -73,10 +80,6 @@ MAX_IMAGE_BYTES = 64 * 1024 * 1024  # one page image (a display copy is a JPEG o
 MAX_FORM_DEPTH = 8  # nested form XObjects searched for images
 MAX_CONTENT_BYTES = 32 * 1024 * 1024  # decoded drawing instructions of one page (ours: tens of KB)
 MAX_REVISIONS = 64  # xref sections followed through /Prev
-_EVIDENCE_FOLDERS = ("evidence", "证据")  # as inventory.EVIDENCE_FOLDER_NAMES
-# Never evidence, never reported as extra: OS litter, the case file, our own outputs.
-_IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", ".gitkeep", ".localized",
-                            "case.yaml"})
 _FINGERPRINT_KEY = "/EvidencekitFingerprint"
 
 NOT_EVIDENCEKIT = "这不是 evidencekit 生成的证据材料，或清单已被删除"
@@ -916,7 +919,8 @@ def _xref_offsets(data: Any) -> dict[int, int]:
 
 
 class _Folder:
-    """Regular files under a folder, by NFC relative path, hashed lazily and at most once."""
+    """Regular files under a folder, by NFC relative path (each with what to open: a link's
+    checked target), hashed lazily and at most once."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -968,8 +972,8 @@ def _check_folder(manifest: Manifest, originals: Path, pdf: Path) -> list[FileCh
                              note="同名文件的内容与生成证据材料时不同"))
     refused = set(manifest.refused)
     refused |= {c for r in list(refused) for c in _path_candidates(r)}
-    for rel in sorted(_extra_scope(folder, originals)):
-        if rel in used or rel in refused or _ignorable(rel, pdf, originals):
+    for rel in sorted(_extra_scope(folder, originals, pdf)):
+        if rel in used or rel in refused:
             continue
         rows.append(FileCheck(FileStatus.EXTRA, rel, found_at=rel, actual_sha256=folder.sha256(rel) or "",
                               note="清单中没有此文件（可能是生成证据材料之后才放进来的）"))
@@ -980,28 +984,26 @@ def _path_candidates(path: str) -> list[str]:
     """The manifest path relative to a case folder, and the same path relative to its evidence/."""
     out = [path]
     head, _, rest = path.partition("/")
-    if rest and unicodedata.normalize("NFC", head).casefold() in _EVIDENCE_FOLDERS:
+    if rest and is_evidence_folder(head):
         out.append(rest)
     return out
 
 
-def _extra_scope(folder: _Folder, originals: Path) -> list[str]:
-    """Where extra files count: the evidence folder(s) of a case folder, else the whole folder."""
-    heads = {rel.split("/", 1)[0] for rel in folder.files if "/" in rel}
-    evidence_heads = {h for h in heads if h.casefold() in _EVIDENCE_FOLDERS}
+def _extra_scope(folder: _Folder, originals: Path, pdf: Path) -> list[str]:
+    """Where extra files count: every file the inventory would list in the evidence folder(s)
+    of a case folder (or in an evidence folder named itself); in any other folder every file
+    but the case file and our own outputs (dossier*.pdf, its .tsr token, the PDF being verified)."""
+    if is_evidence_folder(originals.name):
+        return list(folder.files)
+    evidence_heads = {rel.split("/", 1)[0] for rel in folder.files if "/" in rel and is_evidence_folder(rel.split("/", 1)[0])}
     if evidence_heads:
         return [rel for rel in folder.files if rel.split("/", 1)[0] in evidence_heads]
-    return list(folder.files)
+    return [rel for rel in folder.files if not _ours(rel, pdf, originals)]
 
 
-def _ignorable(rel: str, pdf: Path, originals: Path) -> bool:
-    name = rel.rsplit("/", 1)[-1]
-    low = name.casefold()
-    if low in _IGNORED_NAMES or name.startswith("._"):
-        return True
-    if low.startswith("dossier") and low.endswith(".pdf"):
-        return True
-    if low.endswith(".pdf.tsr"):
+def _ours(rel: str, pdf: Path, originals: Path) -> bool:
+    low = rel.rsplit("/", 1)[-1].casefold()
+    if low in CASE_FILE_NAMES or (low.startswith("dossier") and low.endswith(".pdf")) or low.endswith(".pdf.tsr"):
         return True
     try:  # the dossier being verified may sit inside the folder it is checked against
         return (originals / rel).resolve() == pdf.resolve()
@@ -1010,32 +1012,33 @@ def _ignorable(rel: str, pdf: Path, originals: Path) -> bool:
 
 
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:
-    """Regular files only, links not followed: a stranger's folder may link to /dev/zero."""
-    stack: list[tuple[Path, str]] = [(root, "")]
-    while stack:
-        folder, prefix = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                entries = list(it)
-        except OSError:
-            continue
-        for entry in entries:
-            rel = prefix + unicodedata.normalize("NFC", entry.name)
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError:
-                continue
-            if stat.S_ISDIR(mode):
-                stack.append((Path(entry.path), rel + "/"))
-            elif stat.S_ISREG(mode):
-                yield rel, Path(entry.path)
+    """The regular files the inventory's walk accepts (links only within ``root``, no devices,
+    no OS litter), by NFC path relative to ``root``. A case folder's evidence folders are walked
+    first and exactly as a build walks them, so the files seen there are the ones a build lists;
+    then the whole folder, for originals moved elsewhere in it."""
+    real_root = root.resolve()
+    try:
+        heads = [] if is_evidence_folder(root.name) else evidence_folder_names(root)
+    except OSError:  # unreadable: the walk below says nothing either
+        heads = []
+    covered: list[str] = []
+    for name in heads:
+        folder = root / name
+        if is_inside(Path(os.path.realpath(folder)), real_root) and folder.is_dir():
+            for entry in walk_tree(folder, real_root, (nfc_name(name),), covered):
+                if not entry.refused:
+                    yield "/".join(entry.rel), entry.to_open
+    for entry in walk_tree(root, real_root, ()):
+        if not entry.refused:
+            yield "/".join(entry.rel), entry.to_open
 
 
 def _hash_file(path: Path) -> str | None:
-    """None when the file is gone, unreadable or no longer a regular file (a link is not followed)."""
+    """None when the file is gone, unreadable or no longer a regular file (a link at ``path``,
+    one planted after the walk, is not followed)."""
     try:
-        return sha256_file(path, what="文件", error=VerificationFailed)
-    except (OSError, EvidenceKitError):
+        return hash_file(path, follow_link=False)[0]
+    except (OSError, NotRegularError):
         return None
 
 

@@ -367,16 +367,10 @@ def _load_cached(source: SourceFile, params: dict[str, object], ctx: MediaContex
     images = []
     for index, seg in enumerate(facts.segments):
         path = _segment_path(source, params, index, ctx)
-        if not ctx.cache.lookup(path):
-            return None  # pruned; the sidecar alone is not enough
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            return None
         # The PDF's appendix lists this hash, so it must be of the file actually embedded.
-        if digest != seg.sha256:
-            return None
-        images.append(DisplayImage(path, seg.width, seg.height, digest, seg.caption))
+        if not ctx.cache.verified(path, seg.sha256):
+            return None  # pruned or changed: the sidecar alone is not enough
+        images.append(DisplayImage(path, seg.width, seg.height, seg.sha256, seg.caption))
     return _inspection(source, facts, images, ctx)
 
 

@@ -11,9 +11,9 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from evidencekit.model import SHANGHAI, Stamp, TimeSource
+from evidencekit.model import SHANGHAI, Stamp, TimeSource, parse_utc_offset
 from evidencekit.rules.templatefile import TemplateFile
 
 # A time before 2000 is a phone with an unset clock or digits that only look like a date;
@@ -121,23 +121,6 @@ def find(pattern: FilenamePattern, stem: str) -> list[re.Match[str]]:
     return [first] if first else []
 
 
-def name_offset(text: str) -> tzinfo | None:
-    """``Z``, ``+08:00``, ``-0500`` as a fixed zone; None outside -12:00..+14:00."""
-    if text.upper() == "Z":
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
-    if minutes >= 60:
-        return None
-    delta = sign * timedelta(hours=hours, minutes=minutes)
-    if not timedelta(hours=-12) <= delta <= timedelta(hours=14):
-        return None
-    if delta == timedelta(hours=8):
-        return SHANGHAI
-    return UTC if not delta else timezone(delta)
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -172,7 +155,7 @@ def read_time(pattern: FilenamePattern, m: re.Match[str], tz: tzinfo) -> NameTim
         return None
     written = g.get("off")
     if written:
-        zone = name_offset(written)
+        zone = parse_utc_offset(written)
         if zone is None:
             return None
         return NameTime(naive.replace(tzinfo=zone), has_seconds, written)
