@@ -34,6 +34,7 @@ from evidencekit.model import (
     EvidenceKind,
     Exhibit,
     LegalBasis,
+    RecordingInspection,
     Status,
     StatutoryAmount,
 )
@@ -1364,7 +1365,7 @@ def _declares_claim(exhibit: Exhibit, case: Case, requirement: Requirement, rule
     override = case.override_for(exhibit.source.rel_path)
     if override is not None and (override.proves or override.moments):
         return True
-    if exhibit.inspection.moments:
+    if isinstance(exhibit.inspection, RecordingInspection) and exhibit.inspection.moments:
         return True
     # A proves text that is neither template default was written by the user.
     defaults = {rules.kinds[exhibit.kind].proves, requirement.proves, ""}
