@@ -1,5 +1,5 @@
-"""Step 5 of a build: an assessed case becomes the Dossier the renderer draws — its id, its
-clock, the timeline, the legal bases and the manifest."""
+"""The assemble step of a build (pipeline.assemble): an assessed case becomes the Dossier the
+renderer draws — its id, its clock, the timeline, the legal bases and the manifest."""
 
 from __future__ import annotations
 

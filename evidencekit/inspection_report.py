@@ -29,10 +29,12 @@ from evidencekit.model import (
     FileIdentity,
     Finding,
     Inspection,
+    RecordingInspection,
     Severity,
     SourceFile,
     Stamp,
     TimeSource,
+    transcript_of,
 )
 from evidencekit.pdf.exhibits import MEDIA_LABELS
 from evidencekit.rules.catalog import load_rules
@@ -74,10 +76,9 @@ class FileReport:
                          for f in self.findings],
             "preview": not insp.preview_error,
         }
-        if insp.duration is not None:
+        if isinstance(insp, RecordingInspection) and insp.duration is not None:
             out["duration"] = insp.duration
-        if insp.transcript is not None:
-            t = insp.transcript
+        if (t := transcript_of(insp)) is not None:
             out["format"] = t.format
             out["encoding"] = t.encoding
             out["messages"] = [{"time": _iso(m.time), "speaker": m.speaker, "side": m.side, "text": m.text}
@@ -171,8 +172,7 @@ def format_reports(reports: Sequence[FileReport]) -> str:
         lines.append(f"  来源：{stamp.source.value}（{stamp.source.label}）" + (f"：{stamp.detail}" if stamp.detail else ""))
         for f in r.findings:
             lines.append(f"  注意：{f.message}（{f.code}）")
-        if insp.transcript is not None:
-            t = insp.transcript
+        if (t := transcript_of(insp)) is not None:
             lines.append(f"  聊天记录：格式 {t.format}，编码 {t.encoding}，共 {len(t.messages)} 条消息")
             for m in t.messages:
                 when = m.time.isoformat() if m.time else "无时间"

@@ -15,6 +15,7 @@ from datetime import time as TimeOfDay
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -488,25 +489,116 @@ class Moment:
     wall_time: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Inspection:
-    """What a media module learned about one original, and the display copies it made."""
+@dataclass(frozen=True, kw_only=True)
+class InspectionBase:
+    """What a media module learned about one original, and the display copies it made.
 
-    media: MediaType
-    images: tuple[DisplayImage, ...] = ()  # pages to show: a photo, split segments, PDF pages
-    transcript: Transcript | None = None
-    frames: tuple[Frame, ...] = ()  # declared moments first, then the contact sheet
-    moments: tuple[Moment, ...] = ()
-    embedded_time: Stamp | None = None  # EXIF or container time, if any
-    start_time: datetime | None = None  # recording start used for wall-clock frame times
-    duration: float | None = None  # seconds
-    width: int | None = None
-    height: int | None = None
-    page_count: int | None = None
-    removed_metadata: tuple[str, ...] = ()  # e.g. ("GPS", "BodySerialNumber", "MakerNote")
-    redacted: bool = False
+    One subclass per media kind, each with only the fields its module sets; ``Inspection`` is
+    their union, so a consumer matches on the kind before it reads a kind's field.
+    """
+
+    media: ClassVar[MediaType]
     findings: tuple[Finding, ...] = ()
     preview_error: str = ""  # Chinese reason there is no preview; empty when there is one
+    embedded_time: Stamp | None = None  # EXIF or container time, if any
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageInspection(InspectionBase):
+    media: ClassVar[MediaType] = MediaType.IMAGE
+    images: tuple[DisplayImage, ...] = ()  # the photo, or the segments of a long screenshot
+    width: int | None = None  # upright pixels, also known when the pixels could not be decoded
+    height: int | None = None
+    removed_metadata: tuple[str, ...] = ()  # e.g. ("GPS", "BodySerialNumber", "MakerNote")
+    redacted: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatInspection(InspectionBase):
+    """A chat export one of the parsers recognised."""
+
+    media: ClassVar[MediaType] = MediaType.CHAT
+    transcript: Transcript
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextInspection(InspectionBase):
+    """A text file no chat parser recognised: shown as raw text (no transcript if unreadable)."""
+
+    media: ClassVar[MediaType] = MediaType.TEXT
+    transcript: Transcript | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingInspection(InspectionBase):
+    """What video and audio share: declared moments on a clock that starts with the recording."""
+
+    moments: tuple[Moment, ...] = ()
+    duration: float | None = None  # seconds
+    start_time: datetime | None = None  # recording start used for wall-clock times
+
+
+@dataclass(frozen=True, kw_only=True)
+class VideoInspection(RecordingInspection):
+    media: ClassVar[MediaType] = MediaType.VIDEO
+    frames: tuple[Frame, ...] = ()  # declared moments first, then the contact sheet
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioInspection(RecordingInspection):
+    media: ClassVar[MediaType] = MediaType.AUDIO
+
+
+@dataclass(frozen=True, kw_only=True)
+class PdfInspection(InspectionBase):
+    media: ClassVar[MediaType] = MediaType.PDF
+    images: tuple[DisplayImage, ...] = ()  # the first pages, up to the page cap
+    page_count: int | None = None  # pages in the whole file
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnknownInspection(InspectionBase):
+    """A file no media module could read: unsupported, changed, or failed; hashed and attached."""
+
+    media: ClassVar[MediaType] = MediaType.UNKNOWN
+
+
+Inspection = (ImageInspection | ChatInspection | TextInspection | VideoInspection | AudioInspection
+              | PdfInspection | UnknownInspection)
+
+
+def display_images(insp: Inspection) -> tuple[DisplayImage, ...]:
+    """Every display copy made of the original: a photo's or PDF's pages, a recording's frames."""
+    match insp:
+        case ImageInspection() | PdfInspection():
+            return insp.images
+        case VideoInspection():
+            return tuple(frame.image for frame in insp.frames)
+    return ()
+
+
+def transcript_of(insp: Inspection) -> Transcript | None:
+    """The transcript of a chat export or a text file; None for every other kind."""
+    return insp.transcript if isinstance(insp, ChatInspection | TextInspection) else None
+
+
+def failed_inspection(media: MediaType, preview_error: str, findings: tuple[Finding, ...]) -> Inspection:
+    """The inspection of an original of kind ``media`` that yielded no preview. Any kind but
+    CHAT: a chat inspection has a transcript, an unreadable chat export is a TEXT one."""
+    return _BY_MEDIA[media](preview_error=preview_error, findings=findings)
+
+
+_BY_MEDIA: dict[MediaType, type[ImageInspection | TextInspection | VideoInspection | AudioInspection
+                                 | PdfInspection | UnknownInspection]] = {
+    MediaType.IMAGE: ImageInspection,
+    MediaType.TEXT: TextInspection,
+    MediaType.VIDEO: VideoInspection,
+    MediaType.AUDIO: AudioInspection,
+    MediaType.PDF: PdfInspection,
+    MediaType.UNKNOWN: UnknownInspection,
+}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,18 +1,24 @@
 """The whole product on one screen: case folder in, dossier PDF out.
 
-    build_dossier():  load → inventory → inspect → timeline → checklist → manifest → render
-                      → attach → publish
+Steps of one shape, ``step(ctx: BuildContext) -> None``, run in order over one context that
+carries the options and every value a step produces:
 
-Each stage is a function of the previous stage's values. One bad file becomes a recorded
-finding, never a crash; the only step that touches the user's output path is ``publish``.
+    check:  load → inventory → inspect → number → checklist → assess
+    build:  load → output → inventory → inspect → number → checklist → assess → strict → mask
+            → assemble → render → attach → publish
+
+One bad file becomes a recorded finding, never a crash; the only step that touches the user's
+output path is ``publish``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidencekit.cache import DisplayCache
 from evidencekit.case.inventory import Inventory, scan_evidence
@@ -22,21 +28,9 @@ from evidencekit.errors import ChecklistIncomplete
 from evidencekit.integrity.stamp import existing_token
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.media.pool import Progress, available_cpus, inspect_files
-from evidencekit.model import (
-    Case,
-    ChecklistItem,
-    Dossier,
-    EvidenceKind,
-    Exhibit,
-    Finding,
-    Inspection,
-    Severity,
-    SourceFile,
-    Stamp,
-    Status,
-    Target,
-)
-from evidencekit.output import check_output, publish, resolve_output, work_folder
+from evidencekit.model import Case, ChecklistItem, Dossier, Exhibit, Finding, Severity, Status, Target
+from evidencekit.output import check_output, resolve_output, work_folder
+from evidencekit.output import publish as publish_file
 from evidencekit.pdf.layout_hints import LayoutHints
 from evidencekit.privacy import mask_assessment
 from evidencekit.rules.catalog import (
@@ -47,6 +41,9 @@ from evidencekit.rules.catalog import (
     load_rules,
 )
 from evidencekit.timeinfo import date_inspection, time_findings
+
+if TYPE_CHECKING:
+    from evidencekit.pdf.render import RenderResult
 
 DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
 
@@ -94,6 +91,30 @@ class BuildResult:
     section_pages: dict[str, int] = field(default_factory=dict)  # section name -> first page
 
 
+@dataclass
+class BuildContext:
+    """The options, and the values the steps produce; each value is set by one step (named
+    beside it) and only read by the steps after it."""
+
+    root: Path
+    options: BuildOptions
+    progress: Progress | None = None
+    later: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # closed after the last step
+    case: Case = field(init=False)  # load
+    output: Path = field(init=False)  # output
+    inventory: Inventory = field(init=False)  # inventory
+    exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
+    checklist: tuple[ChecklistItem, ...] = field(init=False)  # checklist
+    assessment: Assessment = field(init=False)  # assess; mask replaces it
+    dossier: Dossier = field(init=False)  # assemble
+    work: Path = field(init=False)  # render: the private work folder
+    rendered: RenderResult = field(init=False)  # render
+    token_findings: tuple[Finding, ...] = field(init=False)  # attach
+
+
+Step = Callable[[BuildContext], None]
+
+
 def checklist_complete_for(a: Assessment, strict: bool) -> bool:
     """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
     if not checklist_complete(a.checklist, strict):
@@ -101,128 +122,151 @@ def checklist_complete_for(a: Assessment, strict: bool) -> bool:
     return not (strict and any(f.severity is not Severity.INFO for f in a.findings))
 
 
-def incomplete_summary(a: Assessment, strict: bool) -> str:
-    lines = [f"  ✗ {i.label}：{i.reason}" for i in a.checklist if i.required and i.status is Status.MISSING]
-    if strict:
-        lines += [f"  ! {i.label}：{i.reason}" for i in a.checklist if i.status is Status.WEAK]
-        lines += [f"  ! {f.message}" for f in a.findings if f.severity is not Severity.INFO]
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------
-# The pipeline
+# The steps
 # ---------------------------------------------------------------------------------------------
 
 
-def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None,
-                case: Case | None = None) -> Assessment:
-    """Steps 1–5: everything `check` reports, without drawing a page."""
-    if case is None:
-        case = load_case(root)  # 1 load (exit 3 on a bad case.yaml)
-    inventory = scan_evidence(case.root, case.tz)  # 2 inventory: hash first
-    ctx = MediaContext(
+def load(ctx: BuildContext) -> None:
+    ctx.case = load_case(ctx.root)  # exit 3 on a bad case.yaml, before any output problem
+
+
+def output(ctx: BuildContext) -> None:
+    ctx.output = resolve_output(ctx.root, ctx.options.output, ctx.options.target)
+    check_output(ctx.output, ctx.root, ctx.options.force)  # fail before any work when unusable
+
+
+def inventory(ctx: BuildContext) -> None:
+    ctx.inventory = scan_evidence(ctx.case.root, ctx.case.tz)  # hash first
+
+
+def inspect(ctx: BuildContext) -> None:
+    """Display copies and facts for every file (media/), each dated by timeinfo.date_inspection."""
+    case, options, rules = ctx.case, ctx.options, load_rules()
+    media = MediaContext(
         cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
         max_exhibit_pages=options.max_exhibit_pages,
         # Chat exports decide who is the shopper and who the merchant from the case's names.
         chat_self_names=tuple(n for n in (case.complainant.name,) if n),
         chat_merchant_names=tuple(
-            n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n),
-    )
-    exhibits = inspect_all(case, inventory.files, ctx, options, progress)  # 3 inspect + time
-    rules = load_rules()
-    checklist = build_checklist(case, exhibits, options.target, rules, now=options.now)  # 4 checklist
+            n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n))
+    files = ctx.inventory.files
+    inspections = inspect_files(case, files, media, options.jobs or available_cpus(), ctx.progress)
+    media.cache.prune()
+    exhibits = []
+    for src, insp in zip(files, inspections, strict=True):
+        o = case.override_for(src.rel_path)
+        kind = o.kind if o and o.kind else src.kind
+        stamp, insp = date_inspection(src, insp, o, case.tz, options.now)
+        exhibits.append(Exhibit(number=0, source=src, kind=kind, title=o.title if o else "", stamp=stamp,
+                                proves=o.proves if o and o.proves else rules.kinds[kind.value].proves,
+                                note=o.note if o else "", inspection=insp))
+    ctx.exhibits = tuple(exhibits)
+
+
+def number(ctx: BuildContext) -> None:
+    """证据1, 证据2, ... in the order an official reads: by kind (templates/evidence_kinds.yaml
+    order: order, product, livestream, chat, ...), then by capture time, then by path; a title
+    the case does not declare comes with the number."""
+    rules, product = load_rules(), ctx.case.order.product
+    kind_order = {k: i for i, k in enumerate(rules.kinds)}
+    far_future = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(ctx.exhibits, key=lambda e: (kind_order.get(e.kind.value, 99), e.stamp.time or far_future,
+                                                  e.source.rel_path))
+    ctx.exhibits = tuple(
+        replace(e, number=n,
+                title=e.title or exhibit_title(e.kind, rules, n=n, file_name=e.source.name, product=product))
+        for n, e in enumerate(ordered, start=1))
+
+
+def checklist(ctx: BuildContext) -> None:
+    options = ctx.options
+    ctx.checklist = build_checklist(ctx.case, ctx.exhibits, options.target, load_rules(), now=options.now)
+
+
+def assess(ctx: BuildContext) -> None:
+    """Every finding in one list: the folder's, each file's, the times'."""
     # A kind declared in case.yaml settles what the folder could not tell.
-    declared = {e.file for e in case.evidence if e.kind is not None}
-    findings = tuple(f for f in inventory.findings if not (f.code == "kind.unknown_folder" and f.subject in declared))
-    findings += tuple(f for ex in exhibits for f in ex.inspection.findings)
-    findings += tuple(time_findings(exhibits))
-    ctx.cache.prune()
-    return Assessment(case, inventory, exhibits, checklist, findings, advice_for(case, rules))
+    declared = {e.file for e in ctx.case.evidence if e.kind is not None}
+    findings = tuple(f for f in ctx.inventory.findings
+                     if not (f.code == "kind.unknown_folder" and f.subject in declared))
+    findings += tuple(f for ex in ctx.exhibits for f in ex.inspection.findings)
+    findings += tuple(time_findings(ctx.exhibits))
+    ctx.assessment = Assessment(ctx.case, ctx.inventory, ctx.exhibits, ctx.checklist, findings,
+                                advice_for(ctx.case, load_rules()))
+
+
+def strict(ctx: BuildContext) -> None:
+    """--strict: no dossier (exit 6) while anything required is missing, anything weak, any warning."""
+    a = ctx.assessment
+    if not ctx.options.strict or checklist_complete_for(a, strict=True):
+        return
+    lines = [f"  ✗ {i.label}：{i.reason}" for i in a.checklist if i.required and i.status is Status.MISSING]
+    lines += [f"  ! {i.label}：{i.reason}" for i in a.checklist if i.status is Status.WEAK]
+    lines += [f"  ! {f.message}" for f in a.findings if f.severity is not Severity.INFO]
+    raise ChecklistIncomplete("证据或案件信息不完整（--strict），未生成证据材料：\n" + "\n".join(lines),
+                              hint="运行 evidencekit check 查看详情；补齐后重新生成，或去掉 --strict")
+
+
+def mask(ctx: BuildContext) -> None:
+    if ctx.options.mask_personal:
+        ctx.assessment = mask_assessment(ctx.assessment)
+
+
+def assemble(ctx: BuildContext) -> None:
+    ctx.dossier = assemble_dossier(ctx.assessment, ctx.options)  # timeline, legal, manifest
+
+
+def render(ctx: BuildContext) -> None:
+    """The pages, in a private work folder that lives until the last step has run."""
+    from evidencekit.pdf.render import render_dossier
+
+    ctx.work = Path(ctx.later.enter_context(work_folder()))
+    hints = LayoutHints(DisplayCache(ctx.options.cache_dir), ctx.root.resolve(), ctx.options.target)
+    ctx.rendered = render_dossier(ctx.dossier, ctx.work / "rendered.pdf", reproducible=ctx.options.reproducible,
+                                  page_hint=hints.load())
+    hints.save(ctx.rendered.pages, ctx.rendered.page_count)
+
+
+def attach(ctx: BuildContext) -> None:
+    """Originals and manifest into the PDF; a still-valid `stamp` token beside the output too."""
+    from evidencekit.integrity.attach import attach_files
+
+    d = ctx.dossier
+    token, ctx.token_findings = existing_token(ctx.output, d.manifest)
+    attach_files(ctx.work / "rendered.pdf", ctx.work / "final.pdf", exhibits=d.exhibits, manifest=d.manifest,
+                 attach_originals=d.originals_attached, reproducible=ctx.options.reproducible,
+                 when=d.generated_at, token=token)
+
+
+def publish(ctx: BuildContext) -> None:
+    publish_file(ctx.work / "final.pdf", ctx.output, ctx.options.force)  # the only write to the user's path
+
+
+CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, checklist, assess)
+BUILD_STEPS: tuple[Step, ...] = (load, output, inventory, inspect, number, checklist, assess, strict, mask,
+                                 assemble, render, attach, publish)
+
+
+def run_steps(ctx: BuildContext, steps: Sequence[Step]) -> BuildContext:
+    with ctx.later:
+        for step in steps:
+            step(ctx)
+    return ctx
+
+
+def assess_case(root: Path, options: BuildOptions, progress: Progress | None = None,
+                case: Case | None = None) -> Assessment:
+    """The check steps: everything `check` reports, without drawing a page."""
+    ctx = BuildContext(root, options, progress)
+    if case is not None:  # already loaded by the caller
+        ctx.case = case
+    return run_steps(ctx, CHECK_STEPS[1:] if case is not None else CHECK_STEPS).assessment
 
 
 def build_dossier(root: Path, options: BuildOptions, progress: Progress | None = None) -> BuildResult:
-    case = load_case(root)  # a missing folder or bad case.yaml is reported before output problems
-    output = resolve_output(root, options.output, options.target)
-    check_output(output, root, options.force)  # fail before any work when the output is unusable
-    assessment = assess_case(root, options, progress, case)
-    if options.strict and not checklist_complete_for(assessment, strict=True):
-        raise ChecklistIncomplete("证据或案件信息不完整（--strict），未生成证据材料：\n"
-                                  + incomplete_summary(assessment, strict=True),
-                                  hint="运行 evidencekit check 查看详情；补齐后重新生成，或去掉 --strict")
-    if options.mask_personal:
-        assessment = mask_assessment(assessment)
-    dossier = assemble_dossier(assessment, options)  # 5 timeline, legal, manifest
-    with work_folder() as work:
-        rendered = Path(work) / "rendered.pdf"
-        from evidencekit.pdf.render import render_dossier
-
-        layout_cache = LayoutHints(DisplayCache(options.cache_dir), root.resolve(), options.target)
-        result = render_dossier(dossier, rendered, reproducible=options.reproducible,  # 6 render
-                                page_hint=layout_cache.load())
-        layout_cache.save(result.pages, result.page_count)
-        final = Path(work) / "final.pdf"
-        from evidencekit.integrity.attach import attach_files
-
-        token, token_findings = existing_token(output, dossier.manifest)
-
-        attach_files(  # 7 attach originals + manifest
-            rendered,
-            final,
-            exhibits=dossier.exhibits,
-            manifest=dossier.manifest,
-            attach_originals=dossier.originals_attached,
-            reproducible=options.reproducible,
-            when=dossier.generated_at,
-            token=token,
-        )
-        publish(final, output, options.force)  # 8 the only write to the user's path
-    findings = assessment.findings + result.findings + token_findings
-    return BuildResult(output, dossier, result.page_count, output.stat().st_size, findings,
-                       exhibit_pages=result.exhibit_ranges, section_pages=result.section_pages)
-
-
-# ---------------------------------------------------------------------------------------------
-# Steps
-# ---------------------------------------------------------------------------------------------
-
-
-def inspect_all(
-    case: Case,
-    files: Sequence[SourceFile],
-    ctx: MediaContext,
-    options: BuildOptions,
-    progress: Progress | None = None,
-) -> tuple[Exhibit, ...]:
-    rules = load_rules()
-    inspections = inspect_files(case, files, ctx, options.jobs or available_cpus(), progress)
-
-    kind_order = {k: i for i, k in enumerate(rules.kinds)}
-    dated: list[tuple[SourceFile, Inspection, EvidenceKind, Stamp]] = []
-    for src, insp in zip(files, inspections, strict=True):
-        override = case.override_for(src.rel_path)
-        kind = override.kind if override and override.kind else src.kind
-        stamp, insp = date_inspection(src, insp, override, case.tz, options.now)
-        dated.append((src, insp, kind, stamp))
-
-    # The order an official reads: by kind (templates/evidence_kinds.yaml order: order, product,
-    # livestream, chat, ...), then by capture time, then by path.
-    far_future = datetime.max.replace(tzinfo=UTC)
-    dated.sort(key=lambda d: (kind_order.get(d[2].value, 99), d[3].time or far_future, d[0].rel_path))
-
-    exhibits: list[Exhibit] = []
-    for number, (src, insp, kind, stamp) in enumerate(dated, start=1):
-        override = case.override_for(src.rel_path)
-        exhibits.append(
-            Exhibit(
-                number=number,
-                source=src,
-                kind=kind,
-                title=(override.title if override and override.title
-                       else exhibit_title(kind, rules, n=number, file_name=src.name, product=case.order.product)),
-                proves=(override.proves if override and override.proves else rules.kinds[kind.value].proves),
-                note=override.note if override else "",
-                stamp=stamp,
-                inspection=insp,
-            )
-        )
-    return tuple(exhibits)
+    ctx = run_steps(BuildContext(root, options, progress), BUILD_STEPS)
+    r = ctx.rendered
+    return BuildResult(ctx.output, ctx.dossier, r.page_count, ctx.output.stat().st_size,
+                       ctx.assessment.findings + r.findings + ctx.token_findings,
+                       exhibit_pages=r.exhibit_ranges, section_pages=r.section_pages)

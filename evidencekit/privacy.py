@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from evidencekit.model import Case, ChatMessage, Exhibit
+from evidencekit.model import Case, ChatInspection, ChatMessage, Exhibit, TextInspection
 
 if TYPE_CHECKING:
     from evidencekit.pipeline import Assessment
@@ -66,10 +66,11 @@ def mask_case(case: Case) -> Case:
 
 def mask_exhibit(exhibit: Exhibit, self_names: tuple[str, ...] = ()) -> Exhibit:
     """Chat transcripts: numbers in message text, and the shopper's own name as speaker."""
-    transcript = exhibit.inspection.transcript
+    insp = exhibit.inspection
     ex = replace(exhibit, title=mask_text(exhibit.title), note=mask_text(exhibit.note))
-    if transcript is None:
+    if not isinstance(insp, ChatInspection | TextInspection) or insp.transcript is None:
         return ex
+    transcript = insp.transcript
 
     def one(m: ChatMessage) -> ChatMessage:
         speaker = mask_name(m.speaker) if m.speaker in self_names else m.speaker
@@ -80,7 +81,7 @@ def mask_exhibit(exhibit: Exhibit, self_names: tuple[str, ...] = ()) -> Exhibit:
         messages=tuple(one(m) for m in transcript.messages),
         raw_text=mask_text(transcript.raw_text),
     )
-    return replace(ex, inspection=replace(ex.inspection, transcript=masked))
+    return replace(ex, inspection=replace(insp, transcript=masked))
 
 
 def mask_assessment(a: Assessment) -> Assessment:

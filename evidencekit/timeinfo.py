@@ -18,12 +18,13 @@ from evidencekit.model import (
     Exhibit,
     Finding,
     Inspection,
-    MediaType,
+    RecordingInspection,
     Severity,
     SourceFile,
     Stamp,
     TimeSource,
     parse_utc_offset,
+    transcript_of,
 )
 from evidencekit.rules import filename_times
 from evidencekit.rules.catalog import load_rules
@@ -187,7 +188,7 @@ def date_inspection(src: SourceFile, insp: Inspection, override: EvidenceOverrid
         mtime=src.mtime,
     )
     stamp = _chat_content_time(stamp, insp)
-    if insp.media in (MediaType.VIDEO, MediaType.AUDIO) and stamp.time is not None:
+    if isinstance(insp, RecordingInspection) and stamp.time is not None:
         # Only a time that marks when recording began gives true wall-clock times; a chat
         # app's save time (mmexport…) is merely an upper bound.
         starts = stamp.source in (TimeSource.DECLARED, TimeSource.FILENAME, TimeSource.CONTAINER)
@@ -199,9 +200,10 @@ def date_inspection(src: SourceFile, insp: Inspection, override: EvidenceOverrid
 def _chat_content_time(stamp: Stamp, insp: Inspection) -> Stamp:
     """A chat export's own message times beat a file-modification time: the export's first
     message is when the conversation it proves began."""
-    if not stamp.source.weak or insp.transcript is None:
+    transcript = transcript_of(insp)
+    if not stamp.source.weak or transcript is None:
         return stamp
-    times = [m for m in insp.transcript.messages if m.time is not None]
+    times = [m for m in transcript.messages if m.time is not None]
     if not times:
         return stamp
     first = min(times, key=lambda m: m.time)  # type: ignore[arg-type,return-value]

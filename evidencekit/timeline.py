@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from evidencekit.model import Case, ChatSide, Exhibit, TimelineCategory, TimelineEntry
+from evidencekit.model import (
+    Case,
+    ChatSide,
+    Exhibit,
+    RecordingInspection,
+    TimelineCategory,
+    TimelineEntry,
+    Transcript,
+    transcript_of,
+)
 from evidencekit.rules.catalog import load_rules
 
 
@@ -47,28 +56,28 @@ def build_timeline(
 
     for ex in exhibits:
         insp = ex.inspection
-        if ex.stamp.time and insp.transcript is None:
+        transcript = transcript_of(insp)
+        if ex.stamp.time and transcript is None:
             entries.append(
                 TimelineEntry(ex.stamp.time, f"{ex.label}：{_short(ex.title)}（{ex.stamp.source.label}）",
                               TimelineCategory.EXHIBIT, ex.number, has_seconds=ex.stamp.has_seconds)
             )
-        for moment in insp.moments:
+        moments = insp.moments if isinstance(insp, RecordingInspection) else ()
+        for moment in moments:
             if moment.wall_time:
                 entries.append(TimelineEntry(moment.wall_time, f"{ex.label} 录制内容：{_short(moment.caption)}",
                                              TimelineCategory.MOMENT, ex.number))
-        if insp.transcript is not None:
-            entries.extend(_chat_entries(ex, reply_window))
+        if transcript is not None:
+            entries.extend(_chat_entries(ex, transcript, reply_window))
 
     entries.sort(key=lambda e: (e.time, e.exhibit or 0))
     return tuple(entries)
 
 
-def _chat_entries(ex: Exhibit, reply_window: timedelta) -> list[TimelineEntry]:
+def _chat_entries(ex: Exhibit, transcript: Transcript, reply_window: timedelta) -> list[TimelineEntry]:
     """One entry per message the exhibit shows (Transcript.shown, the page cap), plus the last
     message left without any reply if the cap hid it. Replies are looked for among all parsed
     messages, in one backward pass."""
-    transcript = ex.inspection.transcript
-    assert transcript is not None
     shown = len(transcript.messages[: transcript.shown])
     timed = [(i, m) for i, m in enumerate(transcript.messages) if m.time is not None]
     flags = [""] * len(timed)

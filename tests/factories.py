@@ -18,9 +18,8 @@ from evidencekit.model import (
     DisplayImage,
     EvidenceKind,
     Exhibit,
-    Inspection,
+    ImageInspection,
     Livestream,
-    MediaType,
     Merchant,
     Order,
     Problem,
@@ -104,6 +103,6 @@ def make_exhibit(number: int, source: SourceFile, **kw: Any) -> Exhibit:
         proves="证明商品与直播展示不符",
         note="",
         stamp=Stamp(sh(2024, 11, 14, 19, 0, 12), TimeSource.EXIF),
-        inspection=Inspection(media=MediaType.IMAGE),
+        inspection=ImageInspection(),
     )
     return replace(base, **kw)

@@ -168,7 +168,7 @@ def test_timeline_lists_shown_messages_and_finds_replies_beyond_the_cut(tmp_path
     from factories import make_case as model_case
     from factories import make_exhibit, make_source_file, sh
 
-    from evidencekit.model import ChatMessage, Inspection, MediaType, Transcript
+    from evidencekit.model import ChatInspection, ChatMessage, Transcript
     from evidencekit.timeline import build_timeline
 
     t0 = sh(2024, 11, 14, 9, 0, 0)
@@ -177,7 +177,7 @@ def test_timeline_lists_shown_messages_and_finds_replies_beyond_the_cut(tmp_path
                      for i, side in enumerate(sides))
     transcript = Transcript(format="plain", encoding="utf-8", messages=messages, shown=11)
     source = make_source_file(tmp_path, "evidence/chat/a.txt", b"x")
-    exhibit = make_exhibit(1, source, inspection=Inspection(media=MediaType.CHAT, transcript=transcript))
+    exhibit = make_exhibit(1, source, inspection=ChatInspection(transcript=transcript))
     chat = [e for e in build_timeline(model_case(tmp_path), [exhibit]) if e.category == "chat"]
     # The 11 shown, then only the last message nobody answered (m14), flagged.
     assert [e.label.rsplit("：", 1)[1] for e in chat] == [f"m{i}" for i in range(11)] + ["m14"]

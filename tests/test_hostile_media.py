@@ -29,7 +29,7 @@ from evidencekit.cli import main
 from evidencekit.errors import ExitCode
 from evidencekit.media.base import MediaContext
 from evidencekit.media.dispatch import inspect_source
-from evidencekit.model import Inspection, SourceFile
+from evidencekit.model import Inspection, SourceFile, display_images, transcript_of
 
 MAGENTA = (255, 0, 255)  # the colour of everything outside the case folder
 
@@ -203,8 +203,8 @@ def test_scripts_dressed_as_media_show_nothing_from_elsewhere(script_case: tuple
     ctx = ctx_for(tmp_path)
     for name in names:
         source, insp = inspect_rel(case, f"evidence/video/{name}", ctx)
-        assert not insp.frames and not insp.images, name
-        assert insp.duration is None, name  # not even the outside file's length
+        assert not display_images(insp), name
+        assert getattr(insp, "duration", None) is None, name  # not even the outside file's length
         assert "格式不受支持" in insp.preview_error, (name, insp.preview_error)
         assert any(source.rel_path == f.subject for f in insp.findings)
 
@@ -287,7 +287,7 @@ def test_swapped_original_gives_no_preview_of_the_new_bytes(tmp_path: Path, kind
             fh.write(replacement.read_bytes())
     insp = inspect_source(source, None, ctx_for(tmp_path))
     assert insp.preview_error and "被修改" in insp.preview_error, insp.preview_error
-    assert not insp.images and not insp.frames and insp.transcript is None
+    assert not display_images(insp) and transcript_of(insp) is None
 
 
 @pytest.mark.parametrize("kind,rel", [("video", "evidence/unboxing/a.mp4"), ("pdf", "evidence/report/a.pdf")])
@@ -299,7 +299,7 @@ def test_original_only_touched_after_hashing_still_shows(tmp_path: Path, kind: s
     os.utime(case / rel, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # same bytes, new times
     os.chmod(case / rel, 0o600)
     insp = inspect_source(source, None, ctx_for(tmp_path))
-    assert not insp.preview_error and (insp.images or insp.frames)
+    assert not insp.preview_error and display_images(insp)
 
 
 def test_original_rewritten_while_decoding_gives_no_preview(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -573,10 +573,10 @@ def test_tampered_cached_display_copy_is_decoded_again(tmp_path: Path, rel: str)
         make_pdf(case / rel, 1)
     ctx = ctx_for(tmp_path)
     _, first = inspect_rel(case, rel, ctx)
-    shown = first.images[0] if first.images else first.frames[0].image
+    shown = display_images(first)[0]
     Image.new("RGB", (shown.width, shown.height), MAGENTA).save(shown.path, "JPEG")  # poisoned entry
     _, second = inspect_rel(case, rel, ctx_for(tmp_path))
-    again = second.images[0] if second.images else second.frames[0].image
+    again = display_images(second)[0]
     assert hashlib.sha256(again.path.read_bytes()).hexdigest() == again.sha256
     assert not is_magenta(Image.open(again.path))
 
@@ -607,7 +607,7 @@ def test_unwritable_cache_costs_time_not_previews(tmp_path: Path, monkeypatch: p
     for source in scan_evidence(case).files:
         insp = inspect_source(source, None, ctx)
         assert not insp.preview_error, (source.rel_path, insp.preview_error)
-        shown = [img for img in insp.images] + [fr.image for fr in insp.frames]
+        shown = display_images(insp)
         assert shown, source.rel_path
         for img in shown:
             assert hashlib.sha256(img.path.read_bytes()).hexdigest() == img.sha256

@@ -207,15 +207,17 @@ def test_strict_refuses_a_case_whose_only_fault_is_a_warning(
     from evidencekit.model import Finding, Severity, Status
 
     case = _small_case(tmp_path / "c")
-    real_assess = pipeline.assess_case
 
-    def complete_but_warned(*args: Any, **kw: Any) -> pipeline.Assessment:
-        a = real_assess(*args, **kw)
+    def complete_but_warned(ctx: pipeline.BuildContext) -> None:
+        pipeline.assess(ctx)
+        a = ctx.assessment
         items = tuple(replace(i, status=Status.PRESENT) for i in a.checklist)  # nothing missing or weak
         warning = Finding(Severity.WARNING, "test.warning", "这条警告只在测试里出现", "x.jpg")
-        return replace(a, checklist=items, findings=(*a.findings, warning))
+        ctx.assessment = replace(a, checklist=items, findings=(*a.findings, warning))
 
-    monkeypatch.setattr(pipeline, "assess_case", complete_but_warned)
+    steps = tuple(complete_but_warned if s is pipeline.assess else s for s in pipeline.BUILD_STEPS)
+    assert steps != pipeline.BUILD_STEPS
+    monkeypatch.setattr(pipeline, "BUILD_STEPS", steps)
     result = CliRunner().invoke(main, ["build", str(case), "--strict"])
     assert result.exit_code == ExitCode.INCOMPLETE == 6
     assert "这条警告只在测试里出现" in result.stderr

@@ -18,24 +18,28 @@ from factories import make_case, make_display_image, make_exhibit, make_source_f
 from reportlab.platypus import Spacer
 
 from evidencekit.model import (
+    AudioInspection,
+    ChatInspection,
     ChatMessage,
     ChecklistItem,
     Dossier,
     EvidenceKind,
     Finding,
     Frame,
-    Inspection,
+    ImageInspection,
     LegalBasis,
-    MediaType,
     Moment,
+    PdfInspection,
     RefusedFile,
     Severity,
     Stamp,
     Status,
     StatutoryAmount,
+    TextInspection,
     TimelineEntry,
     TimeSource,
     Transcript,
+    VideoInspection,
 )
 from evidencekit.pdf import fonts as fonts_module
 from evidencekit.pdf import render as render_module
@@ -105,8 +109,7 @@ def sample_dossier(root: Path) -> Dossier:
             1,
             src,
             title="订单详情截图",
-            inspection=Inspection(
-                media=MediaType.IMAGE,
+            inspection=ImageInspection(
                 width=1080,
                 height=2340,
                 images=(make_display_image(img / "o.jpg", (360, 780)),),
@@ -120,8 +123,7 @@ def sample_dossier(root: Path) -> Dossier:
             src,
             title=MARKUP_TITLE,
             note="包内衬有明显胶水痕迹",
-            inspection=Inspection(
-                media=MediaType.IMAGE,
+            inspection=ImageInspection(
                 width=4000,
                 height=3000,
                 redacted=True,
@@ -153,7 +155,7 @@ def sample_dossier(root: Path) -> Dossier:
             3,
             src,
             title="与客服的聊天记录",
-            inspection=Inspection(media=MediaType.CHAT, transcript=Transcript("wechat", "gb18030", messages)),
+            inspection=ChatInspection(transcript=Transcript("wechat", "gb18030", messages)),
         )
     )
     frames = (
@@ -172,8 +174,7 @@ def sample_dossier(root: Path) -> Dossier:
             4,
             src,
             title="直播录屏",
-            inspection=Inspection(
-                media=MediaType.VIDEO,
+            inspection=VideoInspection(
                 width=1920,
                 height=1080,
                 duration=1800.0,
@@ -188,8 +189,7 @@ def sample_dossier(root: Path) -> Dossier:
             5,
             src,
             title="客服电话录音",
-            inspection=Inspection(
-                media=MediaType.AUDIO,
+            inspection=AudioInspection(
                 duration=125.5,
                 moments=(Moment(65.0, "客服承认是人造革", sh(2024, 11, 14, 15, 1, 5)),),
             ),
@@ -201,8 +201,7 @@ def sample_dossier(root: Path) -> Dossier:
             6,
             src,
             title="质检报告",
-            inspection=Inspection(
-                media=MediaType.PDF,
+            inspection=PdfInspection(
                 page_count=2,
                 images=(
                     make_display_image(img / "r1.jpg", (600, 850)),
@@ -218,7 +217,7 @@ def sample_dossier(root: Path) -> Dossier:
             src,
             title="开箱视频",
             stamp=Stamp(sh(2024, 11, 13, 18, 0, 0), TimeSource.MTIME),
-            inspection=Inspection(media=MediaType.VIDEO, preview_error="视频文件已损坏，无法解码"),
+            inspection=VideoInspection(preview_error="视频文件已损坏，无法解码"),
         )
     )
     src = make_source_file(root, "evidence/chat/导出.txt", b"raw", EvidenceKind.CHAT)
@@ -227,8 +226,7 @@ def sample_dossier(root: Path) -> Dossier:
             8,
             src,
             title="未识别的聊天导出",
-            inspection=Inspection(
-                media=MediaType.TEXT,
+            inspection=TextInspection(
                 transcript=Transcript("unknown", "utf-8", raw_text="第一行 <tag>\n    缩进行 & 符号\n\n末行"),
             ),
         )
@@ -428,6 +426,20 @@ def test_preview_error_page_says_why_and_what_remains(rendered: tuple[Dossier, P
     assert dossier.exhibits[6].source.sha256 in page
 
 
+def test_each_kind_shows_its_facts_and_content(rendered: tuple[Dossier, Path, RenderResult]) -> None:
+    _, out, result = rendered
+    texts = page_texts(out)
+    first = {n: normalized(texts[p - 1]) for n, p in result.exhibit_pages.items()}
+    assert "分辨率：1080×2340" in first[1]
+    assert "显示副本已按声明遮挡部分区域" in first[2]
+    assert "格式：" in first[3] and "编码 GB18030" in first[3] and "消息：91 条" in first[3]
+    assert "分辨率：1920×1080" in first[4] and "时长：00:30:00" in first[4] and "截取画面：6 帧" in first[4]
+    # A call recording has no frames: its page is the moments table.
+    assert "时长：00:02:05" in first[5] and "现实时间" in first[5] and "客服承认是人造革" in first[5]
+    assert "页数：2" in first[6] and "第 1/2 页" in first[6]
+    assert "现实时间" not in first[4]  # frames shown, so no moments table
+
+
 def test_refused_files_are_listed_under_the_index(rendered: tuple[Dossier, Path, RenderResult]) -> None:
     _, out, _ = rendered
     index_text = normalized(next(t for t in page_texts(out) if "未纳入的文件" in t))
@@ -526,7 +538,7 @@ def test_missing_glyph_becomes_a_marker_and_one_finding(tmp_path: Path) -> None:
     exhibit = make_exhibit(
         1,
         src,
-        inspection=Inspection(media=MediaType.CHAT, transcript=Transcript("wechat", "utf-8", messages)),
+        inspection=ChatInspection(transcript=Transcript("wechat", "utf-8", messages)),
     )
     result = render_dossier(make_dossier(tmp_path, (exhibit,)), tmp_path / "out.pdf")
     text = page_texts(tmp_path / "out.pdf")[result.exhibit_pages[1] - 1]
@@ -561,7 +573,7 @@ def test_missing_display_copy_is_a_notice_not_a_crash(tmp_path: Path) -> None:
     image = make_display_image(tmp_path / "gone.jpg")
     image.path.unlink()
     src = make_source_file(tmp_path, "evidence/product/a.jpg", b"a", EvidenceKind.PRODUCT)
-    exhibit = make_exhibit(1, src, inspection=Inspection(media=MediaType.IMAGE, images=(image,)))
+    exhibit = make_exhibit(1, src, inspection=ImageInspection(images=(image,)))
     result = render_dossier(make_dossier(tmp_path, (exhibit,)), tmp_path / "out.pdf")
     assert "显示副本丢失" in page_texts(tmp_path / "out.pdf")[result.exhibit_pages[1] - 1]
     assert [f.code for f in result.findings] == ["pdf.display_copy_missing"]
@@ -575,9 +587,7 @@ def test_long_unbroken_text_wraps_instead_of_failing(tmp_path: Path) -> None:
         src,
         title="长" * 450,
         note="N" * 2000,
-        inspection=Inspection(
-            media=MediaType.IMAGE, images=(make_display_image(tmp_path / "tall.jpg", (300, 2400)),)
-        ),
+        inspection=ImageInspection(images=(make_display_image(tmp_path / "tall.jpg", (300, 2400)),)),
     )
     result = render_dossier(make_dossier(tmp_path, (exhibit,)), tmp_path / "out.pdf")
     texts = page_texts(tmp_path / "out.pdf")

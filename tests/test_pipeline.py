@@ -142,6 +142,56 @@ def test_declared_kind_settles_an_unknown_folder(tmp_path: Path) -> None:
     assert {ex.source.name: ex.kind.value for ex in a.exhibits} == {"a.jpg": "order", "b.jpg": "other"}
 
 
+def test_exhibits_are_numbered_by_kind_then_time_then_path(tmp_path: Path) -> None:
+    import os
+
+    from factories import make_jpeg
+
+    from evidencekit.pipeline import BuildOptions, assess_case
+
+    root = tmp_path / "case"
+    ev = root / "evidence"
+    make_jpeg(ev / "product" / "IMG_20241113_151000.jpg")
+    make_jpeg(ev / "product" / "IMG_20241112_090000.jpg")
+    make_jpeg(ev / "order" / "Screenshot_20241114-100000.jpg")  # latest, but orders come first
+    for name in ("b.jpg", "a.jpg"):  # no time in the name, the same mtime: by path
+        os.utime(make_jpeg(ev / "product" / name), (1_800_000_000, 1_800_000_000))
+    (root / "case.yaml").write_text(
+        "evidence:\n  - file: evidence/product/b.jpg\n    title: 我起的标题\n", encoding="utf-8")
+    a = assess_case(root, BuildOptions(cache_dir=tmp_path / "cache"))
+    assert [(ex.number, ex.source.name) for ex in a.exhibits] == [
+        (1, "Screenshot_20241114-100000.jpg"), (2, "IMG_20241112_090000.jpg"), (3, "IMG_20241113_151000.jpg"),
+        (4, "a.jpg"), (5, "b.jpg")]
+    titles = {ex.source.name: ex.title for ex in a.exhibits}
+    assert titles["b.jpg"] == "我起的标题"
+    assert titles["a.jpg"] and titles["a.jpg"] != "我起的标题"
+
+
+def test_a_failing_step_after_render_leaves_no_work_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from factories import make_jpeg
+
+    from evidencekit import pipeline
+
+    root = tmp_path / "case"
+    make_jpeg(root / "evidence" / "product" / "IMG_20241113_151000.jpg")
+    seen: list[Path] = []
+
+    def fails(final: Path, output: Path, force: bool) -> None:
+        seen.append(final.parent)
+        assert final.is_file()  # rendered and attached in the work folder
+        raise RuntimeError("publish failed")
+
+    monkeypatch.setattr(pipeline, "publish_file", fails)
+    try:
+        pipeline.build_dossier(root, pipeline.BuildOptions(cache_dir=tmp_path / "cache"))
+    except RuntimeError as exc:  # checked while the exception, and what it holds, is alive
+        assert str(exc) == "publish failed"
+        assert seen and not seen[0].exists()
+    else:
+        pytest.fail("the build did not fail")
+    assert not (root / "dossier.pdf").exists()
+
+
 def test_rebuild_after_editing_case_yaml_decodes_nothing(example_case: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 6: display copies are reused from the cache; no image or recording is decoded."""

@@ -22,20 +22,22 @@ from evidencekit.errors import ExitCode, TemplateError, UnknownTargetError
 from evidencekit.model import (
     Case,
     ChatFormat,
+    ChatInspection,
     ChecklistItem,
     EventChannel,
     EvidenceKind,
     EvidenceOverride,
     Exhibit,
     Finding,
-    Inspection,
-    MediaType,
+    ImageInspection,
     Moment,
     Severity,
     Stamp,
     Status,
     Target,
     TimeSource,
+    Transcript,
+    VideoInspection,
 )
 from evidencekit.rules.catalog import (
     EVIDENCE_TYPES,
@@ -573,14 +575,15 @@ def test_three_year_limit_falls_back_to_order_time(rules: Rules, tmp_path: Path)
 def test_one_sided_chat_is_weak(rules: Rules, tmp_path: Path, exhibit: ExhibitMaker) -> None:
     finding = Finding(Severity.WARNING, "chat.one_sided", "只有一方的发言")
     evidence = [e for e in _full_evidence(exhibit) if e.kind is not EvidenceKind.CHAT]
-    one_sided = exhibit(EvidenceKind.CHAT, inspection=Inspection(media=MediaType.CHAT, findings=(finding,)))
+    one_sided = exhibit(EvidenceKind.CHAT,
+                        inspection=ChatInspection(transcript=Transcript("plain", "utf-8"), findings=(finding,)))
     items = build_checklist(_complete_case(tmp_path), [*evidence, one_sided], "12315", rules, NOW)
     chat = _by_key(items)["evidence.chat"]
     assert chat.status is Status.WEAK and chat.exhibits == (one_sided.number,)
     assert "一方" in chat.reason and one_sided.label in chat.reason
     assert checklist_complete(items, strict=False) and not checklist_complete(items, strict=True)
     # a complete transcript alongside it satisfies the requirement
-    full = exhibit(EvidenceKind.CHAT, inspection=Inspection(media=MediaType.CHAT))
+    full = exhibit(EvidenceKind.CHAT, inspection=ChatInspection(transcript=Transcript("plain", "utf-8")))
     items = build_checklist(_complete_case(tmp_path), [*evidence, one_sided, full], "12315", rules, NOW)
     assert _by_key(items)["evidence.chat"].status is Status.PRESENT
 
@@ -607,7 +610,7 @@ def test_time_only_from_mtime_is_weak(rules: Rules, tmp_path: Path, exhibit: Exh
 def test_unviewable_image_is_weak(rules: Rules, tmp_path: Path, exhibit: ExhibitMaker) -> None:
     evidence = [e for e in _full_evidence(exhibit) if e.kind is not EvidenceKind.ORDER]
     broken = exhibit(EvidenceKind.ORDER,
-                     inspection=Inspection(media=MediaType.IMAGE, preview_error="图片文件已损坏"))
+                     inspection=ImageInspection(preview_error="图片文件已损坏"))
     item = _by_key(build_checklist(_complete_case(tmp_path), [*evidence, broken], "12315", rules, NOW))[
         "evidence.order"]
     assert item.status is Status.WEAK and "图片文件已损坏" in item.reason
@@ -627,7 +630,7 @@ def test_livestream_must_say_which_claim_it_shows(rules: Rules, tmp_path: Path,
     item = _by_key(build_checklist(declared, [*evidence, bare], "12315", rules, NOW))["evidence.livestream"]
     assert item.status is Status.PRESENT
     # or found by the recording inspector
-    timed = replace(bare, inspection=Inspection(media=MediaType.VIDEO, moments=(Moment(751.0, "主播承诺"),)))
+    timed = replace(bare, inspection=VideoInspection(moments=(Moment(751.0, "主播承诺"),)))
     item = _by_key(build_checklist(case, [*evidence, timed], "12315", rules, NOW))["evidence.livestream"]
     assert item.status is Status.PRESENT
 

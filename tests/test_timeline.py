@@ -8,7 +8,15 @@ from pathlib import Path
 
 from factories import make_case, make_exhibit, make_source_file, sh
 
-from evidencekit.model import ChatMessage, Event, Inspection, MediaType, Moment, TimelineCategory, Transcript
+from evidencekit.model import (
+    ChatInspection,
+    ChatMessage,
+    Event,
+    Moment,
+    TimelineCategory,
+    Transcript,
+    VideoInspection,
+)
 from evidencekit.pdf.timeline import CATEGORY_LABELS
 from evidencekit.timeline import build_timeline
 
@@ -23,15 +31,15 @@ def test_every_category_has_a_chinese_label() -> None:
 
 def chat_exhibit(tmp_path: Path, messages: list[ChatMessage]):  # type: ignore[no-untyped-def]
     src = make_source_file(tmp_path, "evidence/chat/a.txt", b"x")
-    insp = Inspection(media=MediaType.CHAT, transcript=Transcript("plain", "utf-8", tuple(messages)))
+    insp = ChatInspection(transcript=Transcript("plain", "utf-8", tuple(messages)))
     return make_exhibit(1, src, inspection=insp)
 
 
 def test_entries_are_in_time_order_with_case_facts_events_and_moments(tmp_path: Path) -> None:
     case = replace(make_case(tmp_path), events=(Event(sh(2024, 11, 14, 9, 0, 0), "platform", "申请平台介入", "GD123"),))
     src = make_source_file(tmp_path, "evidence/livestream/r.mp4", b"v")
-    rec = make_exhibit(2, src, inspection=Inspection(
-        media=MediaType.VIDEO, moments=(Moment(7.0, "主播承诺假一赔十", sh(2024, 11, 10, 20, 30, 7)),)))
+    rec = make_exhibit(2, src, inspection=VideoInspection(
+        moments=(Moment(7.0, "主播承诺假一赔十", sh(2024, 11, 10, 20, 30, 7)),)))
     entries = build_timeline(case, [rec])
     times = [e.time for e in entries]
     assert times == sorted(times)

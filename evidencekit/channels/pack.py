@@ -54,7 +54,17 @@ from evidencekit.fsutil import (
 )
 from evidencekit.integrity.attach import attachment_name, copy_original_into, original_bytes
 from evidencekit.media.pool import Progress
-from evidencekit.model import Dossier, EvidenceKind, Exhibit, MediaType, Target, format_datetime
+from evidencekit.model import (
+    AudioInspection,
+    Dossier,
+    EvidenceKind,
+    Exhibit,
+    ImageInspection,
+    PdfInspection,
+    Target,
+    VideoInspection,
+    format_datetime,
+)
 from evidencekit.output import check_parent, refuse_inside_evidence, work_folder
 from evidencekit.pipeline import BuildOptions, BuildResult, build_dossier
 from evidencekit.rules.catalog import (
@@ -613,14 +623,17 @@ def _key_source(ex: Exhibit, limits: AttachmentRules) -> tuple[Path, str] | None
     insp = ex.inspection
     src = ex.source
     # Originals only where nothing was hidden and nothing can be cleaned: a photo's display copy
-    # drops its location, a redacted file must never travel as the original.
-    if (insp.media in (MediaType.VIDEO, MediaType.AUDIO, MediaType.PDF) and not insp.redacted
+    # drops its location, and a redacted file (only photos are redacted) must never travel as
+    # the original.
+    if (isinstance(insp, VideoInspection | AudioInspection | PdfInspection)
             and _allowed(src.suffix, limits) and _fits(src.size, limits)):
         return src.path, f"原件（未改动，SHA-256 {src.sha256[:16]}…，与证据材料一致）"
-    for image in insp.images[:1]:
+    images = insp.images if isinstance(insp, ImageInspection | PdfInspection) else ()
+    frames = insp.frames if isinstance(insp, VideoInspection) else ()
+    for image in images[:1]:
         if _allowed(image.path.suffix, limits) and image.path.is_file() and _fits(image.path.stat().st_size, limits):
             return image.path, "显示副本（已摆正，去除了位置和设备序列号等元数据）"
-    for frame in insp.frames[:1]:
+    for frame in frames[:1]:
         path = frame.image.path
         if _allowed(path.suffix, limits) and path.is_file() and _fits(path.stat().st_size, limits):
             caption = frame.caption or frame.image.caption

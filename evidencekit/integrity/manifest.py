@@ -18,7 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from evidencekit.errors import ManifestError
-from evidencekit.model import Exhibit, RefusedFile, Target, attachment_file_name
+from evidencekit.model import (
+    Exhibit,
+    ImageInspection,
+    RefusedFile,
+    Target,
+    attachment_file_name,
+    display_images,
+)
 
 MANIFEST_NAME = "evidencekit-manifest.json"
 MANIFEST_FORMAT = 1
@@ -36,7 +43,7 @@ def build_manifest(
     files: list[dict[str, Any]] = []
     for ex in exhibits:
         src, insp = ex.source, ex.inspection
-        display = [img.sha256 for img in insp.images] + [fr.image.sha256 for fr in insp.frames]
+        photo = insp if isinstance(insp, ImageInspection) else None  # the only kind redacted or stripped
         files.append(
             {
                 "exhibit": ex.number,
@@ -48,9 +55,9 @@ def build_manifest(
                 "time": ex.stamp.time.isoformat() if ex.stamp.time else None,
                 "time_source": ex.stamp.source.value,
                 "media": insp.media.value,
-                "display_sha256": display,
-                "redacted": insp.redacted,
-                "removed_metadata": list(insp.removed_metadata),
+                "display_sha256": [img.sha256 for img in display_images(insp)],
+                "redacted": photo is not None and photo.redacted,
+                "removed_metadata": list(photo.removed_metadata) if photo is not None else [],
                 "preview_error": insp.preview_error or None,
             }
         )

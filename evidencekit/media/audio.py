@@ -23,7 +23,7 @@ from evidencekit.media.container import (
     write_facts,
 )
 from evidencekit.media.moments import parse_declared_moments
-from evidencekit.model import EvidenceOverride, Inspection, MediaType, SourceFile
+from evidencekit.model import AudioInspection, EvidenceOverride, Inspection, MediaType, SourceFile
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".aac", ".amr", ".wav", ".ogg", ".opus", ".flac"})
 
@@ -56,8 +56,7 @@ def inspect_audio(source: SourceFile, override: EvidenceOverride | None, ctx: Me
     duration: float | None = facts.get("duration")
     declared = override.moments if override is not None else ()
     moments, findings = parse_declared_moments(declared, duration, source.rel_path, "audio")
-    return Inspection(
-        media=MediaType.AUDIO,
+    return AudioInspection(
         moments=tuple(moments),
         embedded_time=container_stamp(facts, ctx.tz),
         duration=duration,

@@ -29,15 +29,17 @@ from evidencekit.integrity.originals import read_original
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT, MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.model import (
     ChatFormat,
+    ChatInspection,
     ChatMessage,
     ChatSide,
     EvidenceOverride,
     Finding,
     Inspection,
-    MediaType,
     Severity,
     SourceFile,
+    TextInspection,
     Transcript,
+    UnknownInspection,
 )
 
 # ".csv" only for CSVs that look like a chat export (WeChatMsg/留痕); any other CSV is reported
@@ -1240,15 +1242,16 @@ def inspect_chat(source: SourceFile, override: EvidenceOverride | None, ctx: Med
         data = read_original(source, MAX_CHAT_BYTES + 1)
     except OriginalChanged as exc:
         finding = Finding(Severity.WARNING, "chat.unreadable", f"{source.name}：{exc.reason}", source.rel_path)
-        return Inspection(media=MediaType.TEXT, findings=(finding,), preview_error=exc.reason)
+        return TextInspection(findings=(finding,), preview_error=exc.reason)
     transcript, findings = parse_chat(data, ctx.tz, self_names=ctx.chat_self_names,
                                       merchant_names=ctx.chat_merchant_names,
                                       max_pages=ctx.max_exhibit_pages)
     if source.suffix == ".csv" and transcript.format != ChatFormat.WECHAT_CSV:
         # Only chat-export CSVs are chats; any other table stays unsupported, as before.
         reason = "格式不受支持，无法预览此类文件（.csv）；原件已计算哈希，并随证据材料附上"
-        return Inspection(media=MediaType.UNKNOWN, preview_error=reason,
-                          findings=(Finding(Severity.WARNING, "media.unsupported", reason, source.rel_path),))
-    media = MediaType.TEXT if transcript.format == ChatFormat.UNKNOWN else MediaType.CHAT
-    return Inspection(media=media, transcript=transcript,
-                      findings=tuple(replace(f, subject=source.rel_path) for f in findings))
+        return UnknownInspection(preview_error=reason,
+                                 findings=(Finding(Severity.WARNING, "media.unsupported", reason, source.rel_path),))
+    found = tuple(replace(f, subject=source.rel_path) for f in findings)
+    if transcript.format == ChatFormat.UNKNOWN:
+        return TextInspection(transcript=transcript, findings=found)
+    return ChatInspection(transcript=transcript, findings=found)

@@ -32,6 +32,7 @@ from evidencekit.model import (
     SourceFile,
     Stamp,
     TimeSource,
+    failed_inspection,
 )
 
 if TYPE_CHECKING:
@@ -229,11 +230,8 @@ def is_device_local(detail: str) -> bool:
 
 def unusable(media: MediaType, source: SourceFile, code: str, reason: str) -> Inspection:
     """An original we could not read: listed with its reason, still attached and hashed."""
-    return Inspection(
-        media=media,
-        preview_error=reason,
-        findings=(Finding(Severity.WARNING, code, f"{source.name}：{reason}", source.rel_path),),
-    )
+    return failed_inspection(
+        media, reason, (Finding(Severity.WARNING, code, f"{source.name}：{reason}", source.rel_path),))
 
 
 def decode_reason(exc: BaseException, source: SourceFile | None = None) -> str:

@@ -12,7 +12,7 @@ from evidencekit.media.chats import CHAT_SUFFIXES, inspect_chat
 from evidencekit.media.documents import DOCUMENT_SUFFIXES, inspect_pdf
 from evidencekit.media.images import IMAGE_SUFFIXES, inspect_image
 from evidencekit.media.recordings import VIDEO_SUFFIXES, inspect_recording
-from evidencekit.model import EvidenceOverride, Finding, Inspection, MediaType, Severity, SourceFile
+from evidencekit.model import EvidenceOverride, Finding, Inspection, Severity, SourceFile, UnknownInspection
 
 Inspector = Callable[[SourceFile, EvidenceOverride | None, MediaContext], Inspection]
 
@@ -82,15 +82,13 @@ def inspect_source(source: SourceFile, override: EvidenceOverride | None, ctx: M
     try:
         family = family_for(source)
     except OriginalChanged as exc:
-        return Inspection(
-            media=MediaType.UNKNOWN,
+        return UnknownInspection(
             preview_error=exc.reason,
             findings=(Finding(Severity.WARNING, "media.changed", f"{source.name}：{exc.reason}", source.rel_path),),
         )
     if family is None:
         reason = f"格式不受支持，无法预览此类文件（{source.suffix or '无扩展名'}）；原件已计算哈希，并随证据材料附上"
-        return Inspection(
-            media=MediaType.UNKNOWN,
+        return UnknownInspection(
             preview_error=reason,
             findings=(Finding(Severity.WARNING, "media.unsupported", reason, source.rel_path),),
         )

@@ -37,6 +37,7 @@ from evidencekit.model import (
     Finding,
     Inspection,
     MediaType,
+    PdfInspection,
     Severity,
     SourceFile,
 )
@@ -107,7 +108,7 @@ def inspect_pdf(source: SourceFile, override: EvidenceOverride | None, ctx: Medi
                 source.rel_path,
             )
         )
-    return Inspection(media=MediaType.PDF, images=images, page_count=count, findings=tuple(findings))
+    return PdfInspection(images=images, page_count=count, findings=tuple(findings))
 
 
 def _params(ctx: MediaContext) -> dict[str, Any]:

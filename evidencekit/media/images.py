@@ -37,8 +37,8 @@ from evidencekit.model import (
     DisplayImage,
     EvidenceOverride,
     Finding,
+    ImageInspection,
     Inspection,
-    MediaType,
     Rect,
     Severity,
     SourceFile,
@@ -274,8 +274,7 @@ def _inspection(source: SourceFile, facts: _Facts, images: Sequence[DisplayImage
                 ctx: MediaContext) -> Inspection:
     stamp, time_findings = _exif_stamp(facts.times, ctx)
     findings = tuple(Finding(Severity(sev), code, msg, source.rel_path) for sev, code, msg in facts.findings)
-    return Inspection(
-        media=MediaType.IMAGE,
+    return ImageInspection(
         images=tuple(images),
         embedded_time=stamp,
         width=facts.width,
@@ -319,14 +318,13 @@ def _describe_offset(moment: datetime) -> str:
 
 def _failed_inspection(source: SourceFile, failure: _Undecodable, ctx: MediaContext) -> Inspection:
     if failure.reason == CHANGED_REASON:
-        return Inspection(media=MediaType.IMAGE, preview_error=failure.reason, findings=(
+        return ImageInspection(preview_error=failure.reason, findings=(
             Finding(Severity.WARNING, "media.changed", f"{source.name}：{failure.reason}", source.rel_path),))
     # The header was readable, so its capture time still helps the index and timeline.
     stamp, notes = _exif_stamp(failure.times, ctx)
     finding = Finding(Severity.WARNING, "image.undecodable",
                       f"{failure.reason}，未生成预览；原件已计算哈希并随证据材料附上", source.rel_path)
-    return Inspection(
-        media=MediaType.IMAGE,
+    return ImageInspection(
         embedded_time=stamp,
         width=failure.width,
         height=failure.height,

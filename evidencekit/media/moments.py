@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from evidencekit.model import Finding, Inspection, Moment, Severity, format_datetime
+from evidencekit.model import AudioInspection, Finding, Moment, Severity, VideoInspection, format_datetime
 
 # H:MM:SS(.f) or MM:SS(.f). Users type on phones, so the full-width colon is accepted too.
 # The lookahead stops "12:3145 说明" from being read as 12:31 plus a caption "45 说明".
@@ -71,7 +71,8 @@ def frame_caption(offset: float, wall_time: datetime | None) -> str:
     return f"{code} · {format_datetime(wall_time)}" if wall_time is not None else code
 
 
-def with_wall_times(insp: Inspection, start: datetime | None) -> Inspection:
+def with_wall_times(insp: VideoInspection | AudioInspection, start: datetime | None
+                    ) -> VideoInspection | AudioInspection:
     """Set ``start_time`` and each frame's and moment's wall time to ``start + offset``.
 
     The moment captions stay as declared; only the display caption under each frame image gains
@@ -82,6 +83,9 @@ def with_wall_times(insp: Inspection, start: datetime | None) -> Inspection:
     def at(offset: float) -> datetime | None:
         return start + timedelta(seconds=offset) if start is not None else None
 
+    moments = tuple(replace(moment, wall_time=at(moment.offset)) for moment in insp.moments)
+    if isinstance(insp, AudioInspection):
+        return replace(insp, moments=moments, start_time=start)
     frames = tuple(
         replace(
             frame,
@@ -90,7 +94,6 @@ def with_wall_times(insp: Inspection, start: datetime | None) -> Inspection:
         )
         for frame in insp.frames
     )
-    moments = tuple(replace(moment, wall_time=at(moment.offset)) for moment in insp.moments)
     return replace(insp, frames=frames, moments=moments, start_time=start)
 
 

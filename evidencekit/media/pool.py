@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from evidencekit.media.base import MediaContext
 from evidencekit.media.dispatch import inspect_source
-from evidencekit.model import Case, Finding, Inspection, MediaType, Severity, SourceFile
+from evidencekit.model import Case, Finding, Inspection, Severity, SourceFile, UnknownInspection
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
@@ -34,8 +34,7 @@ def inspect_one(src: SourceFile, case: Case, ctx: MediaContext, inspect_source: 
         return inspect_source(src, override, ctx)
     except Exception as exc:  # one bad file is a finding, never the end of the build
         reason = f"处理此文件时出错（{type(exc).__name__}），未生成预览；原件已计算哈希并附上"
-        return Inspection(
-            media=MediaType.UNKNOWN,
+        return UnknownInspection(
             preview_error=reason,
             findings=(Finding(Severity.WARNING, "media.failed", reason, src.rel_path),),
         )

@@ -47,6 +47,7 @@ from evidencekit.model import (
     MediaType,
     Severity,
     SourceFile,
+    VideoInspection,
 )
 
 if TYPE_CHECKING:
@@ -196,8 +197,7 @@ def _inspection_from_facts(
         findings.append(
             Finding(Severity.WARNING, "video.decode_problem", f"{source.name}：{note}", source.rel_path)
         )
-    return Inspection(
-        media=MediaType.VIDEO,
+    return VideoInspection(
         frames=tuple(frames),
         moments=tuple(moments),
         embedded_time=container_stamp(facts, ctx.tz),

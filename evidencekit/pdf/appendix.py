@@ -6,7 +6,15 @@ from typing import Any
 
 from reportlab.platypus import Flowable, Spacer
 
-from evidencekit.model import DisplayImage, Exhibit, TimeSource
+from evidencekit.model import (
+    DisplayImage,
+    Dossier,
+    Exhibit,
+    ImageInspection,
+    PdfInspection,
+    TimeSource,
+    VideoInspection,
+)
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, data_table, section_key
 from evidencekit.pdf.text import MUTED, WARN, Seg, format_size, format_when
 from evidencekit.rules.catalog import load_rules
@@ -22,10 +30,17 @@ HASH_COMMANDS = (
 
 
 def _display_copies(exhibit: Exhibit) -> list[tuple[str, DisplayImage]]:
-    insp = exhibit.inspection
-    copies = [(img.caption or f"第 {i} 张", img) for i, img in enumerate(insp.images, start=1)]
-    copies += [(f"画面 {i}", frame.image) for i, frame in enumerate(insp.frames, start=1)]
-    return copies
+    match exhibit.inspection:
+        case ImageInspection(images=images) | PdfInspection(images=images):
+            return [(img.caption or f"第 {i} 张", img) for i, img in enumerate(images, start=1)]
+        case VideoInspection(frames=frames):
+            return [(f"画面 {i}", frame.image) for i, frame in enumerate(frames, start=1)]
+    return []
+
+
+def _image_inspections(d: Dossier) -> list[tuple[Exhibit, ImageInspection]]:
+    """Photos and screenshots: the only kind that is redacted or loses metadata in its copy."""
+    return [(e, e.inspection) for e in d.exhibits if isinstance(e.inspection, ImageInspection)]
 
 
 def _time_sources(ctx: RenderContext) -> list[Flowable]:
@@ -88,7 +103,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
 
     story += _time_sources(ctx)
 
-    redacted = [e for e in d.exhibits if e.inspection.redacted]
+    redacted = [e for e, insp in _image_inspections(d) if insp.redacted]
     story.append(ctx.para(s.h2, "二、显示副本"))
     story.append(
         ctx.para(
@@ -110,7 +125,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         story.append(data_table(ctx, rows, [40, 150, CONTENT_WIDTH - 190]))
 
     story.append(ctx.para(s.h2, "三、显示副本中移除的元数据"))
-    stripped = [e for e in d.exhibits if e.inspection.removed_metadata]
+    stripped = [(e, insp.removed_metadata) for e, insp in _image_inspections(d) if insp.removed_metadata]
     if stripped:
         story.append(
             ctx.para(
@@ -121,12 +136,12 @@ def render(ctx: RenderContext) -> list[Flowable]:
         )
         story.append(Spacer(1, 4))
         rows = [[ctx.cell(s.cell_head, h) for h in ("证据号", "原始文件", "移除的元数据")]]
-        for exhibit in stripped:
+        for exhibit, removed in stripped:
             rows.append(
                 [
                     ctx.cell(s.cell, exhibit.label),
                     ctx.cell(s.cell, exhibit.source.name),
-                    ctx.cell(s.cell, "、".join(exhibit.inspection.removed_metadata)),
+                    ctx.cell(s.cell, "、".join(removed)),
                 ]
             )
         story.append(data_table(ctx, rows, [40, 170, CONTENT_WIDTH - 210]))

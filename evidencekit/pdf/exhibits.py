@@ -17,15 +17,22 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
 from evidencekit.media.moments import format_timecode
 from evidencekit.model import (
+    AudioInspection,
+    ChatInspection,
     ChatSide,
     DisplayImage,
     Exhibit,
     Finding,
     Frame,
+    ImageInspection,
     Inspection,
     MediaType,
+    PdfInspection,
+    RecordingInspection,
     Severity,
+    TextInspection,
     Transcript,
+    VideoInspection,
 )
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
@@ -126,31 +133,27 @@ def render_exhibit(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable]:
 
     if insp.preview_error:
         story += _preview_error(ctx, insp.preview_error)
-    shows_frames = insp.media is MediaType.VIDEO and bool(insp.frames)
-    if shows_frames:
-        story += _frames(ctx, insp.frames)
-    elif insp.images:
-        story += _images(ctx, insp)
-    transcript = insp.transcript
-    if transcript is not None and (transcript.messages or transcript.raw_text) and not shows_frames:
-        if insp.images:
-            story.append(PageBreak())
-        story += _transcript(ctx, transcript)
-    if insp.media is MediaType.AUDIO or (insp.media is MediaType.VIDEO and insp.moments and not insp.frames):
-        story += _moments_table(ctx, insp)
-    if not insp.preview_error and not _has_content(insp):
-        story += _preview_error(ctx, "该文件类型无法在 PDF 中预览。")
-    return story
+    content = _content(ctx, insp)
+    if not insp.preview_error and not content:
+        content = _preview_error(ctx, "该文件类型无法在 PDF 中预览。")
+    return story + content
 
 
-def _has_content(insp: Inspection) -> bool:
-    return bool(
-        insp.images
-        or insp.frames
-        or insp.moments
-        or insp.media is MediaType.AUDIO
-        or (insp.transcript is not None and (insp.transcript.messages or insp.transcript.raw_text))
-    )
+def _content(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
+    """What the exhibit shows of its kind; empty when there is nothing to show."""
+    match insp:
+        case VideoInspection() if insp.frames:
+            return _frames(ctx, insp.frames)
+        case VideoInspection() if insp.moments:
+            return _moments_table(ctx, insp)
+        case AudioInspection():  # duration and start time even without declared moments
+            return _moments_table(ctx, insp)
+        case ImageInspection() | PdfInspection() if insp.images:
+            return _images(ctx, insp)
+        case ChatInspection() | TextInspection() if insp.transcript is not None and (
+                insp.transcript.messages or insp.transcript.raw_text):
+            return _transcript(ctx, insp.transcript)
+    return []
 
 
 def _findings_for(ctx: RenderContext, exhibit: Exhibit) -> list[Finding]:
@@ -209,20 +212,21 @@ def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
 def _facts_line(ctx: RenderContext, exhibit: Exhibit) -> Paragraph:
     insp = exhibit.inspection
     facts = [f"类型：{MEDIA_LABELS[insp.media]}"]
-    if insp.width and insp.height:
-        facts.append(f"分辨率：{insp.width}×{insp.height}")
-    if insp.duration is not None:
-        facts.append(f"时长：{format_timecode(insp.duration)}")
-    if insp.page_count:
-        facts.append(f"页数：{insp.page_count}")
-    if insp.transcript is not None:
-        t = insp.transcript
-        facts.append(f"格式：{load_rules().chat_format_label(t.format)}，编码 {t.encoding.upper()}")
-        if t.messages:
-            facts.append(f"消息：{len(t.messages)} 条")
-    if insp.frames:
+    match insp:
+        case ImageInspection() | VideoInspection() if insp.width and insp.height:
+            facts.append(f"分辨率：{insp.width}×{insp.height}")
+    match insp:
+        case VideoInspection() | AudioInspection() if insp.duration is not None:
+            facts.append(f"时长：{format_timecode(insp.duration)}")
+        case PdfInspection() if insp.page_count:
+            facts.append(f"页数：{insp.page_count}")
+        case ChatInspection(transcript=t) | TextInspection(transcript=t) if t is not None:
+            facts.append(f"格式：{load_rules().chat_format_label(t.format)}，编码 {t.encoding.upper()}")
+            if t.messages:
+                facts.append(f"消息：{len(t.messages)} 条")
+    if isinstance(insp, VideoInspection) and insp.frames:
         facts.append(f"截取画面：{len(insp.frames)} 帧")
-    if insp.redacted:
+    if isinstance(insp, ImageInspection) and insp.redacted:
         facts.append("显示副本已按声明遮挡部分区域")
     facts.append(f"原始文件：{exhibit.source.name}（{format_size(exhibit.source.size)}）")
     return ctx.para(ctx.styles.small, "　·　".join(facts))
@@ -273,13 +277,14 @@ def _image_or_notice(
     return Figure(ctx, image, cap, max_width, max_height, min_fraction)
 
 
-def _images(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
+def _images(ctx: RenderContext, insp: ImageInspection | PdfInspection) -> list[Flowable]:
     story: list[Flowable] = []
     count = len(insp.images)
-    total_pages = insp.page_count or count
+    page_count = insp.page_count if isinstance(insp, PdfInspection) else None
+    total_pages = page_count or count
     for i, image in enumerate(insp.images):
         caption = image.caption
-        if not caption and insp.media is MediaType.PDF:
+        if not caption and isinstance(insp, PdfInspection):
             caption = f"第 {i + 1}/{total_pages} 页"
         elif not caption and count > 1:
             caption = f"第 {i + 1}/{count} 张"
@@ -290,11 +295,11 @@ def _images(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
         if finding.code == "image.truncated":  # media/images.py: only the first pages of a long screenshot
             story.append(ctx.para(ctx.styles.notice, finding.message.replace("完整图片见附件原件", ""),
                                   _full_text_note(ctx).replace("内容", "图片")))
-    if insp.media is MediaType.PDF and insp.page_count and insp.page_count > count:
+    if page_count and page_count > count:
         story.append(
             ctx.para(
                 ctx.styles.small,
-                f"（原文件共 {insp.page_count} 页，此处显示前 {count} 页；完整文件见附件。）",
+                f"（原文件共 {page_count} 页，此处显示前 {count} 页；完整文件见附件。）",
             )
         )
     return story
@@ -456,7 +461,7 @@ def _frames(ctx: RenderContext, frames: tuple[Frame, ...]) -> list[Flowable]:
     return story
 
 
-def _moments_table(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
+def _moments_table(ctx: RenderContext, insp: RecordingInspection) -> list[Flowable]:
     s = ctx.styles
     story: list[Flowable] = []
     facts = [("时长", format_timecode(insp.duration) if insp.duration is not None else "未知")]

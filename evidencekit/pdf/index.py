@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.platypus import Flowable, Spacer
 
 from evidencekit.media.moments import format_timecode
-from evidencekit.model import Exhibit, MediaType
+from evidencekit.model import AudioInspection, Exhibit, PdfInspection, VideoInspection
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
     RenderContext,
@@ -25,11 +25,11 @@ WIDTHS = (42, 128, 72, 128, 95, CONTENT_WIDTH - 42 - 128 - 72 - 128 - 95)
 
 def _extent(exhibit: Exhibit) -> str:
     """How much there is: a PDF's page count, a recording's length (the 份数/页数 of a 证据目录)."""
-    insp = exhibit.inspection
-    if insp.media is MediaType.PDF and insp.page_count:
-        return f" · 共 {insp.page_count} 页"
-    if insp.duration is not None:
-        return f" · 时长 {format_timecode(insp.duration)}"
+    match exhibit.inspection:
+        case PdfInspection(page_count=pages) if pages:
+            return f" · 共 {pages} 页"
+        case VideoInspection(duration=duration) | AudioInspection(duration=duration) if duration is not None:
+            return f" · 时长 {format_timecode(duration)}"
     return ""
 
 

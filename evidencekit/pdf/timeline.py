@@ -6,7 +6,7 @@ from typing import Any
 
 from reportlab.platypus import Flowable, Spacer
 
-from evidencekit.model import TimelineCategory
+from evidencekit.model import TimelineCategory, transcript_of
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
     RenderContext,
@@ -67,7 +67,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         )
     story.append(data_table(ctx, rows, widths, extra=extra, linked=True))
     for ex in d.exhibits:
-        transcript = ex.inspection.transcript
+        transcript = transcript_of(ex.inspection)
         if transcript is not None and transcript.shown is not None and transcript.shown < len(transcript.messages):
             story.append(Spacer(1, 4))
             story.append(

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from evidencekit.model import Case, ChecklistItem, EvidenceKind, Exhibit, Status
+from evidencekit.model import Case, ChecklistItem, EvidenceKind, Exhibit, RecordingInspection, Status
 from evidencekit.rules.amounts import legal_basis, limitation_period
 from evidencekit.rules.conditions import case_value, filled, matches
 from evidencekit.rules.lookups import problem_type, target_profile
@@ -172,7 +172,7 @@ def _declares_claim(exhibit: Exhibit, case: Case, requirement: Requirement, rule
     override = case.override_for(exhibit.source.rel_path)
     if override is not None and (override.proves or override.moments):
         return True
-    if exhibit.inspection.moments:
+    if isinstance(exhibit.inspection, RecordingInspection) and exhibit.inspection.moments:
         return True
     # A proves text that is neither template default was written by the user.
     defaults = {rules.kinds[exhibit.kind].proves, requirement.proves, ""}
