@@ -41,6 +41,7 @@ def _limits_section() -> str:
 def test_every_limit_is_in_the_readme_with_its_number() -> None:
     # Issue 9: each limit a stranger's folder can hit is documented with its number. Changing a
     # constant without the README (or the other way round) fails here.
+    from evidencekit.case import inventory
     from evidencekit.case import load as caseload
     from evidencekit.channels import batch, pack
     from evidencekit.integrity import manifest, tsa, verify
@@ -49,6 +50,7 @@ def test_every_limit_is_in_the_readme_with_its_number() -> None:
     mib = 1024 * 1024
     section = _limits_section()
     expected = {
+        f"最多读取 {inventory.MAX_WALK_ENTRIES:,} 个文件和文件夹、{inventory.MAX_WALK_DEPTH} 层子文件夹": "walk",
         f"{caseload.MAX_CASE_FILE_BYTES // mib} MB": "case.yaml",
         f"{caseload.MIN_CASE_YEAR}–{caseload.MAX_CASE_YEAR} 年": "case.yaml dates",
         f"{base.MAX_EXHIBIT_PAGES} 页": "pages per exhibit",

@@ -465,3 +465,35 @@ def test_a_file_swapped_for_a_link_after_the_walk_is_not_followed(
     inv = scan_evidence(case)
     assert inv.files == ()
     assert [r.rel_path for r in inv.refused] == ["evidence/order/a.png"]
+
+
+def test_a_folder_with_more_entries_than_the_walk_allows_is_refused_whole(
+        case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stranger's folder of a million files must not become a million hashes and exhibits.
+    monkeypatch.setattr(inventory_module, "MAX_WALK_ENTRIES", 20)
+    for i in range(5):
+        write_file(case / "evidence" / "order" / f"o{i}.jpg", b"x")
+    for i in range(30):
+        write_file(case / "evidence" / "product" / f"p{i:02}.jpg", b"y")
+    inv = scan_evidence(case)
+    assert sorted(by_path(inv)) == [f"evidence/order/o{i}.jpg" for i in range(5)]
+    reason = refused(inv)["evidence/product"]
+    assert "20" in reason and "上限" in reason
+    # The walk stops there: a later folder is refused too, not read.
+    write_file(case / "evidence" / "unboxing" / "v.mp4", b"z")
+    inv = scan_evidence(case)
+    assert "evidence/unboxing/v.mp4" not in by_path(inv)
+
+
+def test_folders_nested_deeper_than_the_walk_allows_are_refused(case: Path) -> None:
+    deep = case / "evidence" / "order"
+    for level in range(inventory_module.MAX_WALK_DEPTH + 3):
+        deep = deep / f"d{level}"
+    write_file(deep / "far.jpg", b"x")
+    write_file(case / "evidence" / "order" / "near.jpg", b"y")
+    inv = scan_evidence(case)
+    assert "evidence/order/near.jpg" in by_path(inv)
+    assert not any(p.endswith("far.jpg") for p in by_path(inv))
+    [(path, reason)] = [(p, r) for p, r in refused(inv).items() if "层" in r]
+    assert path.count("/") == inventory_module.MAX_WALK_DEPTH + 1  # evidence/ + 32 levels read, the 33rd refused
+    assert str(inventory_module.MAX_WALK_DEPTH) in reason

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import itertools
 import os
 import stat
 import unicodedata
@@ -45,6 +46,28 @@ BROKEN_LINK_REASON = "链接指向的文件不存在（断开的链接），无�
 DUPLICATE_DIR_LINK_REASON = "文件夹链接指向已经列出的文件夹（或形成循环），已跳过以免重复"
 UNREADABLE_REASON = "没有读取权限，无法读取此文件"
 UNREADABLE_DIR_REASON = "没有读取权限，无法列出此文件夹中的文件"
+
+# A stranger's folder may hold a million files or a folder chain a thousand deep: the walk reads
+# at most this many entries (files, folders and refusals) and this many folder levels below
+# evidence/. A real case has tens to hundreds of files, a phone export a handful of levels.
+MAX_WALK_ENTRIES = 5_000
+MAX_WALK_DEPTH = 32
+
+
+def too_many_reason() -> str:
+    return f"案件文件夹中的文件和文件夹超过 {MAX_WALK_ENTRIES:,} 个的上限：从此文件夹起未读取，请只放入本案的证据"
+
+
+def too_deep_reason() -> str:
+    return f"文件夹层级超过 {MAX_WALK_DEPTH} 层的上限，未读取其中的文件"
+
+
+@dataclass
+class WalkBudget:
+    """Entries a walk may still read; shared by the walks of one scan."""
+
+    left: int = -1  # -1: not started (MAX_WALK_ENTRIES is read when the walk begins)
+    exhausted: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,8 +216,8 @@ class Entry:
         return self.target if self.target is not None else self.path
 
 
-def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[str] | None = None
-              ) -> Iterator[Entry]:
+def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[str] | None = None,
+              budget: WalkBudget | None = None) -> Iterator[Entry]:
     """Every file and refusal under ``start``, the one walk of a folder a stranger prepared.
 
     Used for a case folder's evidence/ (``scan_evidence``) and for a folder ``verify
@@ -202,9 +225,14 @@ def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[st
     resolves inside ``root`` (decided before the target is looked at); a folder link into a
     folder already walked (``covered``: real paths, shared between walks) is refused, so a
     loop ends; FIFOs, sockets and devices are refused unopened; OS litter (``.DS_Store``,
-    ``._*``, …) is refused. Depth costs no recursion: the walk keeps its own stack.
+    ``._*``, …) is refused. Depth costs no recursion: the walk keeps its own stack; it reads at
+    most MAX_WALK_ENTRIES entries (``budget``, shared between walks) and MAX_WALK_DEPTH levels.
+    A folder that would go over the entry limit is refused whole, and so is every folder after it.
     """
     covered = covered if covered is not None else []
+    budget = budget if budget is not None else WalkBudget()
+    if budget.left < 0:
+        budget.left = MAX_WALK_ENTRIES
     real = os.path.realpath(start)
     if real in covered:  # 证据/ is a link to evidence/: its files are listed already
         return
@@ -212,16 +240,28 @@ def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[st
     stack: list[tuple[Path, tuple[str, ...]]] = [(start, prefix)]
     while stack:
         folder, rel = stack.pop()
+        if budget.exhausted:
+            yield Entry(rel, folder, too_many_reason())
+            continue
+        if len(rel) - len(prefix) > MAX_WALK_DEPTH:
+            yield Entry(rel, folder, too_deep_reason())
+            continue
         subfolders: list[tuple[Path, tuple[str, ...]]] = []
-        yield from _scan_folder(folder, rel, root, covered, subfolders)
+        yield from _scan_folder(folder, rel, root, covered, subfolders, budget)
         stack.extend(reversed(subfolders))
 
 
 def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[str],
-                 subfolders: list[tuple[Path, tuple[str, ...]]]) -> Iterator[Entry]:
+                 subfolders: list[tuple[Path, tuple[str, ...]]], budget: WalkBudget) -> Iterator[Entry]:
     try:
         with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: nfc_name(e.name))
+            listed = list(itertools.islice(it, budget.left + 1))  # never more than the limit in memory
+            if len(listed) > budget.left:
+                budget.exhausted = True
+                yield Entry(rel, folder, too_many_reason())
+                return
+            budget.left -= len(listed)
+            entries = sorted(listed, key=lambda e: nfc_name(e.name))
     except PermissionError:
         yield Entry(rel, folder, UNREADABLE_DIR_REASON)
         return
@@ -286,11 +326,13 @@ class _Walker:
         self.refused: list[tuple[_Key, RefusedFile]] = []
         self.findings: list[tuple[_Key, Finding]] = []
         self.covered: list[str] = []  # real paths of directories that are (or will be) walked
+        self.budget = WalkBudget()  # one entry limit for all evidence folders of the case
         # Regular files still to hash: path, what to open (a link's checked target), rel.
         self.pending: list[tuple[Path, Path, tuple[str, ...]]] = []
 
     def walk(self, evidence_dir: Path) -> None:
-        for entry in walk_tree(evidence_dir, self.case_root, (nfc_name(evidence_dir.name),), self.covered):
+        for entry in walk_tree(evidence_dir, self.case_root, (nfc_name(evidence_dir.name),), self.covered,
+                               self.budget):
             if entry.refused:
                 self._refuse(entry.rel, entry.refused)
             else:
