@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -80,12 +81,19 @@ def make_source_file(root: Path, rel: str, data: bytes = b"x", kind: EvidenceKin
     )
 
 
+_JPEGS: dict[tuple[tuple[int, int], str], bytes] = {}
+
+
 def make_jpeg(path: Path, size: tuple[int, int] = (800, 600), color: str = "#3a7") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img = Image.new("RGB", size, color)
-    ImageDraw.Draw(img).rectangle((10, 10, size[0] // 2, size[1] // 2), fill="#fff")
-    img.save(path, "JPEG", quality=85)
-    return path
+    """A plain JPEG; encoded once per process for each size and colour (the bytes never differ)."""
+    key = ((size[0], size[1]), color)
+    if key not in _JPEGS:
+        img = Image.new("RGB", size, color)
+        ImageDraw.Draw(img).rectangle((10, 10, size[0] // 2, size[1] // 2), fill="#fff")
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=85)
+        _JPEGS[key] = buf.getvalue()
+    return write_file(path, _JPEGS[key])
 
 
 def make_display_image(path: Path, size: tuple[int, int] = (800, 600), caption: str = "") -> DisplayImage:

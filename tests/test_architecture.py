@@ -10,6 +10,7 @@ pikepdf, reportlab, LittleCMS, libheif, the RFC 3161 stack) unloaded until a fil
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -76,6 +77,12 @@ def module_name(path: Path) -> str:
 MODULES: dict[str, Path] = {module_name(p): p for p in sorted(PACKAGE_DIR.rglob("*.py"))}
 
 
+@functools.cache
+def parse(path: Path) -> ast.Module:
+    """The syntax tree of one of our modules, parsed once per session (callers only read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _resolve(name: str) -> str | None:
     """The module of ours that ``name`` (a module or ``module.attribute``) refers to."""
     while name and name not in MODULES:
@@ -110,7 +117,7 @@ def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         targets: set[str] = set()
-        for node, in_function in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+        for node, in_function in _imports(parse(path)):
             if in_function:
                 continue
             for imported in _imported_names(node):
@@ -147,7 +154,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def function_level_imports() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for name, path in MODULES.items():
-        for node, in_function in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+        for node, in_function in _imports(parse(path)):
             if not in_function:
                 continue
             module = node.names[0].name if isinstance(node, ast.Import) else (node.module or "")
@@ -169,8 +176,19 @@ def test_find_cycle_sees_a_cycle() -> None:
 def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     # Each module is imported first, with none of ours loaded yet: an import-order dependency
     # (a cycle that only works when entered from one side) fails here with its traceback.
+    # Every module body still runs afresh each time; only the compiled code of a source file is
+    # kept (keyed by path and source bytes), since without bytecode files on disk recompiling
+    # the package for each of its modules is most of this test's time.
     script = (
         "import importlib, sys\n"
+        "from importlib.machinery import SourceFileLoader\n"
+        "_compile, _codes = SourceFileLoader.source_to_code, {}\n"
+        "def _cached(self, data, path, *, _optimize=-1):\n"
+        "    key = (path, bytes(data))\n"
+        "    if key not in _codes:\n"
+        "        _codes[key] = _compile(self, data, path, _optimize=_optimize)\n"
+        "    return _codes[key]\n"
+        "SourceFileLoader.source_to_code = _cached\n"
         f"for name in {sorted(MODULES)!r}:\n"
         "    for loaded in [m for m in sys.modules if m == 'evidencekit' or m.startswith('evidencekit.')]:\n"
         "        del sys.modules[loaded]\n"
@@ -196,12 +214,12 @@ def test_exception_classes_live_in_errors_py() -> None:
     # One place to find what can go wrong. Private ``_X`` exceptions are local control flow
     # (raised and caught in the same module) and stay next to their only use.
     bases = {"Exception", "BaseException", "ValueError", "OSError", "KeyboardInterrupt"}
-    errors_tree = ast.parse((PACKAGE_DIR / "errors.py").read_text(encoding="utf-8"))
+    errors_tree = parse(PACKAGE_DIR / "errors.py")
     bases |= {n.name for n in errors_tree.body if isinstance(n, ast.ClassDef)}
     elsewhere = [
         f"{name}.{node.name}"
         for name, path in MODULES.items() if name != "evidencekit.errors"
-        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        for node in parse(path).body
         if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
         and any(isinstance(b, ast.Name) and (b.id in bases or b.id.endswith(("Error", "Exception"))) for b in node.bases)
     ]

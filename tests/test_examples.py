@@ -39,10 +39,13 @@ def snapshot(folder: Path) -> dict[str, tuple[str, float]]:
     }
 
 
-@pytest.fixture
-def built(example_case: Path) -> tuple[Path, Path, dict[str, tuple[str, float]]]:
-    before = snapshot(example_case / "evidence")
-    return example_case, build(example_case), before
+@pytest.fixture(scope="module")
+def built(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, tuple[str, float]]]:
+    """One build of a copy of the example, shared by the tests that only read the case and its dossier."""
+    case = tmp_path_factory.mktemp("built") / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    before = snapshot(case / "evidence")
+    return case, build(case), before
 
 
 def test_originals_are_byte_identical_and_keep_their_mtime(built: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]

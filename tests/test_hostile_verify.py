@@ -57,13 +57,11 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def real_dossier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_dossier(tmp_path_factory: pytest.TempPathFactory, example_source: Path) -> Path:
     """The example case built with --reproducible: page images, attachments, the real cover."""
-    from conftest import _load_example_module
-
     root = tmp_path_factory.mktemp("real")
     case = root / "case"
-    _load_example_module().make_example(case)
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
     out = root / "dossier.pdf"
     code, text = invoke("build", str(case), "-o", str(out), "--reproducible", "--quiet",
                         env={"EVIDENCEKIT_CACHE_DIR": str(root / "cache")})
@@ -625,7 +623,7 @@ def test_timed_out_case_cleans_up_its_work_folder(tmp_path: Path) -> None:
     (cases / "stuck" / "evidence").mkdir(parents=True)
     (tmp_path / "tmp").mkdir()
     summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
-                                            outdir=tmp_path / "out", jobs=1, case_timeout=2),
+                                            outdir=tmp_path / "out", jobs=1, case_timeout=0.5),
                         build=stuck_in_work_folder_build)
     assert summary.rows[0].timed_out
     work = Path((cases / "stuck" / "work.txt").read_text())
@@ -660,7 +658,7 @@ def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> N
         (cases / name / "evidence").mkdir(parents=True)
     started = time.monotonic()
     summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
-                                            outdir=tmp_path / "out", jobs=jobs, case_timeout=2),
+                                            outdir=tmp_path / "out", jobs=jobs, case_timeout=0.5),
                         build=hanging_build)
     assert time.monotonic() - started < 60
     rows = {r.case: r for r in summary.rows}

@@ -479,57 +479,78 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, moment: str) -> None:
     assert sorted(p.name for p in case.iterdir()) == ["evidence"]  # no dossier, no stage, no OUTDIR
 
 
-_LOGGER = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
+# One fresh interpreter imports the CLI and loads the rules once, then forks the concurrent
+# writers: separate processes, each opening (and locking) the case files on its own, released
+# together by a pipe that reaches end-of-file once every one of them exists.
+_CONCURRENTLY = textwrap.dedent("""
+    import os, sys, traceback
+    from evidencekit.rules.catalog import load_rules
+    load_rules()
+
+    def concurrently(count, work):
+        ready, release = os.pipe()
+        pids = []
+        for who in range(count):
+            pid = os.fork()
+            if pid == 0:
+                os.close(release)
+                os.read(ready, 1)
+                code = 1
+                try:
+                    work(who)
+                    code = 0
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    sys.stderr.flush()
+                    os._exit(code)
+            pids.append(pid)
+        os.close(release)
+        failed = [who for who, pid in enumerate(pids) if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])]
+        sys.exit(f"writers {failed} failed" if failed else 0)
+""")
+
+_LOGGER = _CONCURRENTLY + textwrap.dedent("""
     from evidencekit.cli import main
-    root, who, start = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    while not start.exists():
-        time.sleep(0.005)
-    for n in range(6):  # `evidencekit log` itself, six times in this process
-        main(["log", root, f"跟进 {who}-{n}", "--time", f"2024-11-15 10:{int(who):02d}:{n:02d}"],
-             standalone_mode=False)
+    root = sys.argv[1]
+
+    def log_six_times(who):  # `evidencekit log` itself, six times in this process
+        for n in range(6):
+            main(["log", root, f"跟进 {who}-{n}", "--time", f"2024-11-15 10:{who:02d}:{n:02d}"],
+                 standalone_mode=False)
+
+    concurrently(8, log_six_times)
 """)
 
 
 def test_concurrent_log_calls_lose_no_event(tmp_path: Path) -> None:
     case = small_case(tmp_path / "case")
-    start = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", _LOGGER, str(case), str(who), str(start)],
-                              stderr=subprocess.PIPE) for who in range(8)]
-    time.sleep(0.5)  # let them import; correctness does not depend on this
-    start.touch()
-    for p in procs:
-        _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err.decode()
+    proc = subprocess.run([sys.executable, "-c", _LOGGER, str(case)], stderr=subprocess.PIPE, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
     from evidencekit.case.load import load_case
 
     notes = sorted(e.note for e in load_case(case).events)
     assert notes == sorted(f"跟进 {who}-{n}" for who in range(8) for n in range(6))
 
 
-_ADDER = textwrap.dedent("""
-    import sys, time
+_ADDER = _CONCURRENTLY + textwrap.dedent("""
     from pathlib import Path
     from evidencekit.case.folder import add_files
-    root, src, start = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    while not start.exists():
-        time.sleep(0.005)
-    add_files(root, [src], "order", title="订单 " + src.parent.name)
+    root, sources = Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]]
+
+    def add(who):
+        add_files(root, [sources[who]], "order", title="订单 " + sources[who].parent.name)
+
+    concurrently(len(sources), add)
 """)
 
 
 def test_concurrent_add_of_one_name_keeps_every_file(tmp_path: Path) -> None:
     case = small_case(tmp_path / "case")
     sources = [make_jpeg(tmp_path / f"phone{i}" / "photo.jpg", color=f"#{i * 30:02x}4020") for i in range(6)]
-    start = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", _ADDER, str(case), str(src), str(start)],
-                              stderr=subprocess.PIPE) for src in sources]
-    time.sleep(0.5)
-    start.touch()
-    for p in procs:
-        _, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err.decode()
+    proc = subprocess.run([sys.executable, "-c", _ADDER, str(case), *map(str, sources)],
+                          stderr=subprocess.PIPE, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode()
     copied = sorted((case / "evidence" / "order").iterdir())
     assert sorted(hashlib.sha256(p.read_bytes()).digest() for p in copied) == sorted(
         hashlib.sha256(p.read_bytes()).digest() for p in sources)
