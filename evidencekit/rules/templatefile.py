@@ -130,13 +130,19 @@ def describe(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+# libyaml's loader reads the shipped templates in 0.03 s instead of 0.2 s (every command loads
+# them once). The same safe constructors; the pure-Python one where PyYAML was built without it.
+# case.yaml keeps the pure-Python composer: its error types and marks are what case/load.py reports.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_template(folder: Traversable | Path, name: str) -> TemplateFile:
     try:
         raw = folder.joinpath(name).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TemplateError(f"无法读取模板文件 templates/{name}：{exc}", hint=TEMPLATE_HINT) from exc
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark is not None else ""
