@@ -143,12 +143,16 @@ def self_check_json(s: SelfCheck) -> dict[str, Any]:
 
 
 def still_missing(s: SelfCheck) -> list[str]:
-    """One line per group of what is still missing or weak (empty when nothing is)."""
+    """One line per group of what is still missing or weak, and the files with warnings (empty when
+    there is nothing to do)."""
     lines = []
     for required, status, _mark, heading in _GROUPS:
         todos = s.group(required, status)
         if todos:
             lines.append(f"{heading}：{'、'.join(t.label for t in todos)}")
+    subjects = list(dict.fromkeys(f.subject for f in s.warnings if f.subject))
+    if subjects:
+        lines.append(f"需要再看一下的文件：{'、'.join(subjects)}")
     return lines
 
 

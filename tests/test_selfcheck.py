@@ -159,3 +159,10 @@ def test_check_json_carries_the_to_dos_deadlines_and_next_step(case: Path) -> No
     assert todo["field.complainant.phone"]["required"] is True
     assert {d["key"] for d in doc["deadlines"]} >= {"no_reason_return", "seller_reply"}
     assert doc["next_step"]["step"] == "platform"
+
+
+def test_build_names_the_files_to_look_at_again(case: Path) -> None:
+    make_jpeg(case / "evidence" / "order" / "a.jpg")  # no time but the file's mtime: a warning
+    code, out, err = run("build", case, "--target", "12315")
+    assert code == ExitCode.OK, err
+    assert "需要再看一下的文件：evidence/order/a.jpg" in out
