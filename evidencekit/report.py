@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from evidencekit.model import Exhibit, Status, Target
@@ -45,7 +46,7 @@ def check_report(a: Assessment, target: Target, complete: bool, now: datetime) -
             for f in a.findings
         ],
         "advice": list(a.advice),
-        **self_check_json(self_check(a, target, now, load_rules())),
+        **self_check_json(self_check(a, target, now, load_rules(), folder=Path(a.case.root.name))),
     }
 
 

@@ -48,11 +48,15 @@ class SelfCheck:
         return tuple(t for t in self.todos if t.required == required and t.status is status)
 
 
-def self_check(a: Assessment, target: Target, now: datetime, rules: Rules) -> SelfCheck:
-    """The self-check of an assessed case at ``now`` (aware) for one channel."""
+def self_check(a: Assessment, target: Target, now: datetime, rules: Rules, folder: Path | None = None) -> SelfCheck:
+    """The self-check of an assessed case at ``now`` (aware) for one channel.
+
+    ``folder`` is how the commands it suggests name the case folder: its full path by default;
+    `check --json` passes the folder's name, so the JSON holds no local path.
+    """
     todos = tuple(
         Todo(item.key, item.label, item.required, item.status, item.reason,
-             remedy(item.key, item.status, a.case.root, target, rules))
+             remedy(item.key, item.status, folder or a.case.root, target, rules))
         for item in a.checklist if item.status is not Status.PRESENT)
     return SelfCheck(
         a.case.root, target, target_profile(target, rules).label, todos,
@@ -134,7 +138,7 @@ def format_self_check(s: SelfCheck) -> str:
 
 def self_check_json(s: SelfCheck) -> dict[str, Any]:
     """The keys `check --json` adds for the self-check: to-dos, and `status`'s urgency, deadlines, next step."""
-    followup = status_json(str(s.root), s.status)
+    followup = status_json(s.root.name, s.status)
     return {
         "todo": [{"key": t.key, "label": t.label, "required": t.required, "status": t.status.value,
                   "why": t.why, "how": t.how} for t in s.todos],

@@ -156,6 +156,8 @@ def test_check_json_carries_the_to_dos_deadlines_and_next_step(case: Path) -> No
     doc = json.loads(out)
     todo = {t["key"]: t for t in doc["todo"]}
     assert todo["evidence.order"]["status"] == "missing" and "evidence/order/" in todo["evidence.order"]["how"]
+    assert "evidencekit add 我的案件 文件" in todo["evidence.order"]["how"]  # the folder's name, no local path
+    assert str(case.parent) not in out
     assert todo["field.complainant.phone"]["required"] is True
     assert {d["key"] for d in doc["deadlines"]} >= {"no_reason_return", "seller_reply"}
     assert doc["next_step"]["step"] == "platform"
