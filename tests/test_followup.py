@@ -307,7 +307,7 @@ def test_cli_help_has_examples() -> None:
 
 
 def test_cli_status_on_a_folder_that_is_not_a_case_says_so_and_exits_4(tmp_path: Path) -> None:
-    # Issue 12 item 7: no case.yaml and no evidence folder is not a case; no next step is advised.
+    # No case.yaml and no evidence folder: not a case, so no next step is advised.
     plain = tmp_path / "下载"
     plain.mkdir()
     (plain / "notes.txt").write_text("x", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The shopper's self-check (issue 12 item 2): `check`, `build --self-check` and the end of `build`.
+"""The shopper's self-check: `check`, `build --self-check` and the end of `build`.
 
 The self-check speaks to the shopper in case.yaml keys and folder names; the dossier never
 carries it, and `build --self-check` writes no file of its own.
