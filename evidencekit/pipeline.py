@@ -89,6 +89,8 @@ class BuildResult:
     # Where the renderer put each part (1-based pages): what pack cuts and pictures by.
     exhibit_pages: dict[int, tuple[int, int]] = field(default_factory=dict)  # number -> (first, last)
     section_pages: dict[str, int] = field(default_factory=dict)  # section name -> first page
+    # The case as assessed, before --mask-personal: the shopper's self-check reads it.
+    assessment: Assessment = field(kw_only=True)
 
 
 @dataclass
@@ -106,6 +108,7 @@ class BuildContext:
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
     checklist: tuple[ChecklistItem, ...] = field(init=False)  # checklist
     assessment: Assessment = field(init=False)  # assess; mask replaces it
+    assessed: Assessment = field(init=False)  # assess: kept unmasked for the shopper's self-check
     dossier: Dossier = field(init=False)  # assemble
     work: Path = field(init=False)  # render: the private work folder
     rendered: RenderResult = field(init=False)  # render
@@ -192,8 +195,8 @@ def assess(ctx: BuildContext) -> None:
                      if not (f.code == "kind.unknown_folder" and f.subject in declared))
     findings += tuple(f for ex in ctx.exhibits for f in ex.inspection.findings)
     findings += tuple(time_findings(ctx.exhibits))
-    ctx.assessment = Assessment(ctx.case, ctx.inventory, ctx.exhibits, ctx.checklist, findings,
-                                advice_for(ctx.case, load_rules()))
+    ctx.assessment = ctx.assessed = Assessment(ctx.case, ctx.inventory, ctx.exhibits, ctx.checklist, findings,
+                                               advice_for(ctx.case, load_rules()))
 
 
 def strict(ctx: BuildContext) -> None:
@@ -269,4 +272,4 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
     r = ctx.rendered
     return BuildResult(ctx.output, ctx.dossier, r.page_count, ctx.output.stat().st_size,
                        ctx.assessment.findings + r.findings + ctx.token_findings,
-                       exhibit_pages=r.exhibit_ranges, section_pages=r.section_pages)
+                       exhibit_pages=r.exhibit_ranges, section_pages=r.section_pages, assessment=ctx.assessed)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from evidencekit.model import Exhibit, Severity, Status, Target
+from evidencekit.model import Exhibit, Status, Target
 from evidencekit.pipeline import Assessment, BuildResult
-from evidencekit.rules.catalog import load_rules
+from evidencekit.rules.catalog import load_rules, megabytes_text
+from evidencekit.selfcheck import (
+    command_arg,
+    delivery_lines,
+    format_self_check,
+    self_check,
+    self_check_json,
+    still_missing,
+)
 
 _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
 
-def check_report(a: Assessment, target: Target, complete: bool) -> dict[str, Any]:
+def check_report(a: Assessment, target: Target, complete: bool, now: datetime) -> dict[str, Any]:
     return {
         "case": a.case.root.name,  # the folder's name: where it lives is not ours to write
         "target": target,
@@ -36,6 +46,7 @@ def check_report(a: Assessment, target: Target, complete: bool) -> dict[str, Any
             for f in a.findings
         ],
         "advice": list(a.advice),
+        **self_check_json(self_check(a, target, now, load_rules(), folder=Path(a.case.root.name))),
     }
 
 
@@ -52,7 +63,8 @@ def exhibit_entry(ex: Exhibit) -> dict[str, Any]:
     }
 
 
-def format_check(a: Assessment, target: Target, complete: bool) -> str:
+def format_check(a: Assessment, target: Target, complete: bool, now: datetime) -> str:
+    """`check`: the whole checklist at a glance, then the shopper's self-check (selfcheck.py)."""
     lines = [f"案件：{a.case.root}（提交渠道：{target}，共 {len(a.exhibits)} 个证据文件）"]
     if not a.case.has_case_file:
         lines.append("注意：没有 case.yaml，案件信息全部缺失（可运行 evidencekit init 生成模板）。")
@@ -62,42 +74,39 @@ def format_check(a: Assessment, target: Target, complete: bool) -> str:
         need = "必需" if item.required else "辅助"
         refs = "、".join(f"证据{n}" for n in item.exhibits)
         refs = f"（{refs}）" if refs else ""
-        lines.append(f"  {_MARK[item.status]} [{need}] {item.label}：{item.status.label}{refs} — {item.reason}")
-    warnings = [f for f in a.findings if f.severity is not Severity.INFO]
-    if warnings:
-        lines.append("")
-        lines.append("需要注意：")
-        lines += [f"  ! {f.subject + '：' if f.subject else ''}{f.message}" for f in warnings]
-    if a.inventory.refused:
-        lines.append("")
-        lines.append("未读取的文件：")
-        lines += [f"  - {r.rel_path}：{r.reason}" for r in a.inventory.refused]
-    lines += advice_lines(a.advice)
+        # What is missing or weak is explained once, in the self-check below.
+        reason = f" — {item.reason}" if item.status is Status.PRESENT else "（见下面的自查）"
+        lines.append(f"  {_MARK[item.status]} [{need}] {item.label}：{item.status.label}{refs}{reason}")
+    lines.append("")
+    lines.append(format_self_check(self_check(a, target, now, load_rules())))
     lines.append("")
     lines.append("结论：必需项齐全。" if complete else "结论：不完整，请补齐上面标 ✗ 的项目（退出码 6）。")
     return "\n".join(lines)
 
 
-def advice_lines(advice: tuple[str, ...]) -> list[str]:
-    """The 处理建议 block of check and status (templates/ advice texts), with a blank line before."""
-    if not advice:
-        return []
-    return ["", "处理建议：", *(f"  - {text}" for text in advice)]
-
-
-def format_build(r: BuildResult) -> str:
+def format_build(r: BuildResult, now: datetime, full_self_check: bool = False) -> str:
+    """`build`: where the dossier is, what to do with it on its channel, and what is still missing
+    (the whole self-check with ``full_self_check``, for `build --self-check`)."""
     d = r.dossier
-    missing = sum(1 for i in d.checklist if i.required and i.status is Status.MISSING)
-    weak = sum(1 for i in d.checklist if i.status is Status.WEAK)
-    size_mb = r.size / 1024 / 1024
+    rules = load_rules()
     lines = [
         f"已生成：{r.output}",
-        f"  {r.page_count} 页，{size_mb:.1f} MB，{len(d.exhibits)} 项证据"
+        f"  {r.page_count} 页，{megabytes_text(r.size)}，{len(d.exhibits)} 项证据"
         + ("，原件已附在 PDF 内" if d.originals_attached else "，原件未附（超出大小上限或 --no-originals）"),
         f"  指纹（清单 SHA-256）：{d.fingerprint}",
     ]
-    if missing or weak:
-        lines.append(f"  证据清单：缺少 {missing} 项，较弱 {weak} 项（详见 PDF 的证据清单页或 evidencekit check）")
     if d.refused:
         lines.append(f"  未读取的文件 {len(d.refused)} 个，已在证据目录中列出原因")
+    root = r.assessment.case.root
+    lines += delivery_lines(root, d.target, r.size, rules)
+    s = self_check(r.assessment, d.target, now, rules)
+    if full_self_check:
+        lines += ["", format_self_check(s)]
+        return "\n".join(lines)
+    missing = still_missing(s)
+    if missing:
+        lines.append("还没有补齐（证据材料里不写这些，只告诉你）：")
+        lines += [f"  {line}" for line in missing]
+        lines.append(f"  怎么补、期限和下一步：evidencekit check {command_arg(root)} --target {d.target}，"
+                     "或 build 时加 --self-check")
     return "\n".join(lines)

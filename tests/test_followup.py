@@ -304,3 +304,26 @@ def test_cli_help_has_examples() -> None:
     for name in ("log", "status"):
         result = invoke(name, "--help")
         assert result.exit_code == 0 and "示例：" in result.output
+
+
+def test_cli_status_on_a_folder_that_is_not_a_case_says_so_and_exits_4(tmp_path: Path) -> None:
+    # No case.yaml and no evidence folder: not a case, so no next step is advised.
+    plain = tmp_path / "下载"
+    plain.mkdir()
+    (plain / "notes.txt").write_text("x", encoding="utf-8")
+    result = invoke("status", plain)
+    assert result.exit_code == ExitCode.FOLDER_UNUSABLE
+    assert "不是案件文件夹" in result.stderr
+    assert "下一步：" not in result.output and "联系商家" not in result.output and "处理建议" not in result.output
+    data = json.loads(invoke("status", plain, "--json").stdout)
+    assert data == [{"case": str(plain), "error": data[0]["error"], "exit_code": 4}]
+    assert "不是案件文件夹" in data[0]["error"]
+
+
+def test_cli_status_on_a_zero_config_case_still_advises(tmp_path: Path) -> None:
+    # An evidence folder without case.yaml is a case (it builds): status still shows its next step.
+    zero = tmp_path / "zero"
+    (zero / "evidence" / "order").mkdir(parents=True)
+    result = invoke("status", zero)
+    assert result.exit_code == 0, result.output
+    assert "下一步：现在联系商家客服" in result.stdout

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from evidencekit.case.edit import append_event
+from evidencekit.case.inventory import has_evidence_folder
 from evidencekit.case.load import EVENT_CHANNELS, find_case_file, load_case, parse_case_time
 from evidencekit.errors import CaseFolderError, EvidenceKitError, FollowupTimeError, FollowupUsageError
 from evidencekit.model import Case, Event, EventChannel, Target, format_datetime
@@ -189,11 +190,18 @@ def log_followup(root: Path, text: str, *, channel: str, ref: str, when: str | N
 
 def statuses(roots: Sequence[tuple[str, Path]], rules: Rules, now: datetime
              ) -> list[tuple[str, CaseStatus | StatusFailure]]:
-    """`status` for each named case folder; one that cannot be read is a failure row, not the end."""
+    """`status` for each named case folder; one that cannot be read is a failure row, not the end.
+
+    A folder with neither a case file nor an evidence folder is not a case (exit 4): it gets no
+    advice. A zero-config folder (evidence/ without case.yaml) is a case, as for `build`.
+    """
     rows: list[tuple[str, CaseStatus | StatusFailure]] = []
     for name, root in roots:
         try:
             case = load_case(root)
+            if not case.has_case_file and not has_evidence_folder(root):
+                raise CaseFolderError(f"不是案件文件夹：{root}（既没有 case.yaml，也没有 evidence/ 文件夹）",
+                                      hint=f"请确认路径；新建案件用 evidencekit init {root}")
             rows.append((name, case_status(case, rules, now.astimezone(case.tz))))
         except EvidenceKitError as exc:
             rows.append((name, StatusFailure(exc.render(), int(exc.exit_code))))

@@ -46,12 +46,13 @@ def check(directory: str, target: Target, as_json: bool, strict: bool, quiet: bo
     from evidencekit.pipeline import BuildOptions, assess_case, checklist_complete_for
     from evidencekit.report import check_report, format_check
 
-    a = assess_case(case_dir(directory), BuildOptions(target=target), progress_printer(quiet or as_json))
+    options = BuildOptions(target=target)
+    a = assess_case(case_dir(directory), options, progress_printer(quiet or as_json))
     complete = checklist_complete_for(a, strict)
     if as_json:
-        click.echo(json.dumps(check_report(a, target, complete), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(check_report(a, target, complete, options.now), ensure_ascii=False, indent=2))
     else:
-        click.echo(format_check(a, target, complete))
+        click.echo(format_check(a, target, complete, options.now))
     if not complete:
         sys.exit(int(ExitCode.INCOMPLETE))
 
@@ -67,17 +68,22 @@ def check(directory: str, target: Target, as_json: bool, strict: bool, quiet: bo
 @click.option("--attach-limit", type=int, default=50, show_default=True, help="原件总大小不超过此值（MB）时附在 PDF 里。")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="并行处理图片的进程数；0 表示按 CPU 核数自动选择。")
+@click.option("--self-check", "self_check", is_flag=True,
+              help="生成后在终端显示自查：还缺什么、为什么、怎么补、期限和下一步（只给自己看，不写进证据材料）。")
 @quiet_option
 @debug_option
 @handle_errors
 def build(directory: str, options: BuildOptions, output: str | None, font: str | None, no_originals: bool,
-          mask_personal: bool, attach_limit: int, jobs: int, quiet: bool, debug: bool) -> None:
+          mask_personal: bool, attach_limit: int, jobs: int, self_check: bool, quiet: bool, debug: bool) -> None:
     """生成 PDF 证据材料：封面、投诉要点、证据清单、证据目录、时间线、各项证据和完整性附录。
+
+    最后说明证据材料在哪里、在所选渠道怎么提交，以及还缺什么；--self-check 显示完整的自查。
 
     \b
     示例：
       evidencekit build 我的案件
       evidencekit build 我的案件 --target 12315 -o 投诉材料.pdf --force
+      evidencekit build 我的案件 --target 12315 --self-check
     """
     from evidencekit.pipeline import build_dossier
 
@@ -93,4 +99,4 @@ def build(directory: str, options: BuildOptions, output: str | None, font: str |
     result = build_dossier(case_dir(directory), options, progress_printer(quiet))
     from evidencekit.report import format_build
 
-    click.echo(format_build(result))
+    click.echo(format_build(result, options.now, full_self_check=self_check))

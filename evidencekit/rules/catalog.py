@@ -89,6 +89,7 @@ from evidencekit.rules.targets import (
     LetterField,
     PackWording,
     TargetProfile,
+    megabytes_text,
 )
 
 __all__ = [
@@ -141,6 +142,7 @@ __all__ = [
     "limitation_period",
     "load_rules",
     "load_rules_from",
+    "megabytes_text",
     "no_reason_return_deadline",
     "platform_display_name",
     "platform_rules",

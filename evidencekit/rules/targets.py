@@ -50,6 +50,36 @@ class AttachmentRules:
     confirmed: bool
     source: str
 
+    @property
+    def takes_pdf(self) -> bool:
+        return not self.formats or "pdf" in self.formats
+
+    @property
+    def size_cap(self) -> int | None:
+        """The largest file the channel takes (bytes): the smaller of the per-file and total limits."""
+        caps = [c for c in (self.max_file_bytes, self.max_total_bytes) if c is not None]
+        return min(caps) if caps else None
+
+    def summary(self) -> str:
+        """最多 4 个文件，每个不超过 5 MB，格式 jpg/png; "" when the channel sets no limit."""
+        parts = []
+        if self.max_files is not None:
+            parts.append(f"最多 {self.max_files} 个文件")
+        if self.max_file_bytes is not None:
+            parts.append(f"每个不超过 {megabytes_text(self.max_file_bytes)}")
+        if self.max_total_bytes is not None:
+            parts.append(f"合计不超过 {megabytes_text(self.max_total_bytes)}")
+        if self.formats:
+            parts.append(f"格式 {'/'.join(self.formats)}")
+        return "，".join(parts)
+
+
+def megabytes_text(size: int) -> str:
+    """Decimal megabytes as targets.yaml writes them (5 MB = 5,000,000 bytes), rounded up to 0.1 so a
+    file shown as "5 MB" is never over a 5 MB limit it fails."""
+    tenths = -(-size // 100_000)
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
+
 
 @dataclass(frozen=True)
 class LetterField:
@@ -83,6 +113,7 @@ class PackWording:
     text_heading: str
     text_note: str
     key_evidence: tuple[EvidenceKind, ...]  # every kind, most important first
+    submit: str = ""  # where and how the shopper hands the dossier in (build says it at the end)
 
 
 @dataclass(frozen=True)
@@ -137,10 +168,10 @@ def key_evidence_order(doc: TemplateFile, m: Mapping[str, Any], path: str) -> tu
 
 
 def _pack_wording(doc: TemplateFile, node: object, path: str, default_order: tuple[EvidenceKind, ...]) -> PackWording:
-    m = doc.mapping(node, path, ("upload_heading", "text_heading"), ("text_note", "key_evidence"))
+    m = doc.mapping(node, path, ("upload_heading", "text_heading"), ("text_note", "key_evidence", "submit"))
     order = key_evidence_order(doc, m, path) if m.get("key_evidence") else default_order
     return PackWording(doc.text(m, "upload_heading", path), doc.text(m, "text_heading", path),
-                       doc.text(m, "text_note", path, ""), order)
+                       doc.text(m, "text_note", path, ""), order, doc.text(m, "submit", path, ""))
 
 
 def _target(doc: TemplateFile, key: Target, node: object, path: str,
