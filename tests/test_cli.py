@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,101 @@ def test_progress_is_quiet_off_a_terminal_and_shows_the_current_file(monkeypatch
     assert show is not None
     show(3, 10, "evidence/product/IMG_20241113_151000.jpg")
     assert "3/10" in tty.getvalue() and "IMG_20241113_151000.jpg" in tty.getvalue()
+
+
+# --- Chinese wherever a shopper types (issue 12 item 7) ---------------------------------------
+
+
+def test_click_usage_errors_are_in_chinese(tmp_path: Path) -> None:
+    code, _out, err = run("add")
+    assert code == ExitCode.USAGE
+    assert "用法：main add [选项] DIRECTORY FILES..." in err  # CliRunner calls the program "main"
+    assert "缺少参数 'DIRECTORY'" in err and "运行 'main add --help' 查看帮助" in err
+    assert "错误：" in err
+    code, _out, err = run("build", tmp_path, "--nosuch")
+    assert code == ExitCode.USAGE and "没有这个选项 '--nosuch'" in err
+    code, _out, err = run("check", tmp_path, "--targt", "12315")
+    assert "没有这个选项 '--targt'" in err and "您是不是想写其中之一：'--strict', '--target'" in err
+    code, _out, err = run("stamp", tmp_path / "no.pdf", "--tsa")
+    assert code == ExitCode.USAGE and "选项 '--tsa' 需要一个值" in err
+    code, _out, err = run("nosuch")
+    assert code == ExitCode.USAGE and "没有这个命令 'nosuch'" in err
+    for english in ("Usage:", "Missing argument", "No such option", "No such command", "Try ", "Error:",
+                    "Did you mean", "requires an argument"):
+        assert english not in err
+
+
+def test_click_help_is_in_chinese() -> None:
+    code, out, _err = run("--help")
+    assert code == ExitCode.OK
+    assert "用法：main [选项] 命令 [参数]..." in out
+    assert "选项：" in out and "命令：" in out and "显示此帮助并退出。" in out and "显示版本并退出。" in out
+    code, out, _err = run("check", "--help")
+    assert "[默认：general]" in out
+    for english in ("Usage:", "Options:", "Commands:", "Show this message and exit", "Show the version",
+                    "[default:"):
+        assert english not in out
+
+
+# Messages a developer sees (a command declared wrongly), never a shopper; click raises them as
+# TypeError/ValueError at import time or on a terminal without Bash completion.
+_DEVELOPER_MESSAGES = {
+    "Could not determine name for option with declarations {decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? "
+    "Did you mean to pass '--{name}'?",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.",
+    "Name '{name}' defined twice",
+    "Boolean option {decl!r} cannot use the same flag for true/false.",
+    "Unknown color {colour!r}",
+    "Unknown standard stream '{name}'",
+    "Choice({choices})",
+    "Windows error: {error}",
+    "Couldn't detect Bash version, shell completion is not supported.",
+    "Shell completion is not supported for Bash versions older than 4.4.",
+}
+
+
+def _click_messages() -> set[str | tuple[str, str]]:
+    """Every literal click passes to gettext / ngettext, read from click's installed source."""
+    import ast
+
+    import click
+
+    found: set[str | tuple[str, str]] = {"required"}  # passed through a variable: _(extra["required"])
+    for source in Path(click.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            literals = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if node.func.id == "_" and len(literals) == 1:
+                found.add(literals[0])
+            elif node.func.id == "ngettext" and len(literals) == 2:
+                found.add((literals[0], literals[1]))
+    return found
+
+
+def test_every_message_click_shows_a_user_has_a_chinese_translation() -> None:
+    from evidencekit.cli.click_zh import MESSAGES, PLURALS
+
+    messages = _click_messages()
+    assert len(messages) > 60  # the scan found click's messages at all
+    missing = sorted(str(m) for m in messages - _DEVELOPER_MESSAGES if m not in MESSAGES and m not in PLURALS)
+    assert not missing, missing
+    stale = sorted(str(m) for m in {*MESSAGES, *PLURALS} if m not in messages)
+    assert not stale, stale  # click reworded these: the Chinese would no longer be shown
+
+
+def test_each_translation_keeps_the_placeholders_of_its_message() -> None:
+    import string
+
+    from evidencekit.cli.click_zh import MESSAGES, PLURALS
+
+    def fields(text: str) -> set[str]:
+        named = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+        return named | set(re.findall(r"%\((\w+)\)s", text))
+
+    for message, chinese in MESSAGES.items():
+        assert fields(chinese) == fields(message), message
+    for (singular, plural), forms in PLURALS.items():
+        for chinese in forms:  # click formats both forms with every placeholder of either
+            assert fields(chinese) <= fields(singular) | fields(plural), singular

@@ -15,11 +15,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
+from evidencekit.cli.click_zh import install as install_click_chinese
 from evidencekit.errors import EvidenceKitError, ExitCode
 from evidencekit.fsutil import disk_full_error, is_disk_full
 from evidencekit.interrupt import interrupted_exit_code, sigterm_as_interrupt
 from evidencekit.model import Target
 from evidencekit.terminal import terminal_safe
+
+# Every command module imports this module before it declares an option, and click computes a
+# few texts (a path option's "directory") when an option is declared: its Chinese goes in first.
+install_click_chinese()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
