@@ -312,6 +312,88 @@ def test_progress_is_quiet_off_a_terminal_and_shows_the_current_file(monkeypatch
 # --- Chinese wherever a shopper types (issue 12 item 7) ---------------------------------------
 
 
+@pytest.mark.parametrize(("word", "folder"), [("订单", "order"), ("开箱视频", "unboxing"), ("Chat", "chat"),
+                                              ("order", "order")])
+def test_add_kind_accepts_the_chinese_names(tmp_path: Path, word: str, folder: str) -> None:
+    run("init", tmp_path / "c", "--no-input")
+    src = make_jpeg(tmp_path / "Downloads" / "IMG_20241113_151000.jpg")
+    code, out, err = run("add", tmp_path / "c", src, "--kind", word)
+    assert code == ExitCode.OK, err
+    assert (tmp_path / "c" / "evidence" / folder / src.name).is_file()
+    assert f"evidence/{folder}/" in out
+
+
+def test_an_unknown_kind_is_refused_listing_the_chinese_choices(tmp_path: Path) -> None:
+    run("init", tmp_path / "c", "--no-input")
+    src = make_jpeg(tmp_path / "IMG_20241113_151000.jpg")
+    code, _out, err = run("add", tmp_path / "c", src, "--kind", "截图")
+    assert code == ExitCode.USAGE
+    assert "截图 不是可用的证据类别" in err and "order 订单截图" in err and "unboxing 开箱视频" in err
+    assert "Invalid value" not in err and "is not one of" not in err
+    assert not list((tmp_path / "c" / "evidence").rglob("*.jpg"))
+
+
+@pytest.mark.parametrize("word", ["全国12315平台", "12315", "邮件", "平台介入", "支付宝", "通用"])
+def test_target_accepts_the_chinese_names(tmp_path: Path, word: str) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, _out, err = run("check", case, "--target", word, "-q")
+    assert code in (ExitCode.OK, ExitCode.INCOMPLETE), err
+
+
+def test_an_unknown_target_is_refused_listing_the_chinese_choices(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, _out, err = run("check", case, "--target", "消费者协会")
+    assert code == ExitCode.USAGE
+    assert "消费者协会 不是可用的提交渠道" in err and "12315 全国12315平台" in err and "email 电子邮件投诉" in err
+
+
+def test_log_channel_accepts_the_chinese_names(tmp_path: Path) -> None:
+    from evidencekit.case.load import load_case
+
+    run("init", tmp_path / "c", "--no-input")
+    for word in ("平台介入", "商家", "消协"):
+        code, _out, err = run("log", tmp_path / "c", "联系了一次", "--channel", word, "--time", "2024-11-14 10:00")
+        assert code == ExitCode.OK, err
+    assert [e.channel for e in load_case(tmp_path / "c").events] == ["platform", "seller", "other"]
+
+
+def _init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: str) -> tuple[int, str, str]:
+    monkeypatch.setattr("evidencekit.cli.case._interactive", lambda: True)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c")], input=answers)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_accepts_the_chinese_labels_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case.load import load_case
+
+    code, out, err = _init(tmp_path, monkeypatch, "抖音\n假冒商品\n6912345678901234567\n运动鞋\n￥399.00\n")
+    assert code == ExitCode.OK, err
+    assert "douyin=抖音" in out and "counterfeit=假冒商品" in out  # the labels the prompt shows
+    case = load_case(tmp_path / "c")
+    assert case.platform == "douyin" and case.problem.type == "counterfeit"
+    assert str(case.order.amount) == "399.00"
+
+
+def test_init_asks_again_for_an_unknown_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case.load import load_case
+
+    code, out, err = _init(tmp_path, monkeypatch, "拼夕夕\n淘宝\n\n\n\n\n")
+    assert code == ExitCode.OK, err
+    assert "拼夕夕 不是可用的平台" in out + err and "douyin 抖音" in out + err
+    assert load_case(tmp_path / "c").platform == "taobao"
+
+
+def test_init_refuses_an_amount_in_words_at_the_prompt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case.load import load_case
+
+    code, out, err = _init(tmp_path, monkeypatch, "douyin\n\n\n\n三百九十九元\n399\n")
+    assert code == ExitCode.OK, err
+    # The case loader's own words, at the prompt instead of at the next command.
+    assert "不是金额：三百九十九元" in out + err and "如 399 或 399.00" in out + err
+    assert "Error" not in out + err
+    assert str(load_case(tmp_path / "c").order.amount) == "399.00"
+
+
 def test_click_usage_errors_are_in_chinese(tmp_path: Path) -> None:
     code, _out, err = run("add")
     assert code == ExitCode.USAGE

@@ -619,25 +619,12 @@ class _Walker:
         text = self.scalar(node, path)
         if text is None:
             return None
-        cleaned = re.sub(r"[\s,，_]|^(?:¥|￥|RMB|CNY)|(?:元|块)$", "", text, flags=re.IGNORECASE)
         try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            value = None
-        expected = "实际支付的金额（元），如 399 或 399.00，不能为负数"
-        if value is None or not value.is_finite():
-            self.add(path, "不是金额", node, expected=expected)
+            return parse_amount(text)
+        except ValueError as exc:
+            message, expected = exc.args
+            self.add(path, message, node, expected=expected)
             return None
-        if value < 0:
-            self.add(path, "金额不能为负数", node, expected=expected)
-            return None
-        if value > _MAX_AMOUNT:
-            self.add(path, "金额过大", node, expected=f"不超过 {_MAX_AMOUNT} 元")
-            return None
-        if value != value.quantize(_CENT, rounding=ROUND_HALF_UP):
-            self.add(path, "金额最多两位小数（精确到分）", node, expected=expected)
-            return None
-        return value.quantize(_CENT)
 
     def quantity(self, node: Node, path: str) -> int | None:
         text = self.scalar(node, path)
@@ -738,6 +725,28 @@ class _Walker:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+
+_AMOUNT_EXPECTED = "实际支付的金额（元），如 399 或 399.00，不能为负数"
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount paid, in yuan to the cent: "399", "￥399.00", "1,299 元". Raises ValueError with
+    args (problem, expected), the words case.yaml's order.amount is refused with; `init` asks
+    again with them."""
+    cleaned = re.sub(r"[\s,，_]|^(?:¥|￥|RMB|CNY)|(?:元|块)$", "", text.strip(), flags=re.IGNORECASE)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("不是金额", _AMOUNT_EXPECTED) from None
+    if not value.is_finite():
+        raise ValueError("不是金额", _AMOUNT_EXPECTED)
+    if value < 0:
+        raise ValueError("金额不能为负数", _AMOUNT_EXPECTED)
+    if value > _MAX_AMOUNT:
+        raise ValueError("金额过大", f"不超过 {_MAX_AMOUNT} 元")
+    if value != value.quantize(_CENT, rounding=ROUND_HALF_UP):
+        raise ValueError("金额最多两位小数（精确到分）", _AMOUNT_EXPECTED)
+    return value.quantize(_CENT)
 
 _TIME_RE = re.compile(
     r"""^\s*
