@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from factories import make_jpeg
@@ -487,3 +488,19 @@ def test_each_translation_keeps_the_placeholders_of_its_message() -> None:
     for (singular, plural), forms in PLURALS.items():
         for chinese in forms:  # click formats both forms with every placeholder of either
             assert fields(chinese) <= fields(singular) | fields(plural), singular
+
+
+@pytest.mark.parametrize(("command", "option", "vocabulary"), [
+    ("add", "kind", "kind"), ("check", "target", "target"), ("pack", "target", "target"),
+    ("log", "channel", "channel"),
+])
+def test_the_chinese_names_in_an_options_help_are_accepted(command: str, option: str, vocabulary: str) -> None:
+    # The help is written in code (--help reads no template); each "key 中文" pair it shows must work.
+    from evidencekit.rules.catalog import load_rules, resolve_word
+
+    param = next(p for p in main.commands[command].params if p.name == option)
+    assert isinstance(param, click.Option) and param.help
+    pairs = re.findall(r"([a-z0-9_]+) ([\u4e00-\u9fff]+)", param.help)
+    assert len(pairs) >= 4, param.help
+    for key, word in pairs:
+        assert resolve_word(vocabulary, word, load_rules()) == key, (key, word)  # type: ignore[arg-type]
