@@ -37,7 +37,7 @@ TARGETS = tuple(target.value for target in Target)
 KINDS = tuple(kind.value for kind in EvidenceKind)
 
 # What each list a shopper picks from is called in "X 不是可用的……".
-_VOCABULARY_NOUNS: dict[str, str] = {
+_VOCABULARY_NOUNS: dict[Vocabulary, str] = {
     "platform": "平台", "problem_type": "问题类型", "claim": "诉求", "kind": "证据类别", "target": "提交渠道",
     "channel": "跟进渠道",
 }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from evidencekit.model import ChatFormat, Target
 from evidencekit.rules.chat_formats import parse_chat_formats
@@ -34,7 +34,7 @@ from evidencekit.rules.time_sources import TimeSources, parse_time_sources
 
 # The closed lists a shopper types a value from: case.yaml fields, `init` answers and options.
 Vocabulary = Literal["platform", "problem_type", "claim", "kind", "target", "channel"]
-VOCABULARIES: tuple[Vocabulary, ...] = ("platform", "problem_type", "claim", "kind", "target", "channel")
+VOCABULARIES: tuple[Vocabulary, ...] = get_args(Vocabulary)
 # Where each vocabulary's entries are written: (template file, section of its entries).
 _VOCABULARY_FILES: Mapping[Vocabulary, tuple[str, str]] = {
     "platform": ("platforms.yaml", "platforms"),
