@@ -8,6 +8,8 @@ Attribute entries are written as ``_.name`` (vulture matches by name only).
 from evidencekit.cache import DisplayCache, _remove_fallbacks
 from evidencekit.case import load
 from evidencekit.cli.build import check
+from evidencekit.cli.click_zh import ChineseContext, ChineseHelpFormatter
+from evidencekit.cli.common import WordChoice
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
 from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity
@@ -60,3 +62,9 @@ _._ttf_data  # reportlab TTFont internals (pdf/fonts.py)
 _._pdfScale  # reportlab TTFont internals (pdf/fonts.py)
 _.us_lines  # reportlab Paragraph internals (pdf/text.py)
 _.thread_type  # PyAV codec context (recordings)
+ChineseHelpFormatter.write_heading  # click.HelpFormatter methods click calls when it writes a help page
+ChineseContext.formatter_class  # click.Context attribute: the formatter make_formatter() creates
+_.context_class  # click.Command attributes set by click_zh.adopt, read by click
+_.options_metavar
+_.subcommand_metavar
+WordChoice.get_missing_message  # click.ParamType method click calls for a missing required option

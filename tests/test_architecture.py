@@ -33,6 +33,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.build", "evidencekit.report"): _CLI,
     ("evidencekit.cli.case", "evidencekit.case.folder"): _CLI,
     ("evidencekit.cli.case", "evidencekit.rules.catalog"): _CLI,
+    ("evidencekit.cli.case", "evidencekit.case.load"): _CLI,
+    ("evidencekit.cli.common", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.batch", "evidencekit.channels.batch"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.case.followup"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.rules.catalog"): _CLI,

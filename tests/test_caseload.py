@@ -491,6 +491,21 @@ def test_other_chinese_aliases(tmp_path: Path) -> None:
     assert case.evidence[0].kind is EvidenceKind.ORDER and case.evidence[0].file == "evidence/订单/a.png"
 
 
+@pytest.mark.parametrize(("word", "key"), [("假冒商品", "counterfeit"), ("假货", "counterfeit"),
+                                          ("货不对板", "not_as_shown"), ("Counterfeit", "counterfeit")])
+def test_problem_type_accepts_the_chinese_label_and_aliases(tmp_path: Path, word: str, key: str) -> None:
+    write_case(tmp_path, f"problem:\n  type: {word}\n")
+    assert load_case(tmp_path).problem.type == key
+
+
+def test_an_unknown_choice_lists_the_chinese_choices(tmp_path: Path) -> None:
+    write_case(tmp_path, "platform: 拼夕夕\nproblem:\n  type: 假的\nclaims: [退钱]\n")
+    by_path = {p.key_path: p for p in problems_of(tmp_path)}
+    assert "douyin 抖音 / taobao 淘宝" in by_path["platform"].expected
+    assert "counterfeit 假冒商品" in by_path["problem.type"].expected
+    assert "return_refund 退货退款" in by_path["claims[0]"].expected
+
+
 def test_case_timezone_applies_to_naive_times_only(tmp_path: Path) -> None:
     write_case(tmp_path, "timezone: '+09:00'\norder:\n  time: 2024-11-10 20:31\n"
                          "  signed_at: 2024-11-13T14:02:00+08:00\n")

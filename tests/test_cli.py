@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from factories import make_jpeg
@@ -306,3 +308,199 @@ def test_progress_is_quiet_off_a_terminal_and_shows_the_current_file(monkeypatch
     assert show is not None
     show(3, 10, "evidence/product/IMG_20241113_151000.jpg")
     assert "3/10" in tty.getvalue() and "IMG_20241113_151000.jpg" in tty.getvalue()
+
+
+# --- Chinese wherever a shopper types (issue 12 item 7) ---------------------------------------
+
+
+@pytest.mark.parametrize(("word", "folder"), [("订单", "order"), ("开箱视频", "unboxing"), ("Chat", "chat"),
+                                              ("order", "order")])
+def test_add_kind_accepts_the_chinese_names(tmp_path: Path, word: str, folder: str) -> None:
+    run("init", tmp_path / "c", "--no-input")
+    src = make_jpeg(tmp_path / "Downloads" / "IMG_20241113_151000.jpg")
+    code, out, err = run("add", tmp_path / "c", src, "--kind", word)
+    assert code == ExitCode.OK, err
+    assert (tmp_path / "c" / "evidence" / folder / src.name).is_file()
+    assert f"evidence/{folder}/" in out
+
+
+def test_an_unknown_kind_is_refused_listing_the_chinese_choices(tmp_path: Path) -> None:
+    run("init", tmp_path / "c", "--no-input")
+    src = make_jpeg(tmp_path / "IMG_20241113_151000.jpg")
+    code, _out, err = run("add", tmp_path / "c", src, "--kind", "截图")
+    assert code == ExitCode.USAGE
+    assert "截图 不是可用的证据类别" in err and "order 订单截图" in err and "unboxing 开箱视频" in err
+    assert "Invalid value" not in err and "is not one of" not in err
+    assert not list((tmp_path / "c" / "evidence").rglob("*.jpg"))
+
+
+@pytest.mark.parametrize("word", ["全国12315平台", "12315", "邮件", "平台介入", "支付宝", "通用"])
+def test_target_accepts_the_chinese_names(tmp_path: Path, word: str) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, _out, err = run("check", case, "--target", word, "-q")
+    assert code in (ExitCode.OK, ExitCode.INCOMPLETE), err
+
+
+def test_an_unknown_target_is_refused_listing_the_chinese_choices(tmp_path: Path) -> None:
+    case = minimal_case(tmp_path / "c")
+    code, _out, err = run("check", case, "--target", "消费者协会")
+    assert code == ExitCode.USAGE
+    assert "消费者协会 不是可用的提交渠道" in err and "12315 全国12315平台" in err and "email 电子邮件投诉" in err
+
+
+def test_log_channel_accepts_the_chinese_names(tmp_path: Path) -> None:
+    from evidencekit.case.load import load_case
+
+    run("init", tmp_path / "c", "--no-input")
+    for word in ("平台介入", "商家", "消协"):
+        code, _out, err = run("log", tmp_path / "c", "联系了一次", "--channel", word, "--time", "2024-11-14 10:00")
+        assert code == ExitCode.OK, err
+    assert [e.channel for e in load_case(tmp_path / "c").events] == ["platform", "seller", "other"]
+
+
+def _init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: str) -> tuple[int, str, str]:
+    monkeypatch.setattr("evidencekit.cli.case._interactive", lambda: True)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c")], input=answers)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_accepts_the_chinese_labels_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case.load import load_case
+
+    code, out, err = _init(tmp_path, monkeypatch, "抖音\n假冒商品\n6912345678901234567\n运动鞋\n￥399.00\n")
+    assert code == ExitCode.OK, err
+    assert "douyin=抖音" in out and "counterfeit=假冒商品" in out  # the labels the prompt shows
+    case = load_case(tmp_path / "c")
+    assert case.platform == "douyin" and case.problem.type == "counterfeit"
+    assert str(case.order.amount) == "399.00"
+
+
+def test_init_asks_again_for_an_unknown_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case.load import load_case
+
+    code, out, err = _init(tmp_path, monkeypatch, "拼夕夕\n淘宝\n\n\n\n\n")
+    assert code == ExitCode.OK, err
+    assert "拼夕夕 不是可用的平台" in out + err and "douyin 抖音" in out + err
+    assert load_case(tmp_path / "c").platform == "taobao"
+
+
+def test_init_refuses_an_amount_in_words_at_the_prompt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case.load import load_case
+
+    code, out, err = _init(tmp_path, monkeypatch, "douyin\n\n\n\n三百九十九元\n399\n")
+    assert code == ExitCode.OK, err
+    # The case loader's own words, at the prompt instead of at the next command.
+    assert "不是金额：三百九十九元" in out + err and "如 399 或 399.00" in out + err
+    assert "Error" not in out + err
+    assert str(load_case(tmp_path / "c").order.amount) == "399.00"
+
+
+def test_click_usage_errors_are_in_chinese(tmp_path: Path) -> None:
+    code, _out, err = run("add")
+    assert code == ExitCode.USAGE
+    assert "用法：main add [选项] DIRECTORY FILES..." in err  # CliRunner calls the program "main"
+    assert "缺少参数 'DIRECTORY'" in err and "运行 'main add --help' 查看帮助" in err
+    assert "错误：" in err
+    code, _out, err = run("build", tmp_path, "--nosuch")
+    assert code == ExitCode.USAGE and "没有这个选项 '--nosuch'" in err
+    code, _out, err = run("check", tmp_path, "--targt", "12315")
+    assert "没有这个选项 '--targt'" in err and "您是不是想写其中之一：'--strict', '--target'" in err
+    code, _out, err = run("stamp", tmp_path / "no.pdf", "--tsa")
+    assert code == ExitCode.USAGE and "选项 '--tsa' 需要一个值" in err
+    code, _out, err = run("nosuch")
+    assert code == ExitCode.USAGE and "没有这个命令 'nosuch'" in err
+    for english in ("Usage:", "Missing argument", "No such option", "No such command", "Try ", "Error:",
+                    "Did you mean", "requires an argument"):
+        assert english not in err
+
+
+def test_click_help_is_in_chinese() -> None:
+    code, out, _err = run("--help")
+    assert code == ExitCode.OK
+    assert "用法：main [选项] 命令 [参数]..." in out
+    assert "选项：" in out and "命令：" in out and "显示此帮助并退出。" in out and "显示版本并退出。" in out
+    code, out, _err = run("check", "--help")
+    assert "[默认：general]" in out
+    for english in ("Usage:", "Options:", "Commands:", "Show this message and exit", "Show the version",
+                    "[default:"):
+        assert english not in out
+
+
+# Messages a developer sees (a command declared wrongly), never a shopper; click raises them as
+# TypeError/ValueError at import time or on a terminal without Bash completion.
+_DEVELOPER_MESSAGES = {
+    "Could not determine name for option with declarations {decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? "
+    "Did you mean to pass '--{name}'?",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.",
+    "Name '{name}' defined twice",
+    "Boolean option {decl!r} cannot use the same flag for true/false.",
+    "Unknown color {colour!r}",
+    "Unknown standard stream '{name}'",
+    "Choice({choices})",
+    "Windows error: {error}",
+    "Couldn't detect Bash version, shell completion is not supported.",
+    "Shell completion is not supported for Bash versions older than 4.4.",
+}
+
+
+def _click_messages() -> set[str | tuple[str, str]]:
+    """Every literal click passes to gettext / ngettext, read from click's installed source."""
+    import ast
+
+    import click
+
+    found: set[str | tuple[str, str]] = {"required"}  # passed through a variable: _(extra["required"])
+    for source in Path(click.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            literals = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if node.func.id == "_" and len(literals) == 1:
+                found.add(literals[0])
+            elif node.func.id == "ngettext" and len(literals) == 2:
+                found.add((literals[0], literals[1]))
+    return found
+
+
+def test_every_message_click_shows_a_user_has_a_chinese_translation() -> None:
+    from evidencekit.cli.click_zh import MESSAGES, PLURALS
+
+    messages = _click_messages()
+    assert len(messages) > 60  # the scan found click's messages at all
+    missing = sorted(str(m) for m in messages - _DEVELOPER_MESSAGES if m not in MESSAGES and m not in PLURALS)
+    assert not missing, missing
+    stale = sorted(str(m) for m in {*MESSAGES, *PLURALS} if m not in messages)
+    assert not stale, stale  # click reworded these: the Chinese would no longer be shown
+
+
+def test_each_translation_keeps_the_placeholders_of_its_message() -> None:
+    import string
+
+    from evidencekit.cli.click_zh import MESSAGES, PLURALS
+
+    def fields(text: str) -> set[str]:
+        named = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
+        return named | set(re.findall(r"%\((\w+)\)s", text))
+
+    for message, chinese in MESSAGES.items():
+        assert fields(chinese) == fields(message), message
+    for (singular, plural), forms in PLURALS.items():
+        for chinese in forms:  # click formats both forms with every placeholder of either
+            assert fields(chinese) <= fields(singular) | fields(plural), singular
+
+
+@pytest.mark.parametrize(("command", "option", "vocabulary"), [
+    ("add", "kind", "kind"), ("check", "target", "target"), ("pack", "target", "target"),
+    ("log", "channel", "channel"),
+])
+def test_the_chinese_names_in_an_options_help_are_accepted(command: str, option: str, vocabulary: str) -> None:
+    # The help is written in code (--help reads no template); each "key 中文" pair it shows must work.
+    from evidencekit.rules.catalog import load_rules, resolve_word
+
+    param = next(p for p in main.commands[command].params if p.name == option)
+    assert isinstance(param, click.Option) and param.help
+    pairs = re.findall(r"([a-z0-9_]+) ([\u4e00-\u9fff]+)", param.help)
+    assert len(pairs) >= 4, param.help
+    for key, word in pairs:
+        assert resolve_word(vocabulary, word, load_rules()) == key, (key, word)  # type: ignore[arg-type]

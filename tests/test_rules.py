@@ -46,6 +46,7 @@ from evidencekit.rules.catalog import (
     advice_for,
     build_checklist,
     checklist_complete,
+    choices_text,
     dossier_title,
     exhibit_title,
     kind_for_folder,
@@ -53,6 +54,7 @@ from evidencekit.rules.catalog import (
     load_rules,
     load_rules_from,
     no_reason_return_deadline,
+    resolve_word,
     statutory_amounts,
     target_profile,
     urgency_for,
@@ -288,6 +290,60 @@ def test_a_target_the_code_does_not_know_is_refused(tmp_path: Path) -> None:
         load_rules_from(folder)
     assert "templates/targets.yaml" in info.value.message and "targets.emial" in info.value.message
     assert "email" in info.value.message  # the did-you-mean
+
+
+# ---------------------------------------------------------------------------------------------
+# Words a shopper types: keys, the Chinese labels the templates show, and their aliases
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("vocabulary", "word", "key"), [
+    ("platform", "抖音", "douyin"), ("platform", "天猫", "taobao"), ("platform", "Douyin", "douyin"),
+    ("problem_type", "假冒商品", "counterfeit"), ("problem_type", "假货", "counterfeit"),
+    ("problem_type", "not_as_shown", "not_as_shown"), ("problem_type", "货不对板", "not_as_shown"),
+    ("claim", "退货退款", "return_refund"), ("claim", "退一赔三", "punitive"),
+    ("kind", "订单", "order"), ("kind", "订单截图", "order"), ("kind", "开箱视频", "unboxing"),
+    ("target", "12315", "12315"), ("target", "全国12315平台", "12315"), ("target", "邮件", "email"),
+    ("target", "平台介入", "platform"), ("target", "支付渠道", "payment"), ("target", "通用", "general"),
+    ("channel", "商家", "seller"), ("channel", "客服", "seller"), ("channel", "平台", "platform"),
+    ("channel", "消协", "other"),
+])
+def test_a_typed_word_resolves_to_its_key(rules: Rules, vocabulary: str, word: str, key: str) -> None:
+    assert resolve_word(vocabulary, word, rules) == key  # type: ignore[arg-type]
+
+
+def test_an_unknown_word_resolves_to_nothing(rules: Rules) -> None:
+    assert resolve_word("platform", "拼多多", rules) is None
+    assert resolve_word("kind", "截图", rules) is None
+
+
+def test_choices_text_lists_each_key_with_its_chinese_label(rules: Rules) -> None:
+    text = choices_text("platform", rules)
+    assert text.startswith("douyin 抖音 / taobao 淘宝 / ")
+    assert "counterfeit 假冒商品" in choices_text("problem_type", rules)
+    assert "12315 全国12315平台" in choices_text("target", rules)
+
+
+@pytest.mark.parametrize(("name", "path", "alias"), [
+    ("problem_types.yaml", ("types", "quality", "aliases"), ["假货"]),  # counterfeit's alias
+    ("platforms.yaml", ("platforms", "kuaishou", "aliases"), ["天猫"]),  # taobao's alias
+    ("targets.yaml", ("targets", "email", "aliases"), ["支付渠道"]),  # payment's alias
+    ("problem_types.yaml", ("claims", "refund", "aliases"), ["退货"]),  # return_refund's alias
+])
+def test_one_word_naming_two_entries_is_refused(tmp_path: Path, name: str, path: tuple[str, ...],
+                                                alias: list[str]) -> None:
+    folder = _copy_templates(tmp_path)
+    file = folder / name
+    data = yaml.safe_load(file.read_text("utf-8"))
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = alias
+    file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert f"templates/{name}" in info.value.message and alias[0] in info.value.message
+    assert ".".join(path[:-1]) in info.value.message
 
 
 def test_every_chat_format_has_a_chinese_label(rules: Rules) -> None:

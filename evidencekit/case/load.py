@@ -43,7 +43,7 @@ from evidencekit.model import (
     Problem,
     Rect,
 )
-from evidencekit.rules.catalog import load_rules
+from evidencekit.rules.catalog import Vocabulary, choices_text, load_rules, resolve_word
 from evidencekit.timeinfo import parse_utc_offset
 
 # ---------------------------------------------------------------------------------------------
@@ -68,33 +68,6 @@ def allowed_claims() -> tuple[str, ...]:
     return tuple(load_rules().claim_labels)
 
 
-def platform_aliases() -> dict[str, str]:
-    """抖音 → douyin, 天猫 → taobao …: each platform's label and aliases in platforms.yaml."""
-    out: dict[str, str] = {}
-    for key, platform in load_rules().platforms.items():
-        for word in (platform.label, *platform.aliases):
-            out.setdefault(word, key)
-    return out
-
-
-def claim_aliases() -> dict[str, str]:
-    """退款 → refund, 退一赔三 → punitive …: each claim's label and aliases in problem_types.yaml."""
-    out: dict[str, str] = {}
-    for key, claim in load_rules().claims.items():
-        for word in (claim.label, *claim.aliases):
-            out.setdefault(word, key)
-    return out
-
-
-def evidence_kind_aliases() -> dict[str, str]:
-    """订单 → order …: the folder names of each kind in evidence_kinds.yaml, and its label."""
-    out: dict[str, str] = {}
-    for key, rule in load_rules().kinds.items():
-        for word in (rule.label, *rule.folders):
-            out.setdefault(word, key)
-    return out
-
-
 _LAZY_CONSTANTS = {"PLATFORMS": allowed_platforms, "PROBLEM_TYPES": allowed_problem_types, "CLAIMS": allowed_claims}
 
 
@@ -107,12 +80,6 @@ def __getattr__(name: str) -> tuple[str, ...]:
 
 # The values case.yaml may write (the aliases in followup.yaml are mapped onto these).
 EVENT_CHANNELS = tuple(channel.value for channel in EventChannel)
-
-
-def event_channel_aliases() -> Mapping[str, str]:
-    """商家 / 客服 → seller …: the channels' labels and aliases in followup.yaml."""
-    return load_rules().followup.channel_aliases
-
 
 EVIDENCE_KINDS = tuple(kind.value for kind in EvidenceKind)
 
@@ -436,8 +403,7 @@ class _Walker:
             self.schema(top["schema"], "schema")
         simple: dict[str, Parser] = {
             "platform": lambda n, p: self.choice(
-                n, p, allowed_platforms(), platform_aliases(),
-                note="；其他平台写 other，并在 platform_name 填写平台名称"),
+                n, p, "platform", note="；其他平台写 other，并在 platform_name 填写平台名称"),
             "platform_name": self.text,
         }
         for key, parse in simple.items():
@@ -463,7 +429,7 @@ class _Walker:
                 "signed_at": self.time, "confirmed_receipt": self.boolean,
             }),
             "problem": (Problem, {
-                "type": lambda n, p: self.choice(n, p, allowed_problem_types(), {}),
+                "type": lambda n, p: self.choice(n, p, "problem_type"),
                 "summary": self.text, "details": self.text, "discovered_at": self.time,
             }),
         }
@@ -471,7 +437,7 @@ class _Walker:
             if key in top:
                 kw[key] = cls(**self.section(top[key], key, fields))
         if "claims" in top:
-            claims = [self.choice(item, path, allowed_claims(), claim_aliases())
+            claims = [self.choice(item, path, "claim")
                       for path, item in self.sequence(top["claims"], "claims")]
             kw["claims"] = tuple(dict.fromkeys(c for c in claims if c is not None))
         if "events" in top:
@@ -498,8 +464,7 @@ class _Walker:
             time = self.time(found["time"], f"{path}.time") if "time" in found else None
             channel = None
             if "channel" in found:
-                channel = self.choice(found["channel"], f"{path}.channel", EVENT_CHANNELS,
-                                      event_channel_aliases())
+                channel = self.choice(found["channel"], f"{path}.channel", "channel")
             note = self.text(found["note"], f"{path}.note") if "note" in found else None
             ref = self.text(found["ref"], f"{path}.ref") if "ref" in found else None
             events.append(Event(time=time, channel=EventChannel(channel or EventChannel.OTHER), note=note or "",
@@ -519,7 +484,7 @@ class _Walker:
                          expected=_PATH_EXPECTED)
             kw: dict[str, Any] = {}
             if "kind" in found:
-                kind = self.choice(found["kind"], f"{path}.kind", EVIDENCE_KINDS, evidence_kind_aliases())
+                kind = self.choice(found["kind"], f"{path}.kind", "kind")
                 if kind is not None:
                     kw["kind"] = EvidenceKind(kind)
             for key in ("title", "proves", "note"):
@@ -608,17 +573,17 @@ class _Walker:
     def text(self, node: Node, path: str) -> str | None:
         return self.scalar(node, path)
 
-    def choice(self, node: Node, path: str, allowed: tuple[str, ...], aliases: Mapping[str, str],
-               note: str = "") -> str | None:
+    def choice(self, node: Node, path: str, vocabulary: Vocabulary, note: str = "") -> str | None:
+        """A key of ``vocabulary``, written as the key, its Chinese label or an alias (templates/)."""
         text = self.scalar(node, path)
         if text is None:
             return None
-        if text.lower() in allowed:
-            return text.lower()
-        if text in aliases:
-            return aliases[text]
-        guesses = difflib.get_close_matches(text.lower(), allowed, n=1, cutoff=0.6)
-        self.add(path, "不是可用的取值", node, expected=" | ".join(allowed) + note,
+        rules = load_rules()
+        key = resolve_word(vocabulary, text, rules)
+        if key is not None:
+            return key
+        guesses = difflib.get_close_matches(text.lower(), tuple(rules.words(vocabulary)), n=1, cutoff=0.6)
+        self.add(path, "不是可用的取值", node, expected=choices_text(vocabulary, rules) + note,
                  suggestion=guesses[0] if guesses else "")
         return None
 
@@ -654,25 +619,12 @@ class _Walker:
         text = self.scalar(node, path)
         if text is None:
             return None
-        cleaned = re.sub(r"[\s,，_]|^(?:¥|￥|RMB|CNY)|(?:元|块)$", "", text, flags=re.IGNORECASE)
         try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            value = None
-        expected = "实际支付的金额（元），如 399 或 399.00，不能为负数"
-        if value is None or not value.is_finite():
-            self.add(path, "不是金额", node, expected=expected)
+            return parse_amount(text)
+        except ValueError as exc:
+            message, expected = exc.args
+            self.add(path, message, node, expected=expected)
             return None
-        if value < 0:
-            self.add(path, "金额不能为负数", node, expected=expected)
-            return None
-        if value > _MAX_AMOUNT:
-            self.add(path, "金额过大", node, expected=f"不超过 {_MAX_AMOUNT} 元")
-            return None
-        if value != value.quantize(_CENT, rounding=ROUND_HALF_UP):
-            self.add(path, "金额最多两位小数（精确到分）", node, expected=expected)
-            return None
-        return value.quantize(_CENT)
 
     def quantity(self, node: Node, path: str) -> int | None:
         text = self.scalar(node, path)
@@ -773,6 +725,28 @@ class _Walker:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+
+_AMOUNT_EXPECTED = "实际支付的金额（元），如 399 或 399.00，不能为负数"
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount paid, in yuan to the cent: "399", "￥399.00", "1,299 元". Raises ValueError with
+    args (problem, expected), the words case.yaml's order.amount is refused with; `init` asks
+    again with them."""
+    cleaned = re.sub(r"[\s,，_]|^(?:¥|￥|RMB|CNY)|(?:元|块)$", "", text.strip(), flags=re.IGNORECASE)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("不是金额", _AMOUNT_EXPECTED) from None
+    if not value.is_finite():
+        raise ValueError("不是金额", _AMOUNT_EXPECTED)
+    if value < 0:
+        raise ValueError("金额不能为负数", _AMOUNT_EXPECTED)
+    if value > _MAX_AMOUNT:
+        raise ValueError("金额过大", f"不超过 {_MAX_AMOUNT} 元")
+    if value != value.quantize(_CENT, rounding=ROUND_HALF_UP):
+        raise ValueError("金额最多两位小数（精确到分）", _AMOUNT_EXPECTED)
+    return value.quantize(_CENT)
 
 _TIME_RE = re.compile(
     r"""^\s*

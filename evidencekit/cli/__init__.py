@@ -13,7 +13,7 @@ import click
 from evidencekit import __version__
 
 # Submodules by name, so ``evidencekit.cli.batch`` stays the module (not the command it defines).
-from evidencekit.cli import batch, build, case, followup, inspect, letter, pack, verify
+from evidencekit.cli import batch, build, case, click_zh, followup, inspect, letter, pack, verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,7 +34,9 @@ def main(debug: bool) -> None:
 for _command in (case.init, case.add, build.check, build.build, letter.letter, pack.pack,
                  verify.verify_command, verify.stamp_command, batch.batch, followup.log, followup.status,
                  inspect.inspect_command):
+    click_zh.adopt(_command)
     main.add_command(_command)
+click_zh.adopt(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,20 +11,71 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from evidencekit.cli.click_zh import install as install_click_chinese
 from evidencekit.errors import EvidenceKitError, ExitCode
 from evidencekit.fsutil import disk_full_error, is_disk_full
 from evidencekit.interrupt import interrupted_exit_code, sigterm_as_interrupt
-from evidencekit.model import Target
+from evidencekit.model import EvidenceKind, Target
 from evidencekit.terminal import terminal_safe
+
+if TYPE_CHECKING:
+    from evidencekit.rules.catalog import Vocabulary
+
+# Every command module imports this module before it declares an option, and click computes a
+# few texts (a path option's "directory") when an option is declared: its Chinese goes in first.
+install_click_chinese()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --target's choices: the values (12315, email …), which click.Choice(Target) would not offer.
 TARGETS = tuple(target.value for target in Target)
+# --kind's choices, the evidence/ folders `add` copies into.
+KINDS = tuple(kind.value for kind in EvidenceKind)
+
+# What each list a shopper picks from is called in "X 不是可用的……".
+_VOCABULARY_NOUNS: dict[Vocabulary, str] = {
+    "platform": "平台", "problem_type": "问题类型", "claim": "诉求", "kind": "证据类别", "target": "提交渠道",
+    "channel": "跟进渠道",
+}
+
+
+class WordChoice(click.Choice[str]):
+    """A choice among template keys (douyin, order, 12315 …) that also takes each key's Chinese
+    label and aliases from templates/ (抖音, 订单, 全国12315平台 …) and returns the key.
+
+    The keys are given in code so `--help` reads no template; the templates are read only for a
+    value that is not a key. A wrong value is refused listing every key with its Chinese label.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, keys: tuple[str, ...], *, blank_ok: bool = False) -> None:
+        super().__init__(keys)
+        self.vocabulary: Vocabulary = vocabulary
+        self.blank_ok = blank_ok  # an `init` answer left empty
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not isinstance(value, str):
+            return cast(str, super().convert(value, param, ctx))
+        text = value.strip()
+        if text in self.choices or (self.blank_ok and not text):
+            return text
+        from evidencekit.rules.catalog import load_rules, resolve_word
+
+        key = resolve_word(self.vocabulary, text, load_rules())
+        if key is None or key not in self.choices:
+            self.fail(f"{text} 不是可用的{_VOCABULARY_NOUNS[self.vocabulary]}。可用：{self._listing()}", param, ctx)
+        return key
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return f"可用：{self._listing()}"
+
+    def _listing(self) -> str:
+        from evidencekit.rules.catalog import choices_text, load_rules
+
+        return choices_text(self.vocabulary, load_rules())
 
 
 class _SafeStream:
@@ -109,9 +160,10 @@ def as_target(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
 def target_option(default: Target = Target.GENERAL) -> Callable[[F], F]:
     return click.option(
-        "--target", "-t", type=click.Choice(TARGETS), default=default.value, show_default=True,
+        "--target", "-t", type=WordChoice("target", TARGETS), default=default.value, show_default=True,
         callback=as_target,
-        help="提交渠道：general 通用 / platform 平台介入 / 12315 / email 邮件 / payment 支付渠道投诉。",
+        help="提交渠道：general 通用 / platform 平台介入 / 12315 / email 邮件 / payment 支付渠道投诉"
+             "（英文或中文都可以）。",
     )
 
 

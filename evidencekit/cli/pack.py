@@ -10,6 +10,7 @@ import click
 
 from evidencekit.cli.common import (
     TARGETS,
+    WordChoice,
     as_target,
     build_options,
     case_dir,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("directory", type=click.Path())
-@click.option("--target", "-t", type=click.Choice(TARGETS), required=True, callback=as_target,
+@click.option("--target", "-t", type=WordChoice("target", TARGETS), required=True, callback=as_target,
               help="提交渠道：12315 / email 邮件 / platform 平台介入 / payment 支付渠道投诉 / general 通用。")
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False),
               help="输出文件夹（默认 案件文件夹/pack-渠道名）。")

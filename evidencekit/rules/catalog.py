@@ -46,12 +46,14 @@ from evidencekit.rules.legal import (
 )
 from evidencekit.rules.lookups import (
     advice_for,
+    choices_text,
     dossier_title,
     exhibit_title,
     kind_for_folder,
     platform_display_name,
     platform_rules,
     problem_type,
+    resolve_word,
     target_profile,
     urgency_for,
 )
@@ -71,7 +73,9 @@ from evidencekit.rules.problem_types import (
 )
 from evidencekit.rules.ruleset import (
     TEMPLATES_ENV,
+    VOCABULARIES,
     Rules,
+    Vocabulary,
     load_rules,
     load_rules_from,
     templates_folder,
@@ -106,6 +110,7 @@ __all__ = [
     "TARGET_KEYS",
     "TEMPLATES_ENV",
     "TITLE_PLACEHOLDERS",
+    "VOCABULARIES",
     "Advice",
     "Article",
     "AttachmentRules",
@@ -130,10 +135,12 @@ __all__ = [
     "Rules",
     "TargetProfile",
     "Urgency",
+    "Vocabulary",
     "advice_for",
     "build_checklist",
     "case_value",
     "checklist_complete",
+    "choices_text",
     "dossier_title",
     "exhibit_title",
     "kind_for_folder",
@@ -148,6 +155,7 @@ __all__ = [
     "platform_rules",
     "problem_type",
     "punitive_rule_for",
+    "resolve_word",
     "statutory_amounts",
     "target_profile",
     "templates_folder",

@@ -4,7 +4,6 @@ titles, the evidence kind of a folder, urgency and advice.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +13,26 @@ from evidencekit.rules.conditions import Advice, matches
 from evidencekit.rules.platforms import Platform
 from evidencekit.rules.problem_types import ProblemType
 from evidencekit.rules.targets import TargetProfile
-from evidencekit.rules.templatefile import suggest
+from evidencekit.rules.templatefile import fold_word, suggest
 
 if TYPE_CHECKING:
-    from evidencekit.rules.ruleset import Rules
+    from evidencekit.rules.ruleset import Rules, Vocabulary
+
+
+def resolve_word(vocabulary: Vocabulary, word: str, rules: Rules) -> str | None:
+    """The key a typed word names in ``vocabulary`` (抖音 -> douyin, 假货 -> counterfeit,
+    12315 -> 12315): a key, a Chinese label or an alias from templates/, compared after NFC,
+    trimming and casefold(). None for a word that names nothing."""
+    wanted = fold_word(word)
+    for key, words in rules.words(vocabulary).items():
+        if any(wanted == fold_word(w) for w in (key, *words)):
+            return key
+    return None
+
+
+def choices_text(vocabulary: Vocabulary, rules: Rules) -> str:
+    """douyin 抖音 / taobao 淘宝 / …: every key with its Chinese label, for an error message."""
+    return " / ".join(f"{key} {words[0]}" for key, words in rules.words(vocabulary).items())
 
 
 def problem_type(case: Case, rules: Rules) -> ProblemType:
@@ -64,7 +79,7 @@ def dossier_title(case: Case, target: str | None, rules: Rules) -> str:
 def kind_for_folder(name: str, rules: Rules) -> EvidenceKind | None:
     """The evidence kind a folder under evidence/ stands for (English or Chinese alias).
     Matched after NFC normalisation and casefold(), so "Order" and a macOS NFD name work too."""
-    wanted = unicodedata.normalize("NFC", name).strip().casefold()
+    wanted = fold_word(name)
     for rule in rules.kinds.values():
         if any(wanted == folder.casefold() for folder in rule.folders):
             return rule.kind

@@ -54,6 +54,7 @@ class ProblemType:
     legal: tuple[str, ...]
     punitive: str  # key into Rules.punitive; "" = use Rules.default_punitive
     advice: Mapping[str, tuple[Advice, ...]]  # "all" or a platform key
+    aliases: tuple[str, ...] = ()  # other words case.yaml and `init` accept (假货)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def parse_problem_types(
 def _problem_type(doc: TemplateFile, key: str, node: object, path: str,
                   urgency: Mapping[str, Urgency]) -> ProblemType:
     m = doc.mapping(node, path, ("label", "urgency", "required", "legal", "punitive"),
-                    ("supporting", "advice"))
+                    ("supporting", "advice", "aliases"))
     level = doc.text(m, "urgency", path)
     if level not in urgency:
         doc.fail(f"{path}.urgency", f"应为 {'、'.join(urgency)} 之一，实际是 {level}")
@@ -155,6 +156,7 @@ def _problem_type(doc: TemplateFile, key: str, node: object, path: str,
         legal=doc.str_list(m, "legal", path),
         punitive="" if punitive == "none" else punitive,
         advice=advice,
+        aliases=doc.str_list(m, "aliases", path),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Literal, get_args
 
 from evidencekit.model import ChatFormat, Target
 from evidencekit.rules.chat_formats import parse_chat_formats
@@ -28,8 +29,21 @@ from evidencekit.rules.problem_types import (
     parse_problem_types,
 )
 from evidencekit.rules.targets import TargetProfile, parse_targets
-from evidencekit.rules.templatefile import TemplateFile, read_template, suggest
+from evidencekit.rules.templatefile import TemplateFile, fold_word, read_template, suggest
 from evidencekit.rules.time_sources import TimeSources, parse_time_sources
+
+# The closed lists a shopper types a value from: case.yaml fields, `init` answers and options.
+Vocabulary = Literal["platform", "problem_type", "claim", "kind", "target", "channel"]
+VOCABULARIES: tuple[Vocabulary, ...] = get_args(Vocabulary)
+# Where each vocabulary's entries are written: (template file, section of its entries).
+_VOCABULARY_FILES: Mapping[Vocabulary, tuple[str, str]] = {
+    "platform": ("platforms.yaml", "platforms"),
+    "problem_type": ("problem_types.yaml", "types"),
+    "claim": ("problem_types.yaml", "claims"),
+    "kind": ("evidence_kinds.yaml", "kinds"),
+    "target": ("targets.yaml", "targets"),
+    "channel": ("followup.yaml", "channels"),
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,23 @@ class Rules:
     def claim_labels(self) -> Mapping[str, str]:
         """refund -> 退款, ... for every claim key in problem_types.yaml."""
         return {key: claim.label for key, claim in self.claims.items()}
+
+    def words(self, vocabulary: Vocabulary) -> Mapping[str, tuple[str, ...]]:
+        """Each entry's key -> (its Chinese label, its other accepted words), in template order:
+        douyin -> (抖音, 抖音电商, 抖音商城). Evidence kinds accept their folder names."""
+        match vocabulary:
+            case "platform":
+                return {k: (p.label, *p.aliases) for k, p in self.platforms.items()}
+            case "problem_type":
+                return {k: (p.label, *p.aliases) for k, p in self.problem_types.items()}
+            case "claim":
+                return {k: (c.label, *c.aliases) for k, c in self.claims.items()}
+            case "kind":
+                return {k: (r.label, *r.folders) for k, r in self.kinds.items()}
+            case "target":
+                return {k: (t.label, *t.aliases) for k, t in self.targets.items()}
+            case "channel":
+                return {k: (c.label, *c.aliases) for k, c in self.followup.channels.items()}
 
     def chat_format_label(self, chat_format: ChatFormat) -> str:
         """微信导出（CSV 表格）…: the name the exhibit page gives a chat export's format."""
@@ -150,6 +181,20 @@ def _check_references(rules: Rules) -> None:
         _check_articles(targets, f"{path}.deadlines", [d.basis for d in target.deadlines if d.basis], rules)
     _check_articles(TemplateFile("followup.yaml", None), "no_reason_return.basis",
                     (rules.followup.no_reason_return_basis,), rules)
+    for vocabulary in VOCABULARIES:
+        _check_words(rules, vocabulary)
+
+
+def _check_words(rules: Rules, vocabulary: Vocabulary) -> None:
+    """A typed word (key, label or alias) must name one entry: 假货 cannot mean two problem types."""
+    name, section = _VOCABULARY_FILES[vocabulary]
+    owner: dict[str, str] = {}
+    for key, words in rules.words(vocabulary).items():
+        for word in (key, *words):
+            first = owner.setdefault(fold_word(word), key)
+            if first != key:
+                TemplateFile(name, None).fail(
+                    f"{section}.{key}", f"{word} 已经是 {section}.{first} 的名称或别名，同一个名字不能对应两项")
 
 
 def _check_articles(doc: TemplateFile, path: str, refs: Iterable[str], rules: Rules) -> None:

@@ -133,6 +133,7 @@ class TargetProfile:
     deadlines: tuple[Deadline, ...]
     letter_form: str = "fields"  # one of LETTER_FORMS
     pack: PackWording | None = None  # None only for profiles built in code (tests)
+    aliases: tuple[str, ...] = ()  # other words --target accepts besides key and label (邮件)
 
     @property
     def statement_limit(self) -> int | None:
@@ -178,7 +179,7 @@ def _target(doc: TemplateFile, key: Target, node: object, path: str,
             key_evidence: tuple[EvidenceKind, ...]) -> TargetProfile:
     m = doc.mapping(node, path,
                     ("label", "title", "fields", "credit_code", "attachments", "sections", "letter", "pack"),
-                    ("legal", "limitation_years", "limitation_basis", "deadlines", "letter_form"))
+                    ("legal", "limitation_years", "limitation_basis", "deadlines", "letter_form", "aliases"))
     letter_form = doc.text(m, "letter_form", path, "fields")
     if letter_form not in LETTER_FORMS:
         doc.fail(f"{path}.letter_form", f"应为 {'、'.join(LETTER_FORMS)} 之一，实际是 {letter_form}")
@@ -254,6 +255,7 @@ def _target(doc: TemplateFile, key: Target, node: object, path: str,
         limitation_basis=doc.text(m, "limitation_basis", path, ""),
         attachments=attachments, sections=sections, letter=tuple(letter), deadlines=tuple(deadlines),
         letter_form=letter_form, pack=_pack_wording(doc, m["pack"], f"{path}.pack", key_evidence),
+        aliases=doc.str_list(m, "aliases", path),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import string
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -189,3 +190,9 @@ def check_placeholders(doc: TemplateFile, pattern: str, allowed: frozenset[str],
 def suggest(value: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, sorted(choices), n=1)
     return f"（您是不是想写 {close[0]}？）" if close else ""
+
+
+def fold_word(word: str) -> str:
+    """The form typed words and template names are compared in: NFC, trimmed, case-folded
+    (Douyin = douyin; a macOS NFD name = the same name in NFC)."""
+    return unicodedata.normalize("NFC", word).strip().casefold()
