@@ -111,17 +111,18 @@ def test_short_complaint_keeps_every_fact(rules: Rules, tmp_path: Path) -> None:
 def test_shortening_never_cuts_a_timecode(rules: Rules, tmp_path: Path) -> None:
     # Long events force shortening; the short summary leaves room for the (capped) claim.
     case = replace(long_case(tmp_path), problem=make_case(tmp_path).problem, evidence=(EvidenceOverride(
-        file="evidence/livestream/rec.mp4", moments=("00:00:06 主播口播并打出字幕：头层牛皮，假一赔十，七天无理由" * 2,)),))
+        file="evidence/livestream/rec.mp4", moments=("00:00:06 主播口播并打出字幕：头层牛皮，假一赔十，七天无理由" * 4,)),))
     text = compose_letter(case, "payment", rules, now=NOW).field("问题描述").text
-    assert measure(text) <= 200
+    assert measure(text) <= 300
     assert "…（录屏 00:00:06）" in text
 
 
-def test_payment_statement_fits_200(rules: Rules, tmp_path: Path) -> None:
+def test_payment_statement_fits_300(rules: Rules, tmp_path: Path) -> None:
+    # 微信支付's complaint API documents the consumer's complaint_detail as string[1, 300].
     letter = compose_letter(long_case(tmp_path), "payment", rules, exhibits_summary=["订单截图"] * 9, now=NOW)
     statement = letter.field("问题描述")
-    assert statement.limit == 200
-    assert measure(statement.text) <= 200
+    assert statement.limit == 300
+    assert measure(statement.text) <= 300
     assert ORDER_NO in statement.text
     assert fields_over_limit(letter) == []
 
@@ -178,7 +179,7 @@ def test_letter_json_shape_is_exact(rules: Rules, tmp_path: Path) -> None:
     assert set(data) == {"target", "fields"}
     assert data["target"] == "payment"
     assert all(set(f) == {"name", "text", "limit"} for f in data["fields"])
-    assert [f["limit"] for f in data["fields"]] == [None, None, None, 200, None]
+    assert [f["limit"] for f in data["fields"]] == [None, None, None, 300, None]
 
 
 def test_format_letter_shows_counts(rules: Rules, tmp_path: Path) -> None:

@@ -341,7 +341,7 @@ def test_target_profiles(rules: Rules) -> None:
     assert {d.key: (d.days, d.working_days) for d in t12315.deadlines}["accept"] == (7, True)
     assert {d.key: d.days for d in t12315.deadlines}["mediation"] == 60
     assert {d.key: d.days for d in t12315.deadlines}["mediation_samr"] == 45
-    assert target_profile("payment", rules).statement_limit == 200
+    assert target_profile("payment", rules).statement_limit == 300
     assert target_profile("platform", rules).statement_limit == 500
     assert target_profile("email", rules).attachments.max_total_bytes == 15_000_000
     assert target_profile(None, rules).key == "general"
