@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 from evidencekit.case.load import yaml_quote
 from evidencekit.channels.letter import (
     BODY_FIELD,
+    Cut,
     Draft,
     Letter,
     LetterField,
     Line,
     Piece,
     compose_letter,
+    fit,
     fit_text,
     format_letter,
     letter_json,
@@ -224,6 +226,52 @@ def test_numbering_closes_up_after_a_dropped_line() -> None:
     assert fit_text(draft, 12) == "1. 一\n2. 三"
 
 
+def test_fit_reports_what_it_dropped_and_what_it_shortened() -> None:
+    draft = Draft([Line([Piece("A" * 10), Piece("B" * 10, rank=5), Piece("C" * 10, before="（", after="）", rank=9)])])
+    assert fit(draft, None).cuts == ()
+    assert fit(draft, 40).cuts == ()
+    assert fit(draft, 25).cuts == (Cut("（" + "C" * 10 + "）"),)  # dropped whole, decorations included
+    assert fit(draft, 8).cuts == (Cut("A" * 10, "A" * 7), Cut("B" * 10), Cut("（" + "C" * 10 + "）"))
+    shortened = Cut("A" * 10, "A" * 7)
+    assert not shortened.dropped and shortened.removed == "AAA"
+    assert Cut("B" * 10).dropped and Cut("B" * 10).removed == "B" * 10
+
+
+def test_fit_reports_a_piece_capped_to_its_share() -> None:
+    draft = Draft([Line([Piece("甲" * 50, share=0.5), Piece("乙" * 10)])])
+    result = fit(draft, 40)
+    assert measure(result.text) <= 40
+    assert result.cuts == (Cut("甲" * 50, "甲" * 20),)
+
+
+def test_fit_reports_a_last_resort_cut_of_the_whole_text() -> None:
+    number = "1234567890123456789"
+    result = fit(Draft([Line([Piece(number, protect=len(number))])]), 10)
+    assert result.text == number[:9] + "…"
+    assert result.cuts == (Cut(number, number[:9]),)
+
+
+def test_letter_fields_carry_what_was_cut(rules: Rules, tmp_path: Path) -> None:
+    letter = compose_letter(long_case(tmp_path), "12315", rules, exhibits_summary=["订单截图"], now=NOW)
+    cuts = letter.field("投诉内容").cuts
+    assert any(c.dropped and "胶水痕迹" in c.original for c in cuts)  # a sentence of the details
+    assert any(not c.dropped and c.original.startswith("收到的包是人造革") for c in cuts)  # the summary, shortened
+    assert letter.field("订单号").cuts == ()
+    short = compose_letter(make_case(tmp_path), "12315", rules, now=NOW)
+    assert all(f.cuts == () for f in short.fields)
+
+
+def test_format_letter_shows_what_was_cut() -> None:
+    field = LetterField("问题描述", "甲…", 3, cuts=(Cut("甲乙丙", "甲"), Cut("丁戊")))
+    text = format_letter(Letter("payment", (field, LetterField("诉求", "退款")), "支付渠道投诉"))
+    assert "为了不超过 3 字，这一栏删去或截短了下面的内容" in text
+    assert "删去：丁戊" in text
+    assert "截短：甲…（删去了“乙丙”）" in text
+    assert "有 1 栏为了不超过字数上限删去或截短了内容" in text
+    plain = format_letter(Letter("payment", (LetterField("诉求", "退款"),), "支付渠道投诉"))
+    assert "删去" not in plain and "截短" not in plain
+
+
 def test_line_breaks_count_twice() -> None:
     assert measure("a\nb") == 4
 
@@ -313,6 +361,24 @@ def test_cli_email_with_fingerprint(tmp_path: Path) -> None:
     names = [f["name"] for f in json.loads(result.stdout)["fields"]]
     assert names == ["邮件主题", "正文"]
     assert FINGERPRINT in json.loads(result.stdout)["fields"][1]["text"]
+
+
+def test_cli_says_what_it_cut_to_fit_a_limit(tmp_path: Path) -> None:
+    root = write_case(tmp_path / "case")
+    result = invoke(root, "-t", "12315")
+    assert result.exit_code == 0, result.output
+    assert "为了不超过 400 字，这一栏删去或截短了下面的内容" in result.stdout
+    assert "删去：包底有明显胶水痕迹" in result.stdout  # the dropped sentence, shown in full
+    assert "截短：收到的包是人造革" in result.stdout
+    fits = invoke(root, "-t", "general")
+    assert fits.exit_code == 0 and "删去" not in fits.output and "截短" not in fits.output
+
+
+def test_cli_json_keeps_stdout_json_and_says_what_it_cut_on_stderr(tmp_path: Path) -> None:
+    result = invoke(write_case(tmp_path / "case"), "-t", "12315", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["target"] == "12315"
+    assert "删去：包底有明显胶水痕迹" in result.stderr
 
 
 def test_cli_rejects_a_malformed_fingerprint(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -65,11 +65,30 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 
 
 @dataclass(frozen=True)
+class Cut:
+    """Something fitting took out of a field: a piece of the text dropped whole (``kept`` is
+    empty), or shortened to ``kept`` (shown with "…")."""
+
+    original: str
+    kept: str = ""
+
+    @property
+    def dropped(self) -> bool:
+        return not self.kept
+
+    @property
+    def removed(self) -> str:
+        """The characters the reader of the field will not see."""
+        return self.original[len(self.kept):]
+
+
+@dataclass(frozen=True)
 class LetterField:
     name: str
     text: str
     limit: int | None = None
     limit_note: str = ""  # where an unconfirmed limit comes from (shown by format_letter)
+    cuts: tuple[Cut, ...] = ()  # what was dropped or shortened to fit ``limit``
 
 
 @dataclass(frozen=True)
@@ -104,11 +123,43 @@ def format_letter(letter: Letter) -> str:
         if item.limit_note:
             lines.append(f"   字数上限为参考值：{item.limit_note}")
         lines.append(item.text)
+        if item.cuts:
+            lines.append(format_cuts(item))
         lines.append("")
     missing = letter_placeholders(letter)
     if missing:
         lines.append(f"还有 {missing} 处需要填写（【请填写：…】）：补进 case.yaml 后重新运行，或提交时手工填写。")
+    cut = cut_summary(letter)
+    if cut:
+        lines.append(cut)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def format_cuts(item: LetterField) -> str:
+    """What fitting took out of one field, in full, so the user can decide what to keep."""
+    limit = f"不超过 {item.limit} 字" if item.limit else "符合字数上限"
+    lines = [f"   ✂ 为了{limit}，这一栏删去或截短了下面的内容："]
+    for cut in item.cuts:
+        if cut.dropped:
+            lines.append(f"     删去：{cut.original}")
+        else:
+            lines.append(f"     截短：{cut.kept}{ELLIPSIS}（删去了“{cut.removed}”）")
+    return "\n".join(lines)
+
+
+def cut_summary(letter: Letter) -> str:
+    """One closing line when any field was shortened ("" when every field fit as written)."""
+    count = sum(1 for item in letter.fields if item.cuts)
+    if not count:
+        return ""
+    return (f"有 {count} 栏为了不超过字数上限删去或截短了内容（见各栏下的“✂”）；"
+            "要保留被删去的内容，请改写得更短后重新运行。")
+
+
+def format_cut_notice(letter: Letter) -> str:
+    """The cuts of every field, for output that carries the letter itself in another form (--json)."""
+    blocks = [f"━━ {item.name}\n{format_cuts(item)}" for item in letter.fields if item.cuts]
+    return "\n".join([*blocks, cut_summary(letter)]) if blocks else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +212,8 @@ def compose_letter(case: Case, target: Target, rules: Rules, *, fingerprint: str
 def _form_field(template: FieldTemplate, ctx: _Context) -> LetterField:
     draft = _draft(template, ctx, detailed=template.limit is None)
     note = template.source_note if not template.confirmed else ""
-    return LetterField(template.name, fit_text(draft, template.limit), template.limit, note)
+    fitted = fit(draft, template.limit)
+    return LetterField(template.name, fitted.text, template.limit, note, fitted.cuts)
 
 
 def _message(ctx: _Context) -> tuple[LetterField, ...]:
@@ -574,6 +626,7 @@ class Piece:
     protect: int = 0  # leading characters of ``text`` that cutting must keep (the order number)
     atomic: bool = False  # placeholders and amounts: kept whole or dropped, never cut
     share: float | None = None  # when the text is too long, first cut this piece to this share of the limit
+    uid: int = field(default=-1, compare=False)  # set by fit() to find the piece again after cutting
 
     def render(self, first: bool) -> str:
         return ("" if first else self.lead) + self.before + self.text + self.after
@@ -614,8 +667,19 @@ def measure(text: str) -> int:
     return len(text) + text.count("\n")
 
 
+@dataclass(frozen=True)
+class Fitted:
+    text: str
+    cuts: tuple[Cut, ...] = ()  # in the order of the pieces; a last-resort cut of the whole text last
+
+
 def fit_text(draft: Draft, limit: int | None) -> str:
-    """Render ``draft`` within ``limit`` characters (by :func:`measure`).
+    """The text of :func:`fit`."""
+    return fit(draft, limit).text
+
+
+def fit(draft: Draft, limit: int | None) -> Fitted:
+    """Render ``draft`` within ``limit`` characters (by :func:`measure`), saying what was cut.
 
     0. cut pieces that carry a ``share`` down to that share of the limit, so one rambling
        sentence of the user's cannot crowd out every other fact;
@@ -626,10 +690,29 @@ def fit_text(draft: Draft, limit: int | None) -> str:
     """
     text = draft.render()
     if limit is None or measure(text) <= limit:
-        return text
-    lines = [replace(line, pieces=[_capped(p, limit) for p in line.pieces]) for line in draft.lines]
+        return Fitted(text)
+    originals: list[Piece] = []
+    lines = []
+    for line in draft.lines:
+        pieces = []
+        for piece in line.pieces:
+            piece = replace(piece, uid=len(originals))
+            originals.append(piece)
+            pieces.append(_capped(piece, limit))
+        lines.append(replace(line, pieces=pieces))
     current = replace(draft, lines=lines)
     text = current.render()
+
+    def result(final: str, whole: Cut | None = None) -> Fitted:
+        left = {p.uid: p for line in lines for p in line.pieces}
+        cuts = []
+        for piece in originals:
+            now = left.get(piece.uid)
+            if now is None:
+                cuts.append(Cut(piece.before + piece.text + piece.after))
+            elif now.text != piece.text:
+                cuts.append(Cut(piece.text, now.text.removesuffix(ELLIPSIS)))
+        return Fitted(final, tuple(cuts) + ((whole,) if whole else ()))
 
     while measure(text) > limit:
         # max() of (rank, line, position): the highest rank, and among equals the later piece.
@@ -641,7 +724,7 @@ def fit_text(draft: Draft, limit: int | None) -> str:
         del lines[li].pieces[pi]
         text = current.render()
     if measure(text) <= limit:
-        return text
+        return result(text)
 
     cuttable = [(li, pi) for li, line in enumerate(lines) for pi, p in enumerate(line.pieces) if not p.atomic]
     level = _cut_level([lines[li].pieces[pi] for li, pi in cuttable], measure(text) - limit)
@@ -652,8 +735,9 @@ def fit_text(draft: Draft, limit: int | None) -> str:
             lines[li].pieces[pi] = replace(piece, text=_cut(piece.text, keep) + ELLIPSIS)
     text = current.render()
     if measure(text) <= limit:
-        return text
-    return hard_cut(text, limit)
+        return result(text)
+    final = hard_cut(text, limit)
+    return result(final, Cut(text, final.removesuffix(ELLIPSIS)))
 
 
 def _capped(piece: Piece, limit: int) -> Piece:

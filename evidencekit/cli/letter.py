@@ -35,7 +35,8 @@ def _fingerprint(_ctx: click.Context, _param: click.Parameter, value: str | None
 def letter(directory: str, target: Target, as_json: bool, fingerprint: str, debug: bool) -> None:
     """生成投诉文字：按提交渠道的栏目顺序和字数上限，逐栏给出可直接复制的文字。
 
-    缺少的信息显示为【请填写：…】；超出字数上限的栏目会先删去次要内容，再截断并以“…”结尾，订单号始终保留。
+    缺少的信息显示为【请填写：…】；超出字数上限的栏目会先删去次要内容，再截断并以“…”结尾，订单号始终保留；
+    删去和截短了什么，逐条列在该栏下面（--json 时写到标准错误）。
 
     \b
     示例：
@@ -43,11 +44,14 @@ def letter(directory: str, target: Target, as_json: bool, fingerprint: str, debu
       evidencekit letter 我的案件 --target email --fingerprint 3f7a…（64 位）
       evidencekit letter 我的案件 --target payment --json
     """
-    from evidencekit.channels.letter import format_letter, letter_for_folder, letter_json
+    from evidencekit.channels.letter import format_cut_notice, format_letter, letter_for_folder, letter_json
     from evidencekit.pipeline import BuildOptions
 
     result = letter_for_folder(case_dir(directory), BuildOptions(target=target), fingerprint=fingerprint)
     if as_json:
         click.echo(json.dumps(letter_json(result), ensure_ascii=False, indent=2))
+        notice = format_cut_notice(result)
+        if notice:  # stdout stays one JSON document; the person running it still learns what was cut
+            click.echo(notice, err=True)
     else:
         click.echo(format_letter(result), nl=False)
