@@ -88,6 +88,7 @@ from evidencekit.rules.targets import (
     FieldRule,
     LetterField,
     PackWording,
+    RecipientWording,
     TargetProfile,
 )
 
@@ -125,6 +126,7 @@ __all__ = [
     "PlatformTiming",
     "ProblemType",
     "PunitiveRule",
+    "RecipientWording",
     "Requirement",
     "Rules",
     "TargetProfile",
