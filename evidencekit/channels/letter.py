@@ -28,16 +28,18 @@ from typing import TYPE_CHECKING, Any, cast
 from evidencekit.case.inventory import has_evidence_folder, is_evidence_folder, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
-from evidencekit.model import Case, Event, EvidenceKind, SourceFile, Target, format_datetime
+from evidencekit.model import Case, Event, EvidenceKind, Recipient, SourceFile, Target, format_datetime
 from evidencekit.rules.catalog import (
     LetterField as FieldTemplate,
 )
 from evidencekit.rules.catalog import (
+    RecipientWording,
     Rules,
     TargetProfile,
     case_value,
     kind_for_folder,
     legal_bases,
+    legal_basis,
     load_rules,
     platform_display_name,
     statutory_amounts,
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 # A target whose letter_form (targets.yaml) is "message" gets one letter, not separate form fields:
 # the first template field is the subject, the others become the sections of the body, in order.
 BODY_FIELD = "正文"
+# Whom a letter goes to when --to is not given.
+DEFAULT_RECIPIENT = Recipient.MERCHANT
 FINGERPRINT_PLACEHOLDER = "【见证据材料封面】"
 ELLIPSIS = "…"
 
@@ -62,6 +66,14 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 # ---------------------------------------------------------------------------------------------
 # The result
 # ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message letter (email), named as the recipient receives it."""
+
+    name: str
+    description: str = ""  # what it holds, e.g. 第 1–12 页：证据1–4
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,8 @@ class Letter:
     fields: tuple[LetterField, ...]
     label: str = ""  # the channel's Chinese name, e.g. 全国12315平台
     form: str = "fields"  # the target's letter_form: fields | message (subject + body)
+    recipient: Recipient | None = None  # message letters: whom it is addressed to
+    recipient_label: str = ""  # 商家 / 平台 / 消协 / 市场监管部门
 
     def field(self, name: str) -> LetterField:
         for item in self.fields:
@@ -115,7 +129,8 @@ def letter_json(letter: Letter) -> dict[str, Any]:
 
 def format_letter(letter: Letter) -> str:
     """Human-readable: each field with its character count, ready to copy in order."""
-    title = f"投诉文字（{letter.label or letter.target}）"
+    to = f"，收件人：{letter.recipient_label}" if letter.recipient_label else ""
+    title = f"投诉文字（{letter.label or letter.target}{to}）"
     lines = [title, "按顺序逐项复制到对应栏目；【请填写：…】处请补充后再提交。", ""]
     for item in letter.fields:
         count = f"{len(item.text)}/{item.limit} 字" if item.limit else f"{len(item.text)} 字"
@@ -175,9 +190,13 @@ class _Context:
     fingerprint: str
     exhibits: tuple[str, ...]
     now: datetime
+    recipient: RecipientWording | None = None  # message letters only
+    attachments: tuple[Attachment, ...] = ()  # message letters: the files actually attached
+    originals_attached: bool | None = None  # the attached dossier holds the originals (None: not known)
 
 
-def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "") -> Letter:
+def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "",
+                      recipient: Recipient | None = None) -> Letter:
     """`letter`: the letter for ``options.target`` from a case folder, dated ``options.now`` in
     the case's time zone.
 
@@ -189,23 +208,30 @@ def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "
     if has_evidence_folder(root):
         summary = summarize_evidence(scan_evidence(root, case.tz).files, rules)
     return compose_letter(case, options.target, rules, fingerprint=fingerprint, exhibits_summary=summary,
-                          now=options.now.astimezone(case.tz))
+                          recipient=recipient, now=options.now.astimezone(case.tz))
 
 
 def compose_letter(case: Case, target: Target, rules: Rules, *, fingerprint: str = "",
-                   exhibits_summary: Sequence[str] = (), now: datetime) -> Letter:
+                   exhibits_summary: Sequence[str] = (), recipient: Recipient | None = None,
+                   attachments: Sequence[Attachment] = (), originals_attached: bool | None = None,
+                   now: datetime) -> Letter:
     """The letter for ``target`` (a key of targets.yaml), every field fitted to its limit.
 
     ``exhibits_summary`` lists the evidence in a few words each (see :func:`summarize_evidence`);
-    ``fingerprint`` is the dossier's manifest SHA-256 when known; ``now`` dates the letter.
+    ``fingerprint`` is the dossier's manifest SHA-256 when known; ``now`` dates the letter;
+    ``recipient`` is whom a message letter (email) is addressed to (default: the merchant) and is
+    ignored by targets whose letter is form fields. ``attachments`` are the files sent with a
+    message letter (``pack`` knows them; without them the list names the dossier PDF), and
+    ``originals_attached`` whether they hold the originals.
     """
     profile = target_profile(target, rules)
     ctx = _Context(case, rules, profile, fingerprint.strip(),
                    tuple(_clean(s) for s in exhibits_summary if _clean(s)), now)
     if profile.letter_form == "message" and profile.letter:
-        fields = _message(ctx)
-    else:
-        fields = tuple(_form_field(template, ctx) for template in profile.letter)
+        wording = profile.recipients[recipient or DEFAULT_RECIPIENT]
+        ctx = replace(ctx, recipient=wording, attachments=tuple(attachments), originals_attached=originals_attached)
+        return Letter(profile.key, _message(ctx), profile.label, profile.letter_form, wording.key, wording.label)
+    fields = tuple(_form_field(template, ctx) for template in profile.letter)
     return Letter(profile.key, fields, profile.label, profile.letter_form)
 
 
@@ -217,16 +243,18 @@ def _form_field(template: FieldTemplate, ctx: _Context) -> LetterField:
 
 
 def _message(ctx: _Context) -> tuple[LetterField, ...]:
-    """Subject plus one formal letter body made of the remaining template fields."""
+    """Subject plus one formal letter body: the recipient's salutation and opening paragraph, the
+    remaining template fields as sections (less the ones the recipient omits), the signature."""
+    wording = _wording(ctx)
     subject_template, *sections = ctx.profile.letter
     subject = _form_field(subject_template, ctx)
     case = ctx.case
-    blocks = [f"致：{_merchant_name(case) or _placeholder('被投诉经营者名称')}", ""]
     name = _clean(case.complainant.name)
-    who = name or "本人"
-    blocks += [f"{who}就以下消费纠纷向贵方投诉，请核实处理。", ""]
+    blocks = [_fill(wording.salutation, ctx), "", _fill(wording.opening, ctx), ""]
     matter_done = False
     for template in sections:
+        if template.source in wording.omit or (template.source == "reply_deadline" and not wording.reply):
+            continue
         if not matter_done and template.source in ("order_summary", "complaint"):
             blocks.append(f"投诉事项：{_matter(ctx)}")
             matter_done = True
@@ -239,11 +267,39 @@ def _message(ctx: _Context) -> tuple[LetterField, ...]:
             blocks.append(f"{template.name}：{text}")
     if blocks[-1] != "":
         blocks.append("")
+    if wording.closing:
+        blocks += [_fill(wording.closing, ctx), ""]
     blocks.append(f"投诉人：{name or _placeholder('投诉人姓名')}")
     blocks.append(f"日期：{_local(ctx.now, case).date().isoformat()}")
     body = "\n".join(blocks)
     body_field = LetterField(BODY_FIELD, body, None)
     return (subject, body_field)
+
+
+def _wording(ctx: _Context) -> RecipientWording:
+    if ctx.recipient is None:
+        return ctx.profile.recipients[DEFAULT_RECIPIENT]
+    return ctx.recipient
+
+
+def _recipient_values(ctx: _Context) -> dict[str, str]:
+    """What a recipient's wording may name; a missing fact is a visible placeholder."""
+    case = ctx.case
+    merchant = _merchant_name(case) or _placeholder("被投诉经营者名称")
+    return {
+        "complainant": _clean(case.complainant.name),  # "本人张三", or just "本人"
+        "merchant": merchant,
+        "shop": _clean(case.merchant.shop_name) or merchant,
+        "platform": _platform(ctx) or _placeholder("电商平台"),
+        "order_number": _clean(case.order.number) or _placeholder("订单号"),
+        "product": _clean(case.order.product) or _placeholder("商品名称"),
+        "problem": _problem_label(ctx),
+    }
+
+
+def _fill(template: str, ctx: _Context, **extra: str) -> str:
+    """A recipient's wording with its placeholders filled in (checked when the template is loaded)."""
+    return template.format_map({**_recipient_values(ctx), **extra})
 
 
 def _draft(template: FieldTemplate, ctx: _Context, *, detailed: bool) -> Draft:
@@ -533,6 +589,9 @@ def _complainant_summary(ctx: _Context) -> Draft:
 
 def _legal(ctx: _Context) -> Draft:
     bases = legal_bases(ctx.case, ctx.rules)
+    if ctx.recipient is not None:  # what this recipient's own duty rests on, after the case's articles
+        extra = (legal_basis(key, ctx.rules) for key in ctx.recipient.legal)
+        bases = tuple(dict.fromkeys([*bases, *extra]))
     if not bases:
         return _single("", "法律依据")
     return Draft([Line([Piece(f"{b.law}{b.article}：{b.summary}")]) for b in bases], numbered=True)
@@ -546,6 +605,8 @@ def _amounts(ctx: _Context) -> Draft:
 
 
 def _evidence_list(ctx: _Context) -> Draft:
+    if ctx.profile.letter_form == "message":
+        return _attachment_list(ctx)
     fingerprint = ctx.fingerprint or FINGERPRINT_PLACEHOLDER
     lines = [Line([Piece(f"证据材料 PDF（清单指纹 SHA-256：{fingerprint}）", atomic=True)])]
     if ctx.exhibits:
@@ -555,20 +616,51 @@ def _evidence_list(ctx: _Context) -> Draft:
     return Draft(lines, numbered=True)
 
 
+# ``（{product}）`` in a subject: the brackets belong to the placeholder and go with it.
+_SUBJECT_SLOT = re.compile(r"(（?)\{(\w+)\}(）?)")
+
+
+def _attachment_list(ctx: _Context) -> Draft:
+    """What a letter's reader finds attached: the files by name (numbered), then the fingerprint
+    that ties them to one dossier and, in words, the evidence they hold."""
+    files = ctx.attachments or (Attachment("证据材料 PDF"),)
+    texts = [f"{i}. {a.name}" + (f"（{a.description}）" if a.description else "") for i, a in enumerate(files, 1)]
+    if len(files) > 1:
+        texts.append(f"附件较大，分 {len(files)} 封邮件发送，每封附上面的一个文件，正文相同。")
+    fingerprint = ctx.fingerprint or FINGERPRINT_PLACEHOLDER
+    same = "（各卷出自同一份证据材料）" if len(files) > 1 else ""
+    texts.append(f"证据材料封面上的材料指纹 SHA-256：{fingerprint}{same}")
+    if ctx.exhibits:
+        texts.append(f"内含证据：{'、'.join(ctx.exhibits)}。")
+    if ctx.originals_attached is False:
+        texts.append("原始文件没有随邮件发送（证据材料中列有每个原件的 SHA-256），需要时可另行提供。")
+    return Draft([Line([Piece(text, atomic=True)]) for text in texts])
+
+
 def _subject(ctx: _Context) -> Draft:
+    """The recipient's subject line as pieces: its own words are kept whole, the order number is
+    protected, the problem type is dropped first and long names are cut evenly."""
     case = ctx.case
-    number = _clean(case.order.number)
-    pieces = [Piece("关于", atomic=True, lead="")]
-    if number:
-        pieces.append(Piece(number, before="订单 ", protect=len(number), lead=""))
-    else:
-        pieces.append(Piece("订单" + _placeholder("订单号"), atomic=True, lead=""))
-    if case.order.product:
-        pieces.append(Piece(_clean(case.order.product), before="（", after="）", lead=""))
-    label = _problem_label(ctx)
-    if label:
-        pieces.append(Piece(label, lead="", rank=1))
-    pieces.append(Piece("的投诉", atomic=True, lead=""))
+    values = _recipient_values(ctx)
+    pieces: list[Piece] = []
+    template = _wording(ctx).subject
+    position = 0
+    for match in _SUBJECT_SLOT.finditer(template):
+        if match.start() > position:
+            pieces.append(Piece(template[position:match.start()], atomic=True, lead=""))
+        position = match.end()
+        before, name, after = match.groups()
+        value = _clean(case.order.product) if name == "product" else values[name]
+        if not value:
+            continue  # a missing product or problem type is left out with its brackets
+        if name == "order_number" and _clean(case.order.number):
+            pieces.append(Piece(value, before=before, after=after, protect=len(value), lead=""))
+        elif value.startswith("【"):
+            pieces.append(Piece(value, before=before, after=after, atomic=True, lead=""))
+        else:
+            pieces.append(Piece(value, before=before, after=after, lead="", rank=1 if name == "problem" else 0))
+    if position < len(template):
+        pieces.append(Piece(template[position:], atomic=True, lead=""))
     return Draft([Line(pieces)])
 
 
@@ -576,7 +668,10 @@ def _reply_deadline(ctx: _Context) -> str:
     days = next((d.days for d in ctx.profile.deadlines if d.start == "submitted" and d.days), None)
     days = days or ctx.rules.followup.reply_days
     due = (_local(ctx.now, ctx.case) + timedelta(days=days)).date()
-    return f"请于 {due.isoformat()} 前（{days} 日内）书面答复处理结果。"
+    wording = _wording(ctx) if ctx.profile.recipients else None
+    if wording is None:
+        return f"请于 {due.isoformat()} 前（{days} 日内）书面答复处理结果。"
+    return _fill(wording.reply, ctx, due=due.isoformat(), days=str(days))
 
 
 def _value_text(value: object, case: Case) -> str:
