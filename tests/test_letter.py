@@ -414,9 +414,11 @@ def test_random_texts_never_exceed_a_limit(rules: Rules, tmp_path: Path, summary
         events=(Event(sh(2024, 11, 14, 10, 0, 0), "seller", note, note[:20]),) * 3,
         evidence=(EvidenceOverride(file="evidence/livestream/a.mp4", moments=(moment, f"00:00:01 {moment}")),),
     )
-    for target in rules.targets:
-        letter = compose_letter(case, target, rules, fingerprint=FINGERPRINT, exhibits_summary=evidence, now=NOW)
-        assert fields_over_limit(letter) == [], target
+    recipients: list[Recipient | None] = [None, *Recipient]
+    for target, recipient in [(t, r) for t in rules.targets for r in (recipients if t == "email" else [None])]:
+        letter = compose_letter(case, target, rules, fingerprint=FINGERPRINT, exhibits_summary=evidence,
+                                recipient=recipient, now=NOW)
+        assert fields_over_limit(letter) == [], (target, recipient)
         for f in letter.fields:
             assert all(ch == "\n" or unicodedata.category(ch) != "Cc" for ch in f.text)  # plain text only
             if f.name in ("投诉内容", "问题描述"):
