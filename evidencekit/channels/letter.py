@@ -5,7 +5,13 @@ module only fills them in from the case. A channel's web form rejects (or silent
 its limit, so every field is fitted here: the text is built from small *pieces*, each with a rank
 saying how much it matters; when the text is too long the least important pieces are dropped first,
 then the longest remaining pieces are cut with "…". The order number is protected: it is what lets
-the office find the transaction, so it is never dropped or cut.
+the office find the transaction, so it is never dropped or cut. What was dropped or cut is kept on
+the field (``LetterField.cuts``) and shown under it, so the user learns what the reader will not see.
+
+A target whose letter is one message (email) is addressed to a ``Recipient`` (``--to``): the
+salutation, subject, opening paragraph, the sections left out (the addressee is not listed against
+itself), extra articles and the reply demanded come from that target's ``recipients`` in
+targets.yaml. Its attachment list names the files actually sent when ``pack`` supplies them.
 
 Missing facts are shown as visible placeholders (【请填写：投诉人电话】) so the user sees what to
 add before submitting; they count against the limit like any other text.
