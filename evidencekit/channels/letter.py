@@ -159,7 +159,7 @@ def format_letter(letter: Letter) -> str:
 def format_cuts(item: LetterField) -> str:
     """What fitting took out of one field, in full, so the user can decide what to keep."""
     limit = f"不超过 {item.limit} 字" if item.limit else "符合字数上限"
-    lines = [f"   ✂ 为了{limit}，这一栏删去或截短了下面的内容："]
+    lines = [f"   ※ 为了{limit}，这一栏删去或截短了下面的内容："]
     for cut in item.cuts:
         if cut.dropped:
             lines.append(f"     删去：{cut.original}")
@@ -173,7 +173,7 @@ def cut_summary(letter: Letter) -> str:
     count = sum(1 for item in letter.fields if item.cuts)
     if not count:
         return ""
-    return (f"有 {count} 栏为了不超过字数上限删去或截短了内容（见各栏下的“✂”）；"
+    return (f"有 {count} 栏为了不超过字数上限删去或截短了内容（见各栏下的“※”）；"
             "要保留被删去的内容，请改写得更短后重新运行。")
 
 
