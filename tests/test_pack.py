@@ -312,6 +312,19 @@ def test_email_to_the_platform_via_the_command_line(example_case: Path, tmp_path
     assert "收件人：平台" in readme(out)
 
 
+def test_email_says_what_the_subject_lost_to_its_limit(example_case: Path, tmp_path: Path) -> None:
+    case_file = example_case / "case.yaml"
+    long_product = "头层牛皮女士手提包（2024 秋冬新款，大容量通勤托特包，附赠肩带和小挂件）"
+    case_file.write_text(case_file.read_text("utf-8").replace("product: 头层牛皮女士手提包",
+                                                               f"product: {long_product}"), "utf-8")
+    result = pack_case(example_case, PackOptions(BuildOptions(target="email", now=NOW), outdir=tmp_path / "mail"))
+
+    note = next(n for n in result.notes if n.startswith("邮件主题"))
+    assert "60 字" in note and "删去“与直播展示完全不符”" in note  # the problem type was dropped from the subject
+    assert "截去“" in note  # and the product name shortened
+    assert note in readme(result.outdir)
+
+
 def test_to_is_only_for_email(example_case: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(pack, [str(example_case), "--to", "消协", "-t", "12315", "-o", str(out), "-q"])

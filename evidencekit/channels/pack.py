@@ -372,6 +372,10 @@ def _pack_pdf_channel(job: _Job) -> PackResult:
         files += _key_evidence_files(job, dossier, max_files - len(files), start=len(files) + 1)
     if job.profile.letter_form == "message":
         letter = job.letter([f for f in files if f.upload])
+        for item in letter.fields:
+            if item.cuts:  # the subject has a length limit; say what it lost, as `letter` does
+                lost = "；".join(f"删去“{c.original}”" if c.dropped else f"截去“{c.removed}”" for c in item.cuts)
+                job.notes.append(f"{item.name}为了不超过 {item.limit} 字：{lost}。需要时请在 body.txt 里改写。")
         files.append(_write_text(job.stage / "body.txt", _email_body(letter),
                                  f"邮件主题和正文（写给{letter.recipient_label}）：复制到邮件里", upload=False))
     originals = None if dossier.originals_attached else _copy_originals(dossier.exhibits, job.stage)
