@@ -229,6 +229,23 @@ def test_recipient_wording_comes_from_the_template(rules: Rules, tmp_path: Path)
     assert body_lines(letter)[0] == "上海市消费者权益保护委员会："
 
 
+def test_a_form_target_may_ask_for_a_subject(tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for entry in files("evidencekit.templates").iterdir():
+        if entry.name.endswith(".yaml"):
+            (folder / entry.name).write_text(entry.read_text("utf-8"), "utf-8")
+    path = folder / "targets.yaml"
+    old = "      - name: 问题类型\n        source: problem_label\n"
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, old + "      - name: 标题\n        source: subject\n", 1), "utf-8")
+    letter = compose_letter(make_case(tmp_path), "general", load_rules_from(folder), now=NOW)
+    assert letter.field("标题").text == "关于订单 6912345678901234567（真皮女士手提包）与直播展示完全不符的投诉"
+
+
 def test_recipient_is_ignored_by_form_targets(rules: Rules, tmp_path: Path) -> None:
     plain = compose_letter(make_case(tmp_path), "12315", rules, now=NOW)
     assert compose_letter(make_case(tmp_path), "12315", rules, recipient=Recipient.PLATFORM, now=NOW).fields \

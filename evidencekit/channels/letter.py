@@ -622,10 +622,6 @@ def _evidence_list(ctx: _Context) -> Draft:
     return Draft(lines, numbered=True)
 
 
-# ``（{product}）`` in a subject: the brackets belong to the placeholder and go with it.
-_SUBJECT_SLOT = re.compile(r"(（?)\{(\w+)\}(）?)")
-
-
 def _attachment_list(ctx: _Context) -> Draft:
     """What a letter's reader finds attached: the files by name (numbered), then the fingerprint
     that ties them to one dossier and, in words, the evidence they hold."""
@@ -643,13 +639,21 @@ def _attachment_list(ctx: _Context) -> Draft:
     return Draft([Line([Piece(text, atomic=True)]) for text in texts])
 
 
+# ``（{product}）`` in a subject: the brackets belong to the placeholder and go with it.
+_SUBJECT_SLOT = re.compile(r"(（?)\{(\w+)\}(）?)")
+
+
+# The subject of a form target that asks for one (targets.yaml recipients exist only for letters).
+_FORM_SUBJECT = "关于订单 {order_number}（{product}）{problem}的投诉"
+
+
 def _subject(ctx: _Context) -> Draft:
     """The recipient's subject line as pieces: its own words are kept whole, the order number is
     protected, the problem type is dropped first and long names are cut evenly."""
     case = ctx.case
     values = _recipient_values(ctx)
     pieces: list[Piece] = []
-    template = _wording(ctx).subject
+    template = _wording(ctx).subject if ctx.profile.recipients else _FORM_SUBJECT
     position = 0
     for match in _SUBJECT_SLOT.finditer(template):
         if match.start() > position:
