@@ -147,6 +147,18 @@ def test_email_is_subject_and_formal_body_with_fingerprint(rules: Rules, tmp_pat
     assert body.index("投诉人：") < body.index("事实经过：") < body.index("诉求：") < body.index("附件清单：")
 
 
+def copied_templates(tmp_path: Path) -> Path:
+    """The installed templates copied into tmp_path/templates, to be edited by a test."""
+    from importlib.resources import files
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    for entry in files("evidencekit.templates").iterdir():
+        if entry.name.endswith(".yaml"):
+            (folder / entry.name).write_text(entry.read_text("utf-8"), "utf-8")
+    return folder
+
+
 def body_lines(letter: Letter) -> list[str]:
     return letter.field(BODY_FIELD).text.splitlines()
 
@@ -213,13 +225,7 @@ def test_every_recipient_gets_its_own_salutation_subject_and_opening(rules: Rule
 
 
 def test_recipient_wording_comes_from_the_template(rules: Rules, tmp_path: Path) -> None:
-    from importlib.resources import files
-
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    for entry in files("evidencekit.templates").iterdir():
-        if entry.name.endswith(".yaml"):
-            (folder / entry.name).write_text(entry.read_text("utf-8"), "utf-8")
+    folder = copied_templates(tmp_path)
     path = folder / "targets.yaml"
     text = path.read_text("utf-8")
     assert '"消费者协会（消费者权益保护委员会）："' in text
@@ -230,13 +236,7 @@ def test_recipient_wording_comes_from_the_template(rules: Rules, tmp_path: Path)
 
 
 def test_a_form_target_may_ask_for_a_subject(tmp_path: Path) -> None:
-    from importlib.resources import files
-
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    for entry in files("evidencekit.templates").iterdir():
-        if entry.name.endswith(".yaml"):
-            (folder / entry.name).write_text(entry.read_text("utf-8"), "utf-8")
+    folder = copied_templates(tmp_path)
     path = folder / "targets.yaml"
     old = "      - name: 问题类型\n        source: problem_label\n"
     text = path.read_text("utf-8")
