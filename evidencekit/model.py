@@ -215,6 +215,16 @@ class Target(StrEnum):
     PAYMENT = "payment"
 
 
+class Recipient(StrEnum):
+    """Whom an email complaint is addressed to (``letter``/``pack --target email --to``): each has
+    its salutation, subject and opening in templates/targets.yaml (``email.recipients``)."""
+
+    MERCHANT = "merchant"
+    PLATFORM = "platform"
+    CONSUMER_ASSOCIATION = "consumer_association"  # 消费者协会 / 消费者权益保护委员会
+    MARKET_REGULATION = "market_regulation"  # 市场监督管理部门
+
+
 class EventChannel(StrEnum):
     """Whom a follow-up went to (case.yaml ``events[].channel``): each has wording in
     templates/followup.yaml."""

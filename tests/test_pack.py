@@ -240,6 +240,17 @@ def test_a_failure_midway_leaves_no_partial_outdir(
 # ---------------------------------------------------------------------------------------------
 
 
+def email_attachment_section(outdir: Path) -> list[str]:
+    """The 附件清单 lines of body.txt (numbered file lines first)."""
+    lines = (outdir / "body.txt").read_text(encoding="utf-8-sig").splitlines()
+    start = lines.index("附件清单：") + 1
+    return lines[start:lines.index("", start)]
+
+
+def attached_names(section: list[str]) -> list[str]:
+    return [line.split(". ", 1)[1].split("（", 1)[0] for line in section if line[:1].isdigit()]
+
+
 def test_email_under_a_small_cap_splits_into_volumes_with_originals_beside(big_case: Path, tmp_path: Path) -> None:
     result = pack_case(big_case, PackOptions(BuildOptions(target="email", now=NOW),
                                              outdir=tmp_path / "mail", cap_bytes=3 * MB))
@@ -252,6 +263,13 @@ def test_email_under_a_small_cap_splits_into_volumes_with_originals_beside(big_c
     body = (result.outdir / "body.txt").read_text(encoding="utf-8-sig")
     assert body.startswith("邮件主题：") and "6912345678901234567" in body
     assert "每卷单独发一封邮件" in readme(result.outdir)
+    # The letter lists exactly the volumes in OUTDIR, says they travel in separate emails, and
+    # that the originals did not go with them.
+    section = email_attachment_section(result.outdir)
+    assert attached_names(section) == sorted(p.name for p in result.outdir.glob("*.pdf"))
+    assert f"分 {len(volumes)} 封邮件发送" in "".join(section)
+    assert f"SHA-256：{result.fingerprint}" in "".join(section)
+    assert any("原始文件没有随邮件发送" in line for line in section)
 
 
 def test_email_keeps_one_pdf_and_moves_originals_beside_when_they_do_not_fit(
@@ -271,6 +289,48 @@ def test_email_small_case_embeds_the_originals(example_case: Path, tmp_path: Pat
 
     assert result.originals_embedded
     assert top_level(result.outdir) == {"证据材料.pdf", "body.txt", README_NAME, MARKER_NAME}
+    section = email_attachment_section(result.outdir)
+    assert attached_names(section) == ["证据材料.pdf"]
+    assert "原件已嵌入" in section[0]
+    assert f"SHA-256：{result.fingerprint}" in "".join(section)
+    assert not any("原始文件没有随邮件发送" in line for line in section)
+    assert "内含证据：" in "".join(section)
+    # Addressed to the merchant by default: it is not listed against itself.
+    body = (result.outdir / "body.txt").read_text(encoding="utf-8-sig")
+    assert "被投诉人：" not in body
+
+
+def test_email_to_the_platform_via_the_command_line(example_case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(pack, [str(example_case), "-t", "email", "--to", "平台", "-o", str(out), "-q"])
+
+    assert result.exit_code == 0, result.output
+    body = (out / "body.txt").read_text(encoding="utf-8-sig")
+    assert body.startswith("邮件主题：申请平台介入：")
+    assert "\n抖音平台：\n" in body.replace("\r\n", "\n")
+    assert "被投诉人：杭州好物优选电子商务有限公司" in body
+    assert "收件人：平台" in readme(out)
+
+
+def test_email_says_what_the_subject_lost_to_its_limit(example_case: Path, tmp_path: Path) -> None:
+    case_file = example_case / "case.yaml"
+    long_product = "头层牛皮女士手提包（2024 秋冬新款，大容量通勤托特包，附赠肩带和小挂件）"
+    case_file.write_text(case_file.read_text("utf-8").replace("product: 头层牛皮女士手提包",
+                                                               f"product: {long_product}"), "utf-8")
+    result = pack_case(example_case, PackOptions(BuildOptions(target="email", now=NOW), outdir=tmp_path / "mail"))
+
+    note = next(n for n in result.notes if n.startswith("邮件主题"))
+    assert "60 字" in note and "删去“与直播展示完全不符”" in note  # the problem type was dropped from the subject
+    assert "截去“" in note  # and the product name shortened
+    assert note in readme(result.outdir)
+
+
+def test_to_is_only_for_email(example_case: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(pack, [str(example_case), "--to", "消协", "-t", "12315", "-o", str(out), "-q"])
+    assert result.exit_code == 2
+    assert "--to 只用于 --target email" in result.output
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from evidencekit.model import (
     Finding,
     ImageInspection,
     Moment,
+    Recipient,
     Severity,
     Stamp,
     Status,
@@ -397,7 +398,7 @@ def test_target_profiles(rules: Rules) -> None:
     assert {d.key: (d.days, d.working_days) for d in t12315.deadlines}["accept"] == (7, True)
     assert {d.key: d.days for d in t12315.deadlines}["mediation"] == 60
     assert {d.key: d.days for d in t12315.deadlines}["mediation_samr"] == 45
-    assert target_profile("payment", rules).statement_limit == 200
+    assert target_profile("payment", rules).statement_limit == 300
     assert target_profile("platform", rules).statement_limit == 500
     assert target_profile("email", rules).attachments.max_total_bytes == 15_000_000
     assert target_profile(None, rules).key == "general"
@@ -774,3 +775,40 @@ def test_unclassified_files_do_not_count_as_other_evidence(rules: Rules, tmp_pat
     declared = replace(case, evidence=(override,))
     item = _by_key(build_checklist(declared, [loose], "general", rules, NOW))["evidence.other"]
     assert item.status is Status.PRESENT
+
+
+def test_email_has_wording_for_every_recipient(rules: Rules) -> None:
+    recipients = target_profile("email", rules).recipients
+    assert list(recipients) == list(Recipient)
+    for wording in recipients.values():
+        assert wording.label and wording.salutation and wording.subject and wording.opening
+    assert target_profile("12315", rules).recipients == {}
+
+
+def test_a_recipient_missing_from_the_email_target_is_named(tmp_path: Path) -> None:
+    folder = _copy_templates(tmp_path)
+    path = folder / "targets.yaml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    del data["targets"]["email"]["recipients"]["market_regulation"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert "targets.email.recipients" in info.value.message and "market_regulation" in info.value.message
+    assert "缺少" in info.value.message
+
+
+def test_an_unknown_placeholder_in_a_recipient_subject_is_refused(tmp_path: Path) -> None:
+    folder = _copy_templates(tmp_path)
+    _edit(folder, "targets.yaml", "申请平台介入：订单 {order_number}", "申请平台介入：订单 {order_no}")
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert "targets.email.recipients.platform.subject" in info.value.message
+    assert "order_number" in info.value.message  # the did-you-mean
+
+
+def test_a_recipient_citing_a_missing_article_is_refused(tmp_path: Path) -> None:
+    folder = _copy_templates(tmp_path)
+    _edit(folder, "targets.yaml", "legal: [consumer_law_44]", "legal: [consumer_law_4]")
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert "targets.email.recipients.platform.legal" in info.value.message

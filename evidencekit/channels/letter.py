@@ -5,7 +5,13 @@ module only fills them in from the case. A channel's web form rejects (or silent
 its limit, so every field is fitted here: the text is built from small *pieces*, each with a rank
 saying how much it matters; when the text is too long the least important pieces are dropped first,
 then the longest remaining pieces are cut with "…". The order number is protected: it is what lets
-the office find the transaction, so it is never dropped or cut.
+the office find the transaction, so it is never dropped or cut. What was dropped or cut is kept on
+the field (``LetterField.cuts``) and shown under it, so the user learns what the reader will not see.
+
+A target whose letter is one message (email) is addressed to a ``Recipient`` (``--to``): the
+salutation, subject, opening paragraph, the sections left out (the addressee is not listed against
+itself), extra articles and the reply demanded come from that target's ``recipients`` in
+targets.yaml. Its attachment list names the files actually sent when ``pack`` supplies them.
 
 Missing facts are shown as visible placeholders (【请填写：投诉人电话】) so the user sees what to
 add before submitting; they count against the limit like any other text.
@@ -19,7 +25,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -28,16 +34,18 @@ from typing import TYPE_CHECKING, Any, cast
 from evidencekit.case.inventory import has_evidence_folder, is_evidence_folder, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.media.moments import format_timecode, parse_moment
-from evidencekit.model import Case, Event, EvidenceKind, SourceFile, Target, format_datetime
+from evidencekit.model import Case, Event, EvidenceKind, Recipient, SourceFile, Target, format_datetime
 from evidencekit.rules.catalog import (
     LetterField as FieldTemplate,
 )
 from evidencekit.rules.catalog import (
+    RecipientWording,
     Rules,
     TargetProfile,
     case_value,
     kind_for_folder,
     legal_bases,
+    legal_basis,
     load_rules,
     platform_display_name,
     statutory_amounts,
@@ -51,6 +59,8 @@ if TYPE_CHECKING:
 # A target whose letter_form (targets.yaml) is "message" gets one letter, not separate form fields:
 # the first template field is the subject, the others become the sections of the body, in order.
 BODY_FIELD = "正文"
+# Whom a letter goes to when --to is not given.
+DEFAULT_RECIPIENT = Recipient.MERCHANT
 FINGERPRINT_PLACEHOLDER = "【见证据材料封面】"
 ELLIPSIS = "…"
 
@@ -65,11 +75,38 @@ _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message letter (email), named as the recipient receives it."""
+
+    name: str
+    description: str = ""  # what it holds, e.g. 第 1–12 页：证据1–4
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Something fitting took out of a field: a piece of the text dropped whole (``kept`` is
+    empty), or shortened to ``kept`` (shown with "…")."""
+
+    original: str
+    kept: str = ""
+
+    @property
+    def dropped(self) -> bool:
+        return not self.kept
+
+    @property
+    def removed(self) -> str:
+        """The characters the reader of the field will not see."""
+        return self.original[len(self.kept):]
+
+
+@dataclass(frozen=True)
 class LetterField:
     name: str
     text: str
     limit: int | None = None
     limit_note: str = ""  # where an unconfirmed limit comes from (shown by format_letter)
+    cuts: tuple[Cut, ...] = ()  # what was dropped or shortened to fit ``limit``
 
 
 @dataclass(frozen=True)
@@ -78,6 +115,8 @@ class Letter:
     fields: tuple[LetterField, ...]
     label: str = ""  # the channel's Chinese name, e.g. 全国12315平台
     form: str = "fields"  # the target's letter_form: fields | message (subject + body)
+    recipient: Recipient | None = None  # message letters: whom it is addressed to
+    recipient_label: str = ""  # 商家 / 平台 / 消协 / 市场监管部门
 
     def field(self, name: str) -> LetterField:
         for item in self.fields:
@@ -96,7 +135,8 @@ def letter_json(letter: Letter) -> dict[str, Any]:
 
 def format_letter(letter: Letter) -> str:
     """Human-readable: each field with its character count, ready to copy in order."""
-    title = f"投诉文字（{letter.label or letter.target}）"
+    to = f"，收件人：{letter.recipient_label}" if letter.recipient_label else ""
+    title = f"投诉文字（{letter.label or letter.target}{to}）"
     lines = [title, "按顺序逐项复制到对应栏目；【请填写：…】处请补充后再提交。", ""]
     for item in letter.fields:
         count = f"{len(item.text)}/{item.limit} 字" if item.limit else f"{len(item.text)} 字"
@@ -104,11 +144,43 @@ def format_letter(letter: Letter) -> str:
         if item.limit_note:
             lines.append(f"   字数上限为参考值：{item.limit_note}")
         lines.append(item.text)
+        if item.cuts:
+            lines.append(format_cuts(item))
         lines.append("")
     missing = letter_placeholders(letter)
     if missing:
         lines.append(f"还有 {missing} 处需要填写（【请填写：…】）：补进 case.yaml 后重新运行，或提交时手工填写。")
+    cut = cut_summary(letter)
+    if cut:
+        lines.append(cut)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def format_cuts(item: LetterField) -> str:
+    """What fitting took out of one field, in full, so the user can decide what to keep."""
+    limit = f"不超过 {item.limit} 字" if item.limit else "符合字数上限"
+    lines = [f"   ※ 为了{limit}，这一栏删去或截短了下面的内容："]
+    for cut in item.cuts:
+        if cut.dropped:
+            lines.append(f"     删去：{cut.original}")
+        else:
+            lines.append(f"     截短：{cut.kept}{ELLIPSIS}（删去了“{cut.removed}”）")
+    return "\n".join(lines)
+
+
+def cut_summary(letter: Letter) -> str:
+    """One closing line when any field was shortened ("" when every field fit as written)."""
+    count = sum(1 for item in letter.fields if item.cuts)
+    if not count:
+        return ""
+    return (f"有 {count} 栏为了不超过字数上限删去或截短了内容（见各栏下的“※”）；"
+            "要保留被删去的内容，请改写得更短后重新运行。")
+
+
+def format_cut_notice(letter: Letter) -> str:
+    """The cuts of every field, for output that carries the letter itself in another form (--json)."""
+    blocks = [f"━━ {item.name}\n{format_cuts(item)}" for item in letter.fields if item.cuts]
+    return "\n".join([*blocks, cut_summary(letter)]) if blocks else ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,9 +196,13 @@ class _Context:
     fingerprint: str
     exhibits: tuple[str, ...]
     now: datetime
+    recipient: RecipientWording | None = None  # message letters only
+    attachments: tuple[Attachment, ...] = ()  # message letters: the files actually attached
+    originals_attached: bool | None = None  # the attached dossier holds the originals (None: not known)
 
 
-def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "") -> Letter:
+def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "",
+                      recipient: Recipient | None = None) -> Letter:
     """`letter`: the letter for ``options.target`` from a case folder, dated ``options.now`` in
     the case's time zone.
 
@@ -138,43 +214,53 @@ def letter_for_folder(root: Path, options: BuildOptions, *, fingerprint: str = "
     if has_evidence_folder(root):
         summary = summarize_evidence(scan_evidence(root, case.tz).files, rules)
     return compose_letter(case, options.target, rules, fingerprint=fingerprint, exhibits_summary=summary,
-                          now=options.now.astimezone(case.tz))
+                          recipient=recipient, now=options.now.astimezone(case.tz))
 
 
 def compose_letter(case: Case, target: Target, rules: Rules, *, fingerprint: str = "",
-                   exhibits_summary: Sequence[str] = (), now: datetime) -> Letter:
+                   exhibits_summary: Sequence[str] = (), recipient: Recipient | None = None,
+                   attachments: Sequence[Attachment] = (), originals_attached: bool | None = None,
+                   now: datetime) -> Letter:
     """The letter for ``target`` (a key of targets.yaml), every field fitted to its limit.
 
     ``exhibits_summary`` lists the evidence in a few words each (see :func:`summarize_evidence`);
-    ``fingerprint`` is the dossier's manifest SHA-256 when known; ``now`` dates the letter.
+    ``fingerprint`` is the dossier's manifest SHA-256 when known; ``now`` dates the letter;
+    ``recipient`` is whom a message letter (email) is addressed to (default: the merchant) and is
+    ignored by targets whose letter is form fields. ``attachments`` are the files sent with a
+    message letter (``pack`` knows them; without them the list names the dossier PDF), and
+    ``originals_attached`` whether they hold the originals.
     """
     profile = target_profile(target, rules)
     ctx = _Context(case, rules, profile, fingerprint.strip(),
                    tuple(_clean(s) for s in exhibits_summary if _clean(s)), now)
     if profile.letter_form == "message" and profile.letter:
-        fields = _message(ctx)
-    else:
-        fields = tuple(_form_field(template, ctx) for template in profile.letter)
+        wording = profile.recipients[recipient or DEFAULT_RECIPIENT]
+        ctx = replace(ctx, recipient=wording, attachments=tuple(attachments), originals_attached=originals_attached)
+        return Letter(profile.key, _message(ctx), profile.label, profile.letter_form, wording.key, wording.label)
+    fields = tuple(_form_field(template, ctx) for template in profile.letter)
     return Letter(profile.key, fields, profile.label, profile.letter_form)
 
 
 def _form_field(template: FieldTemplate, ctx: _Context) -> LetterField:
     draft = _draft(template, ctx, detailed=template.limit is None)
     note = template.source_note if not template.confirmed else ""
-    return LetterField(template.name, fit_text(draft, template.limit), template.limit, note)
+    fitted = fit(draft, template.limit)
+    return LetterField(template.name, fitted.text, template.limit, note, fitted.cuts)
 
 
 def _message(ctx: _Context) -> tuple[LetterField, ...]:
-    """Subject plus one formal letter body made of the remaining template fields."""
+    """Subject plus one formal letter body: the recipient's salutation and opening paragraph, the
+    remaining template fields as sections (less the ones the recipient omits), the signature."""
+    wording = _wording(ctx)
     subject_template, *sections = ctx.profile.letter
     subject = _form_field(subject_template, ctx)
     case = ctx.case
-    blocks = [f"致：{_merchant_name(case) or _placeholder('被投诉经营者名称')}", ""]
     name = _clean(case.complainant.name)
-    who = name or "本人"
-    blocks += [f"{who}就以下消费纠纷向贵方投诉，请核实处理。", ""]
+    blocks = [_fill(wording.salutation, ctx), "", _fill(wording.opening, ctx), ""]
     matter_done = False
     for template in sections:
+        if template.source in wording.omit or (template.source == "reply_deadline" and not wording.reply):
+            continue
         if not matter_done and template.source in ("order_summary", "complaint"):
             blocks.append(f"投诉事项：{_matter(ctx)}")
             matter_done = True
@@ -187,11 +273,39 @@ def _message(ctx: _Context) -> tuple[LetterField, ...]:
             blocks.append(f"{template.name}：{text}")
     if blocks[-1] != "":
         blocks.append("")
+    if wording.closing:
+        blocks += [_fill(wording.closing, ctx), ""]
     blocks.append(f"投诉人：{name or _placeholder('投诉人姓名')}")
     blocks.append(f"日期：{_local(ctx.now, case).date().isoformat()}")
     body = "\n".join(blocks)
     body_field = LetterField(BODY_FIELD, body, None)
     return (subject, body_field)
+
+
+def _wording(ctx: _Context) -> RecipientWording:
+    if ctx.recipient is None:
+        return ctx.profile.recipients[DEFAULT_RECIPIENT]
+    return ctx.recipient
+
+
+def _recipient_values(ctx: _Context) -> dict[str, str]:
+    """What a recipient's wording may name; a missing fact is a visible placeholder."""
+    case = ctx.case
+    merchant = _merchant_name(case) or _placeholder("被投诉经营者名称")
+    return {
+        "complainant": _clean(case.complainant.name),  # "本人张三", or just "本人"
+        "merchant": merchant,
+        "shop": _clean(case.merchant.shop_name) or merchant,
+        "platform": _platform(ctx) or _placeholder("电商平台"),
+        "order_number": _clean(case.order.number) or _placeholder("订单号"),
+        "product": _clean(case.order.product) or _placeholder("商品名称"),
+        "problem": _problem_label(ctx),
+    }
+
+
+def _fill(template: str, ctx: _Context, **extra: str) -> str:
+    """A recipient's wording with its placeholders filled in (checked when the template is loaded)."""
+    return template.format_map({**_recipient_values(ctx), **extra})
 
 
 def _draft(template: FieldTemplate, ctx: _Context, *, detailed: bool) -> Draft:
@@ -481,6 +595,9 @@ def _complainant_summary(ctx: _Context) -> Draft:
 
 def _legal(ctx: _Context) -> Draft:
     bases = legal_bases(ctx.case, ctx.rules)
+    if ctx.recipient is not None:  # what this recipient's own duty rests on, after the case's articles
+        extra = (legal_basis(key, ctx.rules) for key in ctx.recipient.legal)
+        bases = tuple(dict.fromkeys([*bases, *extra]))
     if not bases:
         return _single("", "法律依据")
     return Draft([Line([Piece(f"{b.law}{b.article}：{b.summary}")]) for b in bases], numbered=True)
@@ -494,6 +611,8 @@ def _amounts(ctx: _Context) -> Draft:
 
 
 def _evidence_list(ctx: _Context) -> Draft:
+    if ctx.profile.letter_form == "message":
+        return _attachment_list(ctx)
     fingerprint = ctx.fingerprint or FINGERPRINT_PLACEHOLDER
     lines = [Line([Piece(f"证据材料 PDF（清单指纹 SHA-256：{fingerprint}）", atomic=True)])]
     if ctx.exhibits:
@@ -503,20 +622,55 @@ def _evidence_list(ctx: _Context) -> Draft:
     return Draft(lines, numbered=True)
 
 
+def _attachment_list(ctx: _Context) -> Draft:
+    """What a letter's reader finds attached: the files by name (numbered), then the fingerprint
+    that ties them to one dossier and, in words, the evidence they hold."""
+    files = ctx.attachments or (Attachment("证据材料 PDF"),)
+    texts = [f"{i}. {a.name}" + (f"（{a.description}）" if a.description else "") for i, a in enumerate(files, 1)]
+    if len(files) > 1:
+        texts.append(f"附件较大，分 {len(files)} 封邮件发送，每封附上面的一个文件，正文相同。")
+    fingerprint = ctx.fingerprint or FINGERPRINT_PLACEHOLDER
+    same = "（各卷出自同一份证据材料）" if len(files) > 1 else ""
+    texts.append(f"证据材料封面上的材料指纹 SHA-256：{fingerprint}{same}")
+    if ctx.exhibits:
+        texts.append(f"内含证据：{'、'.join(ctx.exhibits)}。")
+    if ctx.originals_attached is False:
+        texts.append("原始文件没有随邮件发送（证据材料中列有每个原件的 SHA-256），需要时可另行提供。")
+    return Draft([Line([Piece(text, atomic=True)]) for text in texts])
+
+
+# ``（{product}）`` in a subject: the brackets belong to the placeholder and go with it.
+_SUBJECT_SLOT = re.compile(r"(（?)\{(\w+)\}(）?)")
+
+
+# The subject of a form target that asks for one (targets.yaml recipients exist only for letters).
+_FORM_SUBJECT = "关于订单 {order_number}（{product}）{problem}的投诉"
+
+
 def _subject(ctx: _Context) -> Draft:
+    """The recipient's subject line as pieces: its own words are kept whole, the order number is
+    protected, the problem type is dropped first and long names are cut evenly."""
     case = ctx.case
-    number = _clean(case.order.number)
-    pieces = [Piece("关于", atomic=True, lead="")]
-    if number:
-        pieces.append(Piece(number, before="订单 ", protect=len(number), lead=""))
-    else:
-        pieces.append(Piece("订单" + _placeholder("订单号"), atomic=True, lead=""))
-    if case.order.product:
-        pieces.append(Piece(_clean(case.order.product), before="（", after="）", lead=""))
-    label = _problem_label(ctx)
-    if label:
-        pieces.append(Piece(label, lead="", rank=1))
-    pieces.append(Piece("的投诉", atomic=True, lead=""))
+    values = _recipient_values(ctx)
+    pieces: list[Piece] = []
+    template = _wording(ctx).subject if ctx.profile.recipients else _FORM_SUBJECT
+    position = 0
+    for match in _SUBJECT_SLOT.finditer(template):
+        if match.start() > position:
+            pieces.append(Piece(template[position:match.start()], atomic=True, lead=""))
+        position = match.end()
+        before, name, after = match.groups()
+        value = _clean(case.order.product) if name == "product" else values[name]
+        if not value:
+            continue  # a missing product or problem type is left out with its brackets
+        if name == "order_number" and _clean(case.order.number):
+            pieces.append(Piece(value, before=before, after=after, protect=len(value), lead=""))
+        elif value.startswith("【"):
+            pieces.append(Piece(value, before=before, after=after, atomic=True, lead=""))
+        else:
+            pieces.append(Piece(value, before=before, after=after, lead="", rank=1 if name == "problem" else 0))
+    if position < len(template):
+        pieces.append(Piece(template[position:], atomic=True, lead=""))
     return Draft([Line(pieces)])
 
 
@@ -524,7 +678,10 @@ def _reply_deadline(ctx: _Context) -> str:
     days = next((d.days for d in ctx.profile.deadlines if d.start == "submitted" and d.days), None)
     days = days or ctx.rules.followup.reply_days
     due = (_local(ctx.now, ctx.case) + timedelta(days=days)).date()
-    return f"请于 {due.isoformat()} 前（{days} 日内）书面答复处理结果。"
+    wording = _wording(ctx) if ctx.profile.recipients else None
+    if wording is None:
+        return f"请于 {due.isoformat()} 前（{days} 日内）书面答复处理结果。"
+    return _fill(wording.reply, ctx, due=due.isoformat(), days=str(days))
 
 
 def _value_text(value: object, case: Case) -> str:
@@ -574,6 +731,7 @@ class Piece:
     protect: int = 0  # leading characters of ``text`` that cutting must keep (the order number)
     atomic: bool = False  # placeholders and amounts: kept whole or dropped, never cut
     share: float | None = None  # when the text is too long, first cut this piece to this share of the limit
+    uid: int = field(default=-1, compare=False)  # set by fit() to find the piece again after cutting
 
     def render(self, first: bool) -> str:
         return ("" if first else self.lead) + self.before + self.text + self.after
@@ -614,8 +772,19 @@ def measure(text: str) -> int:
     return len(text) + text.count("\n")
 
 
+@dataclass(frozen=True)
+class Fitted:
+    text: str
+    cuts: tuple[Cut, ...] = ()  # in the order of the pieces; a last-resort cut of the whole text last
+
+
 def fit_text(draft: Draft, limit: int | None) -> str:
-    """Render ``draft`` within ``limit`` characters (by :func:`measure`).
+    """The text of :func:`fit`."""
+    return fit(draft, limit).text
+
+
+def fit(draft: Draft, limit: int | None) -> Fitted:
+    """Render ``draft`` within ``limit`` characters (by :func:`measure`), saying what was cut.
 
     0. cut pieces that carry a ``share`` down to that share of the limit, so one rambling
        sentence of the user's cannot crowd out every other fact;
@@ -626,10 +795,29 @@ def fit_text(draft: Draft, limit: int | None) -> str:
     """
     text = draft.render()
     if limit is None or measure(text) <= limit:
-        return text
-    lines = [replace(line, pieces=[_capped(p, limit) for p in line.pieces]) for line in draft.lines]
+        return Fitted(text)
+    originals: list[Piece] = []
+    lines = []
+    for line in draft.lines:
+        pieces = []
+        for piece in line.pieces:
+            piece = replace(piece, uid=len(originals))
+            originals.append(piece)
+            pieces.append(_capped(piece, limit))
+        lines.append(replace(line, pieces=pieces))
     current = replace(draft, lines=lines)
     text = current.render()
+
+    def result(final: str, whole: Cut | None = None) -> Fitted:
+        left = {p.uid: p for line in lines for p in line.pieces}
+        cuts = []
+        for piece in originals:
+            now = left.get(piece.uid)
+            if now is None:
+                cuts.append(Cut(piece.before + piece.text + piece.after))
+            elif now.text != piece.text:
+                cuts.append(Cut(piece.text, now.text.removesuffix(ELLIPSIS)))
+        return Fitted(final, tuple(cuts) + ((whole,) if whole else ()))
 
     while measure(text) > limit:
         # max() of (rank, line, position): the highest rank, and among equals the later piece.
@@ -641,7 +829,7 @@ def fit_text(draft: Draft, limit: int | None) -> str:
         del lines[li].pieces[pi]
         text = current.render()
     if measure(text) <= limit:
-        return text
+        return result(text)
 
     cuttable = [(li, pi) for li, line in enumerate(lines) for pi, p in enumerate(line.pieces) if not p.atomic]
     level = _cut_level([lines[li].pieces[pi] for li, pi in cuttable], measure(text) - limit)
@@ -652,8 +840,9 @@ def fit_text(draft: Draft, limit: int | None) -> str:
             lines[li].pieces[pi] = replace(piece, text=_cut(piece.text, keep) + ELLIPSIS)
     text = current.render()
     if measure(text) <= limit:
-        return text
-    return hard_cut(text, limit)
+        return result(text)
+    final = hard_cut(text, limit)
+    return result(final, Cut(text, final.removesuffix(ELLIPSIS)))
 
 
 def _capped(piece: Piece, limit: int) -> Piece:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from evidencekit.case.load import load_case
-from evidencekit.channels.letter import Letter, compose_letter, format_letter, summarize_evidence
+from evidencekit.channels.letter import Attachment, Letter, compose_letter, format_letter, summarize_evidence
 from evidencekit.errors import InternalError, OutputError
 from evidencekit.fsutil import (
     create_new,
@@ -61,6 +61,7 @@ from evidencekit.model import (
     Exhibit,
     ImageInspection,
     PdfInspection,
+    Recipient,
     Target,
     VideoInspection,
     format_datetime,
@@ -129,6 +130,7 @@ class PackOptions:
     outdir: Path | None = None  # default: root/pack-<target>
     cap_bytes: int | None = None  # replaces the channel's size limit (per file, or per email for email)
     attachments: AttachmentRules | None = None  # replaces the channel's limits from targets.yaml altogether
+    recipient: Recipient | None = None  # whom the email letter (body.txt) is addressed to; default the merchant
 
 
 class _DoesNotFit(Exception):
@@ -158,7 +160,7 @@ def pack_case(root: Path, options: PackOptions, progress: Progress | None = None
     try:
         with work_folder() as work:
             job = _Job(root=root, profile=profile, rules=rules, limits=limits, work=Path(work),
-                       stage=stage, options=options.build, progress=progress)
+                       stage=stage, options=options.build, progress=progress, recipient=options.recipient)
             result = _pack_pdf_channel(job) if _takes_pdf(limits) else _pack_image_channel(job)
             result = replace(result, outdir=out)
             _write_readme(job, result)
@@ -213,6 +215,7 @@ class _Job:
     stage: Path
     options: BuildOptions  # as asked; each build sets its own output, dpi and originals
     progress: Progress | None
+    recipient: Recipient | None = None
     notes: list[str] = field(default_factory=list)
     built: BuildResult | None = None
     layout: _Layout | None = None
@@ -232,14 +235,18 @@ class _Job:
         self.layout = read_layout(result)
         return result
 
-    def letter(self) -> Letter:
+    def letter(self, attached: Sequence[PackedFile] = ()) -> Letter:
         """The channel's complaint text, naming the fingerprint of the dossier actually packed
-        (it changes with the display-copy resolution)."""
+        (it changes with the display-copy resolution) and, for a letter sent with files (email),
+        the files in ``attached``."""
         assert self.built is not None
         d = self.built.dossier
         evidence = summarize_evidence((replace(ex.source, kind=ex.kind) for ex in d.exhibits), self.rules)
         return compose_letter(d.case, self.target, self.rules, fingerprint=d.fingerprint,
-                              exhibits_summary=evidence, now=self.options.now)
+                              exhibits_summary=evidence, recipient=self.recipient,
+                              attachments=[_attachment(f, d, len(attached)) for f in attached],
+                              originals_attached=d.originals_attached if attached else None,
+                              now=self.options.now)
 
 
 @dataclass(frozen=True)
@@ -364,8 +371,13 @@ def _pack_pdf_channel(job: _Job) -> PackResult:
     if max_files is not None and len(files) < max_files:
         files += _key_evidence_files(job, dossier, max_files - len(files), start=len(files) + 1)
     if job.profile.letter_form == "message":
-        files.append(_write_text(job.stage / "body.txt", _email_body(job.letter()),
-                                 "邮件主题和正文：复制到邮件里", upload=False))
+        letter = job.letter([f for f in files if f.upload])
+        for item in letter.fields:
+            if item.cuts:  # the subject has a length limit; say what it lost, as `letter` does
+                lost = "；".join(f"删去“{c.original}”" if c.dropped else f"截去“{c.removed}”" for c in item.cuts)
+                job.notes.append(f"{item.name}为了不超过 {item.limit} 字：{lost}。需要时请在 body.txt 里改写。")
+        files.append(_write_text(job.stage / "body.txt", _email_body(letter),
+                                 f"邮件主题和正文（写给{letter.recipient_label}）：复制到邮件里", upload=False))
     originals = None if dossier.originals_attached else _copy_originals(dossier.exhibits, job.stage)
     if originals:
         files.append(originals)
@@ -757,6 +769,21 @@ def _notepad_text(text: str) -> bytes:
     return ("\ufeff" + text.rstrip("\n").replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n").encode("utf-8")
 
 
+def _attachment(f: PackedFile, dossier: Dossier, count: int) -> Attachment:
+    """How the email letter describes one attached file: its pages and exhibits."""
+    parts = []
+    if count > 1 and f.pages is not None:
+        parts.append(f"第 {f.pages[0]}–{f.pages[1]} 页")
+    if f.name.endswith(".pdf"):
+        if f.exhibits:
+            parts.append(f"共 {len(f.exhibits)} 项证据" if count == 1 else number_ranges(f.exhibits))
+        if dossier.originals_attached:
+            parts.append("原件已嵌入")
+    elif f.exhibits:
+        parts.append(number_ranges(f.exhibits))
+    return Attachment(f.name, "，".join(parts))
+
+
 def _email_body(letter: Letter) -> str:
     """``邮件主题：…`` then the body, ready to paste into a mail program."""
     if letter.form == "message":
@@ -802,9 +829,15 @@ def _write_readme(job: _Job, result: PackResult) -> None:
         lines.append("    原始文件没有嵌入上传的证据材料（材料中已说明），原件在 原件/ 文件夹里。请妥善保存原件和拍摄设备，"
                      "监管部门、平台或商家要求时再提供；对方可用 SHA256SUMS.txt 或 evidencekit verify 核对哈希值。")
     lines.append("")
-    lines.append(f"三、{_wording(job).text_heading}")
+    message = job.profile.letter_form == "message"
+    to = f"（收件人：{job.letter().recipient_label}）" if message else ""
+    lines.append(f"三、{_wording(job).text_heading}{to}")
     text_file = next((f.name for f in result.files if f.name in ("body.txt", "statement.txt")), "")
-    if text_file:
+    if text_file and message:
+        to_option = f" --to {job.recipient}" if job.recipient else ""
+        lines.append(f"    见 {text_file}（即 evidencekit letter --target {job.target}{to_option} 的内容，"
+                     "附件清单写的是第一节的文件和本材料的指纹）。")
+    elif text_file:
         lines.append(f"    见 {text_file}（与 evidencekit letter --target {job.target} 的内容相同）。")
     else:
         if _wording(job).text_note:

@@ -92,6 +92,7 @@ from evidencekit.rules.targets import (
     FieldRule,
     LetterField,
     PackWording,
+    RecipientWording,
     TargetProfile,
     megabytes_text,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "PlatformTiming",
     "ProblemType",
     "PunitiveRule",
+    "RecipientWording",
     "Requirement",
     "Rules",
     "TargetProfile",

@@ -179,6 +179,8 @@ def _check_references(rules: Rules) -> None:
         if target.limitation_basis:
             _check_articles(targets, f"{path}.limitation_basis", (target.limitation_basis,), rules)
         _check_articles(targets, f"{path}.deadlines", [d.basis for d in target.deadlines if d.basis], rules)
+        for wording in target.recipients.values():
+            _check_articles(targets, f"{path}.recipients.{wording.key}.legal", wording.legal, rules)
     _check_articles(TemplateFile("followup.yaml", None), "no_reason_return.basis",
                     (rules.followup.no_reason_return_basis,), rules)
     for vocabulary in VOCABULARIES:

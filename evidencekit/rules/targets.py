@@ -5,11 +5,11 @@ asks for, attachment limits, section order, the letter's fields and limits, dead
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from evidencekit.model import EvidenceKind, Target
+from evidencekit.model import EvidenceKind, Recipient, Target
 from evidencekit.rules.conditions import CASE_PATHS, Condition, parse_condition
 from evidencekit.rules.problem_types import parse_kind
 from evidencekit.rules.templatefile import TemplateFile, check_placeholders, join_path, suggest, top_level
@@ -26,6 +26,10 @@ COMPUTED_SOURCES = frozenset({
 LETTER_FORMS = ("fields", "message")
 DEADLINE_STARTS = frozenset({"submitted", "accepted", "refused", "signed", "discovered"})
 TITLE_PLACEHOLDERS = frozenset({"platform", "product", "merchant", "complainant", "order_number", "target"})
+# What a recipient's salutation, subject, opening and closing may name; its reply adds the due date.
+RECIPIENT_PLACEHOLDERS = frozenset({"complainant", "merchant", "shop", "platform", "order_number", "product",
+                                    "problem"})
+REPLY_PLACEHOLDERS = RECIPIENT_PLACEHOLDERS | {"due", "days"}
 # targets.yaml has one profile per Target, no more: --target offers exactly these.
 TARGET_KEYS = tuple(target.value for target in Target)
 
@@ -117,6 +121,21 @@ class PackWording:
 
 
 @dataclass(frozen=True)
+class RecipientWording:
+    """How a letter (letter_form: message) speaks to one recipient (``--to``)."""
+
+    key: Recipient
+    label: str  # 商家 / 平台 / 消协 / 市场监管部门
+    salutation: str
+    subject: str
+    opening: str
+    omit: tuple[str, ...]  # letter sources left out of the body (the addressee's own line)
+    legal: tuple[str, ...]  # article keys cited besides the problem type's
+    reply: str  # the 答复期限 text; "" = no reply is demanded and the section is left out
+    closing: str
+
+
+@dataclass(frozen=True)
 class TargetProfile:
     key: Target
     label: str
@@ -134,6 +153,8 @@ class TargetProfile:
     letter_form: str = "fields"  # one of LETTER_FORMS
     pack: PackWording | None = None  # None only for profiles built in code (tests)
     aliases: tuple[str, ...] = ()  # other words --target accepts besides key and label (邮件)
+    # message letters only: one wording per Recipient (fields targets have none)
+    recipients: Mapping[Recipient, RecipientWording] = field(default_factory=dict)
 
     @property
     def statement_limit(self) -> int | None:
@@ -179,7 +200,8 @@ def _target(doc: TemplateFile, key: Target, node: object, path: str,
             key_evidence: tuple[EvidenceKind, ...]) -> TargetProfile:
     m = doc.mapping(node, path,
                     ("label", "title", "fields", "credit_code", "attachments", "sections", "letter", "pack"),
-                    ("legal", "limitation_years", "limitation_basis", "deadlines", "letter_form", "aliases"))
+                    ("legal", "limitation_years", "limitation_basis", "deadlines", "letter_form", "aliases",
+                     "recipients"))
     letter_form = doc.text(m, "letter_form", path, "fields")
     if letter_form not in LETTER_FORMS:
         doc.fail(f"{path}.letter_form", f"应为 {'、'.join(LETTER_FORMS)} 之一，实际是 {letter_form}")
@@ -256,7 +278,42 @@ def _target(doc: TemplateFile, key: Target, node: object, path: str,
         attachments=attachments, sections=sections, letter=tuple(letter), deadlines=tuple(deadlines),
         letter_form=letter_form, pack=_pack_wording(doc, m["pack"], f"{path}.pack", key_evidence),
         aliases=doc.str_list(m, "aliases", path),
+        recipients=_recipients(doc, m.get("recipients"), f"{path}.recipients", letter_form,
+                               {item.source for item in letter}),
     )
+
+
+def _recipients(doc: TemplateFile, node: object, path: str, letter_form: str,
+                sources: set[str]) -> dict[Recipient, RecipientWording]:
+    if letter_form != "message":
+        if node is not None:
+            doc.fail(path, "只有 letter_form: message（一封信）的渠道才按收件人写 recipients")
+        return {}
+    entries = doc.mapping(node, path, optional=None)
+    keys = tuple(r.value for r in Recipient)
+    for key in entries:
+        if key not in keys:
+            doc.fail(join_path(path, key), f"{key} 不是程序认识的收件人{suggest(key, keys)}（可用：{'、'.join(keys)}）")
+    out = {}
+    for recipient in Recipient:  # in Recipient order, whatever the file's order
+        if recipient.value not in entries:
+            doc.fail(path, f"缺少收件人 {recipient.value}（--to 可以选它，每个收件人都要有一项）")
+        item_path = join_path(path, recipient.value)
+        r = doc.mapping(entries[recipient.value], item_path, ("label", "salutation", "subject", "opening"),
+                        ("omit", "legal", "reply", "closing"))
+        texts = {key: doc.text(r, key, item_path, "" if key in ("reply", "closing") else None)
+                 for key in ("label", "salutation", "subject", "opening", "reply", "closing")}
+        for key in ("salutation", "subject", "opening", "closing"):
+            check_placeholders(doc, texts[key], RECIPIENT_PLACEHOLDERS, join_path(item_path, key))
+        check_placeholders(doc, texts["reply"], REPLY_PLACEHOLDERS, join_path(item_path, "reply"))
+        omit = doc.str_list(r, "omit", item_path)
+        for source in omit:
+            if source not in sources:
+                doc.fail(join_path(item_path, "omit"), f"{source} 不是本渠道 letter 里的栏目{suggest(source, sources)}")
+        out[recipient] = RecipientWording(recipient, texts["label"], texts["salutation"], texts["subject"],
+                                          texts["opening"], omit, doc.str_list(r, "legal", item_path),
+                                          texts["reply"], texts["closing"])
+    return out
 
 
 def _megabytes(value: Decimal | None) -> int | None:
