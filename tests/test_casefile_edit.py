@@ -10,7 +10,7 @@ from factories import sh, write_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidencekit.case.edit import append_event, append_evidence
+from evidencekit.case.edit import append_event, append_evidence, number_added_files, record_numbers
 from evidencekit.case.load import load_case, render_case_template
 from evidencekit.errors import CaseFileError
 from evidencekit.model import Event, EvidenceKind
@@ -229,3 +229,85 @@ def test_append_evidence_without_case_file(tmp_path: Path) -> None:
     write_file(tmp_path / "evidence/chat/a.png", b"x")
     assert append_evidence(tmp_path, "evidence/chat/a.png", kind="chat", title="聊天")
     assert load_case(tmp_path).evidence[0].title == "聊天"
+
+
+# -- record_numbers: the exhibit numbers a build gave -------------------------------------------
+
+
+def _files(root: Path, *names: str) -> None:
+    for name in names:
+        write_file(root / "evidence" / "product" / name, b"x")
+
+
+def _numbers(root: Path) -> dict[str, int | None]:
+    return {e.file: e.number for e in load_case(root).evidence}
+
+
+def test_record_numbers_keeps_comments_and_adds_what_is_missing(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg", "c.jpg", "d.jpg")
+    text = ("# 我的案件\nevidence:\n  # 第一张是正面\n  - file: evidence/product/a.jpg   # 正面\n"
+            "    title: 正面\n  - file: product/b.jpg\n    number: 9\n  - file: evidence/product/c.jpg\n"
+            "    note: |\n      多行\n      备注\n# 结尾的注释\n")
+    path = case_with(tmp_path, text)
+    assert record_numbers(tmp_path, {"evidence/product/a.jpg": 1, "evidence/product/b.jpg": 2,
+                                     "evidence/product/c.jpg": 3, "evidence/product/d.jpg": 4})
+    new = path.read_text(encoding="utf-8")
+    assert new == ("# 我的案件\nevidence:\n  # 第一张是正面\n  - file: evidence/product/a.jpg   # 正面\n"
+                   "    title: 正面\n    number: 1\n  - file: product/b.jpg\n    number: 2\n"
+                   "  - file: evidence/product/c.jpg\n    note: |\n      多行\n      备注\n    number: 3\n"
+                   '  - file: "evidence/product/d.jpg"\n    number: 4\n# 结尾的注释\n')
+    assert _numbers(tmp_path)["evidence/product/c.jpg"] == 3
+    assert load_case(tmp_path).evidence[2].note == "多行\n备注"
+    before = path.read_bytes()
+    assert record_numbers(tmp_path, {"evidence/product/a.jpg": 1}) is False  # nothing to change
+    assert path.read_bytes() == before
+
+
+def test_record_numbers_in_flow_style_and_crlf(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg")
+    path = case_with(tmp_path, "schema: 1\r\nevidence: [{file: product/a.jpg, title: 正面}]\r\n")
+    record_numbers(tmp_path, {"evidence/product/a.jpg": 2, "evidence/product/b.jpg": 3})
+    assert path.read_bytes() == ('schema: 1\r\nevidence: [{file: product/a.jpg, title: 正面, number: 2}, '
+                                 '{file: "evidence/product/b.jpg", number: 3}]\r\n').encode()
+
+
+def test_record_numbers_creates_the_case_file_and_starts_an_empty_list(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg")
+    assert record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
+    assert _numbers(tmp_path) == {"evidence/product/a.jpg": 1}
+    path = case_with(tmp_path, render_case_template({}))
+    record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
+    assert _numbers(tmp_path) == {"evidence/product/a.jpg": 1}
+    assert path.read_text(encoding="utf-8").startswith(render_case_template({}).split("evidence:")[0])
+
+
+def test_record_numbers_drops_retired_entries_on_request(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg")
+    path = case_with(tmp_path, "evidence:\n  - file: evidence/product/gone.jpg\n    number: 1\n    title: 旧\n"
+                               "  # 留下的注释\n  - file: evidence/product/a.jpg\n    number: 2\n")
+    assert load_case(tmp_path).retired_numbers == ((1, "evidence/product/gone.jpg"),)
+    record_numbers(tmp_path, {"evidence/product/a.jpg": 1}, drop=["evidence/product/gone.jpg"])
+    assert path.read_text(encoding="utf-8") == (
+        "evidence:\n  # 留下的注释\n  - file: evidence/product/a.jpg\n    number: 1\n")
+
+
+def test_number_added_files_continues_after_the_recorded_numbers(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg", "c.jpg")
+    case_with(tmp_path, "evidence:\n  - file: evidence/product/a.jpg\n    number: 1\n"
+                        "  - file: evidence/product/gone.jpg\n    number: 5\n")
+    given = number_added_files(tmp_path, [("evidence/product/b.jpg", "product", "背面", ""),
+                                          ("evidence/product/c.jpg", "product", "", "")])
+    assert given == {"evidence/product/b.jpg": 6, "evidence/product/c.jpg": 7}
+    case = load_case(tmp_path)
+    assert {e.file: (e.number, e.title) for e in case.evidence} == {
+        "evidence/product/a.jpg": (1, ""), "evidence/product/b.jpg": (6, "背面"),
+        "evidence/product/c.jpg": (7, "")}
+
+
+def test_number_added_files_in_a_case_never_numbered_only_describes(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg")
+    case_with(tmp_path, "schema: 1\n")
+    given = number_added_files(tmp_path, [("evidence/product/a.jpg", "product", "正面", ""),
+                                          ("evidence/product/b.jpg", "product", "", "")])
+    assert given == {}
+    assert _numbers(tmp_path) == {"evidence/product/a.jpg": None}  # the first build numbers them
