@@ -10,7 +10,7 @@ from factories import sh, write_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidencekit.case.edit import append_event, append_evidence, number_added_files, record_numbers
+from evidencekit.case.edit import append_event, number_added_files, record_numbers
 from evidencekit.case.load import load_case, render_case_template
 from evidencekit.errors import CaseFileError
 from evidencekit.model import Event, EvidenceKind
@@ -207,27 +207,26 @@ def test_any_event_reads_back_exactly(tmp_path: Path, note: str, ref: str, chann
     assert event == Event(when, channel, note.strip(), ref.strip())
 
 
-# -- append_evidence -----------------------------------------------------------------------------
+# -- evidence entries ----------------------------------------------------------------------------
 
 
-def test_append_evidence_describes_a_file_once(tmp_path: Path) -> None:
+def test_number_added_files_describes_a_file_once(tmp_path: Path) -> None:
     write_file(tmp_path / "evidence/order/订单 1.png", b"x")
     path = case_with(tmp_path, render_case_template({}))
     old = path.read_bytes()
-    assert append_evidence(tmp_path, "evidence/order/订单 1.png", kind="order", title="订单截图",
-                           proves="订单号与金额") is True
+    assert number_added_files(tmp_path, [("evidence/order/订单 1.png", "order", "订单截图", "订单号与金额")]) == {}
     inserted_bytes(old, path.read_bytes())
     (item,) = load_case(tmp_path).evidence
     assert (item.file, item.kind, item.title, item.proves) == (
         "evidence/order/订单 1.png", EvidenceKind.ORDER, "订单截图", "订单号与金额")
     before = path.read_bytes()
-    assert append_evidence(tmp_path, "evidence/order/订单 1.png", title="另一个标题") is False
-    assert path.read_bytes() == before
+    number_added_files(tmp_path, [("evidence/order/订单 1.png", "order", "另一个标题", "")])
+    assert path.read_bytes() == before  # the user's own words win
 
 
-def test_append_evidence_without_case_file(tmp_path: Path) -> None:
+def test_number_added_files_without_case_file(tmp_path: Path) -> None:
     write_file(tmp_path / "evidence/chat/a.png", b"x")
-    assert append_evidence(tmp_path, "evidence/chat/a.png", kind="chat", title="聊天")
+    number_added_files(tmp_path, [("evidence/chat/a.png", "chat", "聊天", "")])
     assert load_case(tmp_path).evidence[0].title == "聊天"
 
 

@@ -17,7 +17,8 @@ not where it should be, nothing is written and the user is told to edit by hand.
   (``, {time: ..., channel: ...}``), so one-line lists stay one-line lists;
 - anything else (a mapping, a text): :class:`CaseFileError` naming ``events``.
 
-:func:`append_evidence` follows the same rules for the top-level ``evidence:`` list.
+:func:`record_numbers` and :func:`number_added_files` follow the same rules for the top-level
+``evidence:`` list, and also set ``number:`` inside an existing entry.
 """
 
 from __future__ import annotations
@@ -65,30 +66,6 @@ def append_event(case_file: Path, event: Event) -> None:
     its ``events`` is not a list, :class:`CaseFolderError` when it cannot be written.
     """
     _append_item(case_file, "events", lambda top: _event_fields(event, _case_zone(top)))
-
-
-def append_evidence(root: Path, rel_path: str, *, kind: str = "", title: str = "", proves: str = "",
-                    note: str = "") -> bool:
-    """Describe one evidence file in ``root``'s case file (``evidence:`` list), as text.
-
-    Returns False, changing nothing, when the file already has an entry: the user's own words
-    win, and a second entry for the same file would make the case file invalid. The case file
-    is created when the folder has none. Raises like :func:`append_event`.
-    """
-    rel = unicodedata.normalize("NFC", rel_path).replace("\\", "/")
-    case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
-
-    def fields(top: Node | None) -> Fields | None:
-        if rel in _described_files(top):
-            return None
-        out = [("file", yaml_quote(rel))]
-        if kind:
-            out.append(("kind", kind if kind in EVIDENCE_KINDS else yaml_quote(kind)))
-        out += [(key, yaml_quote(value)) for key, value in
-                (("title", title), ("proves", proves), ("note", note)) if value]
-        return out
-
-    return _append_item(case_file, "evidence", fields)
 
 
 def record_numbers(root: Path, numbers: Mapping[str, int], *, drop: Collection[str] = ()) -> bool:
@@ -223,19 +200,6 @@ def _edit_locked(case_file: Path, key: str, plan: Callable[[str, Node | None], _
                                                 expected="删减过长的内容后再添加")])
     _write_atomically(case_file, new_bytes)
     return True
-
-
-def _described_files(top: Node | None) -> set[str]:
-    """The ``evidence[].file`` values already in the file, normalised as the loader would."""
-    _, value = _find_key(top, "evidence") if isinstance(top, MappingNode) else (None, None)
-    files: set[str] = set()
-    for item in value.value if isinstance(value, SequenceNode) else []:
-        for key_node, file_node in item.value if isinstance(item, MappingNode) else []:
-            if key_node.value == "file" and isinstance(file_node, ScalarNode):
-                raw = unicodedata.normalize("NFC", file_node.value.strip()).replace("\\", "/")
-                path = "/".join(part for part in raw.split("/") if part not in ("", "."))
-                files.update({path, f"evidence/{path}"})
-    return files
 
 
 @dataclass(frozen=True)
