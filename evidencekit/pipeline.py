@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,7 +105,7 @@ class BuildContext:
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
     numbering: Numbering = field(init=False)  # number
     checklist: tuple[ChecklistItem, ...] = field(init=False)  # checklist
-    assessment: Assessment = field(init=False)  # assess; mask replaces it
+    assessment: Assessment = field(init=False)  # assess; mask replaces it (and options: no originals)
     dossier: Dossier = field(init=False)  # assemble
     work: Path = field(init=False)  # render: the private work folder
     rendered: RenderResult = field(init=False)  # render
@@ -202,8 +202,11 @@ def strict(ctx: BuildContext) -> None:
 
 
 def mask(ctx: BuildContext) -> None:
+    """--mask-personal: personal data out of every text; no originals attached (privacy.py)."""
     if ctx.options.mask_personal:
-        ctx.assessment = mask_assessment(ctx.assessment)
+        ctx.assessment, notes = mask_assessment(ctx.assessment)
+        ctx.options = replace(ctx.options, attach_originals=False)
+        ctx.notes += notes
 
 
 def assemble(ctx: BuildContext) -> None:
