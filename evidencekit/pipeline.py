@@ -244,6 +244,10 @@ def record(ctx: BuildContext) -> None:
     n = ctx.numbering
     if not n.to_record and not n.drop:
         return
+    if not ctx.case.has_case_file:  # a case.yaml of numbers only would hide `init`'s commented template
+        ctx.notes.append("案件文件夹里没有 case.yaml，证据编号没有记下；运行 evidencekit init 后再生成，"
+                         "以后添加证据时已有编号不变")
+        return
     try:
         record_numbers(ctx.case.root, n.to_record, drop=n.drop)
     except (CaseFileError, CaseFolderError) as exc:  # a read-only folder still gets its dossier

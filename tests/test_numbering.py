@@ -109,3 +109,12 @@ def test_a_case_file_that_cannot_be_edited_still_gets_its_dossier(tmp_path: Path
     assert code == ExitCode.OK, err
     assert "未能把证据编号写入 case.yaml" in out
     assert "evidence" not in real.read_text(encoding="utf-8")
+
+
+def test_a_folder_without_case_file_is_not_given_one(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    (root / "case.yaml").unlink()  # zero-config: `init` may still write the commented template
+    code, out, err = run("build", root, "-o", tmp_path / "1.pdf")
+    assert code == ExitCode.OK, err
+    assert not (root / "case.yaml").exists()
+    assert "没有 case.yaml，证据编号没有记下" in out
