@@ -310,3 +310,14 @@ def test_number_added_files_in_a_case_never_numbered_only_describes(tmp_path: Pa
                                           ("evidence/product/b.jpg", "product", "", "")])
     assert given == {}
     assert _numbers(tmp_path) == {"evidence/product/a.jpg": None}  # the first build numbers them
+
+
+def test_record_numbers_never_writes_a_number_another_file_took_meanwhile(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg")
+    # `add` numbered b.jpg while a build that had read the file before was still running.
+    path = case_with(tmp_path, "evidence:\n  - file: evidence/product/b.jpg\n    number: 1\n")
+    before = path.read_bytes()
+    with pytest.raises(CaseFileError) as info:
+        record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
+    assert "证据编号 1" in info.value.render()
+    assert path.read_bytes() == before

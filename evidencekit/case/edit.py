@@ -93,6 +93,14 @@ def record_numbers(root: Path, numbers: Mapping[str, int], *, drop: Collection[s
                 edit.inside.append(_number_splice(text, entry, wanted[entry.file], newline))
         edit.new_items = [[("file", yaml_quote(rel)), ("number", str(n))]
                           for rel, n in wanted.items() if rel not in seen]
+        taken = {entry.number: entry.file for entry in _entries(top)
+                 if entry.number is not None and entry.file not in wanted and entry.file not in dropped}
+        clash = sorted((n, rel) for rel, n in wanted.items() if n in taken)
+        if clash:  # another `add` or build numbered a file since this build read case.yaml
+            n, rel = clash[0]
+            raise CaseFileError(str(case_file), [CaseProblem(
+                "evidence", f"证据编号 {n} 已记给 {taken[n]}，不能再记给 {rel}",
+                expected="生成期间案件文件被改动过；请重新运行 evidencekit build")])
         return edit if edit.inside or edit.new_items else None
 
     return _edit(case_file, "evidence", plan)
