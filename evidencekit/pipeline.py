@@ -253,8 +253,9 @@ def record(ctx: BuildContext) -> None:
     except (CaseFileError, CaseFolderError) as exc:  # a read-only folder still gets its dossier
         ctx.notes.append(f"未能把证据编号写入 case.yaml（{exc.render()}）；下次生成时新旧证据的编号可能改变")
         return
-    ctx.notes.append("证据编号已记在 case.yaml：" + "、".join(
-        f"证据{number} {rel}" for rel, number in sorted(n.to_record.items(), key=lambda item: item[1])))
+    recorded = sorted(n.to_record.items(), key=lambda item: item[1])
+    listed = "、".join(f"证据{number} {rel}" for rel, number in recorded) if len(recorded) <= 5 else f"{len(recorded)} 项"
+    ctx.notes.append(f"证据编号已记在 case.yaml：{listed}（以后添加的证据排在后面，已有编号不变）")
 
 
 CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, checklist, assess)
