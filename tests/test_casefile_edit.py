@@ -321,3 +321,31 @@ def test_record_numbers_never_writes_a_number_another_file_took_meanwhile(tmp_pa
         record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
     assert "证据编号 1" in info.value.render()
     assert path.read_bytes() == before
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(described=st.lists(st.tuples(st.sampled_from("abcd"), st.booleans(), st.booleans()), unique_by=lambda t: t[0],
+                          max_size=4),
+       order=st.permutations("abcd"), flow=st.booleans())
+def test_record_numbers_keeps_every_line_and_sets_every_number(
+        tmp_path: Path, described: list[tuple[str, bool, bool]], order: list[str], flow: bool) -> None:
+    _files(tmp_path, *(f"{name}.jpg" for name in "abcd"))
+    items = [(f"evidence/product/{name}.jpg", f"标题 {name}" if titled else "", numbered)
+             for name, titled, numbered in described]
+    if flow:
+        text = "evidence: [" + ", ".join(
+            "{file: " + rel + (f", title: {title}" if title else "") + (f", number: {i + 10}" if numbered else "")
+            + "}" for i, (rel, title, numbered) in enumerate(items)) + "]  # 注释\n" if items else "evidence:\n"
+    else:
+        text = "evidence:\n" + "".join(
+            f"  - file: {rel}  # 注释\n" + (f"    title: {title}\n" if title else "")
+            + (f"    number: {i + 10}\n" if numbered else "") for i, (rel, title, numbered) in enumerate(items))
+    text = "# 开头\n" + text + "# 结尾\n"
+    path = case_with(tmp_path, text)
+    wanted = {f"evidence/product/{name}.jpg": i for i, name in enumerate(order, start=1)}
+    record_numbers(tmp_path, wanted)
+    assert _numbers(tmp_path) == wanted
+    new_lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in text.splitlines():  # every line the user wrote survives, in order (numbers aside)
+        if "number:" not in line and "[" not in line:
+            assert any(line == new for new in new_lines), line
