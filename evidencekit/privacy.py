@@ -85,8 +85,8 @@ class Masker:
                 literals[c.phone] = (self._numbers(c.phone, count=False), "投诉人电话")
             if c.email:
                 literals[c.email] = (_EMAIL.sub(lambda m: f"{m.group(1)}***{m.group(2)}", c.email), "投诉人邮箱")
-            if c.name:
-                literals[c.name] = (mask_name(c.name), "投诉人姓名")
+            if len(c.name.strip()) >= 2:  # one character would be masked inside every word it starts
+                literals[c.name.strip()] = (mask_name(c.name.strip()), "投诉人姓名")
         # Longest first: an address containing the name is masked as an address.
         self._literals = sorted(((k, *v) for k, v in literals.items() if k.strip()), key=lambda x: -len(x[0]))
 

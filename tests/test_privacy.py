@@ -176,3 +176,21 @@ def test_a_masked_dossier_still_verifies(dossiers: tuple[Path, Path, str]) -> No
 def test_addresses_in_free_text(text: str, masked: str) -> None:
     assert Masker().text(text) == masked  # no case facts: the patterns alone
 
+
+
+def test_the_masked_manifest_says_its_names_are_masked(dossiers: tuple[Path, Path, str]) -> None:
+    import json
+
+    def manifest(pdf_path: Path) -> dict[str, object]:
+        with pikepdf.open(pdf_path) as pdf:
+            return dict(json.loads(pdf.attachments["evidencekit-manifest.json"].get_file().read_bytes()))
+
+    assert manifest(dossiers[1])["personal_data_masked"] is True
+    assert "personal_data_masked" not in manifest(dossiers[0])  # unmasked manifests are as before
+
+
+def test_a_one_character_name_is_not_masked_in_every_word() -> None:
+    from evidencekit.model import Case, Complainant
+
+    masker = Masker(Case(root=Path("."), complainant=Complainant(name="王")))
+    assert masker.text("王府井的王老板") == "王府井的王老板"
