@@ -118,3 +118,14 @@ def test_a_folder_without_case_file_is_not_given_one(tmp_path: Path) -> None:
     assert code == ExitCode.OK, err
     assert not (root / "case.yaml").exists()
     assert "没有 case.yaml，证据编号没有记下" in out
+
+
+def test_a_repeated_number_stops_the_build_with_exit_3_and_the_line(tmp_path: Path) -> None:
+    root = make_case(tmp_path / "case")
+    with (root / "case.yaml").open("a", encoding="utf-8") as f:
+        f.write("evidence:\n  - file: product/IMG_20241115_090000.jpg\n    number: 2\n"
+                "  - file: product/IMG_20241116_090000.jpg\n    number: 2\n")
+    code, _out, err = run("build", root, "-o", tmp_path / "1.pdf")
+    assert code == ExitCode.CASE_INVALID
+    assert "第 9 行" in err and "证据编号 2 已在 evidence[0] 使用" in err
+    assert not (tmp_path / "1.pdf").exists()
