@@ -82,6 +82,7 @@ def assemble_dossier(a: Assessment, options: BuildOptions) -> Dossier:
         refused=a.inventory.refused,
         generated_at=generated_at,
         tool_version=__version__,
+        personal_data_masked=options.mask_personal,
     )
     total = sum(ex.source.size for ex in a.exhibits)
     problem = rules.problem_types.get(case.problem.type)

@@ -261,6 +261,7 @@ class EvidenceOverride:
     note: str = ""
     redact: tuple[Rect, ...] = ()
     moments: tuple[str, ...] = ()
+    number: int | None = None  # the exhibit number recorded by `add`/`build` (证据N), kept across builds
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,8 @@ class Case:
     claims: tuple[str, ...] = ()
     events: tuple[Event, ...] = ()
     evidence: tuple[EvidenceOverride, ...] = ()
+    # (number, file) of evidence entries whose file is gone: their numbers are not given again.
+    retired_numbers: tuple[tuple[int, str], ...] = ()
     tz: tzinfo = SHANGHAI
 
     @property

@@ -5,10 +5,10 @@ carries the options and every value a step produces:
 
     check:  load → inventory → inspect → number → checklist → assess
     build:  load → output → inventory → inspect → number → checklist → assess → strict → mask
-            → assemble → render → attach → publish
+            → assemble → render → attach → publish → record
 
 One bad file becomes a recorded finding, never a crash; the only step that touches the user's
-output path is ``publish``.
+output path is ``publish``; ``record`` then writes the exhibit numbers into case.yaml.
 """
 
 from __future__ import annotations
@@ -21,25 +21,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evidencekit.cache import DisplayCache
+from evidencekit.case.edit import record_numbers
 from evidencekit.case.inventory import Inventory, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.dossier import assemble_dossier
-from evidencekit.errors import ChecklistIncomplete
+from evidencekit.errors import CaseFileError, CaseFolderError, ChecklistIncomplete
 from evidencekit.integrity.stamp import existing_token
 from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
 from evidencekit.media.pool import Progress, available_cpus, inspect_files
 from evidencekit.model import Case, ChecklistItem, Dossier, Exhibit, Finding, Severity, Status, Target
+from evidencekit.numbering import Numbering, number_exhibits
 from evidencekit.output import check_output, resolve_output, work_folder
 from evidencekit.output import publish as publish_file
 from evidencekit.pdf.layout_hints import LayoutHints
 from evidencekit.privacy import mask_assessment
-from evidencekit.rules.catalog import (
-    advice_for,
-    build_checklist,
-    checklist_complete,
-    exhibit_title,
-    load_rules,
-)
+from evidencekit.rules.catalog import advice_for, build_checklist, checklist_complete, load_rules
 from evidencekit.timeinfo import date_inspection, time_findings
 
 if TYPE_CHECKING:
@@ -58,7 +54,8 @@ class BuildOptions:
     font: Path | None = None
     attach_originals: bool = True
     attach_limit: int = DEFAULT_ATTACH_LIMIT
-    mask_personal: bool = False  # hide phone/ID/address in generated text (public postings)
+    mask_personal: bool = False  # public postings: personal data masked, no originals (privacy.py)
+    renumber: bool = False  # number every exhibit in reading order again, not as case.yaml records
     jobs: int = 0  # worker processes for display copies; 0 = one per available CPU
     cache_dir: Path | None = None
     dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
@@ -89,6 +86,8 @@ class BuildResult:
     # Where the renderer put each part (1-based pages): what pack cuts and pictures by.
     exhibit_pages: dict[int, tuple[int, int]] = field(default_factory=dict)  # number -> (first, last)
     section_pages: dict[str, int] = field(default_factory=dict)  # section name -> first page
+    # For the shopper's terminal, not the dossier: exhibit numbers, and what --mask-personal hid.
+    notes: tuple[str, ...] = ()
     # The case as assessed, before --mask-personal: the shopper's self-check reads it.
     assessment: Assessment = field(kw_only=True)
 
@@ -106,13 +105,15 @@ class BuildContext:
     output: Path = field(init=False)  # output
     inventory: Inventory = field(init=False)  # inventory
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
+    numbering: Numbering = field(init=False)  # number
     checklist: tuple[ChecklistItem, ...] = field(init=False)  # checklist
-    assessment: Assessment = field(init=False)  # assess; mask replaces it
+    assessment: Assessment = field(init=False)  # assess; mask replaces it (and options: no originals)
     assessed: Assessment = field(init=False)  # assess: kept unmasked for the shopper's self-check
     dossier: Dossier = field(init=False)  # assemble
     work: Path = field(init=False)  # render: the private work folder
     rendered: RenderResult = field(init=False)  # render
     token_findings: tuple[Finding, ...] = field(init=False)  # attach
+    notes: list[str] = field(default_factory=list)  # number, mask, record: for the terminal
 
 
 Step = Callable[[BuildContext], None]
@@ -168,18 +169,10 @@ def inspect(ctx: BuildContext) -> None:
 
 
 def number(ctx: BuildContext) -> None:
-    """证据1, 证据2, ... in the order an official reads: by kind (templates/evidence_kinds.yaml
-    order: order, product, livestream, chat, ...), then by capture time, then by path; a title
-    the case does not declare comes with the number."""
-    rules, product = load_rules(), ctx.case.order.product
-    kind_order = {k: i for i, k in enumerate(rules.kinds)}
-    far_future = datetime.max.replace(tzinfo=UTC)
-    ordered = sorted(ctx.exhibits, key=lambda e: (kind_order.get(e.kind.value, 99), e.stamp.time or far_future,
-                                                  e.source.rel_path))
-    ctx.exhibits = tuple(
-        replace(e, number=n,
-                title=e.title or exhibit_title(e.kind, rules, n=n, file_name=e.source.name, product=product))
-        for n, e in enumerate(ordered, start=1))
+    """证据1, 证据2, ...: as case.yaml records them, new files after (numbering.py)."""
+    ctx.numbering = number_exhibits(ctx.exhibits, ctx.case, load_rules(), renumber=ctx.options.renumber)
+    ctx.exhibits = ctx.numbering.exhibits
+    ctx.notes += ctx.numbering.notes()
 
 
 def checklist(ctx: BuildContext) -> None:
@@ -212,8 +205,11 @@ def strict(ctx: BuildContext) -> None:
 
 
 def mask(ctx: BuildContext) -> None:
+    """--mask-personal: personal data out of every text; no originals attached (privacy.py)."""
     if ctx.options.mask_personal:
-        ctx.assessment = mask_assessment(ctx.assessment)
+        ctx.assessment, notes = mask_assessment(ctx.assessment)
+        ctx.options = replace(ctx.options, attach_originals=False)
+        ctx.notes += notes
 
 
 def assemble(ctx: BuildContext) -> None:
@@ -246,9 +242,28 @@ def publish(ctx: BuildContext) -> None:
     publish_file(ctx.work / "final.pdf", ctx.output, ctx.options.force)  # the only write to the user's path
 
 
+def record(ctx: BuildContext) -> None:
+    """The numbers the dossier went out with, into case.yaml, so the next build keeps them."""
+    n = ctx.numbering
+    if not n.to_record and not n.drop:
+        return
+    if not ctx.case.has_case_file:  # a case.yaml of numbers only would hide `init`'s commented template
+        ctx.notes.append("案件文件夹里没有 case.yaml，证据编号没有记下；运行 evidencekit init 后再生成，"
+                         "以后添加证据时已有编号不变")
+        return
+    try:
+        record_numbers(ctx.case.root, n.to_record, drop=n.drop)
+    except (CaseFileError, CaseFolderError) as exc:  # a read-only folder still gets its dossier
+        ctx.notes.append(f"未能把证据编号写入 case.yaml（{exc.render()}）；下次生成时新旧证据的编号可能改变")
+        return
+    recorded = sorted(n.to_record.items(), key=lambda item: item[1])
+    listed = "、".join(f"证据{number} {rel}" for rel, number in recorded) if len(recorded) <= 5 else f"{len(recorded)} 项"
+    ctx.notes.append(f"证据编号已记在 case.yaml：{listed}（以后添加的证据排在后面，已有编号不变）")
+
+
 CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, checklist, assess)
 BUILD_STEPS: tuple[Step, ...] = (load, output, inventory, inspect, number, checklist, assess, strict, mask,
-                                 assemble, render, attach, publish)
+                                 assemble, render, attach, publish, record)
 
 
 def run_steps(ctx: BuildContext, steps: Sequence[Step]) -> BuildContext:
@@ -272,4 +287,5 @@ def build_dossier(root: Path, options: BuildOptions, progress: Progress | None =
     r = ctx.rendered
     return BuildResult(ctx.output, ctx.dossier, r.page_count, ctx.output.stat().st_size,
                        ctx.assessment.findings + r.findings + ctx.token_findings,
-                       exhibit_pages=r.exhibit_ranges, section_pages=r.section_pages, assessment=ctx.assessed)
+                       exhibit_pages=r.exhibit_ranges, section_pages=r.section_pages, assessment=ctx.assessed,
+                       notes=tuple(ctx.notes))

@@ -10,7 +10,7 @@ from factories import sh, write_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidencekit.case.edit import append_event, append_evidence
+from evidencekit.case.edit import append_event, number_added_files, record_numbers
 from evidencekit.case.load import load_case, render_case_template
 from evidencekit.errors import CaseFileError
 from evidencekit.model import Event, EvidenceKind
@@ -207,25 +207,145 @@ def test_any_event_reads_back_exactly(tmp_path: Path, note: str, ref: str, chann
     assert event == Event(when, channel, note.strip(), ref.strip())
 
 
-# -- append_evidence -----------------------------------------------------------------------------
+# -- evidence entries ----------------------------------------------------------------------------
 
 
-def test_append_evidence_describes_a_file_once(tmp_path: Path) -> None:
+def test_number_added_files_describes_a_file_once(tmp_path: Path) -> None:
     write_file(tmp_path / "evidence/order/订单 1.png", b"x")
     path = case_with(tmp_path, render_case_template({}))
     old = path.read_bytes()
-    assert append_evidence(tmp_path, "evidence/order/订单 1.png", kind="order", title="订单截图",
-                           proves="订单号与金额") is True
+    assert number_added_files(tmp_path, [("evidence/order/订单 1.png", "order", "订单截图", "订单号与金额")]) == {}
     inserted_bytes(old, path.read_bytes())
     (item,) = load_case(tmp_path).evidence
     assert (item.file, item.kind, item.title, item.proves) == (
         "evidence/order/订单 1.png", EvidenceKind.ORDER, "订单截图", "订单号与金额")
     before = path.read_bytes()
-    assert append_evidence(tmp_path, "evidence/order/订单 1.png", title="另一个标题") is False
+    number_added_files(tmp_path, [("evidence/order/订单 1.png", "order", "另一个标题", "")])
+    assert path.read_bytes() == before  # the user's own words win
+
+
+def test_number_added_files_without_case_file(tmp_path: Path) -> None:
+    write_file(tmp_path / "evidence/chat/a.png", b"x")
+    number_added_files(tmp_path, [("evidence/chat/a.png", "chat", "聊天", "")])
+    assert load_case(tmp_path).evidence[0].title == "聊天"
+
+
+# -- record_numbers: the exhibit numbers a build gave -------------------------------------------
+
+
+def _files(root: Path, *names: str) -> None:
+    for name in names:
+        write_file(root / "evidence" / "product" / name, b"x")
+
+
+def _numbers(root: Path) -> dict[str, int | None]:
+    return {e.file: e.number for e in load_case(root).evidence}
+
+
+def test_record_numbers_keeps_comments_and_adds_what_is_missing(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg", "c.jpg", "d.jpg")
+    text = ("# 我的案件\nevidence:\n  # 第一张是正面\n  - file: evidence/product/a.jpg   # 正面\n"
+            "    title: 正面\n  - file: product/b.jpg\n    number: 9\n  - file: evidence/product/c.jpg\n"
+            "    note: |\n      多行\n      备注\n# 结尾的注释\n")
+    path = case_with(tmp_path, text)
+    assert record_numbers(tmp_path, {"evidence/product/a.jpg": 1, "evidence/product/b.jpg": 2,
+                                     "evidence/product/c.jpg": 3, "evidence/product/d.jpg": 4})
+    new = path.read_text(encoding="utf-8")
+    assert new == ("# 我的案件\nevidence:\n  # 第一张是正面\n  - file: evidence/product/a.jpg   # 正面\n"
+                   "    title: 正面\n    number: 1\n  - file: product/b.jpg\n    number: 2\n"
+                   "  - file: evidence/product/c.jpg\n    note: |\n      多行\n      备注\n    number: 3\n"
+                   '  - file: "evidence/product/d.jpg"\n    number: 4\n# 结尾的注释\n')
+    assert _numbers(tmp_path)["evidence/product/c.jpg"] == 3
+    assert load_case(tmp_path).evidence[2].note == "多行\n备注"
+    before = path.read_bytes()
+    assert record_numbers(tmp_path, {"evidence/product/a.jpg": 1}) is False  # nothing to change
     assert path.read_bytes() == before
 
 
-def test_append_evidence_without_case_file(tmp_path: Path) -> None:
-    write_file(tmp_path / "evidence/chat/a.png", b"x")
-    assert append_evidence(tmp_path, "evidence/chat/a.png", kind="chat", title="聊天")
-    assert load_case(tmp_path).evidence[0].title == "聊天"
+def test_record_numbers_in_flow_style_and_crlf(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg")
+    path = case_with(tmp_path, "schema: 1\r\nevidence: [{file: product/a.jpg, title: 正面}]\r\n")
+    record_numbers(tmp_path, {"evidence/product/a.jpg": 2, "evidence/product/b.jpg": 3})
+    assert path.read_bytes() == ('schema: 1\r\nevidence: [{file: product/a.jpg, title: 正面, number: 2}, '
+                                 '{file: "evidence/product/b.jpg", number: 3}]\r\n').encode()
+
+
+def test_record_numbers_creates_the_case_file_and_starts_an_empty_list(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg")
+    assert record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
+    assert _numbers(tmp_path) == {"evidence/product/a.jpg": 1}
+    path = case_with(tmp_path, render_case_template({}))
+    record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
+    assert _numbers(tmp_path) == {"evidence/product/a.jpg": 1}
+    assert path.read_text(encoding="utf-8").startswith(render_case_template({}).split("evidence:")[0])
+
+
+def test_record_numbers_drops_retired_entries_on_request(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg")
+    path = case_with(tmp_path, "evidence:\n  - file: evidence/product/gone.jpg\n    number: 1\n    title: 旧\n"
+                               "  # 留下的注释\n  - file: evidence/product/a.jpg\n    number: 2\n")
+    assert load_case(tmp_path).retired_numbers == ((1, "evidence/product/gone.jpg"),)
+    record_numbers(tmp_path, {"evidence/product/a.jpg": 1}, drop=["evidence/product/gone.jpg"])
+    assert path.read_text(encoding="utf-8") == (
+        "evidence:\n  # 留下的注释\n  - file: evidence/product/a.jpg\n    number: 1\n")
+
+
+def test_number_added_files_continues_after_the_recorded_numbers(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg", "c.jpg")
+    case_with(tmp_path, "evidence:\n  - file: evidence/product/a.jpg\n    number: 1\n"
+                        "  - file: evidence/product/gone.jpg\n    number: 5\n")
+    given = number_added_files(tmp_path, [("evidence/product/b.jpg", "product", "背面", ""),
+                                          ("evidence/product/c.jpg", "product", "", "")])
+    assert given == {"evidence/product/b.jpg": 6, "evidence/product/c.jpg": 7}
+    case = load_case(tmp_path)
+    assert {e.file: (e.number, e.title) for e in case.evidence} == {
+        "evidence/product/a.jpg": (1, ""), "evidence/product/b.jpg": (6, "背面"),
+        "evidence/product/c.jpg": (7, "")}
+
+
+def test_number_added_files_in_a_case_never_numbered_only_describes(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg")
+    case_with(tmp_path, "schema: 1\n")
+    given = number_added_files(tmp_path, [("evidence/product/a.jpg", "product", "正面", ""),
+                                          ("evidence/product/b.jpg", "product", "", "")])
+    assert given == {}
+    assert _numbers(tmp_path) == {"evidence/product/a.jpg": None}  # the first build numbers them
+
+
+def test_record_numbers_never_writes_a_number_another_file_took_meanwhile(tmp_path: Path) -> None:
+    _files(tmp_path, "a.jpg", "b.jpg")
+    # `add` numbered b.jpg while a build that had read the file before was still running.
+    path = case_with(tmp_path, "evidence:\n  - file: evidence/product/b.jpg\n    number: 1\n")
+    before = path.read_bytes()
+    with pytest.raises(CaseFileError) as info:
+        record_numbers(tmp_path, {"evidence/product/a.jpg": 1})
+    assert "证据编号 1" in info.value.render()
+    assert path.read_bytes() == before
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(described=st.lists(st.tuples(st.sampled_from("abcd"), st.booleans(), st.booleans()), unique_by=lambda t: t[0],
+                          max_size=4),
+       order=st.permutations("abcd"), flow=st.booleans())
+def test_record_numbers_keeps_every_line_and_sets_every_number(
+        tmp_path: Path, described: list[tuple[str, bool, bool]], order: list[str], flow: bool) -> None:
+    _files(tmp_path, *(f"{name}.jpg" for name in "abcd"))
+    items = [(f"evidence/product/{name}.jpg", f"标题 {name}" if titled else "", numbered)
+             for name, titled, numbered in described]
+    if flow:
+        text = "evidence: [" + ", ".join(
+            "{file: " + rel + (f", title: {title}" if title else "") + (f", number: {i + 10}" if numbered else "")
+            + "}" for i, (rel, title, numbered) in enumerate(items)) + "]  # 注释\n" if items else "evidence:\n"
+    else:
+        text = "evidence:\n" + "".join(
+            f"  - file: {rel}  # 注释\n" + (f"    title: {title}\n" if title else "")
+            + (f"    number: {i + 10}\n" if numbered else "") for i, (rel, title, numbered) in enumerate(items))
+    text = "# 开头\n" + text + "# 结尾\n"
+    path = case_with(tmp_path, text)
+    wanted = {f"evidence/product/{name}.jpg": i for i, name in enumerate(order, start=1)}
+    record_numbers(tmp_path, wanted)
+    assert _numbers(tmp_path) == wanted
+    new_lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in text.splitlines():  # every line the user wrote survives, in order (numbers aside)
+        if "number:" not in line and "[" not in line:
+            assert any(line == new for new in new_lines), line

@@ -695,3 +695,60 @@ def test_event_channels_load_as_the_enum_whatever_yaml_makes_of_them(tmp_path: P
     assert channels == [EventChannel.COMPLAINT_12315, EventChannel.COMPLAINT_12315, EventChannel.PLATFORM,
                         EventChannel.OTHER]
     assert all(type(c) is EventChannel for c in channels)
+
+
+# ---------------------------------------------------------------------------------------------
+# evidence[].number: the exhibit number recorded by add/build
+# ---------------------------------------------------------------------------------------------
+
+
+def _numbered_case(tmp_path: Path, entries: str) -> Path:
+    for name in ("a.jpg", "b.jpg"):
+        write_file(tmp_path / "evidence" / "product" / name, b"x")
+    (tmp_path / "case.yaml").write_text("schema: 1\nevidence:\n" + entries, encoding="utf-8")
+    return tmp_path
+
+
+def test_evidence_number_is_read(tmp_path: Path) -> None:
+    root = _numbered_case(tmp_path, "  - file: evidence/product/a.jpg\n    number: 7\n"
+                                    "  - file: evidence/product/b.jpg\n")
+    case = load_case(root)
+    assert [(e.file, e.number) for e in case.evidence] == [
+        ("evidence/product/a.jpg", 7), ("evidence/product/b.jpg", None)]
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "二", "1.5", "007x", "9999999999"])
+def test_evidence_number_must_be_a_positive_integer(tmp_path: Path, value: str) -> None:
+    root = _numbered_case(tmp_path, f"  - file: evidence/product/a.jpg\n    number: {value}\n")
+    with pytest.raises(CaseFileError) as info:
+        load_case(root)
+    assert info.value.exit_code == ExitCode.CASE_INVALID
+    [problem] = info.value.problems
+    assert problem.key_path == "evidence[0].number" and problem.line == 4
+    assert "正整数" in problem.message
+
+
+def test_a_repeated_evidence_number_names_both_entries(tmp_path: Path) -> None:
+    root = _numbered_case(tmp_path, "  - file: evidence/product/a.jpg\n    number: 3\n"
+                                    "  - file: evidence/product/b.jpg\n    number: 3\n")
+    with pytest.raises(CaseFileError) as info:
+        load_case(root)
+    [problem] = info.value.problems
+    assert problem.key_path == "evidence[1].number" and problem.line == 6
+    assert "证据编号 3" in problem.message and "evidence[0]" in problem.message
+    assert "第 6 行" in info.value.render()
+
+
+def test_a_numbered_entry_whose_file_is_gone_keeps_its_number_retired(tmp_path: Path) -> None:
+    root = _numbered_case(tmp_path, "  - file: evidence/product/a.jpg\n    number: 1\n"
+                                    "  - file: evidence/product/gone.jpg\n    number: 2\n")
+    case = load_case(root)
+    assert [e.file for e in case.evidence] == ["evidence/product/a.jpg"]
+    assert case.retired_numbers == ((2, "evidence/product/gone.jpg"),)
+
+
+def test_an_unnumbered_entry_whose_file_is_gone_is_still_an_error(tmp_path: Path) -> None:
+    root = _numbered_case(tmp_path, "  - file: evidence/product/gone.jpg\n    title: 没了\n")
+    with pytest.raises(CaseFileError) as info:
+        load_case(root)
+    assert info.value.problems[0].message == "文件不存在"

@@ -17,7 +17,8 @@ not where it should be, nothing is written and the user is told to edit by hand.
   (``, {time: ..., channel: ...}``), so one-line lists stay one-line lists;
 - anything else (a mapping, a text): :class:`CaseFileError` naming ``events``.
 
-:func:`append_evidence` follows the same rules for the top-level ``evidence:`` list.
+:func:`record_numbers` and :func:`number_added_files` follow the same rules for the top-level
+``evidence:`` list, and also set ``number:`` inside an existing entry.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from __future__ import annotations
 import re
 import stat
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -67,37 +68,113 @@ def append_event(case_file: Path, event: Event) -> None:
     _append_item(case_file, "events", lambda top: _event_fields(event, _case_zone(top)))
 
 
-def append_evidence(root: Path, rel_path: str, *, kind: str = "", title: str = "", proves: str = "",
-                    note: str = "") -> bool:
-    """Describe one evidence file in ``root``'s case file (``evidence:`` list), as text.
+def record_numbers(root: Path, numbers: Mapping[str, int], *, drop: Collection[str] = ()) -> bool:
+    """Write each file's exhibit number into its ``evidence:`` entry (``number: N``), adding an
+    entry ``{file, number}`` for a file that has none; ``drop`` removes the entries of those
+    files (the removed files whose numbers ``build --renumber`` gives out again).
 
-    Returns False, changing nothing, when the file already has an entry: the user's own words
-    win, and a second entry for the same file would make the case file invalid. The case file
-    is created when the folder has none. Raises like :func:`append_event`.
+    Returns False, writing nothing, when every number is already recorded. Raises like
+    :func:`append_event`; a flow-style entry list cannot lose an entry (CaseFileError).
     """
-    rel = unicodedata.normalize("NFC", rel_path).replace("\\", "/")
     case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
+    wanted = {_normal_path(rel): n for rel, n in numbers.items()}
+    dropped = {_normal_path(rel) for rel in drop}
 
-    def fields(top: Node | None) -> Fields | None:
-        if rel in _described_files(top):
-            return None
-        out = [("file", yaml_quote(rel))]
-        if kind:
-            out.append(("kind", kind if kind in EVIDENCE_KINDS else yaml_quote(kind)))
-        out += [(key, yaml_quote(value)) for key, value in
-                (("title", title), ("proves", proves), ("note", note)) if value]
-        return out
+    def plan(text: str, top: Node | None) -> _Edit | None:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        edit = _Edit(check=lambda after: _has_numbers(after, wanted, dropped))
+        seen = set()
+        for entry in _entries(top):
+            seen.add(entry.file)
+            if entry.file in dropped:
+                edit.inside.append(_remove_entry(text, entry, str(case_file)))
+                edit.removed += 1
+            elif entry.file in wanted and entry.number != wanted[entry.file]:
+                edit.inside.append(_number_splice(text, entry, wanted[entry.file], newline))
+        edit.new_items = [[("file", yaml_quote(rel)), ("number", str(n))]
+                          for rel, n in wanted.items() if rel not in seen]
+        taken = {entry.number: entry.file for entry in _entries(top)
+                 if entry.number is not None and entry.file not in wanted and entry.file not in dropped}
+        clash = sorted((n, rel) for rel, n in wanted.items() if n in taken)
+        if clash:  # another `add` or build numbered a file since this build read case.yaml
+            n, rel = clash[0]
+            raise CaseFileError(str(case_file), [CaseProblem(
+                "evidence", f"证据编号 {n} 已记给 {taken[n]}，不能再记给 {rel}",
+                expected="生成期间案件文件被改动过；请重新运行 evidencekit build")])
+        return edit if edit.inside or edit.new_items else None
 
-    return _append_item(case_file, "evidence", fields)
+    return _edit(case_file, "evidence", plan)
+
+
+def number_added_files(root: Path, added: Sequence[tuple[str, str, str, str]]) -> dict[str, int]:
+    """Describe files ``add`` just copied in, ``(rel_path, kind, title, proves)`` each.
+
+    In a case whose ``evidence:`` already records exhibit numbers (it has been built), each new
+    file gets the next number after every recorded one, removed files' included, so the next
+    build keeps all earlier numbers. In a case never numbered, only a title or proves is written
+    (the first build numbers everything in reading order). Returns the numbers given.
+    """
+    case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
+    given: dict[str, int] = {}
+
+    def plan(text: str, top: Node | None) -> _Edit | None:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        given.clear()
+        entries = {entry.file: entry for entry in _entries(top)}
+        recorded = [entry.number for entry in entries.values() if entry.number is not None]
+        following = max(recorded, default=0) + 1
+        edit = _Edit(check=lambda after: _has_numbers(after, given, set()))
+        for rel, kind, title, proves in added:
+            rel = _normal_path(rel)
+            entry = entries.get(rel)
+            if recorded and (entry is None or entry.number is None) and rel not in given:
+                given[rel], following = following, following + 1
+            if entry is not None:  # the user's own words win; only a missing number is added
+                if rel in given:
+                    edit.inside.append(_number_splice(text, entry, given[rel], newline))
+                continue
+            if rel not in given and not (title or proves):
+                continue
+            fields = [("file", yaml_quote(rel))]
+            if title or proves:
+                fields.append(("kind", kind if kind in EVIDENCE_KINDS else yaml_quote(kind)))
+                fields += [(k, yaml_quote(v)) for k, v in (("title", title), ("proves", proves)) if v]
+            if rel in given:
+                fields.append(("number", str(given[rel])))
+            entries[rel] = _Entry(MappingNode("tag:yaml.org,2002:map", []), rel, given.get(rel), None)
+            edit.new_items.append(fields)
+        return edit if edit.inside or edit.new_items else None
+
+    _edit(case_file, "evidence", plan)
+    return dict(given)
 
 
 def _append_item(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
+    def plan(_text: str, top: Node | None) -> _Edit | None:
+        fields = make_fields(top)
+        return None if fields is None else _Edit(new_items=[fields])
+
+    return _edit(case_file, key, plan)
+
+
+@dataclass
+class _Edit:
+    """What one edit does to the ``key:`` list: items appended at its end, and changes inside
+    existing items (splices into the original text) that remove ``removed`` items."""
+
+    new_items: list[Fields] = field(default_factory=list)
+    inside: list[_Splice] = field(default_factory=list)
+    removed: int = 0
+    check: Callable[[Node | None], bool] = lambda _top: True  # the edited tree says what we meant
+
+
+def _edit(case_file: Path, key: str, plan: Callable[[str, Node | None], _Edit | None]) -> bool:
     # Read, edit and write back under one lock: two `log` calls at once must not lose an event.
     with case_lock(case_file.parent, error=CaseFolderError):
-        return _append_item_locked(case_file, key, make_fields)
+        return _edit_locked(case_file, key, plan)
 
 
-def _append_item_locked(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
+def _edit_locked(case_file: Path, key: str, plan: Callable[[str, Node | None], _Edit | None]) -> bool:
     where = str(case_file)
     manual = f"请用文本编辑器在 {key}: 下手动添加这一项"
     if case_file.is_symlink():
@@ -115,12 +192,15 @@ def _append_item_locked(case_file: Path, key: str, make_fields: Callable[[Node |
     newline = "\r\n" if "\r\n" in text else "\n"
 
     before = parse_case_yaml(text, where)
-    fields = make_fields(before)
-    if fields is None:
+    edit = plan(text, before)
+    if edit is None:
         return False
-    splices = _plan(text, before, key, fields, newline, where, manual)
+    splices = list(edit.inside)
+    if edit.new_items:
+        splices += _plan(text, before, key, edit.new_items, newline, where, manual)
     new_text = _apply(text, splices)
-    _check_result(new_text, key, _item_count(before, key), where, manual)
+    _check_result(new_text, key, _item_count(before, key) + len(edit.new_items) - edit.removed, edit.check,
+                  where, manual)
 
     new_bytes = _encode_spliced(original, text, splices, new_text, bom, codec)
     if len(new_bytes) > MAX_CASE_FILE_BYTES:
@@ -130,17 +210,70 @@ def _append_item_locked(case_file: Path, key: str, make_fields: Callable[[Node |
     return True
 
 
-def _described_files(top: Node | None) -> set[str]:
-    """The ``evidence[].file`` values already in the file, normalised as the loader would."""
+@dataclass(frozen=True)
+class _Entry:
+    node: MappingNode
+    file: str  # normalised as _normal_path
+    number: int | None
+    number_node: ScalarNode | None
+
+
+def _normal_path(raw: str) -> str:
+    """An ``evidence[].file`` value as the loader resolves it inside evidence/ (NFC, ``/``)."""
+    text = unicodedata.normalize("NFC", raw.strip()).replace("\\", "/")
+    parts = [part for part in text.split("/") if part not in ("", ".")]
+    return "/".join(parts if parts[:1] == ["evidence"] else ["evidence", *parts])
+
+
+def _entries(top: Node | None) -> list[_Entry]:
+    """The mapping items of the top-level ``evidence:`` list that name a file."""
     _, value = _find_key(top, "evidence") if isinstance(top, MappingNode) else (None, None)
-    files: set[str] = set()
+    out = []
     for item in value.value if isinstance(value, SequenceNode) else []:
-        for key_node, file_node in item.value if isinstance(item, MappingNode) else []:
-            if key_node.value == "file" and isinstance(file_node, ScalarNode):
-                raw = unicodedata.normalize("NFC", file_node.value.strip()).replace("\\", "/")
-                path = "/".join(part for part in raw.split("/") if part not in ("", "."))
-                files.update({path, f"evidence/{path}"})
-    return files
+        if not isinstance(item, MappingNode):
+            continue
+        found = {k.value: v for k, v in item.value if isinstance(k, ScalarNode)}
+        file_node, number_node = found.get("file"), found.get("number")
+        if not isinstance(file_node, ScalarNode) or not file_node.value.strip():
+            continue
+        number = None
+        if isinstance(number_node, ScalarNode) and re.fullmatch(r"\+?\d{1,6}", number_node.value.strip()):
+            number = int(number_node.value.strip()) or None
+        out.append(_Entry(item, _normal_path(file_node.value), number,
+                          number_node if isinstance(number_node, ScalarNode) else None))
+    return out
+
+
+def _has_numbers(top: Node | None, wanted: Mapping[str, int], dropped: set[str]) -> bool:
+    found = {entry.file: entry.number for entry in _entries(top)}
+    return all(found.get(rel) == n for rel, n in wanted.items()) and not dropped & set(found)
+
+
+def _number_splice(text: str, entry: _Entry, number: int, newline: str) -> _Splice:
+    """Set ``number:`` in one existing entry: its value replaced, or the key added last."""
+    node = entry.number_node
+    if node is not None:
+        start, end = node.start_mark.index, node.end_mark.index
+        return _Splice(start, end, f" {number}" if text[start - 1 : start] == ":" else str(number))
+    item = entry.node
+    if item.flow_style:
+        at = item.value[-1][1].end_mark.index
+        return _Splice(at, at, f", number: {number}")
+    at, lead = _after_node(text, item, newline)
+    indent = " " * item.value[0][0].start_mark.column
+    return _Splice(at, at, f"{lead}{indent}number: {number}{newline}")
+
+
+def _remove_entry(text: str, entry: _Entry, where: str) -> _Splice:
+    """The lines of one block-style entry, from its dash to the end of its last line."""
+    item = entry.node
+    if item.flow_style or text[: item.start_mark.index].rstrip(" ").endswith(("[", ",", "{")):
+        raise CaseFileError(where, [CaseProblem("evidence", "一行写成的 evidence 列表无法自动删除条目",
+                                                line=item.start_mark.line + 1,
+                                                expected=f"请手动删除 file: {entry.file} 这一条")])
+    start = text.rfind("\n", 0, item.start_mark.index) + 1
+    end, _ = _after_node(text, item, "\n")
+    return _Splice(start, end, "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,22 +281,23 @@ def _described_files(top: Node | None) -> set[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _plan(text: str, top: Node | None, key: str, fields: Fields, newline: str, where: str,
+def _plan(text: str, top: Node | None, key: str, new_items: list[Fields], newline: str, where: str,
           manual: str) -> list[_Splice]:
+    """Where ``new_items`` go: after the last item of the ``key:`` list, in its style."""
     if top is None:  # empty or comments only
-        return [_append_block(text, "", key, fields, newline)]
+        return [_append_block(text, "", key, new_items, newline)]
     if not isinstance(top, MappingNode) or top.flow_style:
         raise CaseFileError(where, [CaseProblem("(顶层)", "顶层不是逐行书写的键值表，无法自动添加记录",
                                                 line=top.start_mark.line + 1, expected=manual)])
     key_node, value = _find_key(top, key)
     if key_node is None or value is None:
         indent = " " * top.value[0][0].start_mark.column if top.value else ""
-        return [_append_block(text, indent, key, fields, newline)]
+        return [_append_block(text, indent, key, new_items, newline)]
     line = value.start_mark.line + 1
 
     if isinstance(value, SequenceNode) and value.flow_style and value.value:
         last_end = value.value[-1].end_mark.index
-        return [_Splice(last_end, last_end, ", " + _flow_item(fields))]
+        return [_Splice(last_end, last_end, "".join(", " + _flow_item(f) for f in new_items))]
 
     empty_flow = isinstance(value, SequenceNode) and value.flow_style and not value.value
     if (isinstance(value, ScalarNode) and value.tag == "tag:yaml.org,2002:null") or empty_flow:
@@ -174,7 +308,7 @@ def _plan(text: str, top: Node | None, key: str, fields: Fields, newline: str, w
             splices.append(_Splice(value.start_mark.index, value.end_mark.index, ""))
         at, lead = _after_line(text, key_node.end_mark.index, newline)
         dash = " " * (key_node.start_mark.column + 2)
-        splices.append(_Splice(at, at, lead + _block_item(fields, dash, 2, newline)))
+        splices.append(_Splice(at, at, lead + _block_items(new_items, dash, 2, newline)))
         # Splices are applied back to front; the removal may sit after the insertion point.
         return sorted(splices, key=lambda s: s.start)
 
@@ -184,12 +318,8 @@ def _plan(text: str, top: Node | None, key: str, fields: Fields, newline: str, w
         offset = 2
         if isinstance(items[0], MappingNode) and not items[0].flow_style:
             offset = max(items[0].start_mark.column - dash_column, 1)
-        end = _content_end(items[-1])
-        if end > 0 and text[end - 1] == "\n":  # a block scalar already ended its line
-            at, lead = end, ""
-        else:
-            at, lead = _after_line(text, end, newline)
-        return [_Splice(at, at, lead + _block_item(fields, " " * dash_column, offset, newline))]
+        at, lead = _after_node(text, items[-1], newline)
+        return [_Splice(at, at, lead + _block_items(new_items, " " * dash_column, offset, newline))]
 
     raise CaseFileError(where, [CaseProblem(key, "应为列表，无法自动添加", line=line, expected=manual)])
 
@@ -201,9 +331,9 @@ def _find_key(top: MappingNode, key: str) -> tuple[ScalarNode | None, Node | Non
     return None, None
 
 
-def _append_block(text: str, indent: str, key: str, fields: Fields, newline: str) -> _Splice:
+def _append_block(text: str, indent: str, key: str, new_items: list[Fields], newline: str) -> _Splice:
     lead = newline if text and not text.endswith("\n") else ""
-    block = f"{lead}{indent}{key}:{newline}{_block_item(fields, indent + '  ', 2, newline)}"
+    block = f"{lead}{indent}{key}:{newline}{_block_items(new_items, indent + '  ', 2, newline)}"
     return _Splice(len(text), len(text), block)
 
 
@@ -213,6 +343,14 @@ def _after_line(text: str, index: int, newline: str) -> tuple[int, str]:
     if found == -1:
         return len(text), newline
     return found + 1, ""
+
+
+def _after_node(text: str, node: Node, newline: str) -> tuple[int, str]:
+    """Position just after the line where ``node``'s own text ends (and a newline to add)."""
+    end = _content_end(node)
+    if end > 0 and text[end - 1] == "\n":  # a block scalar already ended its line
+        return end, ""
+    return _after_line(text, end, newline)
 
 
 def _content_end(node: Node) -> int:
@@ -285,6 +423,10 @@ def _block_item(fields: Fields, dash_indent: str, offset: int, newline: str) -> 
     return "".join(lines)
 
 
+def _block_items(items: list[Fields], dash_indent: str, offset: int, newline: str) -> str:
+    return "".join(_block_item(fields, dash_indent, offset, newline) for fields in items)
+
+
 def _flow_item(fields: Fields) -> str:
     return "{" + ", ".join(f"{key}: {value}" for key, value in fields) + "}"
 
@@ -295,9 +437,13 @@ def _flow_item(fields: Fields) -> str:
 
 
 def _apply(text: str, splices: list[_Splice]) -> str:
-    for splice in sorted(splices, key=lambda s: s.start, reverse=True):
-        text = text[: splice.start] + splice.text + text[splice.end :]
-    return text
+    """Splices in order of position; several insertions at one position keep their list order."""
+    out, position = [], 0
+    for splice in sorted(splices, key=lambda s: s.start):
+        out += [text[position : splice.start], splice.text]
+        position = splice.end
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _item_count(top: Node | None, key: str) -> int:
@@ -307,13 +453,15 @@ def _item_count(top: Node | None, key: str) -> int:
     return len(value.value) if isinstance(value, SequenceNode) else 0
 
 
-def _check_result(new_text: str, key: str, count_before: int, where: str, manual: str) -> None:
-    """The edited text must parse and hold exactly one more item; otherwise write nothing."""
+def _check_result(new_text: str, key: str, count: int, check: Callable[[Node | None], bool], where: str,
+                  manual: str) -> None:
+    """The edited text must parse and hold exactly ``count`` items that pass ``check``;
+    otherwise write nothing."""
     try:
         after = parse_case_yaml(new_text, where)
     except CaseFileError:
         after = None
-    if after is None or _item_count(after, key) != count_before + 1:
+    if after is None or _item_count(after, key) != count or not check(after):
         raise CaseFileError(where, [CaseProblem(key, "无法在不改动其他内容的前提下自动添加",
                                                 expected=manual)])
 

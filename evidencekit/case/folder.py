@@ -10,9 +10,9 @@ import os
 import unicodedata
 from pathlib import Path
 
-from evidencekit.case.edit import append_evidence
+from evidencekit.case.edit import number_added_files
 from evidencekit.case.load import render_case_template
-from evidencekit.errors import CaseFolderError, OutputError
+from evidencekit.errors import CaseFileError, CaseFolderError, OutputError
 from evidencekit.fsutil import case_lock, make_dirs, refuse_special, sha256_file, write_atomically
 from evidencekit.model import EvidenceKind
 
@@ -42,8 +42,10 @@ def _sha256(path: Path) -> str:
     return sha256_file(path, what="文件", follow_links=True)
 
 
-def add_files(root: Path, files: list[Path], kind: str, *, title: str = "", proves: str = "") -> list[str]:
-    """Copy ``files`` into evidence/<kind>/; return their case-relative paths."""
+def add_files(root: Path, files: list[Path], kind: str, *, title: str = "", proves: str = ""
+              ) -> dict[str, int | None]:
+    """Copy ``files`` into evidence/<kind>/; return their case-relative paths, each with the
+    exhibit number recorded for it (None in a case no build has numbered yet)."""
     if not root.is_dir():
         raise CaseFolderError(f"案件文件夹 {root} 不存在", hint=f"先运行 evidencekit init {root}")
     target_dir = root / "evidence" / kind
@@ -57,7 +59,7 @@ def add_files(root: Path, files: list[Path], kind: str, *, title: str = "", prov
 
 
 def _add_locked(root: Path, target_dir: Path, files: list[Path], kind: str, *, title: str, proves: str
-                ) -> list[str]:
+                ) -> dict[str, int | None]:
     copied: list[str] = []
     for f in files:
         name = unicodedata.normalize("NFC", f.name)
@@ -73,8 +75,11 @@ def _add_locked(root: Path, target_dir: Path, files: list[Path], kind: str, *, t
         if not os.path.lexists(dest):
             # The copy keeps the source's times: sometimes the only time a file has.
             write_atomically(dest, f, what="证据文件", root=root, times_from=f)
-        rel = dest.relative_to(root).as_posix()
-        copied.append(rel)
+        copied.append(dest.relative_to(root).as_posix())
+    try:
+        numbers = number_added_files(root, [(rel, kind, title, proves) for rel in copied])
+    except CaseFileError:
         if title or proves:
-            append_evidence(root, rel, kind=kind, title=title, proves=proves)
-    return copied
+            raise
+        numbers = {}  # nothing was asked of case.yaml; the build that reads it reports its problem
+    return {rel: numbers.get(rel) for rel in copied}

@@ -105,7 +105,7 @@ TOP_LEVEL_KEYS = (
     "evidence",
 )
 EVENT_KEYS = ("time", "channel", "note", "ref")
-EVIDENCE_KEYS = ("file", "kind", "title", "proves", "time", "note", "redact", "moments")
+EVIDENCE_KEYS = ("file", "kind", "title", "proves", "time", "note", "redact", "moments", "number")
 
 # Chinese words a user may write as a top-level key; only used to suggest the English key.
 _KEY_HINTS = {
@@ -443,7 +443,7 @@ class _Walker:
         if "events" in top:
             kw["events"] = self.events(top["events"])
         if "evidence" in top:
-            kw["evidence"] = self.evidence(top["evidence"])
+            kw["evidence"], kw["retired_numbers"] = self.evidence(top["evidence"])
         return Case(root=self.root, tz=self.tz, **kw)
 
     def section(self, node: Node, path: str, fields: dict[str, Parser]) -> dict[str, Any]:
@@ -471,13 +471,31 @@ class _Walker:
                                 ref=ref or ""))
         return tuple(events)
 
-    def evidence(self, node: Node) -> tuple[EvidenceOverride, ...]:
+    def evidence(self, node: Node) -> tuple[tuple[EvidenceOverride, ...], tuple[tuple[int, str], ...]]:
+        """The entries, and the (number, file) of numbered entries whose file is gone."""
         items: list[EvidenceOverride] = []
+        retired: list[tuple[int, str]] = []
         seen: dict[str, str] = {}
+        numbers: dict[int, str] = {}
         for path, item in self.sequence(node, "evidence"):
             found = self.mapping(item, path, EVIDENCE_KEYS)
             if found is None:
                 continue
+            number = self.exhibit_number(found["number"], f"{path}.number") if "number" in found else None
+            if number is not None:
+                if number in numbers:
+                    self.add(f"{path}.number", f"证据编号 {number} 已在 {numbers[number]} 使用", found["number"],
+                             expected="每个证据文件一个不同的编号；要重新连续编号请运行 evidencekit build --renumber")
+                    number = None
+                else:
+                    numbers[number] = path
+            if "file" in found and number is not None:
+                gone = self.removed_file(found["file"])
+                if gone is not None:
+                    # The file was numbered by an earlier build and then removed: its number
+                    # stays taken, so a later file never silently becomes that exhibit.
+                    retired.append((number, gone))
+                    continue
             file = self.evidence_file(found["file"], f"{path}.file") if "file" in found else None
             if "file" not in found:
                 self.add(path, "缺少 file（这一条说明的是哪个证据文件）", item, show_value=False,
@@ -505,8 +523,27 @@ class _Walker:
                          expected="每个文件只写一条，把说明合并到一处")
                 continue
             seen[file] = path
-            items.append(EvidenceOverride(file=file, **kw))
-        return tuple(items)
+            items.append(EvidenceOverride(file=file, number=number, **kw))
+        return tuple(items), tuple(sorted(retired))
+
+    def exhibit_number(self, node: Node, path: str) -> int | None:
+        text = self.scalar(node, path)
+        if text is None:
+            return None
+        if not re.fullmatch(r"\+?\d{1,6}", text) or int(text) == 0:
+            self.add(path, "证据编号应为正整数", node, expected="1 到 999999 之间的整数，如 5（表示证据5）")
+            return None
+        return int(text)
+
+    def removed_file(self, node: Node) -> str | None:
+        """The normalised path of an evidence[].file that is well-formed but no longer exists."""
+        text = node.value if isinstance(node, ScalarNode) and not _is_null(node) else ""
+        rel, problem = _check_evidence_path(self.root, text) if text.strip() else ("", "")
+        if rel or problem != "文件不存在":
+            return None
+        parts = [part for part in unicodedata.normalize("NFC", text.strip()).replace("\\", "/").split("/")
+                 if part not in ("", ".")]
+        return "/".join(parts if parts[0] == "evidence" else ["evidence", *parts])
 
     # -- containers ----------------------------------------------------------------------------
 

@@ -64,7 +64,10 @@ def check(directory: str, target: Target, as_json: bool, strict: bool, quiet: bo
 @build_options()
 @click.option("--font", type=click.Path(exists=True, dir_okay=False), help="改用另一个 TrueType 中文字体（.ttf/.ttc）。")
 @click.option("--no-originals", is_flag=True, help="不把原件附在 PDF 里（公开分享时使用）。")
-@click.option("--mask-personal", is_flag=True, help="隐去生成文字中的手机号、身份证号和详细地址（公开发布时使用）。")
+@click.option("--mask-personal", is_flag=True,
+              help="公开发布用：隐去投诉人姓名、手机号、身份证号和详细地址（文字、文件名、清单），不附原件。")
+@click.option("--renumber", is_flag=True,
+              help="按类别和时间重新连续编号（默认沿用 case.yaml 里记下的证据编号，新文件排在最后）。")
 @click.option("--attach-limit", type=int, default=50, show_default=True, help="原件总大小不超过此值（MB）时附在 PDF 里。")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="并行处理图片的进程数；0 表示按 CPU 核数自动选择。")
@@ -74,7 +77,7 @@ def check(directory: str, target: Target, as_json: bool, strict: bool, quiet: bo
 @debug_option
 @handle_errors
 def build(directory: str, options: BuildOptions, output: str | None, font: str | None, no_originals: bool,
-          mask_personal: bool, attach_limit: int, jobs: int, self_check: bool, quiet: bool, debug: bool) -> None:
+          mask_personal: bool, attach_limit: int, jobs: int, self_check: bool, renumber: bool, quiet: bool, debug: bool) -> None:
     """生成 PDF 证据材料：封面、投诉要点、证据清单、证据目录、时间线、各项证据和完整性附录。
 
     最后说明证据材料在哪里、在所选渠道怎么提交，以及还缺什么；--self-check 显示完整的自查。
@@ -84,6 +87,7 @@ def build(directory: str, options: BuildOptions, output: str | None, font: str |
       evidencekit build 我的案件
       evidencekit build 我的案件 --target 12315 -o 投诉材料.pdf --force
       evidencekit build 我的案件 --target 12315 --self-check
+      evidencekit build 我的案件 --renumber
     """
     from evidencekit.pipeline import build_dossier
 
@@ -93,6 +97,7 @@ def build(directory: str, options: BuildOptions, output: str | None, font: str |
         font=Path(font) if font else None,
         attach_originals=not no_originals,
         mask_personal=mask_personal,
+        renumber=renumber,
         attach_limit=attach_limit * 1024 * 1024,
         jobs=jobs,
     )
@@ -100,3 +105,5 @@ def build(directory: str, options: BuildOptions, output: str | None, font: str |
     from evidencekit.report import format_build
 
     click.echo(format_build(result, options.now, full_self_check=self_check))
+    for note in result.notes:
+        click.echo(f"  {note}")

@@ -105,5 +105,6 @@ def add(directory: str, files: tuple[str, ...], kind: str, title: str, proves: s
     from evidencekit.case.folder import add_files
 
     copied = add_files(Path(directory), [Path(f) for f in files], kind, title=title, proves=proves)
-    for rel in copied:
-        click.echo(f"已复制：{rel}")
+    for rel, number in copied.items():
+        # A built case: the new file is numbered after every earlier exhibit, which keep theirs.
+        click.echo(f"已复制：{rel}" + (f"（证据{number}）" if number is not None else ""))

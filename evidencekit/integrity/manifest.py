@@ -39,7 +39,11 @@ def build_manifest(
     refused: Sequence[RefusedFile],
     generated_at: datetime,
     tool_version: str,
+    personal_data_masked: bool = False,
 ) -> bytes:
+    """The manifest's canonical bytes. A ``--mask-personal`` build passes exhibits whose paths
+    and names are masked already, and says so (``personal_data_masked``): its names then do not
+    match the files on disk, only its hashes do."""
     files: list[dict[str, Any]] = []
     for ex in exhibits:
         src, insp = ex.source, ex.inspection
@@ -71,6 +75,8 @@ def build_manifest(
         "files": files,
         "refused": [{"path": r.rel_path, "reason": r.reason} for r in refused],
     }
+    if personal_data_masked:  # absent otherwise: an unmasked manifest (and fingerprint) is as before
+        doc["personal_data_masked"] = True
     return json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8") + b"\n"
 
 

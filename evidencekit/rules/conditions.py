@@ -54,7 +54,7 @@ def _case_paths() -> frozenset[str]:
     blank = Case(root=Path("."))
     out = set()
     for f in dataclasses.fields(blank):
-        if f.name in ("root", "has_case_file", "tz", "events", "evidence"):
+        if f.name in ("root", "has_case_file", "tz", "events", "evidence", "retired_numbers"):
             continue
         value = getattr(blank, f.name)
         if dataclasses.is_dataclass(value):
