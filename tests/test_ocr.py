@@ -148,6 +148,19 @@ def test_the_time_budget_stops_a_slow_engine(tmp_path: Path, fake_engine: list[t
     assert "超出处理时限（0.5 秒），已停止文字识别" in result.error
 
 
+def test_the_memory_budget_stops_a_greedy_engine(tmp_path: Path, fake_engine: list[tuple[int, int]],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    def greedy(image: Image.Image) -> tuple[TextBox, ...]:
+        hoard = bytearray(1024**3)
+        return BOXES if hoard else ()
+
+    monkeypatch.setattr(ocr, "run_engine", greedy)
+    monkeypatch.setattr(ocr, "OCR_MEMORY", 256 * 1024**2)
+    result = ocr.ocr_image(screenshot(tmp_path), context(tmp_path))
+    assert result.boxes == ()
+    assert "超出内存上限（256 MB），已停止文字识别" in result.error
+
+
 def test_without_the_extra_ocr_says_how_to_add_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # import rapidocr now fails, installed or not
     assert ocr.engine_version() is None

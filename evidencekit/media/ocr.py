@@ -46,14 +46,15 @@ INSTALL_HINT = 'pip install "evidencekit[ocr]"'
 OCR_VERSION = 1
 
 # Budget of one OCR run in its child process (importing the engine, loading its models,
-# decoding, recognising). A 1080×2400 screenshot takes 3–5 s on a quiet 2-core machine and
-# 7–11 s while other work shares it (benchmarks/README.md); the engine scales every image to
-# at most 2000 px on its longer side first, so 60 s is only reached by hostile input.
+# decoding, recognising). A 1080×2400 screenshot takes 5–6 CPU seconds, 10–15 s wall on a
+# 2-core machine shared with other work (benchmarks/README.md); the engine scales every image
+# to at most 2000 px on its longer side for detection, so 60 s is only reached by hostile input.
 OCR_SECONDS = 60.0
 # Address space the child may add (RLIMIT_AS counts onnxruntime's reservations, not only pages
-# in use): a 1080×2400 screenshot needs about 1.3 GiB, a 4000×3000 photo about 1.4 GiB
-# (benchmarks/bench_ocr.py --address-space); 2 GiB leaves a margin and still stops a runaway.
-OCR_MEMORY = 2 * 1024**3
+# in use). Measured (benchmarks/bench_ocr.py --address-space): a 1080×2400 screenshot is read
+# with 1280 MiB and not with 1024; a 4000×3000 photo with 2048 MiB and not with 1536. 3 GiB
+# leaves a margin over both and still stops a runaway.
+OCR_MEMORY = 3 * 1024**3
 
 MSG_UNAVAILABLE = f"未安装文字识别（OCR）组件，无法读取截图中的文字。需要时运行 {INSTALL_HINT} 安装"
 _MSG_BROKEN = "文字识别（OCR）组件无法加载（{error}），请重新安装：" + INSTALL_HINT
@@ -155,8 +156,8 @@ def _recognise(source: SourceFile, max_pixels: int) -> tuple[TextBox, ...] | str
         return image
     try:
         return run_engine(image)
-    except ImportError:
-        raise  # the extra is broken, not the image: said differently
+    except (ImportError, MemoryError):
+        raise  # a broken extra, or the memory budget (media.budget says which): not the image
     except Exception as exc:  # the engine's own failure on odd input must not stop a build
         return _MSG_FAILED.format(error=type(exc).__name__)
 
