@@ -110,6 +110,17 @@ def test_times_dates_and_amounts_are_normalised() -> None:
     assert found["amount"].value == "1299.50"
 
 
+def test_common_misreadings_of_separators_are_read_as_meant() -> None:
+    # Read from a shrunk long screenshot: a colon read as a semicolon, a decimal point as a
+    # comma. "¥86,90" must never become 86.00.
+    found = facts([box("下单时间：2024-10-30 08;15:22", 0, 0, 500), box("合计 ¥86,90", 0, 100, 300),
+                   box("付款时间：2024-10-30 08；16；01", 0, 200, 500)])
+    assert found["order_time"].value == "2024-10-30 08:15:22"
+    assert found["payment_time"].value == "2024-10-30 08:16:01"
+    assert found["amount"].value == "86.90"
+    assert facts([box("实付款 ¥1,299", 0, 0, 300)])["amount"].value == "1299.00"
+
+
 def test_digits_that_only_look_like_a_time_are_not_a_time() -> None:
     assert "order_time" not in facts([box("下单时间：2024-13-45 10:02:31", 0, 0, 500)])
     assert "order_time" not in facts([box("下单时间：待付款", 0, 0, 300)])
