@@ -58,6 +58,8 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.integrity.tsa", "cryptography"): "cryptography's X.509 code is loaded only when a token is checked",
     ("evidencekit.integrity.tsa", "rfc3161_client"): "the RFC 3161 client is loaded only by stamp and token checks",
     ("evidencekit.media.audio", "av"): _AV,
+    ("evidencekit.media.ocr", "numpy"): "numpy comes with the optional OCR extra and is loaded by the OCR child process only",
+    ("evidencekit.media.ocr", "rapidocr"): "the optional OCR engine (onnxruntime, OpenCV) is loaded by the OCR child process only",
     ("evidencekit.media.container", "av"): _AV,
     ("evidencekit.media.recordings", "av"): _AV,
     ("evidencekit.media.documents", "pypdfium2"): _PDFIUM,
