@@ -21,8 +21,23 @@ from evidencekit.cache import DisplayCache
 from evidencekit.media import recordings
 from evidencekit.media.base import MediaContext
 from evidencekit.media.moments import format_timecode, parse_moment, with_wall_times
-from evidencekit.media.recordings import TILE_FIT, _FrameFinder, inspect_recording, sheet_times
-from evidencekit.model import SHANGHAI, EvidenceKind, EvidenceOverride, MediaType, SourceFile, TimeSource
+from evidencekit.media.recordings import (
+    SAMPLES_PER_TILE,
+    TILE_FIT,
+    SheetPicker,
+    _FrameFinder,
+    inspect_recording,
+    sample_times,
+    sheet_times,
+)
+from evidencekit.model import (
+    SHANGHAI,
+    EvidenceKind,
+    EvidenceOverride,
+    MediaType,
+    SourceFile,
+    TimeSource,
+)
 
 NAME = "Screenrecorder-2024-11-11-20-30-00-123.mp4"
 REL = f"evidence/livestream/{NAME}"
@@ -41,6 +56,9 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "mkv": make_video(root / "clip.mkv", 20, fps=FPS, gop=10),
         "webm": make_video(root / "clip.webm", 20, fps=FPS, gop=30),
         "portrait": make_video(root / "portrait.mp4", 4, size=(240, 320), fps=FPS, gop=10, rotation=90),
+        "busy": make_video(root / "busy.mp4", 20, fps=FPS, gop=10, busy=True),
+        # A screen that stands still from 5 s to 15 s (it shows frame 50 throughout).
+        "frozen": make_video(root / "frozen.mp4", 20, fps=FPS, gop=10, busy=True, frozen=(5.0, 15.0)),
     }
     for path in made.values():  # the fixture checks itself before any test relies on it
         with av.open(str(path)) as c:
@@ -95,9 +113,7 @@ def test_moment_at_7s_shows_frame_70_captioned_with_wall_clock_time(
 
 
 def test_contact_sheet_is_evenly_spaced_tiles_with_timecodes(tmp_path: Path, videos: dict[str, Path]) -> None:
-    insp = inspect_recording(
-        _source(tmp_path, videos["short_gop"]), None, _ctx(tmp_path, contact_sheet_frames=12)
-    )
+    insp = inspect_recording(_source(tmp_path, videos["busy"]), None, _ctx(tmp_path, contact_sheet_frames=12))
     tiles = [f for f in insp.frames if not f.declared]
     assert len(tiles) == 12
     gaps = [b.offset - a.offset for a, b in itertools.pairwise(tiles)]
@@ -121,13 +137,84 @@ def test_facts_duration_size_and_container_time(tmp_path: Path, videos: dict[str
 
 def test_declared_moments_come_first_then_the_sheet(tmp_path: Path, videos: dict[str, Path]) -> None:
     insp = inspect_recording(
-        _source(tmp_path, videos["short_gop"]),
+        _source(tmp_path, videos["busy"]),
         _moments("00:00:15 第二个", "00:00:03 第一个"),
         _ctx(tmp_path, contact_sheet_frames=4),
     )
     assert [f.declared for f in insp.frames] == [True, True, False, False, False, False]
     assert [f.caption for f in insp.frames[:2]] == ["第二个", "第一个"]  # declaration order kept
     assert [m.offset for m in insp.moments] == [15.0, 3.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the contact sheet
+# ---------------------------------------------------------------------------------------------
+
+
+def _tiles(insp: Any) -> list[Any]:
+    return [f for f in insp.frames if not f.declared]
+
+
+def test_a_still_stretch_is_shown_once_and_the_sheet_still_spans_the_recording(
+    tmp_path: Path, videos: dict[str, Path]
+) -> None:
+    insp = inspect_recording(_source(tmp_path, videos["frozen"]), None, _ctx(tmp_path, contact_sheet_frames=4))
+    tiles = _tiles(insp)
+    assert insp.sheet_samples == 12  # three sampled times per tile
+    # Six of the twelve samples fall in the still stretch (5–15 s); one tile stands for them.
+    assert [t.offset for t in tiles] == [2.5, 5.8, 15.8, 17.5]
+    still = tiles[1]
+    assert _shown_index(still.image.path) == 50
+    assert still.until == pytest.approx(14.1)  # the last sample there (14.17 s) is frame 141
+    assert [t.until for t in tiles if t is not still] == [None, None, None]
+    for tile in tiles:
+        if tile is not still:
+            assert _shown_index(tile.image.path) == round(tile.offset * FPS)
+
+
+def test_sampling_is_bounded_and_includes_the_even_tile_times() -> None:
+    long = sample_times(3600.0, 12)
+    assert len(long) == 12 * SAMPLES_PER_TILE  # an hour decodes 36 frames for the sheet, not more
+    assert set(sheet_times(3600.0, 12)) <= set(long)
+    assert long[0] < 60 and long[-1] > 3540
+    # Too short for three samples a second apart per tile: one sample per tile.
+    assert sample_times(20.0, 12) == sheet_times(20.0, 12)
+    assert sample_times(20.0, 0) == []
+
+
+def test_past_the_decode_limit_only_the_tiles_own_times_are_sampled(
+    tmp_path: Path, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recordings, "SAMPLE_DECODE_LIMIT", 0)
+    insp = inspect_recording(_source(tmp_path, videos["frozen"]), None, _ctx(tmp_path, contact_sheet_frames=4))
+    assert insp.sheet_samples == 4  # 2.5, 7.5, 12.5 and 17.5 s: the even tile times
+    tiles = _tiles(insp)
+    assert [(t.offset, t.until) for t in tiles] == [(2.5, None), (7.5, 12.5), (17.5, None)]
+    assert _shown_index(tiles[1].image.path) == 50
+
+
+def test_picker_skips_blank_and_repeated_samples_and_keeps_one_per_slice() -> None:
+    flat, a, b = bytes(256), bytes(range(256)), bytes(255 - v for v in range(256))
+    picker = SheetPicker(tiles=2, per_tile=3)
+    kept = [picker.offer(i, sig) for i, sig in enumerate((flat, a, a, a, b, a))]
+    assert kept == [False, True, False, False, True, True]
+    assert picker.blank == 1
+    # Slice 1 (samples 3–5) has two new pictures: the one nearer the slice's middle is shown.
+    assert picker.chosen() == [(1, 3), (4, 4)]
+
+    empty = SheetPicker(tiles=1, per_tile=3)
+    assert [empty.offer(i, flat) for i in range(3)] == [False, False, False]
+    assert empty.chosen() == [(0, 0)]  # an all-blank recording still shows its first sample
+
+
+def test_changing_how_tiles_are_chosen_is_not_served_from_an_older_cache_entry(
+    tmp_path: Path, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _ctx(tmp_path, contact_sheet_frames=4)
+    source = _source(tmp_path, videos["frozen"])
+    assert [t.offset for t in _tiles(inspect_recording(source, None, ctx))] == [2.5, 5.8, 15.8, 17.5]
+    monkeypatch.setattr(recordings, "NEAR_DUPLICATE", 0.0)  # no two samples look alike any more
+    assert [t.offset for t in _tiles(inspect_recording(source, None, ctx))] == [2.5, 7.5, 12.5, 17.5]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,3 +526,4 @@ def test_sheet_times_short_clip_gets_one_tile_per_second() -> None:
 
 def test_recordings_module_does_not_import_av_at_import_time() -> None:
     assert "av" not in vars(recordings)
+
