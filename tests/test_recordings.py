@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import shutil
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import av
+import pikepdf
+import pypdfium2
 import pytest
 from factories import make_source_file, sh
 from hypothesis import given
@@ -37,6 +39,7 @@ from evidencekit.model import (
     MediaType,
     SourceFile,
     TimeSource,
+    VideoInspection,
 )
 
 NAME = "Screenrecorder-2024-11-11-20-30-00-123.mp4"
@@ -527,3 +530,73 @@ def test_sheet_times_short_clip_gets_one_tile_per_second() -> None:
 def test_recordings_module_does_not_import_av_at_import_time() -> None:
     assert "av" not in vars(recordings)
 
+
+# ---------------------------------------------------------------------------------------------
+# The exhibit pages: a recording without moments opens on its contact sheet
+# ---------------------------------------------------------------------------------------------
+
+EXAMPLE_MOMENTS = '    moments:\n      - "00:00:06 主播口播并打出字幕：头层牛皮 假一赔十"\n'
+NOW = datetime(2024, 11, 20, 8, 0, 0, tzinfo=UTC)
+
+
+def _without_moments(case: Path, busy: bool = False) -> Path:
+    """The example case with its recording's moment removed; with ``busy``, the recording
+    replaced by one whose every sample is new, so the sheet has four rows of portrait tiles."""
+    if busy:
+        make_video(case / "evidence" / "livestream" / "Screenrecorder-2024-11-10-20-25-00-123.mp4", 12,
+                   size=(360, 640), fps=FPS, gop=10, busy=True)
+    yaml_path = case / "case.yaml"
+    text = yaml_path.read_text(encoding="utf-8")
+    assert EXAMPLE_MOMENTS in text  # the example's only declared moment
+    yaml_path.write_text(text.replace(EXAMPLE_MOMENTS, ""), encoding="utf-8")
+    return case
+
+
+def _video_exhibit(exhibits: Any) -> Any:
+    return next(ex for ex in exhibits if isinstance(ex.inspection, VideoInspection))
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["example", "twelve-new-tiles"])
+def test_first_page_of_a_recording_without_moments_holds_frames(example_case: Path, busy: bool) -> None:
+    from evidencekit.pipeline import BuildOptions, build_dossier
+
+    built = build_dossier(_without_moments(example_case, busy), BuildOptions(now=NOW))
+    ex = _video_exhibit(built.dossier.exhibits)
+    assert ex.inspection.moments == ()
+    first, _ = built.exhibit_pages[ex.number]
+    with pikepdf.open(built.output) as pdf:
+        images = list(pdf.pages[first - 1].get_images().values())
+        assert len(images) >= 3  # at least one row of tiles under the exhibit header
+        assert all(int(im.Width) <= TILE_FIT[0] for im in images)  # tiles, not a full-page picture
+    doc = pypdfium2.PdfDocument(str(built.output))
+    try:
+        text = doc[first - 1].get_textpage().get_text_range().replace("\r\n", "\n")
+    finally:
+        doc.close()
+    assert "画面概览" in text and "显示的时间点" in text
+    tiles = _tiles(ex.inspection)
+    assert len(tiles) == (12 if busy else 3)  # the example shows three distinct screens
+    for tile in tiles:
+        assert format_timecode(tile.offset) in text
+
+
+def test_platform_upload_of_a_recording_shows_its_frames(example_case: Path, tmp_path: Path) -> None:
+    from evidencekit.channels.pack import PackOptions, pack_case
+    from evidencekit.pipeline import BuildOptions
+
+    result = pack_case(_without_moments(example_case, busy=True),
+                       PackOptions(BuildOptions(target="platform", now=NOW), outdir=tmp_path / "out"))
+    number = _video_exhibit(key_exhibits_of(example_case)).number
+    upload = next(f for f in result.uploads if f.exhibits == (number,))
+    with Image.open(result.outdir / upload.name) as img:
+        grey = img.convert("L")
+    # Below the exhibit header band and above the page footer: the tiles, not empty paper.
+    body = grey.crop((0, grey.height * 25 // 100, grey.width, grey.height * 85 // 100))
+    inked = sum(body.histogram()[:200]) / (body.width * body.height)
+    assert inked > 0.2, inked
+
+
+def key_exhibits_of(case: Path) -> list[Any]:
+    from evidencekit.pipeline import BuildOptions, assess_case
+
+    return list(assess_case(case, BuildOptions(now=NOW)).exhibits)
