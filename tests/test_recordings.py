@@ -556,6 +556,18 @@ def _video_exhibit(exhibits: Any) -> Any:
     return next(ex for ex in exhibits if isinstance(ex.inspection, VideoInspection))
 
 
+def _page(pdf_path: Path, number: int) -> tuple[str, list[Any]]:
+    """The text and the image XObjects of 1-based page ``number``."""
+    doc = pypdfium2.PdfDocument(str(pdf_path))
+    try:
+        text = doc[number - 1].get_textpage().get_text_range().replace("\r\n", "\n")
+    finally:
+        doc.close()
+    with pikepdf.open(pdf_path) as pdf:
+        images = [(int(im.Width), int(im.Height)) for im in pdf.pages[number - 1].get_images().values()]
+    return text, images
+
+
 @pytest.mark.parametrize("busy", [False, True], ids=["example", "twelve-new-tiles"])
 def test_first_page_of_a_recording_without_moments_holds_frames(example_case: Path, busy: bool) -> None:
     from evidencekit.pipeline import BuildOptions, build_dossier
@@ -564,20 +576,26 @@ def test_first_page_of_a_recording_without_moments_holds_frames(example_case: Pa
     ex = _video_exhibit(built.dossier.exhibits)
     assert ex.inspection.moments == ()
     first, _ = built.exhibit_pages[ex.number]
-    with pikepdf.open(built.output) as pdf:
-        images = list(pdf.pages[first - 1].get_images().values())
-        assert len(images) >= 3  # at least one row of tiles under the exhibit header
-        assert all(int(im.Width) <= TILE_FIT[0] for im in images)  # tiles, not a full-page picture
-    doc = pypdfium2.PdfDocument(str(built.output))
-    try:
-        text = doc[first - 1].get_textpage().get_text_range().replace("\r\n", "\n")
-    finally:
-        doc.close()
+    text, images = _page(built.output, first)
+    assert len(images) >= 3  # at least one row of tiles under the exhibit header
+    assert all(width <= TILE_FIT[0] for width, _ in images)  # tiles, not a full-page picture
     assert "画面概览" in text and "显示的时间点" in text
     tiles = _tiles(ex.inspection)
     assert len(tiles) == (12 if busy else 3)  # the example shows three distinct screens
     for tile in tiles:
         assert format_timecode(tile.offset) in text
+
+
+def test_sheet_heading_after_a_declared_moment_keeps_with_the_first_tiles(example_case: Path) -> None:
+    from evidencekit.pipeline import BuildOptions, build_dossier
+
+    built = build_dossier(example_case, BuildOptions(now=NOW))  # the example declares one moment
+    ex = _video_exhibit(built.dossier.exhibits)
+    first, last = built.exhibit_pages[ex.number]
+    pages = [_page(built.output, n) for n in range(first, last + 1)]
+    assert len(pages[0][1]) >= 1  # the declared moment's frame under the header
+    heading = [images for text, images in pages if "画面概览" in text]
+    assert len(heading) == 1 and len(heading[0]) >= 3  # never alone at the foot of a page
 
 
 def test_platform_upload_of_a_recording_shows_its_frames(example_case: Path, tmp_path: Path) -> None:

@@ -442,11 +442,14 @@ def _frames(ctx: RenderContext, insp: VideoInspection) -> list[Flowable]:
             )
             story.append(Spacer(1, 8))
     if sheet:
-        # The heading keeps with the note only, not with the whole table: a table kept with its
-        # heading moves to the next page when it is taller than the space left, leaving the
-        # exhibit's first page empty under its header. The table itself splits between rows.
+        # The heading and the note keep with the first row of tiles only: kept with the whole
+        # table, they moved to the next page whenever the table was taller than the space
+        # left, leaving the exhibit's first page empty under its header. The other rows are a
+        # second table, which splits between rows.
         story.append(ctx.para(s.h2, f"画面概览（{len(sheet)} 帧，按时间顺序）"))
-        story.append(_sheet_note(ctx, insp, sheet))
+        note = _sheet_note(ctx, insp, sheet)
+        note.keepWithNext = 1
+        story.append(note)
         gap = 6.0
         tile = (CONTENT_WIDTH - gap * (SHEET_COLUMNS - 1)) / SHEET_COLUMNS
         tile_height = tile * 16 / 9 if any(f.image.height > f.image.width for f in sheet) else tile
@@ -465,21 +468,23 @@ def _frames(ctx: RenderContext, insp: VideoInspection) -> list[Flowable]:
             row: list[Any] = cells[start : start + SHEET_COLUMNS]
             row += [Spacer(1, 1)] * (SHEET_COLUMNS - len(row))
             rows.append(row)
-        story.append(
-            table(
-                ctx,
-                rows,
-                [tile + gap] * (SHEET_COLUMNS - 1) + [tile],
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-2, -1), gap),
-                    ("TOPPADDING", (0, 0), (-1, -1), 0),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-                ],
-            )
-        )
+        for part in (rows[:1], rows[1:]):
+            if part:
+                story.append(
+                    table(
+                        ctx,
+                        part,
+                        [tile + gap] * (SHEET_COLUMNS - 1) + [tile],
+                        [
+                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-2, -1), gap),
+                            ("TOPPADDING", (0, 0), (-1, -1), 0),
+                            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                        ],
+                    )
+                )
     return story
 
 
