@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
@@ -420,7 +421,8 @@ def _sheet_note(ctx: RenderContext, insp: VideoInspection, sheet: list[Frame]) -
         )
     parts.append("显示的时间点：" + "、".join(format_timecode(f.offset) for f in sheet) + "。")
     parts.append("完整画面见原始录像。")
-    return ctx.para(ctx.styles.small, Seg("".join(parts), color=MUTED))
+    style = ParagraphStyle("sheet_note", parent=ctx.styles.small, keepWithNext=1)  # with the first row
+    return ctx.para(style, Seg("".join(parts), color=MUTED))
 
 
 def _frames(ctx: RenderContext, insp: VideoInspection) -> list[Flowable]:
@@ -447,9 +449,7 @@ def _frames(ctx: RenderContext, insp: VideoInspection) -> list[Flowable]:
         # left, leaving the exhibit's first page empty under its header. The other rows are a
         # second table, which splits between rows.
         story.append(ctx.para(s.h2, f"画面概览（{len(sheet)} 帧，按时间顺序）"))
-        note = _sheet_note(ctx, insp, sheet)
-        note.keepWithNext = 1
-        story.append(note)
+        story.append(_sheet_note(ctx, insp, sheet))
         gap = 6.0
         tile = (CONTENT_WIDTH - gap * (SHEET_COLUMNS - 1)) / SHEET_COLUMNS
         tile_height = tile * 16 / 9 if any(f.image.height > f.image.width for f in sheet) else tile
