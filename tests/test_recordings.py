@@ -188,7 +188,7 @@ def test_sampling_is_bounded_and_includes_the_even_tile_times() -> None:
 def test_past_the_decode_limit_only_the_tiles_own_times_are_sampled(
     tmp_path: Path, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(recordings, "SAMPLE_DECODE_LIMIT", 0)
+    monkeypatch.setattr(recordings, "SAMPLE_DECODE_PIXELS", 0)
     insp = inspect_recording(_source(tmp_path, videos["frozen"]), None, _ctx(tmp_path, contact_sheet_frames=4))
     assert insp.sheet_samples == 4  # 2.5, 7.5, 12.5 and 17.5 s: the even tile times
     tiles = _tiles(insp)

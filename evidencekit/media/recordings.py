@@ -81,10 +81,11 @@ SIGNATURE_SIZE = 16  # samples are compared as SIGNATURE_SIZE × SIGNATURE_SIZE 
 NEAR_DUPLICATE = 4.0
 # Grey standard deviation below which a sample is one flat colour (a black or white screen).
 BLANK_SPREAD = 2.0
-# The samples beside each tile's own time are skipped once this many frames have been decoded
-# for the file (about 4 s of 720p decoding on one core), so a long recording with far-apart
-# keyframes costs little more than the tiles alone; the tiles' own times are always decoded.
-SAMPLE_DECODE_LIMIT = 3000
+# The samples beside each tile's own time are skipped once the frames decoded for the file
+# hold this many pixels (1500 frames of 1280×720, which decoded in 1.1–2.2 ms a frame on a
+# 2-core machine), so a long or 4K recording with far-apart keyframes costs little more than
+# the tiles alone and stays within the decode budget; the tiles' own times are always decoded.
+SAMPLE_DECODE_PIXELS = 1500 * 1280 * 720
 
 # At the end of the file the last frame stays on screen; beyond this gap we assume the file is
 # truncated (its header promises more than its data holds) rather than show a stale frame.
@@ -123,7 +124,7 @@ def inspect_recording(source: SourceFile, override: EvidenceOverride | None, ctx
             "v": _FORMAT_VERSION,
             "moments": offsets,
             "sheet": ctx.contact_sheet_frames,
-            "sheet_pick": [SAMPLES_PER_TILE, SIGNATURE_SIZE, NEAR_DUPLICATE, BLANK_SPREAD, SAMPLE_DECODE_LIMIT],
+            "sheet_pick": [SAMPLES_PER_TILE, SIGNATURE_SIZE, NEAR_DUPLICATE, BLANK_SPREAD, SAMPLE_DECODE_PIXELS],
             "moment_fit": list(moment_fit),
             "tile_fit": list(TILE_FIT),
             **ctx.display_params(),
@@ -426,10 +427,11 @@ def _extract(
     per_tile = picker.per_tile
     required = set(by_time) | {t for i, t in enumerate(samples) if i % per_tile == per_tile // 2}
     finder = _FrameFinder(container, stream)
+    frame_pixels = max(1, (stream.codec_context.width or 0) * (stream.codec_context.height or 0))
 
     def times() -> Iterator[float]:
         for t in sorted(required | sampled):
-            if t in required or finder.decoded < SAMPLE_DECODE_LIMIT:
+            if t in required or finder.decoded * frame_pixels < SAMPLE_DECODE_PIXELS:
                 yield t
 
     try:
@@ -442,12 +444,13 @@ def _extract(
             for req in by_time.get(t, []):
                 records[req] = _save(picture, req, offset, sha256, ctx)
             if t in sampled:
-                tile = picture.copy()
-                tile.thumbnail(TILE_FIT, Image.Resampling.LANCZOS, reducing_gap=2.0)
+                # The integer reduction thumbnail() makes first (to twice the tile size): cheap,
+                # enough for the signature, and the tile is finished from it only if chosen.
+                reduced = _reduced(picture, TILE_FIT)
                 index = samples.index(t)
                 offsets[index] = offset
-                if picker.offer(index, signature(tile)) or picker.first == index:
-                    held[index] = (t, offset, tile)
+                if picker.offer(index, signature(reduced)) or picker.first == index:
+                    held[index] = (t, offset, reduced)
     except DECODE_ERRORS as exc:
         # Keep what was extracted; the rest of the frames are reported missing.
         notes.append("部分画面无法解码：" + decode_reason(exc))
@@ -462,6 +465,11 @@ def _extract(
         until = offsets[last] if last != first else None
         out.append({"role": req.role, "t": req.t, "fit": list(req.fit), **rec, "until": until})
     return out, rotation, notes, [samples[i] for i in sorted(offsets)]
+
+
+def _reduced(picture: Image.Image, fit: tuple[int, int]) -> Image.Image:
+    factor = max(1, min(picture.width // (2 * fit[0]), picture.height // (2 * fit[1])))
+    return picture.reduce(factor) if factor > 1 else picture.copy()
 
 
 def _save(picture: Image.Image, req: _Request, offset: float, sha256: str, ctx: MediaContext) -> dict[str, Any]:
