@@ -491,6 +491,9 @@ class Frame:
     wall_time: datetime | None
     caption: str = ""
     declared: bool = False
+    # A contact-sheet tile that also stands for later sampled times whose frames looked the
+    # same: the offset of the last of them (None when the tile stands for its own time only).
+    until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -555,6 +558,8 @@ class RecordingInspection(InspectionBase):
 class VideoInspection(RecordingInspection):
     media: ClassVar[MediaType] = MediaType.VIDEO
     frames: tuple[Frame, ...] = ()  # declared moments first, then the contact sheet
+    sheet_samples: int = 0  # evenly spread times sampled to choose the contact sheet
+    sheet_blank: int = 0  # of those, samples not shown because the frame was one flat colour
     width: int | None = None
     height: int | None = None
 

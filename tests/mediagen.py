@@ -55,6 +55,8 @@ def make_video(
     creation_time: str | None = None,
     rotation: int = 0,
     preset: str = "veryfast",
+    busy: bool = False,
+    frozen: tuple[float, float] | None = None,
 ) -> Path:
     """An H.264 MP4 (.mov/.mkv by suffix; VP8 for .webm) whose frame n shows n in squares and n/fps as text.
 
@@ -63,6 +65,10 @@ def make_video(
     ``creation_time`` is written to the container (e.g. ``"2024-11-11T12:30:00.000000Z"``).
     The default preset uses B-frames, so decode order differs from display order as in real
     phone recordings.
+    ``busy`` adds a black bar covering a sixth of the picture that moves to another quarter of
+    the width every second, so frames a second apart never look alike (a presenter moving).
+    ``frozen`` (start, end) in seconds: the frames from start up to end repeat the frame at
+    start, index squares included, as a screen recorder encodes a screen that does not change.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = size
@@ -93,17 +99,22 @@ def make_video(
             stream.options = {"preset": preset, "crf": "20", "scenecut": "0"}  # keyframes exactly every gop
         if rotation % 360:
             stream.set_display_rotation(rotation % 360)
+        frozen_frames = range(round(frozen[0] * fps), round(frozen[1] * fps)) if frozen else range(0)
         for n in range(total):
+            shown = frozen_frames.start if n in frozen_frames else n
             img = background.copy()
-            draw_frame_index(img, n)
+            if busy:
+                x = (shown // fps) % 4 * width // 4
+                ImageDraw.Draw(img).rectangle((x, height // 3, x + width // 4 - 1, height - 1), fill=(0, 0, 0))
+            draw_frame_index(img, shown)
             if burn_timecode:
-                t = n / fps
+                t = shown / fps
                 text = f"{int(t // 3600):02d}:{int(t // 60) % 60:02d}:{t % 60:04.1f}"
                 ImageDraw.Draw(img).text(
                     (width // 8, height // 2 + height // 12), text, fill=(0, 0, 0), font=font
                 )
                 # A moving block keeps the encoder honest (not every frame identical but the text).
-                x = int((n * 7) % max(1, width - width // 8))
+                x = int((shown * 7) % max(1, width - width // 8))
                 ImageDraw.Draw(img).rectangle(
                     (x, height // 5, x + width // 8, height // 3), fill=(200, 60, 60)
                 )

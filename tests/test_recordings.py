@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import shutil
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import av
+import pikepdf
+import pypdfium2
 import pytest
 from factories import make_source_file, sh
 from hypothesis import given
@@ -21,8 +23,24 @@ from evidencekit.cache import DisplayCache
 from evidencekit.media import recordings
 from evidencekit.media.base import MediaContext
 from evidencekit.media.moments import format_timecode, parse_moment, with_wall_times
-from evidencekit.media.recordings import TILE_FIT, _FrameFinder, inspect_recording, sheet_times
-from evidencekit.model import SHANGHAI, EvidenceKind, EvidenceOverride, MediaType, SourceFile, TimeSource
+from evidencekit.media.recordings import (
+    SAMPLES_PER_TILE,
+    TILE_FIT,
+    SheetPicker,
+    _FrameFinder,
+    inspect_recording,
+    sample_times,
+    sheet_times,
+)
+from evidencekit.model import (
+    SHANGHAI,
+    EvidenceKind,
+    EvidenceOverride,
+    MediaType,
+    SourceFile,
+    TimeSource,
+    VideoInspection,
+)
 
 NAME = "Screenrecorder-2024-11-11-20-30-00-123.mp4"
 REL = f"evidence/livestream/{NAME}"
@@ -41,6 +59,9 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "mkv": make_video(root / "clip.mkv", 20, fps=FPS, gop=10),
         "webm": make_video(root / "clip.webm", 20, fps=FPS, gop=30),
         "portrait": make_video(root / "portrait.mp4", 4, size=(240, 320), fps=FPS, gop=10, rotation=90),
+        "busy": make_video(root / "busy.mp4", 20, fps=FPS, gop=10, busy=True),
+        # A screen that stands still from 5 s to 15 s (it shows frame 50 throughout).
+        "frozen": make_video(root / "frozen.mp4", 20, fps=FPS, gop=10, busy=True, frozen=(5.0, 15.0)),
     }
     for path in made.values():  # the fixture checks itself before any test relies on it
         with av.open(str(path)) as c:
@@ -95,9 +116,7 @@ def test_moment_at_7s_shows_frame_70_captioned_with_wall_clock_time(
 
 
 def test_contact_sheet_is_evenly_spaced_tiles_with_timecodes(tmp_path: Path, videos: dict[str, Path]) -> None:
-    insp = inspect_recording(
-        _source(tmp_path, videos["short_gop"]), None, _ctx(tmp_path, contact_sheet_frames=12)
-    )
+    insp = inspect_recording(_source(tmp_path, videos["busy"]), None, _ctx(tmp_path, contact_sheet_frames=12))
     tiles = [f for f in insp.frames if not f.declared]
     assert len(tiles) == 12
     gaps = [b.offset - a.offset for a, b in itertools.pairwise(tiles)]
@@ -121,13 +140,84 @@ def test_facts_duration_size_and_container_time(tmp_path: Path, videos: dict[str
 
 def test_declared_moments_come_first_then_the_sheet(tmp_path: Path, videos: dict[str, Path]) -> None:
     insp = inspect_recording(
-        _source(tmp_path, videos["short_gop"]),
+        _source(tmp_path, videos["busy"]),
         _moments("00:00:15 第二个", "00:00:03 第一个"),
         _ctx(tmp_path, contact_sheet_frames=4),
     )
     assert [f.declared for f in insp.frames] == [True, True, False, False, False, False]
     assert [f.caption for f in insp.frames[:2]] == ["第二个", "第一个"]  # declaration order kept
     assert [m.offset for m in insp.moments] == [15.0, 3.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing the contact sheet
+# ---------------------------------------------------------------------------------------------
+
+
+def _tiles(insp: Any) -> list[Any]:
+    return [f for f in insp.frames if not f.declared]
+
+
+def test_a_still_stretch_is_shown_once_and_the_sheet_still_spans_the_recording(
+    tmp_path: Path, videos: dict[str, Path]
+) -> None:
+    insp = inspect_recording(_source(tmp_path, videos["frozen"]), None, _ctx(tmp_path, contact_sheet_frames=4))
+    tiles = _tiles(insp)
+    assert insp.sheet_samples == 12  # three sampled times per tile
+    # Six of the twelve samples fall in the still stretch (5–15 s); one tile stands for them.
+    assert [t.offset for t in tiles] == [2.5, 5.8, 15.8, 17.5]
+    still = tiles[1]
+    assert _shown_index(still.image.path) == 50
+    assert still.until == pytest.approx(14.1)  # the last sample there (14.17 s) is frame 141
+    assert [t.until for t in tiles if t is not still] == [None, None, None]
+    for tile in tiles:
+        if tile is not still:
+            assert _shown_index(tile.image.path) == round(tile.offset * FPS)
+
+
+def test_sampling_is_bounded_and_includes_the_even_tile_times() -> None:
+    long = sample_times(3600.0, 12)
+    assert len(long) == 12 * SAMPLES_PER_TILE  # an hour decodes 36 frames for the sheet, not more
+    assert set(sheet_times(3600.0, 12)) <= set(long)
+    assert long[0] < 60 and long[-1] > 3540
+    # Too short for three samples a second apart per tile: one sample per tile.
+    assert sample_times(20.0, 12) == sheet_times(20.0, 12)
+    assert sample_times(20.0, 0) == []
+
+
+def test_past_the_decode_limit_only_the_tiles_own_times_are_sampled(
+    tmp_path: Path, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recordings, "SAMPLE_DECODE_PIXELS", 0)
+    insp = inspect_recording(_source(tmp_path, videos["frozen"]), None, _ctx(tmp_path, contact_sheet_frames=4))
+    assert insp.sheet_samples == 4  # 2.5, 7.5, 12.5 and 17.5 s: the even tile times
+    tiles = _tiles(insp)
+    assert [(t.offset, t.until) for t in tiles] == [(2.5, None), (7.5, 12.5), (17.5, None)]
+    assert _shown_index(tiles[1].image.path) == 50
+
+
+def test_picker_skips_blank_and_repeated_samples_and_keeps_one_per_slice() -> None:
+    flat, a, b = bytes(256), bytes(range(256)), bytes(255 - v for v in range(256))
+    picker = SheetPicker(tiles=2, per_tile=3)
+    kept = [picker.offer(i, sig) for i, sig in enumerate((flat, a, a, a, b, a))]
+    assert kept == [False, True, False, False, True, True]
+    assert picker.blank == 1
+    # Slice 1 (samples 3–5) has two new pictures: the one nearer the slice's middle is shown.
+    assert picker.chosen() == [(1, 3), (4, 4)]
+
+    empty = SheetPicker(tiles=1, per_tile=3)
+    assert [empty.offer(i, flat) for i in range(3)] == [False, False, False]
+    assert empty.chosen() == [(0, 0)]  # an all-blank recording still shows its first sample
+
+
+def test_changing_how_tiles_are_chosen_is_not_served_from_an_older_cache_entry(
+    tmp_path: Path, videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _ctx(tmp_path, contact_sheet_frames=4)
+    source = _source(tmp_path, videos["frozen"])
+    assert [t.offset for t in _tiles(inspect_recording(source, None, ctx))] == [2.5, 5.8, 15.8, 17.5]
+    monkeypatch.setattr(recordings, "NEAR_DUPLICATE", 0.0)  # no two samples look alike any more
+    assert [t.offset for t in _tiles(inspect_recording(source, None, ctx))] == [2.5, 7.5, 12.5, 17.5]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,3 +529,92 @@ def test_sheet_times_short_clip_gets_one_tile_per_second() -> None:
 
 def test_recordings_module_does_not_import_av_at_import_time() -> None:
     assert "av" not in vars(recordings)
+
+
+# ---------------------------------------------------------------------------------------------
+# The exhibit pages: a recording without moments opens on its contact sheet
+# ---------------------------------------------------------------------------------------------
+
+EXAMPLE_MOMENTS = '    moments:\n      - "00:00:06 主播口播并打出字幕：头层牛皮 假一赔十"\n'
+NOW = datetime(2024, 11, 20, 8, 0, 0, tzinfo=UTC)
+
+
+def _without_moments(case: Path, busy: bool = False) -> Path:
+    """The example case with its recording's moment removed; with ``busy``, the recording
+    replaced by one whose every sample is new, so the sheet has four rows of portrait tiles."""
+    if busy:
+        make_video(case / "evidence" / "livestream" / "Screenrecorder-2024-11-10-20-25-00-123.mp4", 12,
+                   size=(360, 640), fps=FPS, gop=10, busy=True)
+    yaml_path = case / "case.yaml"
+    text = yaml_path.read_text(encoding="utf-8")
+    assert EXAMPLE_MOMENTS in text  # the example's only declared moment
+    yaml_path.write_text(text.replace(EXAMPLE_MOMENTS, ""), encoding="utf-8")
+    return case
+
+
+def _video_exhibit(exhibits: Any) -> Any:
+    return next(ex for ex in exhibits if isinstance(ex.inspection, VideoInspection))
+
+
+def _page(pdf_path: Path, number: int) -> tuple[str, list[Any]]:
+    """The text and the image XObjects of 1-based page ``number``."""
+    doc = pypdfium2.PdfDocument(str(pdf_path))
+    try:
+        text = doc[number - 1].get_textpage().get_text_range().replace("\r\n", "\n")
+    finally:
+        doc.close()
+    with pikepdf.open(pdf_path) as pdf:
+        images = [(int(im.Width), int(im.Height)) for im in pdf.pages[number - 1].get_images().values()]
+    return text, images
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["example", "twelve-new-tiles"])
+def test_first_page_of_a_recording_without_moments_holds_frames(example_case: Path, busy: bool) -> None:
+    from evidencekit.pipeline import BuildOptions, build_dossier
+
+    built = build_dossier(_without_moments(example_case, busy), BuildOptions(now=NOW))
+    ex = _video_exhibit(built.dossier.exhibits)
+    assert ex.inspection.moments == ()
+    first, _ = built.exhibit_pages[ex.number]
+    text, images = _page(built.output, first)
+    assert len(images) >= 3  # at least one row of tiles under the exhibit header
+    assert all(width <= TILE_FIT[0] for width, _ in images)  # tiles, not a full-page picture
+    assert "画面概览" in text and "显示的时间点" in text
+    tiles = _tiles(ex.inspection)
+    assert len(tiles) == (12 if busy else 3)  # the example shows three distinct screens
+    for tile in tiles:
+        assert format_timecode(tile.offset) in text
+
+
+def test_sheet_heading_after_a_declared_moment_keeps_with_the_first_tiles(example_case: Path) -> None:
+    from evidencekit.pipeline import BuildOptions, build_dossier
+
+    built = build_dossier(example_case, BuildOptions(now=NOW))  # the example declares one moment
+    ex = _video_exhibit(built.dossier.exhibits)
+    first, last = built.exhibit_pages[ex.number]
+    pages = [_page(built.output, n) for n in range(first, last + 1)]
+    assert len(pages[0][1]) >= 1  # the declared moment's frame under the header
+    heading = [images for text, images in pages if "画面概览" in text]
+    assert len(heading) == 1 and len(heading[0]) >= 3  # never alone at the foot of a page
+
+
+def test_platform_upload_of_a_recording_shows_its_frames(example_case: Path, tmp_path: Path) -> None:
+    from evidencekit.channels.pack import PackOptions, pack_case
+    from evidencekit.pipeline import BuildOptions
+
+    result = pack_case(_without_moments(example_case, busy=True),
+                       PackOptions(BuildOptions(target="platform", now=NOW), outdir=tmp_path / "out"))
+    number = _video_exhibit(key_exhibits_of(example_case)).number
+    upload = next(f for f in result.uploads if f.exhibits == (number,))
+    with Image.open(result.outdir / upload.name) as img:
+        grey = img.convert("L")
+    # Below the exhibit header band and above the page footer: the tiles, not empty paper.
+    body = grey.crop((0, grey.height * 25 // 100, grey.width, grey.height * 85 // 100))
+    inked = sum(body.histogram()[:200]) / (body.width * body.height)
+    assert inked > 0.2, inked
+
+
+def key_exhibits_of(case: Path) -> list[Any]:
+    from evidencekit.pipeline import BuildOptions, assess_case
+
+    return list(assess_case(case, BuildOptions(now=NOW)).exhibits)

@@ -1,5 +1,9 @@
 """Screen recordings and unboxing videos: facts, frames at declared moments, a contact sheet.
 
+The contact sheet samples up to SAMPLES_PER_TILE evenly spread times per tile, skips samples
+that look like the last kept one or are one flat colour (compared as 16×16 grey thumbnails),
+and shows one sample per slice of the recording, so a still screen fills one tile, not twelve.
+
 PyAV is imported inside the functions that decode, so ``evidencekit --help`` does not pay for
 loading FFmpeg. Everything a rebuild needs (duration, size, container time, where each frame
 came from) is written to a JSON sidecar in the display cache next to the frame JPEGs, so a warm
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,11 +61,31 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".a
 
 # Bump when extraction or the sidecar layout changes, so old cache entries are not reused.
 # 2: device-local creation times keep their offset ("creation_local").
-_FORMAT_VERSION = 2
+# 3: the contact sheet samples more times than it shows and skips near-duplicates ("until").
+_FORMAT_VERSION = 3
 
 # Contact-sheet tiles: the PDF lays them three to a row across the 515 pt box (≈ 170 pt each,
 # ≈ 360 px at 150 dpi). The height cap only bites on unusually tall portrait recordings.
 TILE_FIT = (360, 640)
+
+# Contact-sheet selection. The key of the cached facts holds these values, so changing one
+# re-chooses the tiles. Each tile's slice of the recording is sampled SAMPLES_PER_TILE times
+# when the slice lasts at least SAMPLES_PER_TILE seconds (samples stay a second or more apart),
+# otherwise once: at most contact_sheet_frames × SAMPLES_PER_TILE sampled frames, whatever the
+# duration.
+SAMPLES_PER_TILE = 3
+SIGNATURE_SIZE = 16  # samples are compared as SIGNATURE_SIZE × SIGNATURE_SIZE grey thumbnails
+# Mean absolute grey difference (0–255) below which a sample repeats the last kept one.
+# Measured on generated recordings: a ticking on-screen timer 0.1; a block of 1/60 of the
+# picture moving, with a running clock, 3.2–3.5; a caption band appearing across the width 24.
+NEAR_DUPLICATE = 4.0
+# Grey standard deviation below which a sample is one flat colour (a black or white screen).
+BLANK_SPREAD = 2.0
+# The samples beside each tile's own time are skipped once the frames decoded for the file
+# hold this many pixels (1500 frames of 1280×720, which decoded in 1.1–2.2 ms a frame on a
+# 2-core machine), so a long or 4K recording with far-apart keyframes costs little more than
+# the tiles alone and stays within the decode budget; the tiles' own times are always decoded.
+SAMPLE_DECODE_PIXELS = 1500 * 1280 * 720
 
 # At the end of the file the last frame stays on screen; beyond this gap we assume the file is
 # truncated (its header promises more than its data holds) rather than show a stale frame.
@@ -100,6 +124,7 @@ def inspect_recording(source: SourceFile, override: EvidenceOverride | None, ctx
             "v": _FORMAT_VERSION,
             "moments": offsets,
             "sheet": ctx.contact_sheet_frames,
+            "sheet_pick": [SAMPLES_PER_TILE, SIGNATURE_SIZE, NEAR_DUPLICATE, BLANK_SPREAD, SAMPLE_DECODE_PIXELS],
             "moment_fit": list(moment_fit),
             "tile_fit": list(TILE_FIT),
             **ctx.display_params(),
@@ -171,7 +196,9 @@ def _inspection_from_facts(
             sha256=str(rec["sha256"]),
             caption=format_timecode(offset),
         )
-        return Frame(image=image, offset=offset, wall_time=None, caption=caption, declared=declared_moment)
+        until = rec.get("until")
+        return Frame(image=image, offset=offset, wall_time=None, caption=caption, declared=declared_moment,
+                     until=float(until) if until is not None else None)
 
     frames: list[Frame] = []
     for moment in moments:
@@ -199,6 +226,8 @@ def _inspection_from_facts(
         )
     return VideoInspection(
         frames=tuple(frames),
+        sheet_samples=len(facts.get("sheet_samples", [])),
+        sheet_blank=int(facts.get("sheet_blank", 0)),
         moments=tuple(moments),
         embedded_time=container_stamp(facts, ctx.tz),
         duration=duration,
@@ -220,6 +249,85 @@ def sheet_times(duration: float, count: int) -> list[float]:
     return [round(duration * (i + 0.5) / count, 3) for i in range(count)]
 
 
+def _samples_per_tile(duration: float, count: int) -> int:
+    tiles = min(count, max(1, math.floor(duration)))
+    return SAMPLES_PER_TILE if tiles > 0 and math.floor(duration) >= tiles * SAMPLES_PER_TILE else 1
+
+
+def sample_times(duration: float, count: int) -> list[float]:
+    """The times sampled for a sheet of ``count`` tiles: ``per_tile`` evenly spread times in each
+    tile's slice, the middle one being the tile's own time from :func:`sheet_times`."""
+    if count <= 0 or duration <= 0:
+        return []
+    tiles = len(sheet_times(duration, count))
+    return sheet_times(duration, tiles * _samples_per_tile(duration, count))
+
+
+def signature(img: Image.Image) -> bytes:
+    """A SIGNATURE_SIZE × SIGNATURE_SIZE grey thumbnail, each pixel the mean of its area."""
+    return img.convert("L").resize((SIGNATURE_SIZE, SIGNATURE_SIZE), Image.Resampling.BOX).tobytes()
+
+
+def _difference(a: bytes, b: bytes) -> float:
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+
+
+def _spread(sig: bytes) -> float:
+    mean = sum(sig) / len(sig)
+    return math.sqrt(sum((v - mean) ** 2 for v in sig) / len(sig))
+
+
+class SheetPicker:
+    """Chooses contact-sheet tiles from samples offered in time order.
+
+    A sample that differs from the last kept sample by less than NEAR_DUPLICATE starts no new
+    tile: it extends that sample's run. A flat-colour sample is skipped and ends the run. Of the
+    kept samples, each tile's slice of ``per_tile`` samples shows the one nearest its middle;
+    slots left by slices with nothing new are given to the remaining kept samples, spread evenly.
+    """
+
+    def __init__(self, tiles: int, per_tile: int) -> None:
+        self.tiles = tiles
+        self.per_tile = per_tile
+        self.blank = 0
+        self.first: int | None = None  # the first sample offered: shown if every sample is blank
+        self.runs: list[list[int]] = []  # [first sample, last sample that looked the same]
+        self._last: bytes | None = None  # the signature of the run being extended
+
+    def offer(self, index: int, sig: bytes) -> bool:
+        """Take sample ``index`` (indices ascend; a sample that could not be decoded is never
+        offered); True when it starts a tile candidate (keep its picture)."""
+        if self.first is None:
+            self.first = index
+        if _spread(sig) < BLANK_SPREAD:
+            self.blank += 1
+            self._last = None
+            return False
+        if self._last is not None and _difference(self._last, sig) < NEAR_DUPLICATE:
+            self.runs[-1][1] = index
+            return False
+        self.runs.append([index, index])
+        self._last = sig
+        return True
+
+    def chosen(self) -> list[tuple[int, int]]:
+        """(sample, last sample it stands for) of each tile, in time order. With every sample
+        blank the first is shown, standing for itself."""
+        if not self.runs:
+            return [(self.first, self.first)] if self.first is not None else []
+        by_slice: dict[int, list[list[int]]] = {}
+        for run in self.runs:
+            by_slice.setdefault(run[0] // self.per_tile, []).append(run)
+        picked = []
+        for slice_index, runs in by_slice.items():
+            middle = slice_index * self.per_tile + self.per_tile // 2
+            picked.append(min(runs, key=lambda run: (abs(run[0] - middle), run[0])))
+        rest = [run for run in self.runs if run not in picked]
+        free = min(len(rest), self.tiles - len(picked))
+        picked += [rest[(2 * i + 1) * len(rest) // (2 * free)] for i in range(free)]
+        return sorted((run[0], run[1]) for run in picked[: self.tiles])
+
+
 def _probe_and_extract(
     fh: OriginalFile, sha256: str, offsets: list[float], moment_fit: tuple[int, int], ctx: MediaContext
 ) -> dict[str, Any]:
@@ -236,19 +344,21 @@ def _probe_and_extract(
         duration = _duration(container, stream)
         shown = [t for t in offsets if duration is None or t <= duration + 1e-6]
         requests = [_Request("moment", t, moment_fit) for t in shown]
-        times = sheet_times(duration, ctx.contact_sheet_frames) if duration else []
-        requests += [_Request("sheet", t, TILE_FIT) for t in times]
+        samples = sample_times(duration, ctx.contact_sheet_frames) if duration else []
         width = stream.codec_context.width or None
         height = stream.codec_context.height or None
         if width and height and width * height > ctx.max_pixels:
             return {"v": _FORMAT_VERSION, "error": f"画面尺寸过大（{width}×{height}），未解码"}
-        records, rotation, notes = _extract(container, stream, requests, sha256, ctx)
+        per_tile = _samples_per_tile(duration or 0.0, ctx.contact_sheet_frames)
+        picker = SheetPicker(len(samples) // per_tile, per_tile)
+        records, rotation, notes, sampled = _extract(container, stream, requests, samples, picker, sha256, ctx)
         codec = stream.codec_context.name
+    times = [rec["t"] for rec in records if rec["role"] == "sheet"]
 
     if rotation % 180 == 90:
         width, height = height, width
     error = ""
-    if requests and all(rec["offset"] is None for rec in records):
+    if (requests or samples) and all(rec["offset"] is None for rec in records):
         error = "无法解码视频画面：" + (notes[0] if notes else "未能解码出任何画面")
     return {
         "v": _FORMAT_VERSION,
@@ -261,6 +371,8 @@ def _probe_and_extract(
         "creation_detail": created[1] if created else "",
         "creation_local": bool(created and is_device_local(created[1])),
         "sheet_times": times,
+        "sheet_samples": sampled,
+        "sheet_blank": picker.blank,
         "frames": records,
         "notes": notes,
         "error": error,
@@ -290,13 +402,18 @@ def _extract(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
     requests: list[_Request],
+    samples: list[float],
+    picker: SheetPicker,
     sha256: str,
     ctx: MediaContext,
-) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """Decode the frame shown at each requested time and save every display copy.
+) -> tuple[list[dict[str, Any]], int, list[str], list[float]]:
+    """Decode the frame shown at each requested and each sampled time; save the display copies
+    of the requests and of the sheet tiles ``picker`` chooses among the samples.
 
-    Returns one record per request (``offset`` None when no frame could be had), the display
-    rotation, and Chinese notes about decoding problems.
+    Returns one record per request and per tile (``offset`` None when no frame could be had),
+    the display rotation, Chinese notes about decoding problems, and the sampled times that
+    were decoded. Only the pictures of samples that start a new tile are held until the
+    choice is made.
     """
     records: dict[_Request, dict[str, Any]] = {}
     rotation = 0
@@ -304,19 +421,36 @@ def _extract(
     by_time: dict[float, list[_Request]] = {}
     for req in requests:
         by_time.setdefault(req.t, []).append(req)
+    sampled = set(samples)
+    held: dict[int, tuple[float, float, Image.Image]] = {}  # sample -> (t, offset, tile)
+    offsets: dict[int, float] = {}  # sample -> offset of the frame it found
+    per_tile = picker.per_tile
+    required = set(by_time) | {t for i, t in enumerate(samples) if i % per_tile == per_tile // 2}
     finder = _FrameFinder(container, stream)
+    frame_pixels = max(1, (stream.codec_context.width or 0) * (stream.codec_context.height or 0))
+
+    def times() -> Iterator[float]:
+        for t in sorted(required | sampled):
+            if t in required or finder.decoded * frame_pixels < SAMPLE_DECODE_PIXELS:
+                yield t
+
     try:
-        for t, frame in finder.frames_at(sorted(by_time)):
+        for t, frame in finder.frames_at(times()):
             if frame is None:
                 continue
             rotation = _normalise_rotation(frame.rotation)
             picture = _upright(frame.to_image(), rotation)
             offset = finder.offset_of(frame)
-            for req in by_time[t]:
-                tile = picture.copy()
-                tile.thumbnail(req.fit, Image.Resampling.LANCZOS, reducing_gap=2.0)  # never enlarges
-                w, h, digest = save_jpeg(ctx.cache, _frame_path(sha256, req, ctx), tile, ctx.jpeg_quality)
-                records[req] = {"offset": offset, "width": w, "height": h, "sha256": digest}
+            for req in by_time.get(t, []):
+                records[req] = _save(picture, req, offset, sha256, ctx)
+            if t in sampled:
+                # The integer reduction thumbnail() makes first (to twice the tile size): cheap,
+                # enough for the signature, and the tile is finished from it only if chosen.
+                reduced = _reduced(picture, TILE_FIT)
+                index = samples.index(t)
+                offsets[index] = offset
+                if picker.offer(index, signature(reduced)) or picker.first == index:
+                    held[index] = (t, offset, reduced)
     except DECODE_ERRORS as exc:
         # Keep what was extracted; the rest of the frames are reported missing.
         notes.append("部分画面无法解码：" + decode_reason(exc))
@@ -324,7 +458,25 @@ def _extract(
     for req in requests:
         rec = records.get(req, {"offset": None})
         out.append({"role": req.role, "t": req.t, "fit": list(req.fit), **rec})
-    return out, rotation, notes
+    for first, last in picker.chosen():
+        t, offset, tile = held[first]
+        req = _Request("sheet", t, TILE_FIT)
+        rec = _save(tile, req, offset, sha256, ctx)
+        until = offsets[last] if last != first else None
+        out.append({"role": req.role, "t": req.t, "fit": list(req.fit), **rec, "until": until})
+    return out, rotation, notes, [samples[i] for i in sorted(offsets)]
+
+
+def _reduced(picture: Image.Image, fit: tuple[int, int]) -> Image.Image:
+    factor = max(1, min(picture.width // (2 * fit[0]), picture.height // (2 * fit[1])))
+    return picture.reduce(factor) if factor > 1 else picture.copy()
+
+
+def _save(picture: Image.Image, req: _Request, offset: float, sha256: str, ctx: MediaContext) -> dict[str, Any]:
+    tile = picture.copy()
+    tile.thumbnail(req.fit, Image.Resampling.LANCZOS, reducing_gap=2.0)  # never enlarges
+    w, h, digest = save_jpeg(ctx.cache, _frame_path(sha256, req, ctx), tile, ctx.jpeg_quality)
+    return {"offset": offset, "width": w, "height": h, "sha256": digest}
 
 
 def _normalise_rotation(degrees: float | int | None) -> int:
@@ -373,6 +525,7 @@ class _FrameFinder:
         self.positioned = False
         self.last_key_pts: int | None = None  # the previous keyframe in this run of decoding
         self.gop_learned = False
+        self.decoded = 0  # frames decoded so far, over all runs between seeks
 
     def offset_of(self, frame: av.VideoFrame) -> float:
         pts = frame.pts if frame.pts is not None else self.start_pts  # frames_at skips pts-less frames
@@ -428,6 +581,7 @@ class _FrameFinder:
 
     def _decoded(self) -> Iterator[av.VideoFrame]:
         for frame in self.container.decode(self.stream):
+            self.decoded += 1
             if frame.key_frame and frame.pts is not None:
                 if self.last_key_pts is not None and frame.pts > self.last_key_pts:
                     # Learn the real keyframe spacing for files without an index (the longest
@@ -438,7 +592,7 @@ class _FrameFinder:
                 self.last_key_pts = frame.pts
             yield frame
 
-    def frames_at(self, times: list[float]) -> Iterator[tuple[float, av.VideoFrame | None]]:
+    def frames_at(self, times: Iterable[float]) -> Iterator[tuple[float, av.VideoFrame | None]]:
         for t in times:
             target = self._target_pts(t)
             if self._worth_seeking(target):

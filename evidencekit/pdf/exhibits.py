@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
@@ -143,7 +144,7 @@ def _content(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
     """What the exhibit shows of its kind; empty when there is nothing to show."""
     match insp:
         case VideoInspection() if insp.frames:
-            return _frames(ctx, insp.frames)
+            return _frames(ctx, insp)
         case VideoInspection() if insp.moments:
             return _moments_table(ctx, insp)
         case AudioInspection():  # duration and start time even without declared moments
@@ -408,9 +409,26 @@ def _frame_caption(frame: Frame) -> str:
     return " · ".join(parts)
 
 
-def _frames(ctx: RenderContext, frames: tuple[Frame, ...]) -> list[Flowable]:
+def _sheet_note(ctx: RenderContext, insp: VideoInspection, sheet: list[Frame]) -> Paragraph:
+    """How the tiles were chosen and which times they show."""
+    parts: list[str] = []
+    if insp.sheet_samples > len(sheet):
+        parts.append(
+            f"在全片取样 {insp.sheet_samples} 个时间点，从中选出分布均匀、互不重复的 {len(sheet)} 帧"
+            + ("；画面几乎不变的一段只显示第一帧，图下注明持续到的时间点" if any(f.until is not None for f in sheet) else "")
+            + (f"；{insp.sheet_blank} 个纯色（全黑、全白等）画面未显示" if insp.sheet_blank else "")
+            + "。"
+        )
+    parts.append("显示的时间点：" + "、".join(format_timecode(f.offset) for f in sheet) + "。")
+    parts.append("完整画面见原始录像。")
+    style = ParagraphStyle("sheet_note", parent=ctx.styles.small, keepWithNext=1)  # with the first row
+    return ctx.para(style, Seg("".join(parts), color=MUTED))
+
+
+def _frames(ctx: RenderContext, insp: VideoInspection) -> list[Flowable]:
     s = ctx.styles
     story: list[Flowable] = []
+    frames = insp.frames
     declared = [f for f in frames if f.declared]
     sheet = [f for f in frames if not f.declared]
     if declared:
@@ -426,13 +444,20 @@ def _frames(ctx: RenderContext, frames: tuple[Frame, ...]) -> list[Flowable]:
             )
             story.append(Spacer(1, 8))
     if sheet:
+        # The heading and the note keep with the first row of tiles only: kept with the whole
+        # table, they moved to the next page whenever the table was taller than the space
+        # left, leaving the exhibit's first page empty under its header. The other rows are a
+        # second table, which splits between rows.
         story.append(ctx.para(s.h2, f"画面概览（{len(sheet)} 帧，按时间顺序）"))
+        story.append(_sheet_note(ctx, insp, sheet))
         gap = 6.0
         tile = (CONTENT_WIDTH - gap * (SHEET_COLUMNS - 1)) / SHEET_COLUMNS
         tile_height = tile * 16 / 9 if any(f.image.height > f.image.width for f in sheet) else tile
         cells: list[Flowable] = []
         for frame in sheet:
             cap = format_timecode(frame.offset)
+            if frame.until is not None:
+                cap += f" 至 {format_timecode(frame.until)} 画面相近"
             if frame.wall_time is not None:
                 cap += f"\n{format_when(frame.wall_time)}"
             if frame.caption:
@@ -443,21 +468,23 @@ def _frames(ctx: RenderContext, frames: tuple[Frame, ...]) -> list[Flowable]:
             row: list[Any] = cells[start : start + SHEET_COLUMNS]
             row += [Spacer(1, 1)] * (SHEET_COLUMNS - len(row))
             rows.append(row)
-        story.append(
-            table(
-                ctx,
-                rows,
-                [tile + gap] * (SHEET_COLUMNS - 1) + [tile],
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-2, -1), gap),
-                    ("TOPPADDING", (0, 0), (-1, -1), 0),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-                ],
-            )
-        )
+        for part in (rows[:1], rows[1:]):
+            if part:
+                story.append(
+                    table(
+                        ctx,
+                        part,
+                        [tile + gap] * (SHEET_COLUMNS - 1) + [tile],
+                        [
+                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-2, -1), gap),
+                            ("TOPPADDING", (0, 0), (-1, -1), 0),
+                            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                        ],
+                    )
+                )
     return story
 
 
