@@ -1,0 +1,201 @@
+"""The OCR step of check/build (readfacts.py): what screenshots show against case.yaml and the file-name time.
+
+The engine is a fake (media.ocr.run_engine replaced, as in tests/test_ocr.py) that returns the
+boxes listed for each image size, so these run with or without ``evidencekit[ocr]``.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from factories import make_case, sh, write_file
+from PIL import Image
+
+from evidencekit import readfacts
+from evidencekit.cli import main
+from evidencekit.media import ocr
+from evidencekit.model import SourceFile
+from evidencekit.pipeline import Assessment, BuildOptions, assess_case
+from evidencekit.readfacts import proposals_from
+from evidencekit.report import check_report, format_check
+from evidencekit.rules.catalog import load_rules
+from evidencekit.rules.ocr_fields import TextBox
+from evidencekit.selfcheck import self_check
+
+NOW = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)
+# File-name time 2024-11-10 20:41:00 (Android's Screenshot_yyyy-mm-dd-hh-mm-ss-ms).
+ORDER_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
+
+
+def box(text: str, top: int, left: int = 20, height: int = 40) -> TextBox:
+    right = left + 20 * len(text)
+    return TextBox(text, ((left, top), (right, top), (right, top + height), (left, top + height)), 0.95)
+
+
+ORDER_BOXES = (
+    box("20:42", 10),
+    box("订单编号：6912345678901234567", 300),
+    box("实付款 ¥389.00", 400),
+    box("下单时间：2024-11-10 20:31:05", 500),
+    box("好物优选旗舰店", 200),
+)
+NO_TIME_BOXES = (box("订单编号：6912345678901234567", 300), box("实付款 ¥399.00", 400))
+# The boxes the fake engine returns, by the size of the image it is given.
+SCREENS: dict[tuple[int, int], tuple[TextBox, ...]] = {(540, 1200): ORDER_BOXES, (540, 1100): NO_TIME_BOXES}
+
+
+def png(size: tuple[int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, "white").save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "engine_version", lambda: "9.9.9")
+    monkeypatch.setattr(ocr, "run_engine", lambda image: SCREENS.get(image.size, ()))
+
+
+def case_folder(tmp_path: Path, files: dict[str, tuple[int, int]]) -> Path:
+    root = tmp_path / "case"
+    for rel, size in files.items():
+        write_file(root / rel, png(size))
+    return root
+
+
+def assess(root: Path, **options: object) -> Assessment:
+    # One job: OCR runs from this thread, so its child is forked and sees the fake engine.
+    options = {"jobs": 1, **options}
+    return assess_case(root, BuildOptions(now=NOW, **options), case=make_case(root))  # type: ignore[arg-type]
+
+
+def codes(a: Assessment) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in a.findings:
+        out.setdefault(f.code, []).append(f.message)
+    return out
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_an_amount_that_differs_from_the_screenshot_names_both_values_and_the_exhibit(tmp_path: Path) -> None:
+    a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200)}))
+    (message,) = codes(a)["ocr.amount_differs"]
+    assert "399.00" in message and "389.00" in message and "证据1" in message
+    # The order number and the order time agree with case.yaml: no finding for them.
+    assert "ocr.order_number_differs" not in codes(a) and "ocr.order_time_differs" not in codes(a)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_an_order_number_and_an_order_date_that_differ_are_findings(tmp_path: Path) -> None:
+    root = case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200)})
+    case = make_case(root)
+    case = replace(case, order=replace(case.order, number="6912345678900000000", time=sh(2024, 11, 9, 20, 31, 5),
+                                       amount=Decimal("389.00")))
+    a = assess_case(root, BuildOptions(now=NOW), case=case)
+    found = codes(a)
+    (number,) = found["ocr.order_number_differs"]
+    assert "6912345678900000000" in number and "6912345678901234567" in number and "证据1" in number
+    (when,) = found["ocr.order_time_differs"]
+    assert "2024-11-09" in when and "2024-11-10 20:31:05" in when
+    assert "ocr.amount_differs" not in found
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_the_status_bar_clock_is_compared_with_the_file_name_time(tmp_path: Path) -> None:
+    # The clock says 20:42, the file name 20:41: within the template's tolerance, no finding.
+    a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200)}))
+    assert "ocr.clock_differs" not in codes(a)
+    (read,) = a.screens
+    assert read.clock == "20:42"
+    # Renamed to 19:41: an hour off.
+    a = assess(case_folder(tmp_path / "b", {"evidence/order/Screenshot_2024-11-10-19-41-00-123.png": (540, 1200)}))
+    (message,) = codes(a)["ocr.clock_differs"]
+    assert "20:42" in message and "19:41" in message and "5 分钟" in message and "证据1" in message
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_check_shows_the_visible_time_beside_the_file_name_time(tmp_path: Path) -> None:
+    a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200)}))
+    text = format_check(a, BuildOptions().target, False, NOW)
+    line = next(line for line in text.splitlines() if "截图上的时间" in line)
+    assert "证据1" in line and "20:42" in line and "2024-11-10 20:41:00" in line
+    report = check_report(a, BuildOptions().target, False, NOW)
+    assert report["exhibits"][0]["visible_time"] == "20:42"
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_a_screenshot_without_a_visible_time_is_weak_in_the_self_check(tmp_path: Path) -> None:
+    # A file-name time: the checklist item would be present but for the screenshot itself.
+    a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1100)}))
+    assert "ocr.no_visible_time" in codes(a)
+    s = self_check(a, BuildOptions().target, NOW, load_rules())
+    (todo,) = [t for t in s.todos if t.key == "evidence.order"]
+    assert todo.status.value == "weak" and "证据1" in todo.why
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_only_the_kinds_the_template_lists_are_read(tmp_path: Path) -> None:
+    a = assess(case_folder(tmp_path, {"evidence/product/photo.png": (540, 1200),
+                                      f"evidence/order/{ORDER_NAME}": (540, 1200)}))
+    assert [r.rel_path for r in a.screens] == [f"evidence/order/{ORDER_NAME}"]
+
+
+def test_no_ocr_reads_nothing_and_says_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def raising(image: Image.Image) -> tuple[TextBox, ...]:
+        raise AssertionError("the engine ran")
+
+    monkeypatch.setattr(ocr, "engine_version", lambda: "9.9.9")
+    monkeypatch.setattr(ocr, "run_engine", raising)
+    a = assess(case_folder(tmp_path, {"evidence/order/order.png": (540, 1100)}), ocr=False)
+    assert a.screens == () and not [f for f in a.findings if f.code.startswith("ocr.")]
+
+
+def test_without_the_extra_check_says_once_how_to_add_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocr, "engine_version", lambda: None)
+    a = assess(case_folder(tmp_path, {"evidence/order/a.png": (540, 1100), "evidence/payment/b.png": (540, 1200)}))
+    text = format_check(a, BuildOptions().target, False, NOW)
+    assert text.count(ocr.INSTALL_HINT) == 1
+    assert a.screens == () and not [f for f in a.findings if f.severity.value != "info" and f.code.startswith("ocr.")]
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_proposals_name_the_case_yaml_key_the_value_and_the_exhibit(tmp_path: Path) -> None:
+    a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200),
+                                      "evidence/payment/pay.png": (540, 1100)}))
+    proposals = proposals_from(a)
+    order = next(r.number for r in a.screens if r.rel_path.startswith("evidence/order/"))
+    assert proposals["order.number"] == ("6912345678901234567", order)
+    assert proposals["order.amount"] == ("389.00", order)
+    assert proposals["order.time"] == ("2024-11-10 20:31:05", order)
+    assert proposals["merchant.shop_name"] == ("好物优选旗舰店", order)
+
+
+def test_screenshots_are_read_in_parallel_with_the_progress_bar(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two jobs: threads, whose OCR children come from a fork server that never sees a fake
+    # engine; so the fake is one step up, where the threads call media.ocr.
+    def fake(source: SourceFile, media: object) -> ocr.OcrResult:
+        with Image.open(source.path) as im:
+            return ocr.OcrResult(SCREENS.get(im.size, ()), "fake 1")
+
+    monkeypatch.setattr(readfacts, "ocr_unavailable_reason", lambda: None)
+    monkeypatch.setattr(readfacts, "ocr_image", fake)
+    names = {f"evidence/order/{i}.png": (540, 1200) for i in range(3)}
+    seen: list[tuple[int, int, str]] = []
+    root = case_folder(tmp_path, names)
+    a = assess_case(root, BuildOptions(now=NOW, jobs=2), lambda *p: seen.append(p), case=make_case(root))
+    assert len(a.screens) == 3 and all(r.clock == "20:42" for r in a.screens)
+    ocr_steps = [p for p in seen if p[2].startswith("文字识别")]
+    assert ocr_steps and ocr_steps[-1][0] == 3 and ocr_steps[-1][1] == 3
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_no_ocr_is_an_option_of_check_and_build(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert "--no-ocr" in result.output
