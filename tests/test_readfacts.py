@@ -46,8 +46,10 @@ ORDER_BOXES = (
     box("好物优选旗舰店", 200),
 )
 NO_TIME_BOXES = (box("订单编号：6912345678901234567", 300), box("实付款 ¥399.00", 400))
+PAYMENT_BOXES = (box("20:45", 10), box("支付金额 ¥389.00", 300), box("支付时间 2024-11-10 20:32:10", 400))
 # The boxes the fake engine returns, by the size of the image it is given.
-SCREENS: dict[tuple[int, int], tuple[TextBox, ...]] = {(540, 1200): ORDER_BOXES, (540, 1100): NO_TIME_BOXES}
+SCREENS: dict[tuple[int, int], tuple[TextBox, ...]] = {
+    (540, 1200): ORDER_BOXES, (540, 1100): NO_TIME_BOXES, (540, 1000): PAYMENT_BOXES}
 
 
 def png(size: tuple[int, int]) -> bytes:
@@ -166,8 +168,9 @@ def test_without_the_extra_check_says_once_how_to_add_it(tmp_path: Path, monkeyp
 
 @pytest.mark.usefixtures("fake_engine")
 def test_proposals_name_the_case_yaml_key_the_value_and_the_exhibit(tmp_path: Path) -> None:
+    # The payment screenshot shows a payment time too: order.time is proposed from the order time.
     a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200),
-                                      "evidence/payment/pay.png": (540, 1100)}))
+                                      "evidence/payment/pay.png": (540, 1000)}))
     proposals = proposals_from(a)
     order = next(r.number for r in a.screens if r.rel_path.startswith("evidence/order/"))
     assert proposals["order.number"] == ("6912345678901234567", order)
