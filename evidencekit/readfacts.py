@@ -23,7 +23,17 @@ from evidencekit.errors import EvidenceKitError
 from evidencekit.media.base import MediaContext
 from evidencekit.media.ocr import OcrResult, ocr_image, ocr_unavailable_reason
 from evidencekit.media.pool import Progress
-from evidencekit.model import Case, Exhibit, Finding, ImageInspection, Severity, TimeSource
+from evidencekit.model import (
+    Case,
+    Exhibit,
+    Finding,
+    ImageInspection,
+    Inspection,
+    Severity,
+    SourceFile,
+    Stamp,
+    TimeSource,
+)
 from evidencekit.rules.ocr_fields import OcrFieldRules, ReadFact, TextBox, extract_facts
 
 if TYPE_CHECKING:
@@ -100,12 +110,18 @@ def read_screens(exhibits: Sequence[Exhibit], media: MediaContext, rules: OcrFie
 
 
 def _read_one(ex: Exhibit, media: MediaContext, rules: OcrFieldRules) -> ScreenRead:
+    return read_screen(ex.source, ex.inspection, media, rules, ex.number)
+
+
+def read_screen(source: SourceFile, inspection: Inspection, media: MediaContext, rules: OcrFieldRules,
+                number: int = 0) -> ScreenRead:
+    """OCR of one still image (cached by media.ocr), its facts and its status bar clock."""
     try:
-        result = ocr_image(ex.source, media)
+        result = ocr_image(source, media)
     except EvidenceKitError as exc:  # its child died (WorkerFailed): this screenshot is not read
         result = OcrResult(error=exc.render())
-    height = ex.inspection.height if isinstance(ex.inspection, ImageInspection) else None
-    return ScreenRead(ex.number, ex.source.rel_path, result.boxes, extract_facts(result.boxes, rules),
+    height = inspection.height if isinstance(inspection, ImageInspection) else None
+    return ScreenRead(number, source.rel_path, result.boxes, extract_facts(result.boxes, rules),
                       clock=_clock(result.boxes, height, rules), error=result.error)
 
 
@@ -138,7 +154,7 @@ def screen_findings(case: Case, exhibits: Sequence[Exhibit], reads: Sequence[Scr
         if ex is None or read.error:
             continue
         out += _case_findings(case, ex, read)
-        out += _clock_findings(ex, read, case.tz, rules.screens.tolerance_minutes)
+        out += clock_findings(ex.label, ex.stamp, read, case.tz, rules.screens.tolerance_minutes)
         if not read.shows_time:
             out.append(Finding(Severity.WARNING, "ocr.no_visible_time",
                                f"{ex.label} 截图上看不到日期或时间（状态栏时钟、下单或付款时间），"
@@ -179,8 +195,8 @@ def _differs(ex: Exhibit, read: ScreenRead, code: str, name: str, key: str, ours
                    "请核对：与证据不一致的投诉可能不被受理", read.rel_path)
 
 
-def _clock_findings(ex: Exhibit, read: ScreenRead, tz: tzinfo, tolerance: int) -> list[Finding]:
-    stamp = ex.stamp
+def clock_findings(label: str, stamp: Stamp, read: ScreenRead, tz: tzinfo, tolerance: int) -> list[Finding]:
+    """The status bar's clock against the file's own time (not its modification time), to the minute."""
     if not read.clock or stamp.time is None or stamp.source not in _COMPARED_SOURCES:
         return []
     local = stamp.time.astimezone(tz)
@@ -190,7 +206,7 @@ def _clock_findings(ex: Exhibit, read: ScreenRead, tz: tzinfo, tolerance: int) -
     if apart <= tolerance:
         return []
     return [Finding(Severity.WARNING, "ocr.clock_differs",
-                    f"{ex.label} 截图状态栏的时间是 {read.clock}，{stamp.source.label}时间是 {local:%H:%M}"
+                    f"{label} 截图状态栏的时间是 {read.clock}，{stamp.source.label}时间是 {local:%H:%M}"
                     f"（{local:%Y-%m-%d %H:%M:%S}），相差 {apart} 分钟（超过 {tolerance} 分钟）；"
                     "请核对文件是否改过名或时间，或在 case.yaml 的 evidence: 中写明 time", read.rel_path)]
 

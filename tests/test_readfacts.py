@@ -202,3 +202,19 @@ def test_screenshots_are_read_in_parallel_with_the_progress_bar(
 def test_no_ocr_is_an_option_of_check_and_build(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert "--no-ocr" in result.output
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_inspect_shows_the_visible_time_beside_the_file_name_time(tmp_path: Path) -> None:
+    from evidencekit.inspection_report import format_reports, inspect_files
+
+    path = write_file(tmp_path / "Screenshot_2024-11-10-19-41-00-123.png", png((540, 1200)))
+    (report,) = inspect_files([path])
+    text = format_reports([report])
+    line = next(line for line in text.splitlines() if line.startswith("  时间："))
+    assert "2024-11-10 19:41:00" in line and "截图上的时间：状态栏 20:42、下单时间 2024-11-10 20:31:05" in line
+    assert "ocr.clock_differs" in text
+    assert report.to_json()["visible_time"] == "20:42"
+    # --no-ocr: the file's own time only.
+    (plain,) = inspect_files([path], ocr=False)
+    assert "截图上的时间" not in format_reports([plain]) and "visible_time" not in plain.to_json()

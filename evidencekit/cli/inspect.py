@@ -21,9 +21,10 @@ from evidencekit.errors import ExitCode, UsageError
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（稳定接口，供脚本和测试使用）。")
 @click.option("--tz", "zone", default="Asia/Shanghai", show_default=True,
               help="读文件名和无时区时间所用的时区，如 Asia/Shanghai、+09:00、UTC。")
+@click.option("--no-ocr", is_flag=True, help="不识别图片上的文字（不显示截图上看到的时间）。")
 @debug_option
 @handle_errors
-def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, debug: bool) -> None:
+def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, no_ocr: bool, debug: bool) -> None:
     """查看 evidencekit 从每个文件读出了什么（不生成证据材料）：类型、时间及其来源和依据、
     提示，聊天记录的格式、编码和每条消息。用来回答「证据7 的时间为什么是这个」。
 
@@ -42,7 +43,7 @@ def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, debug: bo
         tz = parse_timezone(zone)
     except ValueError as exc:
         raise UsageError(f"不认识的时区：{zone}", hint="例如 Asia/Shanghai、+08:00、UTC") from exc
-    reports = inspect_files(list(files), tz)
+    reports = inspect_files(list(files), tz, ocr=not no_ocr)
     if as_json:
         click.echo(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
     else:
