@@ -13,7 +13,7 @@ from evidencekit.pdf.document import (
     exhibit_key,
     section_key,
 )
-from evidencekit.pdf.text import ALERT, ALERT_PALE, MUTED, OK, OK_PALE, WARN, WARN_PALE, Seg
+from evidencekit.pdf.text import ALERT, ALERT_PALE, MUTED, OK, OK_PALE, SECONDARY_PT, WARN, WARN_PALE, Seg
 
 TITLE = "证据清单"
 
@@ -91,7 +91,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
             for finding in group:
                 parts: list[str | Seg] = ["• ", finding.message]
                 if finding.subject:
-                    parts.append(Seg(f"（{finding.subject}）", color=MUTED, size=7.5))
+                    parts.append(Seg(f"（{finding.subject}）", color=MUTED, size=SECONDARY_PT))
                 story.append(ctx.para(s.body, *parts))
             story.append(Spacer(1, 4))
     return story

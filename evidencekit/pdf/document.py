@@ -28,6 +28,7 @@ from evidencekit.pdf.text import (
     ACCENT,
     MUTED,
     RULE,
+    SECONDARY_PT,
     MeasureCanvas,
     Seg,
     Styles,
@@ -443,8 +444,8 @@ def _running_header_footer(ctx: RenderContext, canv: Canvas) -> None:
     draw_text(
         ctx, canv, PAGE_WIDTH / 2, 22, f"第 {page} 页 / 共 {total} 页", 8.5, align="center", color=INK_FOOT
     )
-    draw_text(ctx, canv, MARGIN_X, 22, f"案件编号 {dossier.case_id}", 7.5, max_width=CONTENT_WIDTH / 2 - 50)
-    draw_text(ctx, canv, PAGE_WIDTH - MARGIN_X, 22, f"evidencekit {dossier.tool_version}", 7.5, align="right")
+    draw_text(ctx, canv, MARGIN_X, 22, f"案件编号 {dossier.case_id}", SECONDARY_PT, max_width=CONTENT_WIDTH / 2 - 50)
+    draw_text(ctx, canv, PAGE_WIDTH - MARGIN_X, 22, f"evidencekit {dossier.tool_version}", SECONDARY_PT, align="right")
 
 
 def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
@@ -458,22 +459,22 @@ def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
     canv.line(MARGIN_X, EXHIBIT_BOTTOM_SPACE - 8, PAGE_WIDTH - MARGIN_X, EXHIBIT_BOTTOM_SPACE - 8)
     canv.restoreState()
     size = f"　大小：{format_size(source.size)}"
-    size_width = ctx.fonts.string_width(size, 7.5)
+    size_width = ctx.fonts.string_width(size, SECONDARY_PT)
     prefix = f"{exhibit.label}　原始文件："
-    prefix_width = ctx.fonts.string_width(prefix, 7.5)
+    prefix_width = ctx.fonts.string_width(prefix, SECONDARY_PT)
     name_room = CONTENT_WIDTH - prefix_width - size_width
-    name = ctx.fit(source.name, 7.5, name_room)
+    name = ctx.fit(source.name, SECONDARY_PT, name_room)
     draw_text(
-        ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 20, prefix + name + size, 7.5, max_width=CONTENT_WIDTH
+        ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 20, prefix + name + size, SECONDARY_PT, max_width=CONTENT_WIDTH
     )
-    draw_text(ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 31, "SHA-256：", 7.5)
+    draw_text(ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 31, "SHA-256：", SECONDARY_PT)
     draw_text(
         ctx,
         canv,
-        MARGIN_X + ctx.fonts.string_width("SHA-256：", 7.5),
+        MARGIN_X + ctx.fonts.string_width("SHA-256：", SECONDARY_PT),
         EXHIBIT_BOTTOM_SPACE - 31,
         source.sha256,
-        7.5,
+        SECONDARY_PT,
         mono=True,
     )
 

@@ -51,6 +51,7 @@ from evidencekit.pdf.text import (
     BAND_RULE,
     BAND_WARN,
     MUTED,
+    SECONDARY_PT,
     WARN,
     Seg,
     format_size,
@@ -342,7 +343,7 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
             story.append(
                 ctx.para(
                     s.chat_self if mine else s.chat_other,
-                    Seg(meta, color=MUTED, size=7),
+                    Seg(meta, color=MUTED, size=SECONDARY_PT),
                     "\n",
                     message.text or " ",
                 )

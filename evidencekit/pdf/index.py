@@ -15,7 +15,7 @@ from evidencekit.pdf.document import (
     link_row,
     section_key,
 )
-from evidencekit.pdf.text import LINK, MUTED, WARN, Seg
+from evidencekit.pdf.text import LINK, MUTED, SECONDARY_PT, WARN, Seg
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据目录"
@@ -44,7 +44,7 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
     if stamp.time is not None:  # what the time is and why (templates/time_sources.yaml)
         when += ["\n", Seg(phrases.phrase_for(stamp), color=WARN if stamp.source.weak else MUTED)]
     if detail := phrases.shown_detail(stamp):
-        when += ["\n", Seg(detail, color=MUTED, size=7)]
+        when += ["\n", Seg(detail, color=MUTED, size=SECONDARY_PT)]
     key = exhibit_key(exhibit.number)
 
     def cells() -> list[Flowable | list[Flowable]]:

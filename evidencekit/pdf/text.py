@@ -128,6 +128,12 @@ class Seg:
     mono: bool = False
 
 
+# Legible on A4 paper: running text and table cells, and the smaller secondary lines (captions,
+# file facts, page furniture), never below these sizes (tests/test_recipient.py measures them).
+BODY_PT = 10.0
+SECONDARY_PT = 8.0
+
+
 class Styles:
     """The paragraph styles of one dossier, all in the dossier's fonts."""
 
@@ -142,22 +148,22 @@ class Styles:
             # and hashes and file names must wrap too.
             return ParagraphStyle(name, fontSize=size, leading=leading, wordWrap="CJK", **kw)
 
-        self.body = style("body", 9.5, 14.5)
-        self.small = style("small", 8, 11, textColor=MUTED)
-        self.cell = style("cell", 8.5, 11.5)
-        self.cell_small = style("cell_small", 7.5, 10, textColor=MUTED)
-        self.cell_head = style("cell_head", 8.5, 11.5, textColor=colors.white)
-        self.cell_center = style("cell_center", 8.5, 11.5, alignment=TA_CENTER)
-        self.mono = style("mono", 7.5, 10, fontName=fonts.mono.name)
+        self.body = style("body", 10.5, 16)
+        self.small = style("small", 8.5, 12, textColor=MUTED)
+        self.cell = style("cell", 10, 13.5)
+        self.cell_small = style("cell_small", 8.5, 11.5, textColor=MUTED)
+        self.cell_head = style("cell_head", 10, 13.5, textColor=colors.white)
+        self.cell_center = style("cell_center", 10, 13.5, alignment=TA_CENTER)
+        self.mono = style("mono", 8.5, 11.5, fontName=fonts.mono.name)
         # Headings never end a page without what they introduce.
         self.h1 = style("h1", 16, 22, textColor=ACCENT, spaceAfter=10, keepWithNext=1)
         self.h2 = style("h2", 11.5, 16, textColor=ACCENT, spaceBefore=10, spaceAfter=5, keepWithNext=1)
         self.title = style("title", 22, 30, alignment=TA_CENTER, textColor=ACCENT, spaceAfter=8)
         self.subtitle = style("subtitle", 12, 18, alignment=TA_CENTER, textColor=MUTED)
-        self.caption = style("caption", 8.5, 11.5, alignment=TA_CENTER, textColor=MUTED)
+        self.caption = style("caption", 9, 12, alignment=TA_CENTER, textColor=MUTED)
         self.band_number = style("band_number", 17, 21, textColor=colors.white, alignment=TA_CENTER)
         self.band_title = style("band_title", 11, 15, textColor=colors.white)
-        self.band_meta = style("band_meta", 8.5, 12, textColor=colors.HexColor("#dfe6f2"))
+        self.band_meta = style("band_meta", 9, 12.5, textColor=colors.HexColor("#dfe6f2"))
         # borderPadding paints outside the text box; matching indents keep it inside the frame.
         self.notice = style(
             "notice",
@@ -172,12 +178,12 @@ class Styles:
             spaceAfter=12,
         )
         self.pre = style(
-            "pre", 8, 10.5, backColor=PRE_BACK, borderPadding=(0, 4, 0, 4), leftIndent=4, rightIndent=4
+            "pre", 9, 12, backColor=PRE_BACK, borderPadding=(0, 4, 0, 4), leftIndent=4, rightIndent=4
         )
         self.chat_other = style(
             "chat_other",
-            9,
-            13,
+            10.5,
+            15,
             rightIndent=130,
             leftIndent=5,
             backColor=OTHER_BUBBLE,
@@ -188,8 +194,8 @@ class Styles:
         )
         self.chat_self = style(
             "chat_self",
-            9,
-            13,
+            10.5,
+            15,
             leftIndent=135,
             rightIndent=5,
             backColor=SELF_BUBBLE,
@@ -199,7 +205,7 @@ class Styles:
             alignment=TA_LEFT,
         )
         self.chat_system = style(
-            "chat_system", 7.5, 10, textColor=MUTED, alignment=TA_CENTER, spaceBefore=4, spaceAfter=4
+            "chat_system", 8.5, 11.5, textColor=MUTED, alignment=TA_CENTER, spaceBefore=4, spaceAfter=4
         )
 
 

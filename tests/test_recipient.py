@@ -1,0 +1,107 @@
+"""The dossier a recipient reads (merchant, platform, 12315…): an official's words, legible on paper.
+
+Every ``--target`` of the example case is built once for the module; the tests read the text
+and the content streams of those PDFs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pikepdf
+import pypdfium2
+import pytest
+from click.testing import CliRunner
+
+from evidencekit.cli import main
+from evidencekit.model import Target
+
+BODY_MIN_PT = 10.0
+SECONDARY_MIN_PT = 8.0
+# Pages whose text is mostly running text and table cells (not exhibit pages, whose text is the
+# header band, the facts line and the footer around an image).
+TEXT_SECTIONS = ("投诉要点", "证据清单", "证据目录", "时间线")
+
+
+@pytest.fixture(scope="module")
+def dossiers(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    case = tmp_path_factory.mktemp("recipient") / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    built: dict[str, Path] = {}
+    for target in Target:
+        out = case.parent / f"dossier-{target.value}.pdf"
+        result = CliRunner().invoke(
+            main, ["build", str(case), "--target", target.value, "-o", str(out), "--force", "-q"]
+        )
+        assert result.exit_code == 0, result.stderr
+        built[target.value] = out
+    return built
+
+
+def page_texts(pdf: Path) -> list[str]:
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def _sizes(page: pikepdf.Page) -> Counter[float]:
+    """Characters drawn at each effective font size (Tf size × text and graphics scale)."""
+    sizes: Counter[float] = Counter()
+    ctm_stack = [1.0]
+    size = tm = 1.0
+    for operands, op in pikepdf.parse_content_stream(page):
+        name = str(op)
+        if name == "q":
+            ctm_stack.append(ctm_stack[-1])
+        elif name == "Q":
+            ctm_stack.pop()
+        elif name == "cm":
+            ctm_stack[-1] *= abs(float(operands[3]))
+        elif name == "Tf":
+            size = float(operands[1])
+        elif name == "Tm":
+            tm = abs(float(operands[3]))
+        elif name in ("Tj", "'", '"'):
+            sizes[round(size * tm * ctm_stack[-1], 2)] += len(bytes(operands[-1]))
+        elif name == "TJ":
+            count = sum(len(bytes(x)) for x in operands[0] if isinstance(x, pikepdf.String))
+            sizes[round(size * tm * ctm_stack[-1], 2)] += count
+    return sizes
+
+
+def test_every_page_meets_the_minimum_font_sizes(dossiers: dict[str, Path]) -> None:
+    for target, pdf in dossiers.items():
+        texts = page_texts(pdf)
+        with pikepdf.open(pdf) as doc:
+            for number, (page, text) in enumerate(zip(doc.pages, texts, strict=True), start=1):
+                sizes = _sizes(page)
+                assert sizes, (target, number)
+                smallest = min(sizes)
+                assert smallest >= SECONDARY_MIN_PT, (target, number, sorted(sizes.items()))
+                if any(text.lstrip().startswith(title) or f"\n{title}" in text[:200] for title in TEXT_SECTIONS):
+                    dominant = sizes.most_common(1)[0][0]
+                    assert dominant >= BODY_MIN_PT, (target, number, sorted(sizes.items()))
+
+
+def test_font_size_reader_sees_small_text() -> None:
+    """The size reader counts what a 7 pt line draws (so a pass above means no such line)."""
+    from io import BytesIO
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = BytesIO()
+    canv = Canvas(buf)
+    canv.setFont("Helvetica", 7)
+    canv.drawString(10, 10, "abc")
+    canv.saveState()
+    canv.transform(2, 0, 0, 2, 0, 0)
+    canv.setFont("Helvetica", 6)
+    canv.drawString(10, 30, "de")
+    canv.restoreState()
+    canv.save()
+    with pikepdf.open(BytesIO(buf.getvalue())) as doc:
+        assert _sizes(doc.pages[0]) == Counter({7.0: 3, 12.0: 2})
