@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli import main
-from evidencekit.model import Target
+from evidencekit.model import EvidenceKind, Target
+from evidencekit.rules.catalog import load_rules
 
 BODY_MIN_PT = 10.0
 SECONDARY_MIN_PT = 8.0
@@ -46,6 +47,44 @@ def page_texts(pdf: Path) -> list[str]:
         return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
     finally:
         doc.close()
+
+
+def internal_names() -> set[str]:
+    """case.yaml key paths the templates name, and the evidence folder of every kind."""
+    rules = load_rules()
+    names = {"case.yaml", "merchant.credit_code", "problem.discovered_at", "order.time", "problem.type"}
+    for profile in rules.targets.values():
+        for field in profile.fields:
+            names.update(p for p in field.paths if "." in p)
+    names.update(f"evidence/{kind.value}/" for kind in EvidenceKind)
+    return names
+
+
+def test_recipient_text_names_no_keys_or_folders(dossiers: dict[str, Path]) -> None:
+    names = internal_names()
+    assert "order.number" in names and "evidence/unboxing/" in names  # the scan looks for these
+    for target, pdf in dossiers.items():
+        texts = page_texts(pdf)
+        appendix = next(i for i, t in enumerate(texts) if "完整性附录" in t and "原始文件清单" in t)
+        for number, text in enumerate(texts, start=1):
+            flat = text.replace("\r", "").replace("\n", "")
+            # The integrity appendix lists each original under its path in the case folder: the
+            # path is what the attachment is called, so folder names may appear there only.
+            checked = names if number <= appendix else {n for n in names if not n.startswith("evidence/")}
+            found = sorted(n for n in checked if n in flat)
+            assert not found, (target, number, found)
+            assert "请放入" not in flat, (target, number)
+
+
+def test_recipient_checklist_claims_only_what_is_proved(dossiers: dict[str, Path]) -> None:
+    for target in ("general", "12315", "email"):
+        texts = page_texts(dossiers[target])
+        page = next(t for t in texts if "证据清单" in t and "证明目的" in t)
+        for word in ("缺少", "已具备", "建议补充", "检查发现", "必须处理", "紧急"):
+            assert word not in page, (target, word)
+        # The example has no unboxing video: the element is simply not claimed.
+        assert "开箱视频" not in page
+        assert "证据4" in page and "直播间承诺截图或录屏" in page
 
 
 def _sizes(page: pikepdf.Page) -> Counter[float]:

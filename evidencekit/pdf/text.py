@@ -32,9 +32,7 @@ ACCENT = colors.HexColor("#1d3f72")  # header bands, headings
 ALERT = colors.HexColor("#b42318")
 ALERT_PALE = colors.HexColor("#fdecea")
 WARN = colors.HexColor("#a15c00")
-WARN_PALE = colors.HexColor("#fff4e0")
 OK = colors.HexColor("#1a7f37")
-OK_PALE = colors.HexColor("#e6f4ea")
 SELF_BUBBLE = colors.HexColor("#dcf5d4")
 OTHER_BUBBLE = colors.HexColor("#eef0f3")
 LINK = colors.HexColor("#1a4fa0")
@@ -150,10 +148,10 @@ class Styles:
 
         self.body = style("body", 10.5, 16)
         self.small = style("small", 8.5, 12, textColor=MUTED)
-        self.cell = style("cell", 10, 13.5)
+        self.cell = style("cell", BODY_PT, 13.5)
         self.cell_small = style("cell_small", 8.5, 11.5, textColor=MUTED)
-        self.cell_head = style("cell_head", 10, 13.5, textColor=colors.white)
-        self.cell_center = style("cell_center", 10, 13.5, alignment=TA_CENTER)
+        self.cell_head = style("cell_head", BODY_PT, 13.5, textColor=colors.white)
+        self.cell_center = style("cell_center", BODY_PT, 13.5, alignment=TA_CENTER)
         self.mono = style("mono", 8.5, 11.5, fontName=fonts.mono.name)
         # Headings never end a page without what they introduce.
         self.h1 = style("h1", 16, 22, textColor=ACCENT, spaceAfter=10, keepWithNext=1)
