@@ -6,6 +6,7 @@ and the content streams of those PDFs.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -144,3 +145,52 @@ def test_font_size_reader_sees_small_text() -> None:
     canv.save()
     with pikepdf.open(BytesIO(buf.getvalue())) as doc:
         assert _sizes(doc.pages[0]) == Counter({7.0: 3, 12.0: 2})
+
+
+def _flat(text: str) -> str:
+    return text.replace("\r", "").replace("\n", "")
+
+
+def nested_or_mixed_brackets(text: str) -> list[str]:
+    """Brackets inside brackets, and a half-width bracket closing a full-width one (or back)."""
+    found = []
+    stack: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        if ch in "（(":
+            if stack:
+                found.append(text[max(0, stack[0][1] - 10) : i + 20])
+            stack.append((ch, i))
+        elif ch in "）)" and stack:
+            opener, at = stack.pop()
+            if (opener == "（") != (ch == "）"):
+                found.append(text[max(0, at - 10) : i + 5])
+    return found
+
+
+def test_nested_bracket_finder_finds_them() -> None:
+    assert nested_or_mixed_brackets("截图时间（按文件名（小米））") and nested_or_mixed_brackets("大小（3 字节)")
+    assert not nested_or_mixed_brackets("截图时间（按文件名） 依据：小米截图文件名，应用：抖音")
+
+
+def test_no_nested_or_mixed_brackets_on_any_page(dossiers: dict[str, Path]) -> None:
+    for target, pdf in dossiers.items():
+        for number, text in enumerate(page_texts(pdf), start=1):
+            assert not nested_or_mixed_brackets(_flat(text)), (target, number, nested_or_mixed_brackets(_flat(text)))
+
+
+def test_cover_states_facts_with_the_zone(dossiers: dict[str, Path]) -> None:
+    for target, pdf in dossiers.items():
+        cover = _flat(page_texts(pdf)[0])
+        assert "处理时限" not in cover and "紧急" not in cover, target
+        assert re.search(r"编制时间 ?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 北京时间", cover), (target, cover)
+
+
+def test_index_ends_as_a_submitted_evidence_list(dossiers: dict[str, Path]) -> None:
+    for target, pdf in dossiers.items():
+        texts = [_flat(t) for t in page_texts(pdf)]
+        first = next(i for i, t in enumerate(texts) if "证据目录" in t and "页码" in t)
+        # The index may run over pages; its end is the page before the next section starts.
+        index = "".join(texts[first : first + 2])
+        ending = index[index.rindex("提交人") :]
+        assert ending.startswith("提交人：张小明"), (target, ending[:80])
+        assert "签名：" in ending and "提交日期：" in ending and "年" in ending, (target, ending[:80])

@@ -229,7 +229,8 @@ def _facts_line(ctx: RenderContext, exhibit: Exhibit) -> Paragraph:
         facts.append(f"截取画面：{len(insp.frames)} 帧")
     if isinstance(insp, ImageInspection) and insp.redacted:
         facts.append("显示副本已按声明遮挡部分区域")
-    facts.append(f"原始文件：{exhibit.source.name}（{format_size(exhibit.source.size)}）")
+    facts.append(f"原始文件：{exhibit.source.name}")
+    facts.append(f"大小：{format_size(exhibit.source.size)}")
     return ctx.para(ctx.styles.small, "　·　".join(facts))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from evidencekit.media.moments import format_timecode
 from evidencekit.model import AudioInspection, Exhibit, PdfInspection, VideoInspection
@@ -14,8 +14,9 @@ from evidencekit.pdf.document import (
     exhibit_key,
     link_row,
     section_key,
+    table,
 )
-from evidencekit.pdf.text import LINK, MUTED, SECONDARY_PT, WARN, Seg
+from evidencekit.pdf.text import INK, LINK, MUTED, SECONDARY_PT, WARN, Seg
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据目录"
@@ -97,4 +98,35 @@ def render(ctx: RenderContext) -> list[Flowable]:
         rows = [[ctx.cell(s.cell_head, "文件"), ctx.cell(s.cell_head, "原因")]]
         rows += [[ctx.cell(s.cell, item.rel_path), ctx.cell(s.cell, item.reason)] for item in d.refused]
         story.append(data_table(ctx, rows, [CONTENT_WIDTH * 0.45, CONTENT_WIDTH * 0.55]))
+    story.append(_submitter(ctx))
     return story
+
+
+def _submitter(ctx: RenderContext) -> Flowable:
+    """The end of a submitted evidence list: who submits it, their signature and the date
+    (最高人民法院关于民事诉讼证据的若干规定 第十九条). Signature and date are left for the pen."""
+    s = ctx.styles
+    name = ctx.dossier.case.complainant.name.strip()
+    blank = "\u00a0" * 16
+    rows = [
+        [
+            ctx.cell(s.body, "提交人：", name or Seg(blank, color=MUTED)),
+            ctx.cell(s.body, "签名：", Seg(blank, color=MUTED)),
+            ctx.cell(s.body, "提交日期：\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日"),
+        ]
+    ]
+    third = CONTENT_WIDTH / 3
+    return KeepTogether([
+        Spacer(1, 18),
+        table(
+            ctx,
+            rows,
+            [third, third, third],
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LINEBELOW", (1, 0), (1, 0), 0.6, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 14),
+            ],
+        ),
+    ])

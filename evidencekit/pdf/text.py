@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -271,3 +271,11 @@ def format_amount(amount: Decimal | None) -> str:
 
 def format_when(moment: datetime | None, with_seconds: bool = True) -> str:
     return "时间不明" if moment is None else format_datetime(moment, with_seconds)
+
+
+def format_when_zoned(moment: datetime | None, with_seconds: bool = True) -> str:
+    """:func:`format_when` that always names the zone: 北京时间 for UTC+8, else the UTC offset."""
+    text = format_when(moment, with_seconds)
+    if moment is not None and moment.utcoffset() == timedelta(hours=8):
+        text += " 北京时间"
+    return text
