@@ -20,8 +20,9 @@ from evidencekit.pdf.text import INK, LINK, MUTED, SECONDARY_PT, WARN, Seg
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据目录"
+SECONDARY_SIZE = 9.0  # the time phrase under each time: secondary, yet read with the time
 COLUMNS = ("序号", "证据名称", "证据来源", "证明目的", "时间（来源）", "页码")
-WIDTHS = (42, 128, 72, 128, 95, CONTENT_WIDTH - 42 - 128 - 72 - 128 - 95)
+WIDTHS = (42, 118, 70, 120, 115, CONTENT_WIDTH - 42 - 118 - 70 - 120 - 115)
 
 
 def _extent(exhibit: Exhibit) -> str:
@@ -43,7 +44,8 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
     phrases = load_rules().time_sources
     when: list[str | Seg] = [stamp.format_time()]
     if stamp.time is not None:  # what the time is and why (templates/time_sources.yaml)
-        when += ["\n", Seg(phrases.phrase_for(stamp), color=WARN if stamp.source.weak else MUTED)]
+        when += ["\n", Seg(phrases.phrase_for(stamp), color=WARN if stamp.source.weak else MUTED,
+                           size=SECONDARY_SIZE)]
     if detail := phrases.shown_detail(stamp):
         when += ["\n", Seg(detail, color=MUTED, size=SECONDARY_PT)]
     key = exhibit_key(exhibit.number)
@@ -108,16 +110,17 @@ def _submitter(ctx: RenderContext) -> Flowable:
     s = ctx.styles
     name = ctx.dossier.case.complainant.name.strip()
     blank = "\u00a0" * 16
+    gap = "\u00a0" * 5
     rows = [
         [
             ctx.cell(s.body, "提交人：", name or Seg(blank, color=MUTED)),
             ctx.cell(s.body, "签名：", Seg(blank, color=MUTED)),
-            ctx.cell(s.body, "提交日期：\u3000\u3000\u3000年\u3000\u3000月\u3000\u3000日"),
+            ctx.cell(s.body, f"提交日期：{gap}年{gap}月{gap}日"),
         ]
     ]
     third = CONTENT_WIDTH / 3
     return KeepTogether([
-        Spacer(1, 18),
+        Spacer(1, 10),
         table(
             ctx,
             rows,
@@ -126,7 +129,7 @@ def _submitter(ctx: RenderContext) -> Flowable:
                 ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                 ("LINEBELOW", (1, 0), (1, 0), 0.6, INK),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 14),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
             ],
         ),
     ])
