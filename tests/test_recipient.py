@@ -194,3 +194,19 @@ def test_index_ends_as_a_submitted_evidence_list(dossiers: dict[str, Path]) -> N
         ending = index[index.rindex("提交人") :]
         assert ending.startswith("提交人：张小明"), (target, ending[:80])
         assert "签名：" in ending and "提交日期：" in ending and "年" in ending, (target, ending[:80])
+
+
+def test_every_continued_exhibit_page_repeats_a_compact_header(dossiers: dict[str, Path]) -> None:
+    for target, pdf in dossiers.items():
+        pages_of: dict[int, list[int]] = {}
+        texts = [_flat(t) for t in page_texts(pdf)]
+        for number, text in enumerate(texts, start=1):
+            # The exhibit footer names the exhibit on each of its pages.
+            for m in re.finditer(r"证据(\d+)\s*原始文件：", text):
+                pages_of.setdefault(int(m.group(1)), []).append(number)
+        assert any(len(pages) > 1 for pages in pages_of.values()), target  # the example has such exhibits
+        for exhibit, pages in pages_of.items():
+            first, *rest = pages
+            assert f"证据{exhibit}（续）" not in texts[first - 1], (target, exhibit, first)
+            for number in rest:
+                assert f"证据{exhibit}（续）" in texts[number - 1], (target, exhibit, number)

@@ -49,6 +49,11 @@ EXHIBIT_BOTTOM_SPACE = 72.0  # page footer + the exhibit's file name, size and S
 
 BODY_TEMPLATE = "body"
 EXHIBIT_TEMPLATE = "exhibit"
+# The second and later pages of one exhibit: a compact band (证据6（续）) above the frame says
+# whose page it is.
+EXHIBIT_CONTINUED_TEMPLATE = "exhibit-continued"
+CONTINUED_BAND_HEIGHT = 18.0
+CONTINUED_BAND_GAP = 6.0
 
 # Display copies carry no trustworthy dpi; drawing them at 96 dpi keeps small originals
 # legible without blowing them up, and box-sized copies (150 dpi) are then shrunk to the box.
@@ -479,6 +484,28 @@ def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
     )
 
 
+def continued_label(exhibit: Exhibit) -> str:
+    return f"{exhibit.label}（续）"
+
+
+def _continued_band(ctx: RenderContext, canv: Canvas) -> None:
+    exhibit = ctx.current_exhibit
+    if exhibit is None or ctx.layout_only:
+        return
+    top = PAGE_HEIGHT - TOP_SPACE
+    canv.saveState()
+    canv.setFillColor(ACCENT)
+    canv.rect(MARGIN_X, top - CONTINUED_BAND_HEIGHT, CONTENT_WIDTH, CONTINUED_BAND_HEIGHT, stroke=0, fill=1)
+    canv.restoreState()
+    baseline = top - CONTINUED_BAND_HEIGHT + 5.5
+    label = continued_label(exhibit)
+    draw_text(ctx, canv, MARGIN_X + 6, baseline, label, 10, color=colors.white)
+    title = exhibit.title or exhibit.source.name
+    offset = 6 + ctx.fonts.string_width(label, 10) + 12
+    draw_text(ctx, canv, MARGIN_X + offset, baseline, title, 9, max_width=CONTENT_WIDTH - offset - 6,
+              color=colors.HexColor("#dfe6f2"))
+
+
 class DossierDocTemplate(BaseDocTemplate):
     def __init__(
         self, target: str | IO[bytes], ctx: RenderContext, *, first_template: str, reproducible: bool
@@ -524,6 +551,10 @@ class DossierDocTemplate(BaseDocTemplate):
         def exhibit_end(canv: Canvas, doc: BaseDocTemplate) -> None:
             _exhibit_footer(ctx, canv)
 
+        def continued_page(canv: Canvas, doc: BaseDocTemplate) -> None:
+            _running_header_footer(ctx, canv)
+            _continued_band(ctx, canv)
+
         body_frame = Frame(
             MARGIN_X,
             BOTTOM_SPACE,
@@ -546,12 +577,26 @@ class DossierDocTemplate(BaseDocTemplate):
             bottomPadding=0,
             id="exhibit",
         )
+        continued_frame = Frame(
+            MARGIN_X,
+            EXHIBIT_BOTTOM_SPACE,
+            CONTENT_WIDTH,
+            PAGE_HEIGHT - TOP_SPACE - EXHIBIT_BOTTOM_SPACE - CONTINUED_BAND_HEIGHT - CONTINUED_BAND_GAP,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            id="exhibit-continued",
+        )
         templates = [
             PageTemplate(BODY_TEMPLATE, [body_frame], onPage=body_page),
             PageTemplate(EXHIBIT_TEMPLATE, [exhibit_frame], onPage=body_page, onPageEnd=exhibit_end),
+            PageTemplate(
+                EXHIBIT_CONTINUED_TEMPLATE, [continued_frame], onPage=continued_page, onPageEnd=exhibit_end
+            ),
         ]
-        if first_template == EXHIBIT_TEMPLATE:
-            templates.reverse()
+        # reportlab starts on the first template of the list.
+        templates.sort(key=lambda t: t.id != first_template)
         self.addPageTemplates(templates)
 
 

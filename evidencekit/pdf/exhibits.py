@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Paragraph, Spacer, Table
 
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
 from evidencekit.media.moments import format_timecode
@@ -36,6 +36,8 @@ from evidencekit.model import (
 )
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
+    EXHIBIT_CONTINUED_TEMPLATE,
+    EXHIBIT_TEMPLATE,
     Figure,
     RenderContext,
     anchor,
@@ -101,7 +103,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         return story
     for i, exhibit in enumerate(d.exhibits):
         if i:
-            story.append(PageBreak())
+            story += [NextPageTemplate(EXHIBIT_TEMPLATE), PageBreak()]
         with _subject(ctx, exhibit.source.rel_path):
             story += render_exhibit(ctx, exhibit)
     return story
@@ -115,6 +117,8 @@ def render_exhibit(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable]:
         ),
         start_exhibit(ctx, exhibit),
         _header_band(ctx, exhibit),
+        # Pages after this one repeat a compact header (document.EXHIBIT_CONTINUED_TEMPLATE).
+        NextPageTemplate(EXHIBIT_CONTINUED_TEMPLATE),
         Spacer(1, 5),
         _facts_line(ctx, exhibit),
     ]
