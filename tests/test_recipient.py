@@ -176,6 +176,8 @@ def test_no_nested_or_mixed_brackets_on_any_page(dossiers: dict[str, Path]) -> N
     for target, pdf in dossiers.items():
         for number, text in enumerate(page_texts(pdf), start=1):
             assert not nested_or_mixed_brackets(_flat(text)), (target, number, nested_or_mixed_brackets(_flat(text)))
+            # Two brackets in a row read as one phrase glossing the other (a title, then its time source).
+            assert "）（" not in _flat(text), (target, number)
 
 
 def test_cover_states_facts_with_the_zone(dossiers: dict[str, Path]) -> None:
