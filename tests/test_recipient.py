@@ -6,6 +6,7 @@ and the content streams of those PDFs.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from collections import Counter
@@ -212,3 +213,48 @@ def test_every_continued_exhibit_page_repeats_a_compact_header(dossiers: dict[st
             assert f"证据{exhibit}（续）" not in texts[first - 1], (target, exhibit, first)
             for number in rest:
                 assert f"证据{exhibit}（续）" in texts[number - 1], (target, exhibit, number)
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """``name`` as it may be wrapped: a line break is allowed only after ``_ - . /``."""
+    return re.compile("".join(re.escape(c) + (r"(?:\r?\n)?" if c in "_-./" else "") for c in name))
+
+
+def test_file_names_break_only_at_separators_and_numbers_never(example_source: Path,
+                                                               dossiers: dict[str, Path]) -> None:
+    originals = [p for p in (example_source / "evidence").rglob("*") if p.is_file()]
+    assert any(len(p.name) > 40 for p in originals)  # long enough to wrap in the narrow columns
+    for target, pdf in dossiers.items():
+        texts = page_texts(pdf)
+        index = next(t for t in texts if "证据目录" in t and "页码" in t)
+        appendix = next(t for t in texts if "完整性附录" in t and "原始文件清单" in t)
+        for original in originals:
+            assert _name_pattern(original.name).search(index), (target, original.name)
+            rel = original.relative_to(example_source).as_posix()
+            assert _name_pattern(rel).search(appendix), (target, rel)
+            size = original.stat().st_size
+            # The exact byte count on one line, and the hash on one line.
+            assert f"{size:,} 字节" in appendix, (target, rel)
+            digest = hashlib.sha256(original.read_bytes()).hexdigest()
+            assert digest in appendix.replace("\r", ""), (target, rel)
+        # No line of any page ends inside a number ("93,47" / "0 字节").
+        for number, text in enumerate(texts, start=1):
+            assert not re.search(r"\d,\d{0,2}\r?\n\d", text), (target, number)
+
+
+def test_break_name_keeps_the_name_and_breaks_after_separators() -> None:
+    from evidencekit.pdf.fonts import load_fonts
+    from evidencekit.pdf.text import break_name, format_size_lines
+
+    fonts = load_fonts(None)
+    name = "Screenshot_2024-11-13-15-25-40-511_com.ss.android.ugc.aweme.png"
+    broken = break_name(fonts, name, 10, 110)
+    lines = broken.split("\n")
+    assert len(lines) > 1 and "".join(lines) == name
+    assert all(line[-1] in "_-./" for line in lines[:-1])
+    assert all(fonts.string_width(line, 10) <= 110 for line in lines)
+    # A piece with no separator longer than the line is still cut, and nothing is lost.
+    long = "x" * 80 + ".jpg"
+    assert "".join(break_name(fonts, long, 10, 110).split("\n")) == long
+    assert format_size_lines(93_470) == "91.3 KB\n93,470 字节"
+    assert format_size_lines(483) == "483 字节"

@@ -16,7 +16,7 @@ from evidencekit.model import (
     VideoInspection,
 )
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, data_table, section_key
-from evidencekit.pdf.text import MUTED, WARN, Seg, format_size, format_when
+from evidencekit.pdf.text import MUTED, WARN, Seg, break_name, format_size_lines, format_when
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "完整性附录"
@@ -77,18 +77,18 @@ def render(ctx: RenderContext) -> list[Flowable]:
         )
     )
     story.append(Spacer(1, 4))
-    widths = [40, 120, 68, CONTENT_WIDTH - 40 - 120 - 68 - 92, 92]
-    rows: list[list[Any]] = [
-        [ctx.cell(s.cell_head, h) for h in ("证据号", "原始文件", "大小", "SHA-256", "时间来源")]
-    ]
+    # Each file takes two rows: name, size and time source, then its SHA-256 on one unbroken line.
+    widths = [44, CONTENT_WIDTH - 44 - 92 - 92, 92, 92]
+    rows: list[list[Any]] = [[ctx.cell(s.cell_head, h) for h in ("证据号", "原始文件", "大小", "时间来源")]]
+    spans: list[tuple[Any, ...]] = []
+    name_width = widths[1] - 8  # data_table's cell padding
     for exhibit in d.exhibits:
         stamp = exhibit.stamp
         rows.append(
             [
                 ctx.cell(s.cell, exhibit.label),
-                ctx.cell(s.cell, exhibit.source.rel_path),
-                ctx.cell(s.cell, format_size(exhibit.source.size)),
-                ctx.para(s.mono, exhibit.source.sha256),
+                ctx.cell(s.cell, break_name(ctx.fonts, exhibit.source.rel_path, s.cell.fontSize, name_width)),
+                ctx.cell(s.cell, format_size_lines(exhibit.source.size)),
                 ctx.cell(
                     s.cell,
                     stamp.source.label if stamp.time is not None else "无",
@@ -96,8 +96,11 @@ def render(ctx: RenderContext) -> list[Flowable]:
                 ),
             ]
         )
+        rows.append(["", ctx.para(s.mono, f"SHA-256 {exhibit.source.sha256}"), "", ""])
+        last = len(rows) - 1
+        spans += [("SPAN", (0, last - 1), (0, last)), ("SPAN", (1, last), (3, last))]
     if d.exhibits:
-        story.append(data_table(ctx, rows, widths))
+        story.append(data_table(ctx, rows, widths, extra=spans))
     else:
         story.append(ctx.para(s.body, Seg("没有证据文件。", color=MUTED)))
 

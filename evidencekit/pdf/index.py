@@ -16,7 +16,7 @@ from evidencekit.pdf.document import (
     section_key,
     table,
 )
-from evidencekit.pdf.text import INK, LINK, MUTED, SECONDARY_PT, WARN, Seg
+from evidencekit.pdf.text import INK, LINK, MUTED, SECONDARY_PT, WARN, Seg, break_name
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据目录"
@@ -29,9 +29,9 @@ def _extent(exhibit: Exhibit) -> str:
     """How much there is: a PDF's page count, a recording's length (the 份数/页数 of a 证据目录)."""
     match exhibit.inspection:
         case PdfInspection(page_count=pages) if pages:
-            return f" · 共 {pages} 页"
+            return f" · 共\u00a0{pages}\u00a0页"
         case VideoInspection(duration=duration) | AudioInspection(duration=duration) if duration is not None:
-            return f" · 时长 {format_timecode(duration)}"
+            return f" · 时长\u00a0{format_timecode(duration)}"
     return ""
 
 
@@ -55,9 +55,9 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
             link_row(ctx.cell(s.cell, Seg(exhibit.label, color=LINK)), key),
             [
                 ctx.cell(s.cell, exhibit.title or exhibit.source.name),
-                ctx.cell(
-                    s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}{_extent(exhibit)}"
-                ),
+                ctx.cell(s.cell_small, f"{d.kind_labels.get(kind, kind)}{_extent(exhibit)}"),
+                ctx.cell(s.cell_small, break_name(ctx.fonts, exhibit.source.name, s.cell_small.fontSize,
+                                                  WIDTHS[1] - 8)),
             ],
             ctx.cell(s.cell, source),
             ctx.cell(s.cell, exhibit.proves or "—"),

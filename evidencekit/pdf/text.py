@@ -265,6 +265,54 @@ def format_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def format_size_lines(size: int) -> str:
+    """:func:`format_size` on two lines (``1.2 MB`` / ``1,234,567 字节``) for a narrow column, so
+    the line breaks between the two figures and never inside one."""
+    if size < 1024:
+        return f"{size} 字节"
+    readable = format_size(size)
+    rounded, _, exact = readable.partition("（")
+    return f"{rounded}\n{exact.removesuffix('）')}"
+
+
+NAME_BREAKS = "_-./"
+
+
+def break_name(fonts: FontSet, name: str, size: float, width: float, base: str | None = None) -> str:
+    """``name`` with line breaks only after ``_ - . /`` so that each line fits ``width``.
+
+    Paragraphs wrap Latin runs at any character when they find no space; a file name broken in
+    ``aw / eme`` reads as two names. A piece longer than a line on its own is cut where it must be.
+    """
+    if fonts.string_width(name, size, base) <= width:
+        return name
+    pieces: list[str] = []
+    piece = ""
+    for ch in name:
+        piece += ch
+        if ch in NAME_BREAKS:
+            pieces.append(piece)
+            piece = ""
+    if piece:
+        pieces.append(piece)
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and fonts.string_width(line + piece, size, base) > width:
+            lines.append(line)
+            line = ""
+        while fonts.string_width(piece, size, base) > width and len(piece) > 1:
+            cut = len(piece) - 1
+            while cut > 1 and fonts.string_width(line + piece[:cut], size, base) > width:
+                cut -= 1
+            lines.append(line + piece[:cut])
+            line, piece = "", piece[cut:]
+        line += piece
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def format_amount(amount: Decimal | None) -> str:
     return "—" if amount is None else f"¥{amount:,.2f}"
 
