@@ -237,6 +237,11 @@ def test_file_names_break_only_at_separators_and_numbers_never(example_source: P
             assert f"{size:,} 字节" in appendix, (target, rel)
             digest = hashlib.sha256(original.read_bytes()).hexdigest()
             assert digest in appendix.replace("\r", ""), (target, rel)
+        # Every hash on the appendix pages (originals, display copies, fingerprint) is whole.
+        start = texts.index(appendix)
+        for text in texts[start:]:
+            runs = [r for r in re.findall(r"[0-9a-f]{8,}", text) if re.search(r"[a-f]", r)]
+            assert runs and all(len(r) == 64 for r in runs), (target, [r for r in runs if len(r) != 64])
         # No line of any page ends inside a number ("93,47" / "0 字节").
         for number, text in enumerate(texts, start=1):
             assert not re.search(r"\d,\d{0,2}\r?\n\d", text), (target, number)

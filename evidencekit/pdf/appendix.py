@@ -16,7 +16,14 @@ from evidencekit.model import (
     VideoInspection,
 )
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, data_table, section_key
-from evidencekit.pdf.text import MUTED, WARN, Seg, break_name, format_size_lines, format_when
+from evidencekit.pdf.text import (
+    MUTED,
+    WARN,
+    Seg,
+    break_name,
+    format_size_lines,
+    format_when_zoned,
+)
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "完整性附录"
@@ -63,6 +70,12 @@ def _time_sources(ctx: RenderContext) -> list[Flowable]:
     story.append(Spacer(1, 4))
     story.append(data_table(ctx, rows, [64, 130, 30, CONTENT_WIDTH - 224]))
     return story
+
+
+def _hash_width(ctx: RenderContext) -> float:
+    """A column that holds a SHA-256 on one line (with data_table's cell padding)."""
+    mono = ctx.styles.mono
+    return ctx.fonts.string_width("0" * 64, mono.fontSize, mono.fontName) + 10
 
 
 def render(ctx: RenderContext) -> list[Flowable]:
@@ -125,7 +138,8 @@ def render(ctx: RenderContext) -> list[Flowable]:
                 rows.append(
                     [ctx.cell(s.cell, exhibit.label), ctx.cell(s.cell, label), ctx.para(s.mono, image.sha256)]
                 )
-        story.append(data_table(ctx, rows, [40, 150, CONTENT_WIDTH - 190]))
+        hash_width = _hash_width(ctx)
+        story.append(data_table(ctx, rows, [44, CONTENT_WIDTH - 44 - hash_width, hash_width]))
 
     story.append(ctx.para(s.h2, "三、显示副本中移除的元数据"))
     stripped = [(e, insp.removed_metadata) for e, insp in _image_inspections(d) if insp.removed_metadata]
@@ -187,7 +201,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
 
     story.append(ctx.para(s.h2, "六、生成信息"))
     info = [
-        ("生成时间", format_when(d.generated_at)),
+        ("生成时间", format_when_zoned(d.generated_at)),
         ("工具版本", f"evidencekit {d.tool_version}"),
         ("案件编号", d.case_id),
     ]
