@@ -263,3 +263,26 @@ def test_break_name_keeps_the_name_and_breaks_after_separators() -> None:
     assert "".join(break_name(fonts, long, 10, 110).split("\n")) == long
     assert format_size_lines(93_470) == "91.3 KB\n93,470 字节"
     assert format_size_lines(483) == "483 字节"
+
+
+@pytest.mark.parametrize("room", [2.0, 8.0, 14.0, 30.0])
+def test_a_table_never_leaves_its_header_row_alone_at_a_page_foot(room: float) -> None:
+    """With ``room`` points below the header row, a table moves on whole or takes a data line along."""
+    from evidencekit.pdf.document import RenderContext, data_table
+    from evidencekit.pdf.fonts import load_fonts
+    from evidencekit.pdf.text import Styles
+
+    fonts = load_fonts(None)
+    styles = Styles(fonts)
+    ctx = RenderContext(dossier=None, fonts=fonts, styles=styles)  # type: ignore[arg-type]
+    rows = [[ctx.cell(styles.cell_head, "序号"), ctx.cell(styles.cell_head, "内容")]]
+    rows += [[ctx.cell(styles.cell, str(i)), ctx.cell(styles.cell, "一行文字" * 30)] for i in range(5)]
+    table = data_table(ctx, rows, [60, 300])
+    table.wrap(360, 10_000)
+    header = table._rowHeights[0]
+    parts = table.split(360, header + room)
+    if parts:
+        first = parts[0]
+        first.wrap(360, header + room)
+        assert len(first._cellvalues) > 1, room
+        assert first._rowHeights[1] >= styles.cell.leading, (room, first._rowHeights)
