@@ -210,7 +210,11 @@ def strict(ctx: BuildContext) -> None:
 
 def mask(ctx: BuildContext) -> None:
     if ctx.options.mask_personal:
-        ctx.assessment = mask_assessment(ctx.assessment)
+        masked = mask_assessment(ctx.assessment)
+        # The recipient's 证据清单 states case facts (ChecklistItem.statement): the masked ones.
+        options = ctx.options
+        items = build_checklist(masked.case, masked.exhibits, options.target, load_rules(), now=options.now)
+        ctx.assessment = replace(masked, checklist=items)
 
 
 def assemble(ctx: BuildContext) -> None:
