@@ -230,6 +230,9 @@ def test_file_names_break_only_at_separators_and_numbers_never(example_source: P
         appendix = next(t for t in texts if "完整性附录" in t and "原始文件清单" in t)
         for original in originals:
             assert _name_pattern(original.name).search(index), (target, original.name)
+            # The exhibit page's facts: 原始文件：name, broken only at separators.
+            facts = re.compile("原始文件：" + _name_pattern(original.name).pattern)
+            assert any(facts.search(t) for t in texts), (target, original.name)
             rel = original.relative_to(example_source).as_posix()
             assert _name_pattern(rel).search(appendix), (target, rel)
             size = original.stat().st_size

@@ -56,6 +56,7 @@ from evidencekit.pdf.text import (
     SECONDARY_PT,
     WARN,
     Seg,
+    break_name,
     format_size,
     format_when,
 )
@@ -233,9 +234,13 @@ def _facts_line(ctx: RenderContext, exhibit: Exhibit) -> Paragraph:
         facts.append(f"截取画面：{len(insp.frames)} 帧")
     if isinstance(insp, ImageInspection) and insp.redacted:
         facts.append("显示副本已按声明遮挡部分区域")
-    facts.append(f"原始文件：{exhibit.source.name}")
     facts.append(f"大小：{format_size(exhibit.source.size)}")
-    return ctx.para(ctx.styles.small, "　·　".join(facts))
+    small = ctx.styles.small
+    # The file name on a line of its own, broken only after _ - . (text.break_name).
+    prefix = "原始文件："
+    room = CONTENT_WIDTH - ctx.fonts.string_width(prefix, small.fontSize, small.fontName)
+    name = break_name(ctx.fonts, exhibit.source.name, small.fontSize, room)
+    return ctx.para(small, "　·　".join(facts), "\n", prefix, name)
 
 
 def _preview_error(ctx: RenderContext, reason: str) -> list[Flowable]:
