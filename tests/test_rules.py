@@ -233,6 +233,19 @@ def test_copied_templates_load(tmp_path: Path) -> None:
     assert copied.problem_types.keys() == load_rules().problem_types.keys()
 
 
+@pytest.mark.parametrize(("old", "new", "where"), [
+    ('field: "{value}"', 'field: "{valeu}"', "recipient.field"),
+    ('field_present: "已填写（{paths}）"', 'field_present: "已填写（{paths）"', "shopper.field_present"),
+])
+def test_checklist_wording_placeholders_are_checked_at_load(tmp_path: Path, old: str, new: str,
+                                                             where: str) -> None:
+    folder = _copy_templates(tmp_path)
+    _edit(folder, "checklist_wording.yaml", old, new)
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert "templates/checklist_wording.yaml" in info.value.message and where in info.value.message
+
+
 def test_mistyped_legal_reference_names_file_key_and_suggestion(tmp_path: Path) -> None:
     folder = _copy_templates(tmp_path)
     _edit(folder, "problem_types.yaml", "online_disputes_12, consumer_law_55]",
