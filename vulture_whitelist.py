@@ -10,7 +10,7 @@ from evidencekit.case import load
 from evidencekit.cli.build import check
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
-from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity
+from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
 
 _ = object()
 
@@ -28,6 +28,7 @@ EvidenceKind.UNBOXING
 EvidenceKind.LOGISTICS
 EvidenceKind.COMPARISON
 EvidenceKind.REPORT
+Severity.ERROR  # a severity a Finding may carry; no check produces one at present
 ChatFormat.QQ  # made by ChatFormat(name) from the winning parser's name in media/chats.py
 ChatFormat.QQ_WINDOW
 ChatFormat.QIANNIU

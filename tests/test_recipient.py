@@ -289,3 +289,23 @@ def test_a_table_never_leaves_its_header_row_alone_at_a_page_foot(room: float) -
         first.wrap(360, header + room)
         assert len(first._cellvalues) > 1, room
         assert first._rowHeights[1] >= styles.cell.leading, (room, first._rowHeights)
+
+
+def test_exhibit_pages_carry_no_advice_to_the_applicant(example_source: Path, tmp_path: Path) -> None:
+    """A file in a folder of no known kind, with only its modification time: the applicant is told
+    to move it and that its time is weak (check), the recipient's exhibit page says neither."""
+    from PIL import Image
+
+    case = tmp_path / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    (case / "evidence" / "杂项").mkdir()
+    Image.new("RGB", (300, 200), (200, 180, 160)).save(case / "evidence" / "杂项" / "照片.png")
+    out = tmp_path / "dossier.pdf"
+    result = CliRunner().invoke(main, ["build", str(case), "--target", "12315", "-o", str(out), "--force", "-q"])
+    assert result.exit_code == 0, result.stderr
+    check = CliRunner().invoke(main, ["check", str(case), "--target", "12315"])
+    assert "请移入" in check.output or "请改用" in check.output  # the applicant's side says it
+    texts = [_flat(t) for t in page_texts(out)]
+    page = next(t for t in texts if "照片.png" in t and "原始文件：" in t)
+    for word in ("请移入", "请改用", "case.yaml", "证明力弱", "【注意】", "【问题】"):
+        assert word not in page, word

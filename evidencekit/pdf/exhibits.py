@@ -49,12 +49,9 @@ from evidencekit.pdf.document import (
 )
 from evidencekit.pdf.text import (
     ACCENT,
-    ALERT,
     BAND_RULE,
-    BAND_WARN,
     MUTED,
     SECONDARY_PT,
-    WARN,
     Seg,
     break_name,
     format_size,
@@ -73,7 +70,6 @@ MEDIA_LABELS = {
     MediaType.TEXT: "文本",
     MediaType.UNKNOWN: "未知格式",
 }
-SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意】", Severity.INFO: "【提示】"}
 
 # Raw text of an unrecognised format is shown in blocks of this many lines: few enough
 # paragraphs to stay fast, small enough to split cleanly across pages.
@@ -126,15 +122,8 @@ def render_exhibit(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable]:
     s = ctx.styles
     if exhibit.note:
         story.append(ctx.para(s.body, Seg("备注：", color=MUTED), exhibit.note))
-    for finding in _findings_for(ctx, exhibit):
-        ink = (
-            ALERT
-            if finding.severity is Severity.ERROR
-            else WARN
-            if finding.severity is Severity.WARNING
-            else MUTED
-        )
-        story.append(ctx.para(s.small, Seg(SEVERITY_MARKS[finding.severity], color=ink), finding.message))
+    # The checks' findings (weak time, a file in an unknown folder…) speak to the applicant and
+    # go to the self-check (check); the recipient's page shows the exhibit and its facts.
     story.append(Spacer(1, 6))
 
     if insp.preview_error:
@@ -162,16 +151,6 @@ def _content(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
     return []
 
 
-def _findings_for(ctx: RenderContext, exhibit: Exhibit) -> list[Finding]:
-    seen: list[Finding] = []
-    pool = list(exhibit.inspection.findings)
-    pool += [f for f in ctx.dossier.findings if f.subject == exhibit.source.rel_path]
-    for finding in pool:
-        if all((f.code, f.message) != (finding.code, finding.message) for f in seen):
-            seen.append(finding)
-    return seen
-
-
 # ---------------------------------------------------------------------------------------------
 # Header band and facts
 # ---------------------------------------------------------------------------------------------
@@ -193,8 +172,6 @@ def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
         meta.append(f"　{phrases.phrase_for(stamp)}")
     if detail := phrases.shown_detail(stamp):
         meta.append(f"　依据：{detail}")
-    if stamp.source.weak:
-        meta.append(Seg("　时间来源较弱，仅供参考", color=BAND_WARN))
     right: list[Flowable] = [
         ctx.cell(s.band_title, _band_title(kind, exhibit.title or exhibit.source.name)),
         ctx.cell(s.band_meta, *meta),

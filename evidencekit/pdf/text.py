@@ -36,7 +36,6 @@ OK = colors.HexColor("#1a7f37")
 SELF_BUBBLE = colors.HexColor("#dcf5d4")
 OTHER_BUBBLE = colors.HexColor("#eef0f3")
 LINK = colors.HexColor("#1a4fa0")
-BAND_WARN = colors.HexColor("#ffd28a")  # warning text on the dark exhibit band
 BAND_RULE = colors.HexColor("#4a6a9c")
 PRE_BACK = colors.HexColor("#f6f7f9")
 
