@@ -26,12 +26,13 @@ WIDTHS = (42, 118, 70, 120, 115, CONTENT_WIDTH - 42 - 118 - 70 - 120 - 115)
 
 
 def _extent(exhibit: Exhibit) -> str:
-    """How much there is: a PDF's page count, a recording's length (the 份数/页数 of a 证据目录)."""
+    """How much there is, on a line of its own: a PDF's page count, a recording's length (the 份数/页数
+    of a 证据目录)."""
     match exhibit.inspection:
         case PdfInspection(page_count=pages) if pages:
-            return f" · 共\u00a0{pages}\u00a0页"
+            return f"\n共 {pages} 页"
         case VideoInspection(duration=duration) | AudioInspection(duration=duration) if duration is not None:
-            return f" · 时长\u00a0{format_timecode(duration)}"
+            return f"\n时长 {format_timecode(duration)}"
     return ""
 
 
