@@ -13,7 +13,7 @@ from evidencekit.cli.common import WordChoice
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
 from evidencekit.media.ocr import ocr_image, ocr_unavailable_reason
-from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity
+from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
 from evidencekit.rules.ocr_fields import extract_facts, load_ocr_fields
 
 _ = object()
@@ -36,6 +36,7 @@ EvidenceKind.UNBOXING
 EvidenceKind.LOGISTICS
 EvidenceKind.COMPARISON
 EvidenceKind.REPORT
+Severity.ERROR  # a severity a Finding may carry; no check produces one at present
 ChatFormat.QQ  # made by ChatFormat(name) from the winning parser's name in media/chats.py
 ChatFormat.QQ_WINDOW
 ChatFormat.QIANNIU

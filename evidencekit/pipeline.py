@@ -159,8 +159,11 @@ def strict(ctx: BuildContext) -> None:
 def mask(ctx: BuildContext) -> None:
     """--mask-personal: personal data out of every text; no originals attached (privacy.py)."""
     if ctx.options.mask_personal:
-        ctx.assessment, notes = mask_assessment(ctx.assessment)
-        ctx.options = replace(ctx.options, attach_originals=False)
+        masked, notes = mask_assessment(ctx.assessment)
+        # The recipient's 证据清单 states case facts (ChecklistItem.statement): the masked ones.
+        options = ctx.options = replace(ctx.options, attach_originals=False)
+        items = build_checklist(masked.case, masked.exhibits, options.target, load_rules(), now=options.now)
+        ctx.assessment = replace(masked, checklist=items)
         ctx.notes += notes
 
 
