@@ -12,7 +12,7 @@ from evidencekit.cli.click_zh import ChineseContext, ChineseHelpFormatter
 from evidencekit.cli.common import WordChoice
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
-from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity
+from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
 from evidencekit.readfacts import proposals_from
 
 _ = object()
@@ -32,6 +32,7 @@ EvidenceKind.UNBOXING
 EvidenceKind.LOGISTICS
 EvidenceKind.COMPARISON
 EvidenceKind.REPORT
+Severity.ERROR  # a severity a Finding may carry; no check produces one at present
 ChatFormat.QQ  # made by ChatFormat(name) from the winning parser's name in media/chats.py
 ChatFormat.QQ_WINDOW
 ChatFormat.QIANNIU

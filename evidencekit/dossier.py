@@ -24,7 +24,7 @@ from evidencekit.rules.catalog import (
 from evidencekit.timeline import build_timeline
 
 if TYPE_CHECKING:
-    from evidencekit.pipeline import Assessment, BuildOptions
+    from evidencekit.buildtypes import Assessment, BuildOptions
 
 
 def case_id_for(case: Case) -> str:

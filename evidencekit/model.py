@@ -401,8 +401,10 @@ class ChecklistItem:
     label: str  # Chinese
     required: bool
     status: Status
-    reason: str  # Chinese: why present/missing/weak
+    reason: str  # Chinese, for the applicant: why present/missing/weak, which key or folder
     exhibits: tuple[int, ...] = ()
+    # Chinese, for the recipient's 证据清单: the facts this item claims; "" = not claimed there
+    statement: str = ""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from evidencekit.case.edit import record_numbers
+from evidencekit.errors import CaseFileError, CaseFolderError
 from evidencekit.model import Case, Exhibit
 from evidencekit.rules.catalog import Rules, exhibit_title
 
@@ -69,3 +71,19 @@ def number_exhibits(exhibits: Sequence[Exhibit], case: Case, rules: Rules, *, re
         retired=tuple(retired),
         drop=tuple(file for _, file in case.retired_numbers) if renumber else (),
     )
+
+
+def record_in_case(n: Numbering, case: Case) -> list[str]:
+    """Write the numbers a dossier went out with into case.yaml; what to tell the shopper."""
+    if not n.to_record and not n.drop:
+        return []
+    if not case.has_case_file:  # a case.yaml of numbers only would hide `init`'s commented template
+        return ["案件文件夹里没有 case.yaml，证据编号没有记下；运行 evidencekit init 后再生成，"
+                "以后添加证据时已有编号不变"]
+    try:
+        record_numbers(case.root, n.to_record, drop=n.drop)
+    except (CaseFileError, CaseFolderError) as exc:  # a read-only folder still gets its dossier
+        return [f"未能把证据编号写入 case.yaml（{exc.render()}）；下次生成时新旧证据的编号可能改变"]
+    recorded = sorted(n.to_record.items(), key=lambda item: item[1])
+    listed = "、".join(f"证据{number} {rel}" for rel, number in recorded) if len(recorded) <= 5 else f"{len(recorded)} 项"
+    return [f"证据编号已记在 case.yaml：{listed}（以后添加的证据排在后面，已有编号不变）"]

@@ -16,85 +16,41 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evidencekit.buildtypes import (
+    DEFAULT_ATTACH_LIMIT,
+    Assessment,
+    BuildOptions,
+    BuildResult,
+    checklist_complete_for,
+)
 from evidencekit.cache import DisplayCache
-from evidencekit.case.edit import record_numbers
 from evidencekit.case.inventory import Inventory, scan_evidence
 from evidencekit.case.load import load_case
 from evidencekit.dossier import assemble_dossier
-from evidencekit.errors import CaseFileError, CaseFolderError, ChecklistIncomplete
+from evidencekit.errors import ChecklistIncomplete
 from evidencekit.integrity.stamp import existing_token
-from evidencekit.media.base import MAX_EXHIBIT_PAGES, MediaContext
+from evidencekit.media.base import MediaContext
 from evidencekit.media.pool import Progress, available_cpus, inspect_files
-from evidencekit.model import Case, ChecklistItem, Dossier, Exhibit, Finding, Severity, Status, Target
-from evidencekit.numbering import Numbering, number_exhibits
+from evidencekit.model import Case, ChecklistItem, Dossier, Exhibit, Finding, Severity, Status
+from evidencekit.numbering import Numbering, number_exhibits, record_in_case
 from evidencekit.output import check_output, resolve_output, work_folder
 from evidencekit.output import publish as publish_file
 from evidencekit.pdf.layout_hints import LayoutHints
 from evidencekit.privacy import mask_assessment
 from evidencekit.readfacts import ScreenRead, read_screens, screen_findings
-from evidencekit.rules.catalog import advice_for, build_checklist, checklist_complete, load_rules
+from evidencekit.rules.catalog import advice_for, build_checklist, load_rules
 from evidencekit.rules.ocr_fields import load_ocr_fields
 from evidencekit.timeinfo import date_inspection, time_findings
 
 if TYPE_CHECKING:
     from evidencekit.pdf.render import RenderResult
 
-DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    target: Target = Target.GENERAL
-    output: Path | None = None
-    force: bool = False
-    reproducible: bool = False
-    strict: bool = False  # refuse to build while anything is missing or weak (exit 6)
-    font: Path | None = None
-    attach_originals: bool = True
-    attach_limit: int = DEFAULT_ATTACH_LIMIT
-    mask_personal: bool = False  # public postings: personal data masked, no originals (privacy.py)
-    renumber: bool = False  # number every exhibit in reading order again, not as case.yaml records
-    jobs: int = 0  # worker processes for display copies; 0 = one per available CPU
-    cache_dir: Path | None = None
-    dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
-    max_exhibit_pages: int = MAX_EXHIBIT_PAGES  # pages one chat transcript or long screenshot may fill
-    ocr: bool = True  # read the screenshots' text (readfacts.py); --no-ocr turns it off
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """Everything short of rendering: what `check` needs and what `build` renders."""
-
-    case: Case
-    inventory: Inventory
-    exhibits: tuple[Exhibit, ...]
-    checklist: tuple[ChecklistItem, ...]
-    findings: tuple[Finding, ...]
-    # What to do next, from templates/ (rules.advice_for): for the shopper, not the dossier.
-    advice: tuple[str, ...] = ()
-    screens: tuple[ScreenRead, ...] = ()  # what OCR read per screenshot (readfacts.py)
-    ocr_note: str = ""  # how to add OCR, when it is missing and there were screenshots to read
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    output: Path
-    dossier: Dossier
-    page_count: int
-    size: int
-    findings: tuple[Finding, ...]
-    # Where the renderer put each part (1-based pages): what pack cuts and pictures by.
-    exhibit_pages: dict[int, tuple[int, int]] = field(default_factory=dict)  # number -> (first, last)
-    section_pages: dict[str, int] = field(default_factory=dict)  # section name -> first page
-    # For the shopper's terminal, not the dossier: exhibit numbers, and what --mask-personal hid.
-    notes: tuple[str, ...] = ()
-    # The case as assessed, before --mask-personal: the shopper's self-check reads it.
-    assessment: Assessment = field(kw_only=True)
+# The values the steps take and give, defined in buildtypes.py; importable from here as before.
+__all__ = ["DEFAULT_ATTACH_LIMIT", "Assessment", "BuildContext", "BuildOptions", "BuildResult", "assess_case",
+           "build_dossier", "checklist_complete_for"]
 
 
 @dataclass
@@ -125,13 +81,6 @@ class BuildContext:
 
 
 Step = Callable[[BuildContext], None]
-
-
-def checklist_complete_for(a: Assessment, strict: bool) -> bool:
-    """Complete = nothing required is missing; with strict, nothing is weak and no warnings."""
-    if not checklist_complete(a.checklist, strict):
-        return False
-    return not (strict and any(f.severity is not Severity.INFO for f in a.findings))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,8 +173,11 @@ def strict(ctx: BuildContext) -> None:
 def mask(ctx: BuildContext) -> None:
     """--mask-personal: personal data out of every text; no originals attached (privacy.py)."""
     if ctx.options.mask_personal:
-        ctx.assessment, notes = mask_assessment(ctx.assessment)
-        ctx.options = replace(ctx.options, attach_originals=False)
+        masked, notes = mask_assessment(ctx.assessment)
+        # The recipient's 证据清单 states case facts (ChecklistItem.statement): the masked ones.
+        options = ctx.options = replace(ctx.options, attach_originals=False)
+        items = build_checklist(masked.case, masked.exhibits, options.target, load_rules(), now=options.now)
+        ctx.assessment = replace(masked, checklist=items)
         ctx.notes += notes
 
 
@@ -261,21 +213,7 @@ def publish(ctx: BuildContext) -> None:
 
 def record(ctx: BuildContext) -> None:
     """The numbers the dossier went out with, into case.yaml, so the next build keeps them."""
-    n = ctx.numbering
-    if not n.to_record and not n.drop:
-        return
-    if not ctx.case.has_case_file:  # a case.yaml of numbers only would hide `init`'s commented template
-        ctx.notes.append("案件文件夹里没有 case.yaml，证据编号没有记下；运行 evidencekit init 后再生成，"
-                         "以后添加证据时已有编号不变")
-        return
-    try:
-        record_numbers(ctx.case.root, n.to_record, drop=n.drop)
-    except (CaseFileError, CaseFolderError) as exc:  # a read-only folder still gets its dossier
-        ctx.notes.append(f"未能把证据编号写入 case.yaml（{exc.render()}）；下次生成时新旧证据的编号可能改变")
-        return
-    recorded = sorted(n.to_record.items(), key=lambda item: item[1])
-    listed = "、".join(f"证据{number} {rel}" for rel, number in recorded) if len(recorded) <= 5 else f"{len(recorded)} 项"
-    ctx.notes.append(f"证据编号已记在 case.yaml：{listed}（以后添加的证据排在后面，已有编号不变）")
+    ctx.notes += record_in_case(ctx.numbering, ctx.case)
 
 
 CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, read, checklist, assess)

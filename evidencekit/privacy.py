@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from evidencekit.model import Case
 
 if TYPE_CHECKING:
-    from evidencekit.pipeline import Assessment
+    from evidencekit.buildtypes import Assessment
 
 T = TypeVar("T")
 

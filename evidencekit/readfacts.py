@@ -37,7 +37,7 @@ from evidencekit.model import (
 from evidencekit.rules.ocr_fields import OcrFieldRules, ReadFact, TextBox, extract_facts
 
 if TYPE_CHECKING:
-    from evidencekit.pipeline import Assessment
+    from evidencekit.buildtypes import Assessment
 
 # Facts that are times (ocr_fields.yaml kind: time) and can be compared with case.yaml.
 TIME_FIELDS = ("order_time", "payment_time", "sign_off_time")

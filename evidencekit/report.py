@@ -6,8 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evidencekit.buildtypes import Assessment, BuildResult
 from evidencekit.model import Exhibit, Status, Target
-from evidencekit.pipeline import Assessment, BuildResult
 from evidencekit.readfacts import TIME_FIELDS, ScreenRead, visible_times
 from evidencekit.rules.catalog import load_rules, megabytes_text
 from evidencekit.selfcheck import (

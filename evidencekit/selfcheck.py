@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evidencekit.buildtypes import Assessment
 from evidencekit.case.followup import CaseStatus, case_status, format_status_details, status_json
 from evidencekit.model import Finding, RefusedFile, Severity, Status, Target
-from evidencekit.pipeline import Assessment
 from evidencekit.rules.catalog import Rules, megabytes_text, target_profile
 
 

@@ -59,7 +59,10 @@ def build_timeline(
         transcript = transcript_of(insp)
         if ex.stamp.time and transcript is None:
             entries.append(
-                TimelineEntry(ex.stamp.time, f"{ex.label}：{_short(ex.title)}（{ex.stamp.source.label}）",
+                # The time's own phrase (templates/time_sources.yaml), after a comma: the title
+                # may end in a bracket of its own.
+                TimelineEntry(ex.stamp.time,
+                              f"{ex.label}：{_short(ex.title)}，{load_rules().time_sources.phrase_for(ex.stamp)}",
                               TimelineCategory.EXHIBIT, ex.number, has_seconds=ex.stamp.has_seconds)
             )
         moments = insp.moments if isinstance(insp, RecordingInspection) else ()

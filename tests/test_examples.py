@@ -224,7 +224,9 @@ def test_redacted_region_is_uniform_and_both_hashes_listed(built: tuple[Path, Pa
     with Image.open(original) as im:
         orig_w = im.width
     texts = page_texts(pdf)
-    appendix = "".join(t for t in texts if "完整性附录" in t).replace("\r", "").replace("\n", "")
+    # The appendix runs from its title to the end of the dossier (more than one page).
+    start = next(i for i, t in enumerate(texts) if "完整性附录" in t and "原始文件清单" in t)
+    appendix = "".join(texts[start:]).replace("\r", "").replace("\n", "")
     assert hashlib.sha256(original.read_bytes()).hexdigest() in appendix
     assert "遮挡" in appendix
     with pikepdf.open(pdf) as doc:

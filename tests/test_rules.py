@@ -62,7 +62,8 @@ from evidencekit.rules.catalog import (
 )
 
 TEMPLATE_FILES = ("problem_types.yaml", "evidence_kinds.yaml", "platforms.yaml", "targets.yaml", "legal.yaml",
-                  "followup.yaml", "filename_times.yaml", "time_sources.yaml", "chat_formats.yaml")
+                  "followup.yaml", "filename_times.yaml", "time_sources.yaml", "chat_formats.yaml",
+                  "checklist_wording.yaml")
 ALL_TYPES = ("not_received", "not_as_shown", "safety_hazard", "wrong_size", "minor_quality",
              "missing_parts", "quality", "counterfeit", "false_advertising", "price_fraud", "food_safety",
              "logistics", "service")
@@ -233,6 +234,19 @@ def _edit(folder: Path, name: str, old: str, new: str) -> None:
 def test_copied_templates_load(tmp_path: Path) -> None:
     copied = load_rules_from(_copy_templates(tmp_path))
     assert copied.problem_types.keys() == load_rules().problem_types.keys()
+
+
+@pytest.mark.parametrize(("old", "new", "where"), [
+    ('field: "{value}"', 'field: "{valeu}"', "recipient.field"),
+    ('field_present: "已填写（{paths}）"', 'field_present: "已填写（{paths）"', "shopper.field_present"),
+])
+def test_checklist_wording_placeholders_are_checked_at_load(tmp_path: Path, old: str, new: str,
+                                                             where: str) -> None:
+    folder = _copy_templates(tmp_path)
+    _edit(folder, "checklist_wording.yaml", old, new)
+    with pytest.raises(TemplateError) as info:
+        load_rules_from(folder)
+    assert "templates/checklist_wording.yaml" in info.value.message and where in info.value.message
 
 
 def test_mistyped_legal_reference_names_file_key_and_suggestion(tmp_path: Path) -> None:
@@ -567,6 +581,25 @@ def test_missing_phone_for_12315(rules: Rules, tmp_path: Path, exhibit: ExhibitM
     platform_items = build_checklist(case, _full_evidence(exhibit), "platform", rules, NOW)
     assert "field.complainant.phone" not in _by_key(platform_items)
     assert checklist_complete(platform_items, strict=False)
+
+
+def test_recipient_statement_claims_facts_and_only_what_is_there(rules: Rules, tmp_path: Path,
+                                                                 exhibit: ExhibitMaker) -> None:
+    """The recipient's wording names facts; a missing or weak item claims nothing."""
+    case = _complete_case(tmp_path)
+    case = replace(case, complainant=replace(case.complainant, phone=""),
+                   merchant=replace(case.merchant, credit_code="91330106MA2B0XXXXX"))
+    evidence = [e for e in _full_evidence(exhibit) if e.kind is not EvidenceKind.CHAT]
+    by_key = _by_key(build_checklist(case, evidence, "12315", rules, NOW))
+    assert by_key["field.complainant.name"].statement == case.complainant.name
+    assert by_key["field.complainant.phone"].statement == ""
+    assert by_key["field.merchant.credit_code"].statement == ""
+    assert by_key["evidence.chat"].statement == ""
+    assert by_key["evidence.livestream"].statement == by_key["evidence.livestream"].reason.split("证明目的：")[1]
+    limitation = by_key["deadline.limitation"].statement
+    assert "购买之日" in limitation and "第十五条" in limitation
+    for item in by_key.values():
+        assert not re.search(r"[a-z_]+\.[a-z_]+|evidence/|case\.yaml", item.statement), item
 
 
 def test_merchant_name_accepts_company_or_shop(rules: Rules, tmp_path: Path, exhibit: ExhibitMaker) -> None:

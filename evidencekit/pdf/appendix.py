@@ -16,7 +16,14 @@ from evidencekit.model import (
     VideoInspection,
 )
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, data_table, section_key
-from evidencekit.pdf.text import MUTED, WARN, Seg, format_size, format_when
+from evidencekit.pdf.text import (
+    MUTED,
+    WARN,
+    Seg,
+    break_name,
+    format_size_lines,
+    format_when_zoned,
+)
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "完整性附录"
@@ -65,6 +72,12 @@ def _time_sources(ctx: RenderContext) -> list[Flowable]:
     return story
 
 
+def _hash_width(ctx: RenderContext) -> float:
+    """A column that holds a SHA-256 on one line (with data_table's cell padding)."""
+    mono = ctx.styles.mono
+    return ctx.fonts.string_width("0" * 64, mono.fontSize, mono.fontName) + 10
+
+
 def render(ctx: RenderContext) -> list[Flowable]:
     d = ctx.dossier
     s = ctx.styles
@@ -77,18 +90,18 @@ def render(ctx: RenderContext) -> list[Flowable]:
         )
     )
     story.append(Spacer(1, 4))
-    widths = [40, 120, 68, CONTENT_WIDTH - 40 - 120 - 68 - 92, 92]
-    rows: list[list[Any]] = [
-        [ctx.cell(s.cell_head, h) for h in ("证据号", "原始文件", "大小", "SHA-256", "时间来源")]
-    ]
+    # Each file takes two rows: name, size and time source, then its SHA-256 on one unbroken line.
+    widths = [44, CONTENT_WIDTH - 44 - 92 - 92, 92, 92]
+    rows: list[list[Any]] = [[ctx.cell(s.cell_head, h) for h in ("证据号", "原始文件", "大小", "时间来源")]]
+    spans: list[tuple[Any, ...]] = []
+    name_width = widths[1] - 8  # data_table's cell padding
     for exhibit in d.exhibits:
         stamp = exhibit.stamp
         rows.append(
             [
                 ctx.cell(s.cell, exhibit.label),
-                ctx.cell(s.cell, exhibit.source.rel_path),
-                ctx.cell(s.cell, format_size(exhibit.source.size)),
-                ctx.para(s.mono, exhibit.source.sha256),
+                ctx.cell(s.cell, break_name(ctx.fonts, exhibit.source.rel_path, s.cell.fontSize, name_width)),
+                ctx.cell(s.cell, format_size_lines(exhibit.source.size)),
                 ctx.cell(
                     s.cell,
                     stamp.source.label if stamp.time is not None else "无",
@@ -96,8 +109,11 @@ def render(ctx: RenderContext) -> list[Flowable]:
                 ),
             ]
         )
+        rows.append(["", ctx.para(s.mono, f"SHA-256 {exhibit.source.sha256}"), "", ""])
+        last = len(rows) - 1
+        spans += [("SPAN", (0, last - 1), (0, last)), ("SPAN", (1, last), (3, last))]
     if d.exhibits:
-        story.append(data_table(ctx, rows, widths))
+        story.append(data_table(ctx, rows, widths, extra=spans))
     else:
         story.append(ctx.para(s.body, Seg("没有证据文件。", color=MUTED)))
 
@@ -122,7 +138,8 @@ def render(ctx: RenderContext) -> list[Flowable]:
                 rows.append(
                     [ctx.cell(s.cell, exhibit.label), ctx.cell(s.cell, label), ctx.para(s.mono, image.sha256)]
                 )
-        story.append(data_table(ctx, rows, [40, 150, CONTENT_WIDTH - 190]))
+        hash_width = _hash_width(ctx)
+        story.append(data_table(ctx, rows, [44, CONTENT_WIDTH - 44 - hash_width, hash_width]))
 
     story.append(ctx.para(s.h2, "三、显示副本中移除的元数据"))
     stripped = [(e, insp.removed_metadata) for e, insp in _image_inspections(d) if insp.removed_metadata]
@@ -184,7 +201,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
 
     story.append(ctx.para(s.h2, "六、生成信息"))
     info = [
-        ("生成时间", format_when(d.generated_at)),
+        ("生成时间", format_when_zoned(d.generated_at)),
         ("工具版本", f"evidencekit {d.tool_version}"),
         ("案件编号", d.case_id),
     ]

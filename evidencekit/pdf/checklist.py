@@ -1,10 +1,16 @@
-"""证据清单: each required or supporting item present / missing / weak, with the reason."""
+"""证据清单: the elements this channel requires and, for each, what the dossier shows of it.
+
+This page goes to the recipient (merchant, platform, 12315), so it only claims: the case facts
+that are filled in, and each kind of evidence with the exhibits that prove it, in the words of
+``ChecklistItem.statement``. Items that are missing or weak claim nothing and are left out;
+what the applicant still has to add is the self-check's business (``check``), not this page's.
+"""
 
 from __future__ import annotations
 
 from reportlab.platypus import Flowable, Spacer
 
-from evidencekit.model import Severity, Status
+from evidencekit.model import ChecklistItem
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
     RenderContext,
@@ -13,20 +19,9 @@ from evidencekit.pdf.document import (
     exhibit_key,
     section_key,
 )
-from evidencekit.pdf.text import ALERT, ALERT_PALE, MUTED, OK, OK_PALE, WARN, WARN_PALE, Seg
+from evidencekit.pdf.text import MUTED, Seg
 
 TITLE = "证据清单"
-
-STATUS_COLORS = {
-    Status.PRESENT: (OK, OK_PALE),
-    Status.MISSING: (ALERT, ALERT_PALE),
-    Status.WEAK: (WARN, WARN_PALE),
-}
-SEVERITY_HEADINGS = {
-    Severity.ERROR: "必须处理的问题",
-    Severity.WARNING: "需要注意的问题",
-    Severity.INFO: "提示",
-}
 
 
 def _exhibit_refs(ctx: RenderContext, numbers: tuple[int, ...]) -> list[str | Seg]:
@@ -35,63 +30,50 @@ def _exhibit_refs(ctx: RenderContext, numbers: tuple[int, ...]) -> list[str | Se
         if i:
             parts.append("、")
         parts.append(Seg(f"证据{number}", link=exhibit_key(number) if ctx.has_exhibit(number) else None))
-    return parts or [Seg("—", color=MUTED)]
+    return parts
+
+
+def _is_evidence(item: ChecklistItem) -> bool:
+    return item.key.startswith("evidence.")
 
 
 def render(ctx: RenderContext) -> list[Flowable]:
     d = ctx.dossier
     s = ctx.styles
     story: list[Flowable] = [anchor(ctx, section_key("checklist"), TITLE, 0), ctx.para(s.h1, TITLE)]
-    target = f"（提交渠道：{d.target_label}）" if d.target_label else ""
+    claimed = [item for item in d.checklist if item.statement]
+    facts = [item for item in claimed if not _is_evidence(item)]
+    evidence = [item for item in claimed if _is_evidence(item) and item.exhibits]
+    if not facts and not evidence:
+        story.append(ctx.para(s.body, Seg("没有可列入清单的项目。", color=MUTED)))
+        return story
+    channel = f"向{d.target_label}" if d.target_label else ""
     story.append(
         ctx.para(
             s.small,
-            f"针对“{d.problem_label or '本问题'}”{target}需要和建议准备的材料，以及本材料中的对应情况。",
+            f"就“{d.problem_label or '本问题'}”{channel}投诉所需的要件，以及本材料中证明各项的证据。",
         )
     )
-    story.append(Spacer(1, 6))
-
-    if d.checklist:
-        widths = [44, 112, 40, CONTENT_WIDTH - 44 - 112 - 40 - 70, 70]
-        rows = [[ctx.cell(s.cell_head, h) for h in ("状态", "项目", "类别", "说明", "相关证据")]]
-        extra = []
-        for i, item in enumerate(d.checklist, start=1):
-            ink, pale = STATUS_COLORS[item.status]
-            rows.append(
-                [
-                    ctx.cell(s.cell_center, Seg(item.status.label, color=ink)),
-                    ctx.cell(s.cell, item.label),
-                    ctx.cell(s.cell, "必需" if item.required else "补充"),
-                    ctx.cell(s.cell, item.reason),
-                    ctx.cell(s.cell, *_exhibit_refs(ctx, item.exhibits)),
-                ]
-            )
-            extra.append(("BACKGROUND", (0, i), (0, i), pale))
-        story.append(data_table(ctx, rows, widths, extra=extra))
-        present = sum(1 for item in d.checklist if item.status is Status.PRESENT)
-        missing_required = sum(1 for item in d.checklist if item.required and item.status is Status.MISSING)
+    if facts:
+        story.append(ctx.para(s.h2, "一、投诉要件"))
+        label_width = 130
+        rows = [[ctx.cell(s.cell_head, "要件"), ctx.cell(s.cell_head, "内容")]]
+        rows += [[ctx.cell(s.cell, item.label), ctx.cell(s.cell, item.statement)] for item in facts]
+        story.append(data_table(ctx, rows, [label_width, CONTENT_WIDTH - label_width]))
+    if evidence:
+        story.append(ctx.para(s.h2, "二、证据" if facts else "证据"))
+        widths = [130, CONTENT_WIDTH - 130 - 100, 100]
+        rows = [[ctx.cell(s.cell_head, h) for h in ("证据种类", "证明目的", "证明材料")]]
+        rows += [
+            [
+                ctx.cell(s.cell, item.label),
+                ctx.cell(s.cell, item.statement),
+                ctx.cell(s.cell, *_exhibit_refs(ctx, item.exhibits)),
+            ]
+            for item in evidence
+        ]
+        story.append(data_table(ctx, rows, widths))
         story.append(Spacer(1, 4))
-        story.append(
-            ctx.para(
-                s.small,
-                f"共 {len(d.checklist)} 项：已具备 {present} 项，缺少的必需项 {missing_required} 项。",
-            )
-        )
-    else:
-        story.append(ctx.para(s.body, Seg("没有适用的清单项目。", color=MUTED)))
-
-    if d.findings:
-        story.append(ctx.para(s.h2, "检查发现"))
-        for severity in (Severity.ERROR, Severity.WARNING, Severity.INFO):
-            group = [f for f in d.findings if f.severity is severity]
-            if not group:
-                continue
-            ink = {Severity.ERROR: ALERT, Severity.WARNING: WARN, Severity.INFO: MUTED}[severity]
-            story.append(ctx.para(s.body, Seg(f"{SEVERITY_HEADINGS[severity]}（{len(group)}）", color=ink)))
-            for finding in group:
-                parts: list[str | Seg] = ["• ", finding.message]
-                if finding.subject:
-                    parts.append(Seg(f"（{finding.subject}）", color=MUTED, size=7.5))
-                story.append(ctx.para(s.body, *parts))
-            story.append(Spacer(1, 4))
+        count = len({n for item in evidence for n in item.exhibits})
+        story.append(ctx.para(s.small, f"以上 {len(evidence)} 类证据共 {count} 份，详见证据目录。"))
     return story

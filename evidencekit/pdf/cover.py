@@ -1,4 +1,8 @@
-"""Cover: who complains about whom, over which order, and how to recognise this dossier."""
+"""Cover: who complains about whom, over which order, and how to recognise this dossier.
+
+Facts only: the urgency of the problem type is the applicant's planning aid and stays in their
+self-check.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from reportlab.platypus import Flowable, Spacer
 
 from evidencekit.model import Dossier
 from evidencekit.pdf.document import CONTENT_WIDTH, RenderContext, anchor, section_key, table
-from evidencekit.pdf.text import ALERT, ALERT_PALE, MUTED, RULE, Seg, format_amount, format_when
+from evidencekit.pdf.text import MUTED, RULE, Seg, format_amount, format_when_zoned
 
 
 def platform_label(d: Dossier) -> str:
@@ -28,22 +32,6 @@ def render(ctx: RenderContext) -> list[Flowable]:
     if d.target_label:
         story.append(ctx.para(s.subtitle, f"提交渠道：{d.target_label}"))
     story.append(Spacer(1, 18))
-    if d.urgency:
-        urgent = table(
-            ctx,
-            [[ctx.para(s.body, Seg("处理时限：", color=ALERT), Seg(d.urgency, color=ALERT))]],
-            [CONTENT_WIDTH * 0.7],
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), ALERT_PALE),
-                ("BOX", (0, 0), (-1, -1), 0.8, ALERT),
-                ("TOPPADDING", (0, 0), (-1, -1), 6),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
-                ("LEFTPADDING", (0, 0), (-1, -1), 10),
-            ],
-            align="CENTER",
-        )
-        story += [urgent, Spacer(1, 18)]
-
     complainant = case.complainant
     merchant = case.merchant
     live = case.livestream
@@ -67,7 +55,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         ("购物平台", platform_label(d)),
         ("直播间", room),
         ("问题类型", d.problem_label or case.problem.type or "未填写"),
-        ("编制时间", format_when(d.generated_at)),
+        ("编制时间", format_when_zoned(d.generated_at)),
         ("案件编号", d.case_id),
     ]
     label_width = 78

@@ -28,6 +28,7 @@ from evidencekit.pdf.text import (
     ACCENT,
     MUTED,
     RULE,
+    SECONDARY_PT,
     MeasureCanvas,
     Seg,
     Styles,
@@ -48,6 +49,11 @@ EXHIBIT_BOTTOM_SPACE = 72.0  # page footer + the exhibit's file name, size and S
 
 BODY_TEMPLATE = "body"
 EXHIBIT_TEMPLATE = "exhibit"
+# The second and later pages of one exhibit: a compact band (证据6（续）) above the frame says
+# whose page it is.
+EXHIBIT_CONTINUED_TEMPLATE = "exhibit-continued"
+CONTINUED_BAND_HEIGHT = 18.0
+CONTINUED_BAND_GAP = 6.0
 
 # Display copies carry no trustworthy dpi; drawing them at 96 dpi keeps small originals
 # legible without blowing them up, and box-sized copies (150 dpi) are then shrunk to the box.
@@ -443,8 +449,8 @@ def _running_header_footer(ctx: RenderContext, canv: Canvas) -> None:
     draw_text(
         ctx, canv, PAGE_WIDTH / 2, 22, f"第 {page} 页 / 共 {total} 页", 8.5, align="center", color=INK_FOOT
     )
-    draw_text(ctx, canv, MARGIN_X, 22, f"案件编号 {dossier.case_id}", 7.5, max_width=CONTENT_WIDTH / 2 - 50)
-    draw_text(ctx, canv, PAGE_WIDTH - MARGIN_X, 22, f"evidencekit {dossier.tool_version}", 7.5, align="right")
+    draw_text(ctx, canv, MARGIN_X, 22, f"案件编号 {dossier.case_id}", SECONDARY_PT, max_width=CONTENT_WIDTH / 2 - 50)
+    draw_text(ctx, canv, PAGE_WIDTH - MARGIN_X, 22, f"evidencekit {dossier.tool_version}", SECONDARY_PT, align="right")
 
 
 def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
@@ -458,24 +464,46 @@ def _exhibit_footer(ctx: RenderContext, canv: Canvas) -> None:
     canv.line(MARGIN_X, EXHIBIT_BOTTOM_SPACE - 8, PAGE_WIDTH - MARGIN_X, EXHIBIT_BOTTOM_SPACE - 8)
     canv.restoreState()
     size = f"　大小：{format_size(source.size)}"
-    size_width = ctx.fonts.string_width(size, 7.5)
+    size_width = ctx.fonts.string_width(size, SECONDARY_PT)
     prefix = f"{exhibit.label}　原始文件："
-    prefix_width = ctx.fonts.string_width(prefix, 7.5)
+    prefix_width = ctx.fonts.string_width(prefix, SECONDARY_PT)
     name_room = CONTENT_WIDTH - prefix_width - size_width
-    name = ctx.fit(source.name, 7.5, name_room)
+    name = ctx.fit(source.name, SECONDARY_PT, name_room)
     draw_text(
-        ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 20, prefix + name + size, 7.5, max_width=CONTENT_WIDTH
+        ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 20, prefix + name + size, SECONDARY_PT, max_width=CONTENT_WIDTH
     )
-    draw_text(ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 31, "SHA-256：", 7.5)
+    draw_text(ctx, canv, MARGIN_X, EXHIBIT_BOTTOM_SPACE - 31, "SHA-256：", SECONDARY_PT)
     draw_text(
         ctx,
         canv,
-        MARGIN_X + ctx.fonts.string_width("SHA-256：", 7.5),
+        MARGIN_X + ctx.fonts.string_width("SHA-256：", SECONDARY_PT),
         EXHIBIT_BOTTOM_SPACE - 31,
         source.sha256,
-        7.5,
+        SECONDARY_PT,
         mono=True,
     )
+
+
+def continued_label(exhibit: Exhibit) -> str:
+    return f"{exhibit.label}（续）"
+
+
+def _continued_band(ctx: RenderContext, canv: Canvas) -> None:
+    exhibit = ctx.current_exhibit
+    if exhibit is None or ctx.layout_only:
+        return
+    top = PAGE_HEIGHT - TOP_SPACE
+    canv.saveState()
+    canv.setFillColor(ACCENT)
+    canv.rect(MARGIN_X, top - CONTINUED_BAND_HEIGHT, CONTENT_WIDTH, CONTINUED_BAND_HEIGHT, stroke=0, fill=1)
+    canv.restoreState()
+    baseline = top - CONTINUED_BAND_HEIGHT + 5.5
+    label = continued_label(exhibit)
+    draw_text(ctx, canv, MARGIN_X + 6, baseline, label, 10, color=colors.white)
+    title = exhibit.title or exhibit.source.name
+    offset = 6 + ctx.fonts.string_width(label, 10) + 12
+    draw_text(ctx, canv, MARGIN_X + offset, baseline, title, 9, max_width=CONTENT_WIDTH - offset - 6,
+              color=colors.HexColor("#dfe6f2"))
 
 
 class DossierDocTemplate(BaseDocTemplate):
@@ -523,6 +551,10 @@ class DossierDocTemplate(BaseDocTemplate):
         def exhibit_end(canv: Canvas, doc: BaseDocTemplate) -> None:
             _exhibit_footer(ctx, canv)
 
+        def continued_page(canv: Canvas, doc: BaseDocTemplate) -> None:
+            _running_header_footer(ctx, canv)
+            _continued_band(ctx, canv)
+
         body_frame = Frame(
             MARGIN_X,
             BOTTOM_SPACE,
@@ -545,12 +577,26 @@ class DossierDocTemplate(BaseDocTemplate):
             bottomPadding=0,
             id="exhibit",
         )
+        continued_frame = Frame(
+            MARGIN_X,
+            EXHIBIT_BOTTOM_SPACE,
+            CONTENT_WIDTH,
+            PAGE_HEIGHT - TOP_SPACE - EXHIBIT_BOTTOM_SPACE - CONTINUED_BAND_HEIGHT - CONTINUED_BAND_GAP,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            id="exhibit-continued",
+        )
         templates = [
             PageTemplate(BODY_TEMPLATE, [body_frame], onPage=body_page),
             PageTemplate(EXHIBIT_TEMPLATE, [exhibit_frame], onPage=body_page, onPageEnd=exhibit_end),
+            PageTemplate(
+                EXHIBIT_CONTINUED_TEMPLATE, [continued_frame], onPage=continued_page, onPageEnd=exhibit_end
+            ),
         ]
-        if first_template == EXHIBIT_TEMPLATE:
-            templates.reverse()
+        # reportlab starts on the first template of the list.
+        templates.sort(key=lambda t: t.id != first_template)
         self.addPageTemplates(templates)
 
 

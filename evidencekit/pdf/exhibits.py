@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Paragraph, Spacer, Table
 
 from evidencekit.media.base import EXHIBIT_BOX_HEIGHT_PT, EXHIBIT_BOX_WIDTH_PT
 from evidencekit.media.moments import format_timecode
@@ -37,6 +37,8 @@ from evidencekit.model import (
 )
 from evidencekit.pdf.document import (
     CONTENT_WIDTH,
+    EXHIBIT_CONTINUED_TEMPLATE,
+    EXHIBIT_TEMPLATE,
     Figure,
     RenderContext,
     anchor,
@@ -48,12 +50,11 @@ from evidencekit.pdf.document import (
 )
 from evidencekit.pdf.text import (
     ACCENT,
-    ALERT,
     BAND_RULE,
-    BAND_WARN,
     MUTED,
-    WARN,
+    SECONDARY_PT,
     Seg,
+    break_name,
     format_size,
     format_when,
 )
@@ -70,7 +71,6 @@ MEDIA_LABELS = {
     MediaType.TEXT: "文本",
     MediaType.UNKNOWN: "未知格式",
 }
-SEVERITY_MARKS = {Severity.ERROR: "【问题】", Severity.WARNING: "【注意】", Severity.INFO: "【提示】"}
 
 # Raw text of an unrecognised format is shown in blocks of this many lines: few enough
 # paragraphs to stay fast, small enough to split cleanly across pages.
@@ -101,7 +101,7 @@ def render(ctx: RenderContext) -> list[Flowable]:
         return story
     for i, exhibit in enumerate(d.exhibits):
         if i:
-            story.append(PageBreak())
+            story += [NextPageTemplate(EXHIBIT_TEMPLATE), PageBreak()]
         with _subject(ctx, exhibit.source.rel_path):
             story += render_exhibit(ctx, exhibit)
     return story
@@ -115,21 +115,16 @@ def render_exhibit(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable]:
         ),
         start_exhibit(ctx, exhibit),
         _header_band(ctx, exhibit),
+        # Pages after this one repeat a compact header (document.EXHIBIT_CONTINUED_TEMPLATE).
+        NextPageTemplate(EXHIBIT_CONTINUED_TEMPLATE),
         Spacer(1, 5),
         _facts_line(ctx, exhibit),
     ]
     s = ctx.styles
     if exhibit.note:
         story.append(ctx.para(s.body, Seg("备注：", color=MUTED), exhibit.note))
-    for finding in _findings_for(ctx, exhibit):
-        ink = (
-            ALERT
-            if finding.severity is Severity.ERROR
-            else WARN
-            if finding.severity is Severity.WARNING
-            else MUTED
-        )
-        story.append(ctx.para(s.small, Seg(SEVERITY_MARKS[finding.severity], color=ink), finding.message))
+    # The checks' findings (weak time, a file in an unknown folder…) speak to the applicant and
+    # go to the self-check (check); the recipient's page shows the exhibit and its facts.
     story.append(Spacer(1, 6))
 
     if insp.preview_error:
@@ -157,16 +152,6 @@ def _content(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
     return []
 
 
-def _findings_for(ctx: RenderContext, exhibit: Exhibit) -> list[Finding]:
-    seen: list[Finding] = []
-    pool = list(exhibit.inspection.findings)
-    pool += [f for f in ctx.dossier.findings if f.subject == exhibit.source.rel_path]
-    for finding in pool:
-        if all((f.code, f.message) != (finding.code, finding.message) for f in seen):
-            seen.append(finding)
-    return seen
-
-
 # ---------------------------------------------------------------------------------------------
 # Header band and facts
 # ---------------------------------------------------------------------------------------------
@@ -188,8 +173,6 @@ def _header_band(ctx: RenderContext, exhibit: Exhibit) -> Table:
         meta.append(f"　{phrases.phrase_for(stamp)}")
     if detail := phrases.shown_detail(stamp):
         meta.append(f"　依据：{detail}")
-    if stamp.source.weak:
-        meta.append(Seg("　时间来源较弱，仅供参考", color=BAND_WARN))
     right: list[Flowable] = [
         ctx.cell(s.band_title, _band_title(kind, exhibit.title or exhibit.source.name)),
         ctx.cell(s.band_meta, *meta),
@@ -229,8 +212,13 @@ def _facts_line(ctx: RenderContext, exhibit: Exhibit) -> Paragraph:
         facts.append(f"截取画面：{len(insp.frames)} 帧")
     if isinstance(insp, ImageInspection) and insp.redacted:
         facts.append("显示副本已按声明遮挡部分区域")
-    facts.append(f"原始文件：{exhibit.source.name}（{format_size(exhibit.source.size)}）")
-    return ctx.para(ctx.styles.small, "　·　".join(facts))
+    facts.append(f"大小：{format_size(exhibit.source.size)}")
+    small = ctx.styles.small
+    # The file name on a line of its own, broken only after _ - . (text.break_name).
+    prefix = "原始文件："
+    room = CONTENT_WIDTH - ctx.fonts.string_width(prefix, small.fontSize, small.fontName)
+    name = break_name(ctx.fonts, exhibit.source.name, small.fontSize, room)
+    return ctx.para(small, "　·　".join(facts), "\n", prefix, name)
 
 
 def _preview_error(ctx: RenderContext, reason: str) -> list[Flowable]:
@@ -343,7 +331,7 @@ def _transcript(ctx: RenderContext, transcript: Transcript) -> list[Flowable]:
             story.append(
                 ctx.para(
                     s.chat_self if mine else s.chat_other,
-                    Seg(meta, color=MUTED, size=7),
+                    Seg(meta, color=MUTED, size=SECONDARY_PT),
                     "\n",
                     message.text or " ",
                 )

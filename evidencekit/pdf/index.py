@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from evidencekit.media.moments import format_timecode
 from evidencekit.model import AudioInspection, Exhibit, PdfInspection, VideoInspection
@@ -14,22 +14,25 @@ from evidencekit.pdf.document import (
     exhibit_key,
     link_row,
     section_key,
+    table,
 )
-from evidencekit.pdf.text import LINK, MUTED, WARN, Seg
+from evidencekit.pdf.text import INK, LINK, MUTED, SECONDARY_PT, WARN, Seg, break_name
 from evidencekit.rules.catalog import load_rules
 
 TITLE = "证据目录"
+SECONDARY_SIZE = 9.0  # the time phrase under each time: secondary, yet read with the time
 COLUMNS = ("序号", "证据名称", "证据来源", "证明目的", "时间（来源）", "页码")
-WIDTHS = (42, 128, 72, 128, 95, CONTENT_WIDTH - 42 - 128 - 72 - 128 - 95)
+WIDTHS = (42, 118, 70, 120, 115, CONTENT_WIDTH - 42 - 118 - 70 - 120 - 115)
 
 
 def _extent(exhibit: Exhibit) -> str:
-    """How much there is: a PDF's page count, a recording's length (the 份数/页数 of a 证据目录)."""
+    """How much there is, on a line of its own: a PDF's page count, a recording's length (the 份数/页数
+    of a 证据目录)."""
     match exhibit.inspection:
         case PdfInspection(page_count=pages) if pages:
-            return f" · 共 {pages} 页"
+            return f"\n共 {pages} 页"
         case VideoInspection(duration=duration) | AudioInspection(duration=duration) if duration is not None:
-            return f" · 时长 {format_timecode(duration)}"
+            return f"\n时长 {format_timecode(duration)}"
     return ""
 
 
@@ -42,9 +45,10 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
     phrases = load_rules().time_sources
     when: list[str | Seg] = [stamp.format_time()]
     if stamp.time is not None:  # what the time is and why (templates/time_sources.yaml)
-        when += ["\n", Seg(phrases.phrase_for(stamp), color=WARN if stamp.source.weak else MUTED)]
+        when += ["\n", Seg(phrases.phrase_for(stamp), color=WARN if stamp.source.weak else MUTED,
+                           size=SECONDARY_SIZE)]
     if detail := phrases.shown_detail(stamp):
-        when += ["\n", Seg(detail, color=MUTED, size=7)]
+        when += ["\n", Seg(detail, color=MUTED, size=SECONDARY_PT)]
     key = exhibit_key(exhibit.number)
 
     def cells() -> list[Flowable | list[Flowable]]:
@@ -52,9 +56,9 @@ def _row(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable | list[Flowable]
             link_row(ctx.cell(s.cell, Seg(exhibit.label, color=LINK)), key),
             [
                 ctx.cell(s.cell, exhibit.title or exhibit.source.name),
-                ctx.cell(
-                    s.cell_small, f"{d.kind_labels.get(kind, kind)} · {exhibit.source.name}{_extent(exhibit)}"
-                ),
+                ctx.cell(s.cell_small, f"{d.kind_labels.get(kind, kind)}{_extent(exhibit)}"),
+                ctx.cell(s.cell_small, break_name(ctx.fonts, exhibit.source.name, s.cell_small.fontSize,
+                                                  WIDTHS[1] - 8)),
             ],
             ctx.cell(s.cell, source),
             ctx.cell(s.cell, exhibit.proves or "—"),
@@ -97,4 +101,36 @@ def render(ctx: RenderContext) -> list[Flowable]:
         rows = [[ctx.cell(s.cell_head, "文件"), ctx.cell(s.cell_head, "原因")]]
         rows += [[ctx.cell(s.cell, item.rel_path), ctx.cell(s.cell, item.reason)] for item in d.refused]
         story.append(data_table(ctx, rows, [CONTENT_WIDTH * 0.45, CONTENT_WIDTH * 0.55]))
+    story.append(_submitter(ctx))
     return story
+
+
+def _submitter(ctx: RenderContext) -> Flowable:
+    """The end of a submitted evidence list: who submits it, their signature and the date
+    (最高人民法院关于民事诉讼证据的若干规定 第十九条). Signature and date are left for the pen."""
+    s = ctx.styles
+    name = ctx.dossier.case.complainant.name.strip()
+    blank = "\u00a0" * 16
+    gap = "\u00a0" * 5
+    rows = [
+        [
+            ctx.cell(s.body, "提交人：", name or Seg(blank, color=MUTED)),
+            ctx.cell(s.body, "签名：", Seg(blank, color=MUTED)),
+            ctx.cell(s.body, f"提交日期：{gap}年{gap}月{gap}日"),
+        ]
+    ]
+    third = CONTENT_WIDTH / 3
+    return KeepTogether([
+        Spacer(1, 10),
+        table(
+            ctx,
+            rows,
+            [third, third, third],
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LINEBELOW", (1, 0), (1, 0), 0.6, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+            ],
+        ),
+    ])

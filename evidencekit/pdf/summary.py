@@ -62,9 +62,8 @@ def render(ctx: RenderContext) -> list[Flowable]:
     situation = "\n".join(t for t in (problem.summary.strip(), problem.details.strip()) if t) or "未填写"
     if problem.discovered_at is not None:
         situation += f"\n发现问题时间：{format_when(problem.discovered_at)}"
+    # The urgency is the applicant's planning aid (their self-check), not a fact for the recipient.
     problem_type = d.problem_label or problem.type or "未填写"
-    if d.urgency:
-        problem_type += f"（{d.urgency}）"
     elements = [
         ("一、订单信息", _order_facts(ctx)),
         ("二、问题类型", problem_type),

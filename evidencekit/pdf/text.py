@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +32,10 @@ ACCENT = colors.HexColor("#1d3f72")  # header bands, headings
 ALERT = colors.HexColor("#b42318")
 ALERT_PALE = colors.HexColor("#fdecea")
 WARN = colors.HexColor("#a15c00")
-WARN_PALE = colors.HexColor("#fff4e0")
 OK = colors.HexColor("#1a7f37")
-OK_PALE = colors.HexColor("#e6f4ea")
 SELF_BUBBLE = colors.HexColor("#dcf5d4")
 OTHER_BUBBLE = colors.HexColor("#eef0f3")
 LINK = colors.HexColor("#1a4fa0")
-BAND_WARN = colors.HexColor("#ffd28a")  # warning text on the dark exhibit band
 BAND_RULE = colors.HexColor("#4a6a9c")
 PRE_BACK = colors.HexColor("#f6f7f9")
 
@@ -128,6 +125,12 @@ class Seg:
     mono: bool = False
 
 
+# Legible on A4 paper: running text and table cells, and the smaller secondary lines (captions,
+# file facts, page furniture), never below these sizes (tests/test_recipient.py measures them).
+BODY_PT = 10.0
+SECONDARY_PT = 8.0
+
+
 class Styles:
     """The paragraph styles of one dossier, all in the dossier's fonts."""
 
@@ -142,22 +145,22 @@ class Styles:
             # and hashes and file names must wrap too.
             return ParagraphStyle(name, fontSize=size, leading=leading, wordWrap="CJK", **kw)
 
-        self.body = style("body", 9.5, 14.5)
-        self.small = style("small", 8, 11, textColor=MUTED)
-        self.cell = style("cell", 8.5, 11.5)
-        self.cell_small = style("cell_small", 7.5, 10, textColor=MUTED)
-        self.cell_head = style("cell_head", 8.5, 11.5, textColor=colors.white)
-        self.cell_center = style("cell_center", 8.5, 11.5, alignment=TA_CENTER)
-        self.mono = style("mono", 7.5, 10, fontName=fonts.mono.name)
+        self.body = style("body", 10.5, 16)
+        self.small = style("small", 8.5, 12, textColor=MUTED)
+        self.cell = style("cell", BODY_PT, 13.5)
+        self.cell_small = style("cell_small", 8.5, 11.5, textColor=MUTED)
+        self.cell_head = style("cell_head", BODY_PT, 13.5, textColor=colors.white)
+        self.cell_center = style("cell_center", BODY_PT, 13.5, alignment=TA_CENTER)
+        self.mono = style("mono", 8.5, 11.5, fontName=fonts.mono.name)
         # Headings never end a page without what they introduce.
         self.h1 = style("h1", 16, 22, textColor=ACCENT, spaceAfter=10, keepWithNext=1)
         self.h2 = style("h2", 11.5, 16, textColor=ACCENT, spaceBefore=10, spaceAfter=5, keepWithNext=1)
         self.title = style("title", 22, 30, alignment=TA_CENTER, textColor=ACCENT, spaceAfter=8)
         self.subtitle = style("subtitle", 12, 18, alignment=TA_CENTER, textColor=MUTED)
-        self.caption = style("caption", 8.5, 11.5, alignment=TA_CENTER, textColor=MUTED)
+        self.caption = style("caption", 9, 12, alignment=TA_CENTER, textColor=MUTED)
         self.band_number = style("band_number", 17, 21, textColor=colors.white, alignment=TA_CENTER)
         self.band_title = style("band_title", 11, 15, textColor=colors.white)
-        self.band_meta = style("band_meta", 8.5, 12, textColor=colors.HexColor("#dfe6f2"))
+        self.band_meta = style("band_meta", 9, 12.5, textColor=colors.HexColor("#dfe6f2"))
         # borderPadding paints outside the text box; matching indents keep it inside the frame.
         self.notice = style(
             "notice",
@@ -172,12 +175,12 @@ class Styles:
             spaceAfter=12,
         )
         self.pre = style(
-            "pre", 8, 10.5, backColor=PRE_BACK, borderPadding=(0, 4, 0, 4), leftIndent=4, rightIndent=4
+            "pre", 9, 12, backColor=PRE_BACK, borderPadding=(0, 4, 0, 4), leftIndent=4, rightIndent=4
         )
         self.chat_other = style(
             "chat_other",
-            9,
-            13,
+            10.5,
+            15,
             rightIndent=130,
             leftIndent=5,
             backColor=OTHER_BUBBLE,
@@ -188,8 +191,8 @@ class Styles:
         )
         self.chat_self = style(
             "chat_self",
-            9,
-            13,
+            10.5,
+            15,
             leftIndent=135,
             rightIndent=5,
             backColor=SELF_BUBBLE,
@@ -199,7 +202,7 @@ class Styles:
             alignment=TA_LEFT,
         )
         self.chat_system = style(
-            "chat_system", 7.5, 10, textColor=MUTED, alignment=TA_CENTER, spaceBefore=4, spaceAfter=4
+            "chat_system", 8.5, 11.5, textColor=MUTED, alignment=TA_CENTER, spaceBefore=4, spaceAfter=4
         )
 
 
@@ -261,9 +264,65 @@ def format_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def format_size_lines(size: int) -> str:
+    """:func:`format_size` on two lines (``1.2 MB`` / ``1,234,567 字节``) for a narrow column, so
+    the line breaks between the two figures and never inside one."""
+    if size < 1024:
+        return f"{size} 字节"
+    readable = format_size(size)
+    rounded, _, exact = readable.partition("（")
+    return f"{rounded}\n{exact.removesuffix('）')}"
+
+
+NAME_BREAKS = "_-./"
+
+
+def break_name(fonts: FontSet, name: str, size: float, width: float, base: str | None = None) -> str:
+    """``name`` with line breaks only after ``_ - . /`` so that each line fits ``width``.
+
+    Paragraphs wrap Latin runs at any character when they find no space; a file name broken in
+    ``aw / eme`` reads as two names. A piece longer than a line on its own is cut where it must be.
+    """
+    if fonts.string_width(name, size, base) <= width:
+        return name
+    pieces: list[str] = []
+    piece = ""
+    for ch in name:
+        piece += ch
+        if ch in NAME_BREAKS:
+            pieces.append(piece)
+            piece = ""
+    if piece:
+        pieces.append(piece)
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and fonts.string_width(line + piece, size, base) > width:
+            lines.append(line)
+            line = ""
+        while fonts.string_width(piece, size, base) > width and len(piece) > 1:
+            cut = len(piece) - 1
+            while cut > 1 and fonts.string_width(line + piece[:cut], size, base) > width:
+                cut -= 1
+            lines.append(line + piece[:cut])
+            line, piece = "", piece[cut:]
+        line += piece
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def format_amount(amount: Decimal | None) -> str:
     return "—" if amount is None else f"¥{amount:,.2f}"
 
 
 def format_when(moment: datetime | None, with_seconds: bool = True) -> str:
     return "时间不明" if moment is None else format_datetime(moment, with_seconds)
+
+
+def format_when_zoned(moment: datetime | None, with_seconds: bool = True) -> str:
+    """:func:`format_when` that always names the zone: 北京时间 for UTC+8, else the UTC offset."""
+    text = format_when(moment, with_seconds)
+    if moment is not None and moment.utcoffset() == timedelta(hours=8):
+        text += " 北京时间"
+    return text

@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 from evidencekit.model import ChatFormat, Target
 from evidencekit.rules.chat_formats import parse_chat_formats
+from evidencekit.rules.checklist_wording import ChecklistWording, parse_checklist_wording
 from evidencekit.rules.conditions import Advice
 from evidencekit.rules.filename_times import FilenameTimes, parse_filename_times
 from evidencekit.rules.followup import FollowupRules, parse_followup
@@ -67,6 +68,7 @@ class Rules:
     followup: FollowupRules
     filename_times: FilenameTimes  # templates/filename_times.yaml (rules/filename_times.py)
     time_sources: TimeSources  # templates/time_sources.yaml (rules/time_sources.py)
+    checklist_wording: ChecklistWording  # templates/checklist_wording.yaml (rules/checklist_wording.py)
     chat_formats: Mapping[str, str]  # templates/chat_formats.yaml: ChatFormat value -> Chinese name
 
     @property
@@ -118,7 +120,7 @@ def load_rules() -> Rules:
 
 
 def load_rules_from(folder: Traversable | Path) -> Rules:
-    """Read and validate the nine template files in ``folder`` (tests point this at edited copies)."""
+    """Read and validate the ten template files in ``folder`` (tests point this at edited copies)."""
     legal = read_template(folder, "legal.yaml")
     laws, articles, punitive, default_punitive = parse_legal(legal)
     kinds = parse_evidence_kinds(read_template(folder, "evidence_kinds.yaml"))
@@ -146,6 +148,7 @@ def load_rules_from(folder: Traversable | Path) -> Rules:
         filename_times=filename_times,
         time_sources=parse_time_sources(read_template(folder, "time_sources.yaml")),
         chat_formats=parse_chat_formats(read_template(folder, "chat_formats.yaml")),
+        checklist_wording=parse_checklist_wording(read_template(folder, "checklist_wording.yaml")),
     )
     _check_references(rules)
     return rules

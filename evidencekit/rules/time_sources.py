@@ -55,7 +55,13 @@ class TimeSources:
         return self.entry(stamp.source).phrase
 
     def shown_detail(self, stamp: Stamp) -> str:
-        """The detail to show beside ``phrase_for``: without the （非拍摄时间） the phrase already says."""
+        """The detail to show beside ``phrase_for``: without the （非拍摄时间） the phrase already says.
+
+        A modification time has no basis to show: its phrase says what it is and that it is weak
+        (文件修改时间（较弱）), and the detail would only say so again, as a judgement.
+        """
+        if stamp.source is TimeSource.MTIME:
+            return ""
         return stamp.detail.removesuffix(SAVE_TIME_MARK) if is_save_time(stamp) else stamp.detail
 
     def strength_label(self, source: TimeSource) -> str:
