@@ -40,7 +40,7 @@ from evidencekit.output import check_output, resolve_output, work_folder
 from evidencekit.output import publish as publish_file
 from evidencekit.pdf.layout_hints import LayoutHints
 from evidencekit.privacy import mask_assessment
-from evidencekit.readfacts import ScreenRead, read_screens, screen_findings
+from evidencekit.readfacts import ScreenRead, read_screens, screen_findings, text_boxes
 from evidencekit.rules.catalog import advice_for, build_checklist, load_rules
 from evidencekit.rules.ocr_fields import load_ocr_fields
 from evidencekit.timeinfo import date_inspection, time_findings
@@ -192,7 +192,7 @@ def render(ctx: BuildContext) -> None:
     ctx.work = Path(ctx.later.enter_context(work_folder()))
     hints = LayoutHints(DisplayCache(ctx.options.cache_dir), ctx.root.resolve(), ctx.options.target)
     ctx.rendered = render_dossier(ctx.dossier, ctx.work / "rendered.pdf", reproducible=ctx.options.reproducible,
-                                  page_hint=hints.load())
+                                  page_hint=hints.load(), text_boxes=text_boxes(ctx.assessment, ctx.options))
     hints.save(ctx.rendered.pages, ctx.rendered.page_count)
 
 

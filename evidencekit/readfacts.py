@@ -37,7 +37,7 @@ from evidencekit.model import (
 from evidencekit.rules.ocr_fields import OcrFieldRules, ReadFact, TextBox, extract_facts
 
 if TYPE_CHECKING:
-    from evidencekit.buildtypes import Assessment
+    from evidencekit.buildtypes import Assessment, BuildOptions
 
 # Facts that are times (ocr_fields.yaml kind: time) and can be compared with case.yaml.
 TIME_FIELDS = ("order_time", "payment_time", "sign_off_time")
@@ -263,6 +263,14 @@ def proposals_from(assessment: Assessment) -> dict[str, tuple[str, int]]:
                 out[key] = (fact.value, read.number)
                 break
     return out
+
+
+def text_boxes(assessment: Assessment, options: BuildOptions) -> dict[int, tuple[TextBox, ...]]:
+    """The boxes to lay invisibly over each screenshot of the dossier, by exhibit number; none
+    for --mask-personal (a screenshot's text may hold names, phone numbers and addresses)."""
+    if options.mask_personal:
+        return {}
+    return {r.number: r.boxes for r in assessment.screens if r.boxes}
 
 
 def visible_times(read: ScreenRead) -> list[str]:

@@ -7,6 +7,7 @@ boxes listed for each image size, so these run with or without ``evidencekit[ocr
 from __future__ import annotations
 
 import io
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from evidencekit import readfacts
 from evidencekit.cli import main
 from evidencekit.media import ocr
 from evidencekit.model import SourceFile
-from evidencekit.pipeline import Assessment, BuildOptions, assess_case
+from evidencekit.pipeline import Assessment, BuildOptions, assess_case, build_dossier
 from evidencekit.readfacts import proposals_from
 from evidencekit.report import check_report, format_check
 from evidencekit.rules.catalog import load_rules
@@ -218,3 +219,77 @@ def test_inspect_shows_the_visible_time_beside_the_file_name_time(tmp_path: Path
     # --no-ocr: the file's own time only.
     (plain,) = inspect_files([path], ocr=False)
     assert "截图上的时间" not in format_reports([plain]) and "visible_time" not in plain.to_json()
+
+
+# --- the dossier's invisible text layer (pdf/textlayer.py) --------------------------------------
+
+# No order number: the only place the dossier can have it from is the screenshot's text layer.
+CASE_YAML = "order:\n  amount: 389.00\n  time: 2024-11-10 20:31:05\n"
+
+
+def pdf_text(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def text_layer_case(tmp_path: Path, size: tuple[int, int] = (540, 1200)) -> Path:
+    root = case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": size})
+    (root / "case.yaml").write_text(CASE_YAML, encoding="utf-8")
+    return root
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_pdftotext_finds_the_order_number_in_the_screenshot_page(tmp_path: Path) -> None:
+    root = text_layer_case(tmp_path)
+    build_dossier(root, BuildOptions(now=NOW, jobs=1, reproducible=True))
+    text = pdf_text(root / "dossier.pdf")
+    assert "订单编号：6912345678901234567" in text
+    assert "6912345678901234567" not in text.replace("订单编号：6912345678901234567", "")  # only there
+    # --no-ocr, and --mask-personal (OCR text may hold names and phone numbers): no text layer.
+    for options in (BuildOptions(now=NOW, jobs=1, ocr=False, force=True),
+                    BuildOptions(now=NOW, jobs=1, mask_personal=True, force=True)):
+        build_dossier(root, options)
+        assert "6912345678901234567" not in pdf_text(root / "dossier.pdf")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1080, 2400), (1080, 9000), (720, 30000), (400, 300)])
+def test_segment_tops_are_those_media_images_cut_at(width: int, height: int) -> None:
+    from evidencekit.media.images import MAX_SEGMENTS, plan_layout
+    from evidencekit.pdf.textlayer import segment_tops
+
+    box = (1100, 1400)
+    layout = plan_layout(width, height, box, MAX_SEGMENTS)
+    disp_w = layout.size[0]
+    seg_h = layout.segments[0][1] - layout.segments[0][0]
+    tops = segment_tops(width, height, disp_w, seg_h, len(layout.segments), truncated=bool(layout.needed))
+    assert all(abs(a - top) <= 1 for a, (top, _) in zip(tops, layout.segments, strict=True))
+
+
+def test_a_box_is_placed_on_the_segment_that_shows_it() -> None:
+    from evidencekit.pdf.textlayer import place_words
+
+    # 1000×4000 original shown at 500 px wide in two 1100 px segments (tops 0 and 900).
+    words = place_words((box("订单编号 123", 400), box("实付款 ¥1.00", 3000)), 1000, 4000, 500, 1100, 2,
+                        truncated=False)
+    assert [[w.text for w in seg] for seg in words] == [["订单编号 123"], ["实付款 ¥1.00"]]
+    (first,), (second,) = words
+    assert first.top == pytest.approx(200 / 1100) and first.left == pytest.approx(10 / 500)
+    assert second.top == pytest.approx((1500 - 900) / 1100)
+
+
+@pytest.mark.ocr_engine
+@pytest.mark.skipif(ocr.engine_version() is None, reason='the OCR extra is not installed (pip install -e ".[ocr]")')
+def test_real_engine_a_different_amount_is_a_finding_and_pdftotext_finds_the_order_number(tmp_path: Path) -> None:
+    import ocr_screens
+
+    facts = ocr_screens.FACTS["taobao"]
+    root = tmp_path / "case"
+    write_file(root / "evidence" / "order" / "Screenshot_2024-11-16-10-41-00-123.jpg",
+               ocr_screens.wechat_copy(ocr_screens.screenshot("taobao")))
+    # No order number in case.yaml: the dossier has it only from the screenshot's text layer.
+    (root / "case.yaml").write_text("order:\n  amount: 1199.00\n", encoding="utf-8")
+    result = build_dossier(root, BuildOptions(now=NOW, reproducible=True))
+    (amount,) = [f.message for f in result.findings if f.code == "ocr.amount_differs"]
+    assert "1199.00" in amount and facts.amount in amount and "证据1" in amount
+    assert not [f for f in result.findings if f.code in ("ocr.clock_differs", "ocr.no_visible_time")]
+    assert facts.order_number in pdf_text(root / "dossier.pdf").replace(" ", "")
