@@ -1,7 +1,9 @@
-"""The OCR step of check/build (readfacts.py): what screenshots show against case.yaml and the file-name time.
+"""The OCR step of check/build (readfacts.py): what screenshots show against case.yaml and the
+file-name time; and the dossier's invisible text layer (pdf/textlayer.py).
 
 The engine is a fake (media.ocr.run_engine replaced, as in tests/test_ocr.py) that returns the
-boxes listed for each image size, so these run with or without ``evidencekit[ocr]``.
+boxes listed for each image size, so these run with or without ``evidencekit[ocr]``; one test at
+the end runs the real engine and is skipped, with the reason, without the extra.
 """
 
 from __future__ import annotations
