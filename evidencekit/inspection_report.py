@@ -162,7 +162,9 @@ def inspect_files(paths: Sequence[Path], tz: tzinfo = SHANGHAI, now: datetime | 
         stamp, insp = date_inspection(source, insp, None, tz, now)
         findings = found + insp.findings + time_findings(source.name, stamp)
         screen = None
-        if ocr and isinstance(insp, ImageInspection) and not insp.preview_error and ocr_unavailable_reason() is None:
+        # A camera's shutter time in EXIF: a photo, not a screenshot; its text is not worth seconds of OCR.
+        screenshot = isinstance(insp, ImageInspection) and not insp.preview_error and stamp.source is not TimeSource.EXIF
+        if ocr and screenshot and ocr_unavailable_reason() is None:
             rules = load_ocr_fields()
             screen = read_screen(source, insp, ctx, rules)
             findings += tuple(clock_findings(source.name, stamp, screen, tz, rules.screens.tolerance_minutes))

@@ -223,6 +223,20 @@ def test_inspect_shows_the_visible_time_beside_the_file_name_time(tmp_path: Path
     assert "截图上的时间" not in format_reports([plain]) and "visible_time" not in plain.to_json()
 
 
+@pytest.mark.usefixtures("fake_engine")
+def test_inspect_does_not_read_a_camera_photo(tmp_path: Path) -> None:
+    from evidencekit.inspection_report import inspect_files
+
+    # A shutter time in EXIF: a photo from a camera, not a screenshot; OCR would cost seconds for nothing.
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2024:11:13 15:10:00"
+    buf = io.BytesIO()
+    Image.new("RGB", (540, 1200), "white").save(buf, "JPEG", exif=exif.tobytes())
+    (report,) = inspect_files([write_file(tmp_path / "IMG_1.jpg", buf.getvalue())])
+    assert report.stamp is not None and report.stamp.source.value == "exif"
+    assert report.screen is None
+
+
 # --- the dossier's invisible text layer (pdf/textlayer.py) --------------------------------------
 
 # No order number: the only place the dossier can have it from is the screenshot's text layer.

@@ -21,7 +21,7 @@ from evidencekit.errors import ExitCode, UsageError
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（稳定接口，供脚本和测试使用）。")
 @click.option("--tz", "zone", default="Asia/Shanghai", show_default=True,
               help="读文件名和无时区时间所用的时区，如 Asia/Shanghai、+09:00、UTC。")
-@click.option("--no-ocr", is_flag=True, help="不识别图片上的文字（不显示截图上看到的时间）。")
+@click.option("--no-ocr", is_flag=True, help="不识别截图上的文字（不显示截图上看到的时间；带 EXIF 拍摄时间的照片本来就不识别）。")
 @debug_option
 @handle_errors
 def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, no_ocr: bool, debug: bool) -> None:
