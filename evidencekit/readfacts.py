@@ -77,7 +77,7 @@ class ScreenRead:
         return bool(self.clock) or any(f.field in TIME_FIELDS for f in self.facts)
 
 
-def ocr_kinds_present(exhibits: Sequence[Exhibit], rules: OcrFieldRules) -> list[Exhibit]:
+def screens_to_read(exhibits: Sequence[Exhibit], rules: OcrFieldRules) -> list[Exhibit]:
     """The exhibits OCR reads: still images of the kinds ``screens.kinds`` lists."""
     return [ex for ex in exhibits if ex.kind in rules.screens.kinds and isinstance(ex.inspection, ImageInspection)
             and not ex.inspection.preview_error]
@@ -87,7 +87,7 @@ def read_screens(exhibits: Sequence[Exhibit], media: MediaContext, rules: OcrFie
                  progress: Progress | None) -> tuple[tuple[ScreenRead, ...], str]:
     """OCR of every screenshot the template names, in exhibit order; and, when the extra is
     missing and there was something to read, the one note saying how to add it."""
-    todo = ocr_kinds_present(exhibits, rules)
+    todo = screens_to_read(exhibits, rules)
     if not todo:
         return (), ""
     missing = ocr_unavailable_reason()

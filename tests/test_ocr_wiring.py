@@ -166,6 +166,7 @@ def test_without_the_extra_check_says_once_how_to_add_it(tmp_path: Path, monkeyp
     a = assess(case_folder(tmp_path, {"evidence/order/a.png": (540, 1100), "evidence/payment/b.png": (540, 1200)}))
     text = format_check(a, BuildOptions().target, False, NOW)
     assert text.count(ocr.INSTALL_HINT) == 1
+    assert check_report(a, BuildOptions().target, False, NOW)["ocr_note"] == ocr.MSG_UNAVAILABLE
     assert a.screens == () and not [f for f in a.findings if f.severity.value != "info" and f.code.startswith("ocr.")]
 
 
