@@ -19,6 +19,8 @@ not where it should be, nothing is written and the user is told to edit by hand.
 
 :func:`record_numbers` and :func:`number_added_files` follow the same rules for the top-level
 ``evidence:`` list, and also set ``number:`` inside an existing entry.
+
+:func:`set_values` sets single values (``order.amount``, ``claims``) for `init`, the same way.
 """
 
 from __future__ import annotations
