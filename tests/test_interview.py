@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from factories import make_jpeg
 
 from evidencekit.case.edit import set_values
-from evidencekit.case.interview import pending_questions, target_questions
+from evidencekit.case.folder import create_case_folder
+from evidencekit.case.interview import Proposal, Question, interview, pending_questions, target_questions
 from evidencekit.case.load import load_case, render_case_template, yaml_quote
 from evidencekit.cli import main
 from evidencekit.errors import CaseFileError, ExitCode
@@ -209,6 +210,21 @@ def test_other_platform_asks_for_its_name(tmp_path: Path) -> None:
     assert code == ExitCode.OK, out
     loaded = load_case(case)
     assert loaded.platform == "other" and loaded.platform_name == "拼多多"
+
+
+def test_interview_offers_proposals_by_case_path(tmp_path: Path) -> None:
+    root = create_case_folder(tmp_path / "c", {})
+    offered: dict[str, Proposal | None] = {}
+
+    def ask(question: Question, proposal: Proposal | None) -> str:
+        offered[question.path] = proposal
+        return proposal.value if proposal is not None else ""  # the shopper accepts what was read
+
+    done = interview(root, ask, target="payment", proposals={"order.amount": Proposal("￥86.90", "证据3")})
+    assert offered["order.amount"] == Proposal("￥86.90", "证据3")
+    assert [q.path for q in done.skipped if q.path == "order.amount"] == []
+    assert done.written == ["order.amount"] and not done.ended
+    assert str(load_case(root).order.amount) == "86.90"
 
 
 def test_questions_come_from_the_targets_fields() -> None:

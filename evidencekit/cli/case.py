@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 _SUFFIX = "："
 
 
-def _read_answer(prompt: str, accept: Callable[[str], object]) -> str | None:
+def _read_answer(prompt: str, accept: Callable[[str], object], default: str = "") -> str | None:
     """One line from stdin (a terminal or a pipe), asked again with ``accept``'s refusal — the
-    case loader's words — until ``accept`` takes it; "" for an empty line, None at the end of input."""
+    case loader's words — until ``accept`` takes it; an empty line is ``default`` ("" skips),
+    None is the end of input."""
     while True:
         click.echo(prompt + _SUFFIX, nl=False)
         line = sys.stdin.readline()
@@ -40,6 +41,7 @@ def _read_answer(prompt: str, accept: Callable[[str], object]) -> str | None:
         text = line.strip()
         if not sys.stdin.isatty():
             click.echo(text)  # piped answers appear in the transcript as if typed
+        text = text or default
         if not text:
             return ""
         try:
@@ -83,10 +85,7 @@ def _ask(question: Question, proposal: Proposal | None) -> str | None:
     prompt = question.label + ("（可不填）" if not question.required else "")
     if proposal is not None:
         prompt += f" [{proposal.value}]"
-    answer = _read_answer(prompt, question.parse)
-    if answer == "" and proposal is not None:
-        return proposal.value
-    return answer
+    return _read_answer(prompt, question.parse, proposal.value if proposal is not None else "")
 
 
 @click.command()
