@@ -267,3 +267,11 @@ def test_set_values_refuses_a_section_that_is_not_a_mapping(tmp_path: Path) -> N
     with pytest.raises(CaseFileError):
         set_values(case_file, {"order.amount": '"1"'})
     assert case_file.read_text(encoding="utf-8") == "order: 昨天买的\n"
+
+
+def test_a_complete_case_is_asked_nothing_and_left_byte_for_byte(example_case: Path) -> None:
+    before = (example_case / "case.yaml").read_bytes()
+    code, out = _invoke(example_case, "", "--target", "12315")
+    assert code == ExitCode.OK, out
+    assert "全国12315平台需要的案件信息都已填写" in out and "请回答" not in out
+    assert (example_case / "case.yaml").read_bytes() == before

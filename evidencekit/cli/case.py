@@ -122,17 +122,25 @@ def init(directory: str, target: Target | None, no_input: bool, force: bool, deb
         click.echo(f"案件文件夹已存在：{root}，只问缺少或写得不对的项目")
     chosen = target.value if target is not None else None
     if not no_input:
-        click.echo("请回答下面的问题（直接回车跳过，以后再运行这条命令补填；可选项写中文名称即可）：")
+        intro = "请回答下面的问题（直接回车跳过，以后再运行这条命令补填；可选项写中文名称即可）："
         if target is None:
+            click.echo(intro)
             chosen = _ask_target()
+        elif pending_questions(root, chosen):
+            click.echo(intro)
         done = interview(root, _ask, target=chosen)
         if done.ended:
             click.echo("输入已结束，其余问题没有问。")
         if done.written:
             click.echo(f"已写入 case.yaml：{len(done.written)} 项")
+        again = f"evidencekit init {directory}" + (f" --target {chosen}" if chosen else "")
         missing = [q.label for q in pending_questions(root, chosen) if q.required]
         if missing:
-            click.echo("还缺：" + "、".join(missing) + f"（再运行 evidencekit init {directory} 补填，或直接编辑 case.yaml）")
+            click.echo("还缺：" + "、".join(missing) + f"（再运行 {again} 补填，或直接编辑 case.yaml）")
+        elif not (done.written or done.skipped or done.ended):
+            from evidencekit.rules.catalog import load_rules, target_profile
+
+            click.echo(f"{target_profile(chosen, load_rules()).label}需要的案件信息都已填写。")
     click.echo("下一步：把证据文件放进 evidence/ 下对应的子文件夹（或用 evidencekit add），然后运行")
     click.echo(f"  evidencekit check {directory}" + (f" --target {chosen}" if chosen else ""))
 
