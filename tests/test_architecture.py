@@ -34,6 +34,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.case", "evidencekit.case.folder"): _CLI,
     ("evidencekit.cli.case", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.case", "evidencekit.case.load"): _CLI,
+    ("evidencekit.cli.case", "evidencekit.case.interview"): _CLI,
     ("evidencekit.cli.common", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.batch", "evidencekit.channels.batch"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.case.followup"): _CLI,

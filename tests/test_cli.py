@@ -225,18 +225,16 @@ def test_verify_passes_then_exits_7_naming_a_changed_original(example_case: Path
     assert "IMG_20241113_151000.jpg" in out + err and "已改变" in out + err
 
 
-def test_init_asks_the_key_questions_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_asks_the_key_questions_in_chinese(tmp_path: Path) -> None:
     from evidencekit.case.load import load_case
 
-    monkeypatch.setattr("evidencekit.cli.case._interactive", lambda: True)
-    answers = "taobao\nnot_as_shown\n6912345678901234567\n真皮手提包: 棕色\n399\n"
-    result = CliRunner().invoke(main, ["init", str(tmp_path / "c")], input=answers)
+    answers = "taobao\nnot_as_shown\n6912345678901234567\n真皮手提包: 棕色\n"
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c"), "--target", "general"], input=answers)
     assert result.exit_code == ExitCode.OK, result.stderr
-    assert "购买平台" in result.stdout and "订单号" in result.stdout and "问题类型" in result.stdout
+    assert "购物平台" in result.stdout and "订单号" in result.stdout and "问题类型" in result.stdout
     case = load_case(tmp_path / "c")
     assert case.platform == "taobao" and case.problem.type == "not_as_shown"
     assert case.order.number == "6912345678901234567" and case.order.product == "真皮手提包: 棕色"
-    assert str(case.order.amount) in ("399", "399.00")
 
 
 # --- channel checks on the complete example case ----------------------------------------------
@@ -358,36 +356,34 @@ def test_log_channel_accepts_the_chinese_names(tmp_path: Path) -> None:
     assert [e.channel for e in load_case(tmp_path / "c").events] == ["platform", "seller", "other"]
 
 
-def _init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: str) -> tuple[int, str, str]:
-    monkeypatch.setattr("evidencekit.cli.case._interactive", lambda: True)
-    result = CliRunner().invoke(main, ["init", str(tmp_path / "c")], input=answers)
+def _init(tmp_path: Path, answers: str, target: str = "general") -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c"), "--target", target], input=answers)
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_init_accepts_the_chinese_labels_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_accepts_the_chinese_labels_it_shows(tmp_path: Path) -> None:
     from evidencekit.case.load import load_case
 
-    code, out, err = _init(tmp_path, monkeypatch, "抖音\n假冒商品\n6912345678901234567\n运动鞋\n￥399.00\n")
+    code, out, err = _init(tmp_path, "抖音\n假冒商品\n6912345678901234567\n运动鞋\n")
     assert code == ExitCode.OK, err
-    assert "douyin=抖音" in out and "counterfeit=假冒商品" in out  # the labels the prompt shows
+    assert "可选：抖音、淘宝" in out and "、假冒商品、" in out  # the labels the prompt shows
     case = load_case(tmp_path / "c")
     assert case.platform == "douyin" and case.problem.type == "counterfeit"
-    assert str(case.order.amount) == "399.00"
 
 
-def test_init_asks_again_for_an_unknown_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_asks_again_for_an_unknown_platform(tmp_path: Path) -> None:
     from evidencekit.case.load import load_case
 
-    code, out, err = _init(tmp_path, monkeypatch, "拼夕夕\n淘宝\n\n\n\n\n")
+    code, out, err = _init(tmp_path, "拼夕夕\n淘宝\n")
     assert code == ExitCode.OK, err
-    assert "拼夕夕 不是可用的平台" in out + err and "douyin 抖音" in out + err
+    assert "“拼夕夕”不是可用的取值：拼夕夕；应为：可选：抖音、淘宝" in out + err
     assert load_case(tmp_path / "c").platform == "taobao"
 
 
-def test_init_refuses_an_amount_in_words_at_the_prompt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_refuses_an_amount_in_words_at_the_prompt(tmp_path: Path) -> None:
     from evidencekit.case.load import load_case
 
-    code, out, err = _init(tmp_path, monkeypatch, "douyin\n\n\n\n三百九十九元\n399\n")
+    code, out, err = _init(tmp_path, "\n\n三百九十九元\n399\n", target="payment")  # no type, no number
     assert code == ExitCode.OK, err
     # The case loader's own words, at the prompt instead of at the next command.
     assert "不是金额：三百九十九元" in out + err and "如 399 或 399.00" in out + err

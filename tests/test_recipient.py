@@ -309,3 +309,22 @@ def test_exhibit_pages_carry_no_advice_to_the_applicant(example_source: Path, tm
     page = next(t for t in texts if "照片.png" in t and "原始文件：" in t)
     for word in ("请移入", "请改用", "case.yaml", "证明力弱", "【注意】", "【问题】"):
         assert word not in page, word
+
+
+def test_a_recording_without_declared_moments_gives_the_recipient_no_instructions(
+        example_source: Path, tmp_path: Path) -> None:
+    """An audio recording has no contact sheet: its page must not tell the official how to fill
+    in case.yaml (the shopper's self-check does that)."""
+    from mediagen import make_audio
+
+    case = tmp_path / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    make_audio(case / "evidence" / "chat" / "客服电话录音.m4a", 3)
+    out = tmp_path / "d.pdf"
+    result = CliRunner().invoke(main, ["build", str(case), "-o", str(out), "--force", "-q"])
+    assert result.exit_code == 0, result.stderr
+    texts = [t.replace("\r", "").replace("\n", "") for t in page_texts(out)]
+    audio_pages = [t for t in texts if "客服电话录音.m4a" in t and "时长" in t]
+    assert audio_pages  # the audio exhibit is there
+    for flat in texts:
+        assert "case.yaml" not in flat and "moments" not in flat

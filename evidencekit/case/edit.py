@@ -19,6 +19,8 @@ not where it should be, nothing is written and the user is told to edit by hand.
 
 :func:`record_numbers` and :func:`number_added_files` follow the same rules for the top-level
 ``evidence:`` list, and also set ``number:`` inside an existing entry.
+
+:func:`set_values` sets single values (``order.amount``, ``claims``) for `init`, the same way.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from evidencekit.case.load import (
 from evidencekit.errors import CaseFileError, CaseFolderError, CaseProblem
 from evidencekit.fsutil import case_lock, write_atomically
 from evidencekit.model import SHANGHAI, Event
+from evidencekit.terminal import display_width
 
 Fields = list[tuple[str, str]]  # (key, YAML scalar text) of the new item, in writing order
 
@@ -391,7 +394,8 @@ def _is_empty(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
-def _format_time(moment: datetime, zone: tzinfo | None) -> str:
+def format_time(moment: datetime, zone: tzinfo | None) -> str:
+    """A time as case.yaml writes it (reads back as the same instant in a case in ``zone``)."""
     # Users read this file: write the time as they would when it is in the case's own zone,
     # and with its offset otherwise, so it reads back as the same instant either way.
     if zone is not None and moment.tzinfo is not None and moment.replace(tzinfo=zone) == moment:
@@ -402,7 +406,7 @@ def _format_time(moment: datetime, zone: tzinfo | None) -> str:
 def _event_fields(event: Event, zone: tzinfo | None) -> Fields:
     fields = []
     if event.time is not None:
-        fields.append(("time", yaml_quote(_format_time(event.time, zone))))
+        fields.append(("time", yaml_quote(format_time(event.time, zone))))
     # Plain for the usual words (readable); quoted otherwise, including "12315", which a
     # plain scalar would turn into a number for any other YAML reader.
     plain = event.channel in EVENT_CHANNELS and re.fullmatch(r"[a-z]+", event.channel)
@@ -500,6 +504,14 @@ def _encode_spliced(original: bytes, text: str, splices: list[_Splice], new_text
     return bom + bytes(out) + tail
 
 
+def case_zone(case_file: Path) -> tzinfo | None:
+    """The zone naive times in ``case_file`` are read in (None when its ``timezone`` is unusable)."""
+    if not case_file.exists():
+        return SHANGHAI
+    text, _codec = read_case_text(case_file)
+    return _case_zone(parse_case_yaml(text, str(case_file)))
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     """Keep the file's permissions; fsync, because this is the user's own case file."""
     try:
@@ -507,3 +519,173 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except OSError:
         mode = 0o644
     write_atomically(path, data, what="案件文件", error=CaseFolderError, mode=mode, fsync=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Setting single values (`init` answers)
+# ---------------------------------------------------------------------------------------------
+
+Value = str | tuple[str, ...]  # a YAML scalar text, or the scalar texts of a list's items
+
+
+def set_values(case_file: Path, values: Mapping[str, Value]) -> None:
+    """Set each dotted path (``platform``, ``order.amount``, ``claims``) of ``case_file`` to a
+    value, as text, leaving every other line, comment and blank as the user wrote it.
+
+    A scalar is written after the key's colon (an empty value keeps its comment where it was,
+    eating padding spaces so the comment stays in its column), or replaces the old value; a
+    list is written as a block list under its key (a flow list or a single value is replaced by
+    a flow list). A missing key is added after the last key of its section; a missing section
+    is added at the end of the file. A missing file is created holding ``schema: 1``.
+    Raises :class:`CaseFileError` when a path's parent is not a mapping or the result does not
+    read back as meant (nothing is written), :class:`CaseFolderError` when it cannot be written.
+    """
+    with case_lock(case_file.parent, error=CaseFolderError):
+        _set_values_locked(case_file, values)
+
+
+def _set_values_locked(case_file: Path, values: Mapping[str, Value]) -> None:
+    where = str(case_file)
+    manual = "请用文本编辑器在 case.yaml 里填写"
+    if case_file.is_symlink():
+        raise CaseFileError(where, [CaseProblem("(案件文件)", "案件文件是符号链接，不自动修改",
+                                                expected=manual)])
+    if not case_file.exists():
+        text, codec, bom = "schema: 1\n", "utf-8", b""
+    else:
+        text, codec = read_case_text(case_file)
+        bom, codec = _bom_and_codec(case_file.read_bytes(), codec)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    for path, value in values.items():
+        top = parse_case_yaml(text, where)
+        text = _apply(text, _set_splices(text, top, path.split("."), value, newline, where, manual))
+    after = parse_case_yaml(text, where)
+    for path, value in values.items():
+        if _read_back(after, path.split(".")) != _plain(value):
+            raise CaseFileError(where, [CaseProblem(path, "无法在不改动其他内容的前提下自动填写",
+                                                    expected=f"{manual} {path}")])
+    data = bom + text.encode(codec)
+    if len(data) > MAX_CASE_FILE_BYTES:
+        raise CaseFileError(where, [CaseProblem(path, "填写后案件文件将超过 1 MiB", expected="删减过长的内容")])
+    _write_atomically(case_file, data)
+
+
+def _plain(value: Value) -> str | tuple[str, ...]:
+    """What the YAML text of ``value`` reads back as."""
+    def one(scalar: str) -> str:
+        node = parse_case_yaml(f"v: {scalar}\n", "(value)")
+        assert isinstance(node, MappingNode)
+        return str(node.value[0][1].value)
+    return one(value) if isinstance(value, str) else tuple(one(item) for item in value)
+
+
+def _read_back(top: Node | None, keys: list[str]) -> str | tuple[str, ...] | None:
+    node: Node | None = top
+    for key in keys:
+        if not isinstance(node, MappingNode):
+            return None
+        node = _find_key(node, key)[1]
+    if isinstance(node, ScalarNode):
+        return str(node.value)
+    if isinstance(node, SequenceNode):
+        return tuple(str(item.value) if isinstance(item, ScalarNode) else "" for item in node.value)
+    return None
+
+
+def _set_splices(text: str, top: Node | None, keys: list[str], value: Value, newline: str, where: str,
+                 manual: str) -> list[_Splice]:
+    if top is None:
+        return [_Splice(len(text), len(text), _lead(text, newline) + _new_block(keys, value, "", newline))]
+    parent: Node = top
+    for depth, key in enumerate(keys):
+        path = ".".join(keys[: depth + 1])
+        if not isinstance(parent, MappingNode) or (parent.flow_style and depth + 1 < len(keys)):
+            raise CaseFileError(where, [CaseProblem(".".join(keys[:depth]) or "(顶层)", "应为逐行书写的键值表，无法自动填写",
+                                                    line=parent.start_mark.line + 1, expected=f"{manual} {path}")])
+        key_node, node = _find_key(parent, key)
+        if key_node is None or node is None:
+            return [_add_key(text, parent, keys[depth:], value, newline)]
+        if depth + 1 < len(keys) and _is_empty(node):
+            # "order:" with nothing under it: the keys go on the lines after it.
+            # "~" or "null" written after the key is dropped.
+            splices = [_Splice(node.start_mark.index, node.end_mark.index, "")] if node.value else []
+            at, lead = _after_line(text, key_node.end_mark.index, newline)
+            indent = " " * (key_node.start_mark.column + 2)
+            return [*splices, _Splice(at, at, lead + _new_block(keys[depth + 1:], value, indent, newline))]
+        if depth + 1 == len(keys):
+            return [_replace_value(text, key_node, node, value, newline)]
+        parent = node
+    raise AssertionError("unreachable")
+
+
+def _lead(text: str, newline: str) -> str:
+    """The newline to write before text appended to a file that does not end with one."""
+    return newline if text and not text.endswith("\n") else ""
+
+
+def _new_block(keys: list[str], value: Value, indent: str, newline: str) -> str:
+    """``keys[0]:`` and what is under it, as lines at ``indent``."""
+    lines = []
+    for depth, key in enumerate(keys[:-1]):
+        lines.append(f"{indent}{'  ' * depth}{key}:{newline}")
+    inner = indent + "  " * (len(keys) - 1)
+    if isinstance(value, str):
+        lines.append(f"{inner}{keys[-1]}: {value}{newline}")
+    else:
+        lines.append(f"{inner}{keys[-1]}:{newline}")
+        lines += [f"{inner}  - {item}{newline}" for item in value]
+    return "".join(lines)
+
+
+def _add_key(text: str, parent: MappingNode, keys: list[str], value: Value, newline: str) -> _Splice:
+    if parent.flow_style:  # {name: 张三}: the new key goes inside the braces
+        inner = _flow_value(value)
+        if parent.value:
+            at = parent.value[-1][1].end_mark.index
+            return _Splice(at, at, f", {keys[0]}: {inner}")
+        return _Splice(parent.start_mark.index, parent.end_mark.index, f"{{{keys[0]}: {inner}}}")
+    if not parent.value:
+        return _Splice(len(text), len(text), _lead(text, newline) + _new_block(keys, value, "", newline))
+    at, lead = _after_node(text, parent, newline)
+    indent = " " * parent.value[0][0].start_mark.column
+    return _Splice(at, at, lead + _new_block(keys, value, indent, newline))
+
+
+def _flow_value(value: Value) -> str:
+    return value if isinstance(value, str) else "[" + ", ".join(value) + "]"
+
+
+def _replace_value(text: str, key_node: ScalarNode, node: Node, value: Value, newline: str) -> _Splice:
+    start, end = node.start_mark.index, node.end_mark.index
+    if (isinstance(value, tuple) and _is_empty(node)) or (isinstance(value, tuple) and isinstance(node, SequenceNode) \
+            and not node.flow_style and node.value):
+        # A block list under the key: after the key's line, or in place of the old items.
+        dash = " " * (key_node.start_mark.column + 2)
+        items = "".join(f"{dash}- {item}{newline}" for item in value)
+        if isinstance(node, SequenceNode):
+            dash = " " * node.start_mark.column
+            items = "".join(f"{dash}- {item}{newline}" for item in value)
+            first = text.rfind("\n", 0, node.value[0].start_mark.index) + 1
+            last, lead = _after_node(text, node.value[-1], newline)
+            return _Splice(first, last, lead + items)
+        at, lead = _after_line(text, key_node.end_mark.index, newline)
+        # "~" or "null" written after the key is dropped together.
+        if not node.value:
+            return _Splice(at, at, lead + items)
+        start -= text[start - 1 : start] == " "  # "claims: ~" loses the blank before the "~" too
+        return _Splice(start, at, text[end:at] + lead + items)
+    new = _flow_value(value)
+    if _is_empty(node) and not node.value:
+        colon = text.find(":", key_node.end_mark.index)
+        at = colon + 1
+        padding = len(text[at:]) - len(text[at:].lstrip(" "))
+        rest = text[at + padding : at + padding + 1]
+        # "name:          # 姓名": the value takes the place of padding, the comment keeps its column.
+        width = display_width(new) + 1
+        eaten = 0
+        if rest == "#":  # a longer value pushes the comment, two spaces after it
+            eaten = width if padding > width else max(padding - 2, 0)
+        return _Splice(at, at + eaten, f" {new}")
+    if end > 0 and text[end - 1] == "\n":  # a block scalar ends its line
+        return _Splice(start, end, new + newline)
+    return _Splice(start, end, new)

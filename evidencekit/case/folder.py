@@ -22,7 +22,7 @@ EVIDENCE_FOLDERS = tuple(kind.value for kind in EvidenceKind)
 def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = False) -> Path:
     case_file = root / "case.yaml"
     if os.path.lexists(case_file) and not force:
-        raise OutputError(f"{case_file} 已存在", hint="加 --force 覆盖，或换一个文件夹")
+        raise OutputError(f"{case_file} 已存在", hint="不加 --no-input 运行可以只补问缺少的项目；加 --force 覆盖，或换一个文件夹")
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root} 已存在且不是文件夹")
     refuse_special(case_file, "案件文件")  # a planted link is never written through, even with --force
@@ -30,10 +30,15 @@ def create_case_folder(root: Path, answers: dict[str, str], *, force: bool = Fal
         root.mkdir(parents=True, exist_ok=True)  # the folder the user named (their links are theirs)
     except OSError as exc:
         raise OutputError(f"无法创建案件文件夹 {root}：{exc.strerror}") from exc
-    for name in EVIDENCE_FOLDERS:
-        make_dirs(root / "evidence" / name, root, what="证据文件夹")
+    ensure_evidence_folders(root)
     write_atomically(case_file, render_case_template(answers).encode("utf-8"), what="案件文件", root=root)
     return root
+
+
+def ensure_evidence_folders(root: Path) -> None:
+    """The evidence/ subfolder of every kind (those already there are left as they are)."""
+    for name in EVIDENCE_FOLDERS:
+        make_dirs(root / "evidence" / name, root, what="证据文件夹")
 
 
 def _sha256(path: Path) -> str:

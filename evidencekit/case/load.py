@@ -280,6 +280,17 @@ def parse_case_time(text: str, tz: tzinfo) -> datetime:
     return check_time_range(moment.replace(tzinfo=zone))
 
 
+def parse_time_answer(text: str, tz: tzinfo) -> datetime:
+    """:func:`parse_case_time`, raising ValueError with args (problem, expected): the words a time
+    in case.yaml is refused with; `init` asks again with them."""
+    try:
+        return parse_case_time(text, tz)
+    except TimeOutOfRange:
+        raise ValueError("日期时间超出可用范围", _RANGE_EXPECTED) from None
+    except (ValueError, OverflowError):
+        raise ValueError("无法识别的日期时间", _TIME_EXPECTED) from None
+
+
 # Dates a case can carry: livestream shopping happens well inside these years, and datetime
 # arithmetic on the deadlines (7 days, 15 working days…) must never leave datetime's range.
 MIN_CASE_YEAR = 1970
@@ -644,12 +655,10 @@ class _Walker:
         if text is None:
             return None
         try:
-            return parse_case_time(text, self.tz)
-        except TimeOutOfRange:
-            self.add(path, "日期时间超出可用范围", node, expected=_RANGE_EXPECTED)
-            return None
-        except (ValueError, OverflowError):
-            self.add(path, "无法识别的日期时间", node, expected=_TIME_EXPECTED)
+            return parse_time_answer(text, self.tz)
+        except ValueError as exc:
+            message, expected = exc.args
+            self.add(path, message, node, expected=expected)
             return None
 
     def amount(self, node: Node, path: str) -> Decimal | None:

@@ -30,7 +30,9 @@ from evidencekit.rules.conditions import (
     Advice,
     Condition,
     case_value,
+    matches,
 )
+from evidencekit.rules.creditcode import validate_credit_code
 from evidencekit.rules.followup import (
     EVENT_CHANNEL_KEYS,
     LADDER_STEPS,
@@ -151,6 +153,7 @@ __all__ = [
     "limitation_period",
     "load_rules",
     "load_rules_from",
+    "matches",
     "megabytes_text",
     "no_reason_return_deadline",
     "platform_display_name",
@@ -162,4 +165,5 @@ __all__ = [
     "target_profile",
     "templates_folder",
     "urgency_for",
+    "validate_credit_code",
 ]
