@@ -97,7 +97,8 @@ def read_screens(exhibits: Sequence[Exhibit], media: MediaContext, rules: OcrFie
     reads: list[ScreenRead] = []
     workers = max(1, min(jobs, total))
     with ThreadPoolExecutor(max_workers=workers) if workers > 1 else contextlib.nullcontext() as pool:
-        # One at a time in this thread, or as many at once as there are jobs (each waits for its child).
+        # One at a time in this thread, or as many at once as there are jobs (each waits for its child);
+        # leaving the loop early (Ctrl-C) cancels, through map, the screenshots not yet started.
         mapped = pool.map(lambda ex: _read_one(ex, media, rules), todo) if pool is not None else (
             _read_one(ex, media, rules) for ex in todo)
         for done, read in enumerate(mapped, start=1):

@@ -310,3 +310,27 @@ def test_real_engine_a_different_amount_is_a_finding_and_pdftotext_finds_the_ord
     assert "1199.00" in amount and facts.amount in amount and "证据1" in amount
     assert not [f for f in result.findings if f.code in ("ocr.clock_differs", "ocr.no_visible_time")]
     assert facts.order_number in pdf_text(root / "dossier.pdf").replace(" ", "")
+
+
+def test_ctrl_c_while_reading_cancels_the_screenshots_not_yet_started(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def fake(source: SourceFile, media: object) -> ocr.OcrResult:
+        with lock:
+            started.append(source.rel_path)
+        if source.name == "0.png":
+            raise KeyboardInterrupt
+        time.sleep(0.3)
+        return ocr.OcrResult()
+
+    monkeypatch.setattr(readfacts, "ocr_unavailable_reason", lambda: None)
+    monkeypatch.setattr(readfacts, "ocr_image", fake)
+    root = case_folder(tmp_path, {f"evidence/order/{i}.png": (540, 1200) for i in range(8)})
+    with pytest.raises(KeyboardInterrupt):
+        assess_case(root, BuildOptions(now=NOW, jobs=2), case=make_case(root))
+    assert len(started) < 8
