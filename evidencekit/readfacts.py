@@ -67,6 +67,8 @@ class ScreenRead:
     boxes: tuple[TextBox, ...]
     facts: tuple[ReadFact, ...]
     clock: str = ""
+    # The first date and time in any box (2024-11-10 20:31), labelled or not: what makes a screenshot dated.
+    dated: str = ""
     error: str = ""  # Chinese: why nothing was read
 
     def fact(self, field: str) -> ReadFact | None:
@@ -74,7 +76,7 @@ class ScreenRead:
 
     @property
     def shows_time(self) -> bool:
-        return bool(self.clock) or any(f.field in TIME_FIELDS for f in self.facts)
+        return bool(self.clock or self.dated) or any(f.field in TIME_FIELDS for f in self.facts)
 
 
 def screens_to_read(exhibits: Sequence[Exhibit], rules: OcrFieldRules) -> list[Exhibit]:
@@ -123,7 +125,8 @@ def read_screen(source: SourceFile, inspection: Inspection, media: MediaContext,
         result = OcrResult(error=exc.render())
     height = inspection.height if isinstance(inspection, ImageInspection) else None
     return ScreenRead(number, source.rel_path, result.boxes, extract_facts(result.boxes, rules),
-                      clock=_clock(result.boxes, height, rules), error=result.error)
+                      clock=_clock(result.boxes, height, rules), dated=_dated(result.boxes, rules),
+                      error=result.error)
 
 
 def _clock(boxes: Sequence[TextBox], height: int | None, rules: OcrFieldRules) -> str:
@@ -137,6 +140,16 @@ def _clock(boxes: Sequence[TextBox], height: int | None, rules: OcrFieldRules) -
         m = rules.screens.clock.fullmatch(b.text.strip())
         if m is not None and int(m.group("H")) < 24:
             return f"{int(m.group('H')):02d}:{m.group('M')}"
+    return ""
+
+
+def _dated(boxes: Sequence[TextBox], rules: OcrFieldRules) -> str:
+    """The first date and time (patterns.time) in reading order, as ``2024-11-10 20:31``."""
+    for b in sorted(boxes, key=lambda b: (b.top, b.left)):
+        m = rules.time.search(b.text)
+        if m is not None:
+            parts = [int(m.group(g)) for g in ("Y", "m", "d", "H", "M")]
+            return "{:04d}-{:02d}-{:02d} {:02d}:{:02d}".format(*parts)
     return ""
 
 
@@ -277,4 +290,7 @@ def text_boxes(assessment: Assessment, options: BuildOptions) -> dict[int, tuple
 def visible_times(read: ScreenRead) -> list[str]:
     """The times a screenshot shows, for the terminal: the clock first, then each time fact."""
     shown = [f"状态栏 {read.clock}"] if read.clock else []
-    return shown + [f"{f.name} {f.value}" for f in read.facts if f.field in TIME_FIELDS]
+    facts = [f"{f.name} {f.value}" for f in read.facts if f.field in TIME_FIELDS]
+    if not facts and read.dated:
+        facts = [f"截图上 {read.dated}"]  # under a label the template does not know
+    return shown + facts

@@ -334,3 +334,15 @@ def test_ctrl_c_while_reading_cancels_the_screenshots_not_yet_started(
     with pytest.raises(KeyboardInterrupt):
         assess_case(root, BuildOptions(now=NOW, jobs=2), case=make_case(root))
     assert len(started) < 8
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_a_date_under_a_label_the_template_does_not_know_is_still_a_visible_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A WeChat payment page: "时间" above "2024-11-10 20:31", no status bar in the picture.
+    monkeypatch.setitem(SCREENS, (540, 900), (box("金额", 200), box("¥389.00", 250), box("时间", 300),
+                                              box("2024-11-10 20:31", 350)))
+    a = assess(case_folder(tmp_path, {f"evidence/payment/{ORDER_NAME}": (540, 900)}))
+    assert "ocr.no_visible_time" not in codes(a)
+    (read,) = a.screens
+    assert readfacts.visible_times(read) == ["截图上 2024-11-10 20:31"]
