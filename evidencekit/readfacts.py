@@ -292,5 +292,5 @@ def visible_times(read: ScreenRead) -> list[str]:
     shown = [f"状态栏 {read.clock}"] if read.clock else []
     facts = [f"{f.name} {f.value}" for f in read.facts if f.field in TIME_FIELDS]
     if not facts and read.dated:
-        facts = [f"截图上 {read.dated}"]  # under a label the template does not know
+        facts = [read.dated]  # under a label the template does not know
     return shown + facts

@@ -345,4 +345,4 @@ def test_a_date_under_a_label_the_template_does_not_know_is_still_a_visible_time
     a = assess(case_folder(tmp_path, {f"evidence/payment/{ORDER_NAME}": (540, 900)}))
     assert "ocr.no_visible_time" not in codes(a)
     (read,) = a.screens
-    assert readfacts.visible_times(read) == ["截图上 2024-11-10 20:31"]
+    assert readfacts.visible_times(read) == ["2024-11-10 20:31"]
