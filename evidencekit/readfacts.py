@@ -34,6 +34,7 @@ from evidencekit.model import (
     Stamp,
     TimeSource,
 )
+from evidencekit.rules.filename_times import is_save_time
 from evidencekit.rules.ocr_fields import OcrFieldRules, ReadFact, TextBox, extract_facts
 
 if TYPE_CHECKING:
@@ -210,8 +211,9 @@ def _differs(ex: Exhibit, read: ScreenRead, code: str, name: str, key: str, ours
 
 
 def clock_findings(label: str, stamp: Stamp, read: ScreenRead, tz: tzinfo, tolerance: int) -> list[Finding]:
-    """The status bar's clock against the file's own time (not its modification time), to the minute."""
-    if not read.clock or stamp.time is None or stamp.source not in _COMPARED_SOURCES:
+    """The status bar's clock against the file's own time, to the minute: not against a modification
+    time, nor a chat app's save time (any time after the screenshot)."""
+    if not read.clock or stamp.time is None or stamp.source not in _COMPARED_SOURCES or is_save_time(stamp):
         return []
     local = stamp.time.astimezone(tz)
     hours, minutes = (int(part) for part in read.clock.split(":"))

@@ -125,6 +125,15 @@ def test_the_status_bar_clock_is_compared_with_the_file_name_time(tmp_path: Path
 
 
 @pytest.mark.usefixtures("fake_engine")
+def test_a_save_time_is_not_compared_with_the_clock(tmp_path: Path) -> None:
+    # WeChat's mmexport name is when the picture was saved (2024-11-10 21:53:20 here), which may be
+    # any time after the screenshot was taken: not a time the clock should match.
+    a = assess(case_folder(tmp_path, {"evidence/order/mmexport1731246800000.png": (540, 1200)}))
+    assert a.exhibits[0].stamp.time is not None
+    assert "ocr.clock_differs" not in codes(a)
+
+
+@pytest.mark.usefixtures("fake_engine")
 def test_check_shows_the_visible_time_beside_the_file_name_time(tmp_path: Path) -> None:
     a = assess(case_folder(tmp_path, {f"evidence/order/{ORDER_NAME}": (540, 1200)}))
     text = format_check(a, BuildOptions().target, False, NOW)
