@@ -318,6 +318,8 @@ def test_real_engine_a_different_amount_is_a_finding_and_pdftotext_finds_the_ord
     (amount,) = [f.message for f in result.findings if f.code == "ocr.amount_differs"]
     assert "1199.00" in amount and facts.amount in amount and "证据1" in amount
     assert not [f for f in result.findings if f.code in ("ocr.clock_differs", "ocr.no_visible_time")]
+    (read,) = result.assessment.screens
+    assert read.clock == "10:41" and read.fact("order_time") is not None
     assert facts.order_number in pdf_text(root / "dossier.pdf").replace(" ", "")
 
 
