@@ -357,3 +357,22 @@ def test_a_date_under_a_label_the_template_does_not_know_is_still_a_visible_time
     assert "ocr.no_visible_time" not in codes(a)
     (read,) = a.screens
     assert readfacts.visible_times(read) == ["2024-11-10 20:31"]
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_a_payment_on_another_day_and_a_different_sign_off_time_are_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # case.yaml (factories.make_case): ordered 2024-11-10 20:31:05, signed for 2024-11-13 14:02.
+    monkeypatch.setitem(SCREENS, (540, 800), (box("支付时间 2024-11-11 09:00:00", 300),))
+    monkeypatch.setitem(SCREENS, (540, 700), (box("签收时间：2024-11-14 10:00", 300),))
+    a = assess(case_folder(tmp_path, {"evidence/payment/pay.png": (540, 800),
+                                      "evidence/logistics/ship.png": (540, 700)}))
+    found = codes(a)
+    (paid,) = found["ocr.payment_time_differs"]
+    assert "2024-11-10 20:31:05" in paid and "付款时间是 2024-11-11 09:00:00" in paid
+    (signed,) = found["ocr.sign_off_time_differs"]
+    assert "order.signed_at" in signed and "2024-11-14 10:00" in signed
+    # The same day, minutes after the order: a payment that agrees (another picture: OCR is cached by its hash).
+    monkeypatch.setitem(SCREENS, (540, 810), (box("支付时间 2024-11-10 20:32:10", 300),))
+    agreeing = assess(case_folder(tmp_path / "b", {"evidence/payment/pay.png": (540, 810)}))
+    assert "ocr.payment_time_differs" not in codes(agreeing)
