@@ -426,7 +426,7 @@ def _extract(
     offsets: dict[int, float] = {}  # sample -> offset of the frame it found
     per_tile = picker.per_tile
     required = set(by_time) | {t for i, t in enumerate(samples) if i % per_tile == per_tile // 2}
-    finder = _FrameFinder(container, stream)
+    finder = FrameFinder(container, stream)
     frame_pixels = max(1, (stream.codec_context.width or 0) * (stream.codec_context.height or 0))
 
     def times() -> Iterator[float]:
@@ -438,8 +438,8 @@ def _extract(
         for t, frame in finder.frames_at(times()):
             if frame is None:
                 continue
-            rotation = _normalise_rotation(frame.rotation)
-            picture = _upright(frame.to_image(), rotation)
+            rotation = normalise_rotation(frame.rotation)
+            picture = upright(frame.to_image(), rotation)
             offset = finder.offset_of(frame)
             for req in by_time.get(t, []):
                 records[req] = _save(picture, req, offset, sha256, ctx)
@@ -479,11 +479,11 @@ def _save(picture: Image.Image, req: _Request, offset: float, sha256: str, ctx: 
     return {"offset": offset, "width": w, "height": h, "sha256": digest}
 
 
-def _normalise_rotation(degrees: float | int | None) -> int:
+def normalise_rotation(degrees: float | int | None) -> int:
     return (round((degrees or 0) / 90) * 90) % 360
 
 
-def _upright(img: Image.Image, rotation: int) -> Image.Image:
+def upright(img: Image.Image, rotation: int) -> Image.Image:
     """Apply the display matrix: FFmpeg's rotation is counter-clockwise, as is PIL's ROTATE_90.
 
     Phones store portrait video as landscape pixels plus this matrix; without it the frames in
@@ -494,7 +494,7 @@ def _upright(img: Image.Image, rotation: int) -> Image.Image:
     return img.transpose(turns[rotation]) if rotation in turns else img
 
 
-class _FrameFinder:
+class FrameFinder:
     """Finds the frame on screen at given times, seeking only when it saves decoding.
 
     For each target (in ascending order) it either keeps decoding forward or seeks to the
