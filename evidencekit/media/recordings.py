@@ -341,7 +341,7 @@ def _probe_and_extract(
         if created is None:
             created = container_time(stream.metadata, ctx.tz)
         stream.codec_context.thread_type = "AUTO"  # both cores; frame order is unaffected
-        duration = _duration(container, stream)
+        duration = stream_duration(container, stream)
         shown = [t for t in offsets if duration is None or t <= duration + 1e-6]
         requests = [_Request("moment", t, moment_fit) for t in shown]
         samples = sample_times(duration, ctx.contact_sheet_frames) if duration else []
@@ -379,7 +379,7 @@ def _probe_and_extract(
     }
 
 
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+def stream_duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
     import av
 
     if container.duration and container.duration > 0:
