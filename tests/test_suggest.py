@@ -154,6 +154,7 @@ def test_inspect_prints_the_moments_and_a_snippet_that_pastes_into_case_yaml(
     assert result.exit_code == 0, result.output
     out = result.output
     assert "建议的时刻（录屏画面文字识别）：" in out
+    assert "比较了 30 个画面，其中 16 处画面变化，识别了 16 个画面的文字" in out
     assert "读到：正品保障 假一赔十" in out and "对上：正品承诺「正品」、假一赔X「假一赔十」" in out
     snippet = out[out.index("# 建议的时刻"):]
     data = yaml.safe_load(snippet)

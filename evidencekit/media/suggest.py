@@ -388,12 +388,12 @@ class FileSuggestions:
 
     file: str  # as given on the command line
     moments: tuple[SuggestedMoment, ...] = ()
-    notes: tuple[str, ...] = ()
+    scan: RecordingText | None = None
     error: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"suggested_moments": [m.to_json() for m in self.moments],
-                               "suggest_notes": list(self.notes)}
+                               "suggest_notes": list(self.scan.notes) if self.scan else []}
         if self.error:
             out["suggest_error"] = self.error
         if self.moments:
@@ -404,13 +404,16 @@ class FileSuggestions:
         lines = [f"{self.file}", "  建议的时刻（录屏画面文字识别）："]
         if self.error:
             lines.append(f"  未能给出建议：{self.error}")
+        if self.scan is not None:
+            lines.append(f"  比较了 {self.scan.sampled} 个画面，其中 {self.scan.scenes} 处画面变化，"
+                         f"识别了 {len(self.scan.frames)} 个画面的文字")
         for m in self.moments:
             said = "、".join(f"{c.name}「{c.phrase}」" for c in m.matches)
             lines.append(f"    {m.timecode}　读到：{m.text}")
             lines.append(f"      对上：{said}")
         if not self.error and not self.moments:
             lines.append("    画面文字里没有找到 templates/moment_claims.yaml 中的说法")
-        for note in self.notes:
+        for note in self.scan.notes if self.scan else ():
             lines.append(f"  注意：{note}")
         if self.moments:
             lines.append("")
@@ -435,5 +438,5 @@ def suggest_for_files(items: Sequence[tuple[str, SourceFile | None, Inspection |
         except SuggestFailed as exc:
             out[given] = FileSuggestions(given, error=exc.reason)
             continue
-        out[given] = FileSuggestions(given, found.moments, found.scan.notes)
+        out[given] = FileSuggestions(given, found.moments, found.scan)
     return out
