@@ -15,7 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from factories import make_source_file
-from mediagen import make_video, read_frame_index
+from mediagen import make_captioned_video, make_video, read_frame_index
 from PIL import Image
 
 from evidencekit.cache import DisplayCache
@@ -78,12 +78,31 @@ def test_a_static_stretch_is_read_once_and_decoding_is_bounded(
     assert len(samples) == SECONDS / suggest.SAMPLE_INTERVAL_S
     assert scan.sampled == len(samples)
     inside = [f.offset for f in scan.frames if FROZEN[0] <= f.offset < FROZEN[1]]
-    assert len(inside) == 1  # 15 samples of the same screen: one scene, read once
-    assert len(scan.frames) == scan.scenes == len(samples) - 15 + 1
+    # 15 samples of the same screen: one scene, read where it starts and every RESCAN_S after.
+    assert inside == [11.0, 11.0 + suggest.RESCAN_S, 11.0 + 2 * suggest.RESCAN_S]
+    assert scan.scenes == len(samples) - 15 + 1
+    assert len(scan.frames) == scan.scenes + 2
     # Decoding: each sample needs at most one keyframe interval (FPS frames) decoded, in both passes.
     assert scan.decoded <= (len(samples) + len(scan.frames)) * (FPS + 1)
     assert scan.decoded < SECONDS * FPS * 2
     assert scan.notes == ()
+
+
+def test_new_text_on_the_same_caption_band_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A still live room; the contact sheet would show one tile for each of these.
+    monkeypatch.setattr(ocr, "engine_version", lambda: "9.9.9")
+    monkeypatch.setattr(ocr, "run_engine", lambda image: ())
+    # A second caption band appears at 4 s: a new scene, read where it appears.
+    video = make_captioned_video(tmp_path / "a.mp4", 8, [(0, 8, "关注主播 点亮灯牌"), (4, 8, "官方正品 假一赔十")])
+    scan = suggest.read_recording_text(recording(tmp_path, video.read_bytes()), context(tmp_path))
+    assert (scan.sampled, scan.scenes) == (4, 2)
+    assert [f.offset for f in scan.frames] == [1.0, 5.0]
+    # One digit of the price changes at 6 s: too small to tell from the encoder's noise, so it is
+    # read by the rescan RESCAN_S later, not missed.
+    video = make_captioned_video(tmp_path / "b.mp4", 12, [(0, 6, "直播间专享价 ¥399"), (6, 12, "直播间专享价 ¥199")])
+    scan = suggest.read_recording_text(recording(tmp_path, video.read_bytes(), "evidence/b.mp4"), context(tmp_path))
+    assert (scan.sampled, scan.scenes) == (6, 1)
+    assert [f.offset for f in scan.frames] == [1.0, 1.0 + suggest.RESCAN_S]
 
 
 def test_claims_are_proposed_where_first_read_with_the_text_and_phrase(
@@ -154,7 +173,7 @@ def test_inspect_prints_the_moments_and_a_snippet_that_pastes_into_case_yaml(
     assert result.exit_code == 0, result.output
     out = result.output
     assert "建议的时刻（录屏画面文字识别）：" in out
-    assert "比较了 30 个画面，其中 16 处画面变化，识别了 16 个画面的文字" in out
+    assert "比较了 30 个画面，其中 16 处画面变化，识别了 18 个画面的文字" in out
     assert "读到：正品保障 假一赔十" in out and "对上：正品承诺「正品」、假一赔X「假一赔十」" in out
     snippet = out[out.index("# 建议的时刻"):]
     data = yaml.safe_load(snippet)

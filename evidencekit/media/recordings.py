@@ -280,15 +280,16 @@ def _spread(sig: bytes) -> float:
 class SheetPicker:
     """Chooses contact-sheet tiles from samples offered in time order.
 
-    A sample that differs from the last kept sample by less than NEAR_DUPLICATE starts no new
-    tile: it extends that sample's run. A flat-colour sample is skipped and ends the run. Of the
+    A sample that differs from the last kept sample by less than ``near_duplicate`` (the sheet's
+    NEAR_DUPLICATE unless given) starts no new tile: it extends that sample's run. A flat-colour sample is skipped and ends the run. Of the
     kept samples, each tile's slice of ``per_tile`` samples shows the one nearest its middle;
     slots left by slices with nothing new are given to the remaining kept samples, spread evenly.
     """
 
-    def __init__(self, tiles: int, per_tile: int) -> None:
+    def __init__(self, tiles: int, per_tile: int, near_duplicate: float = NEAR_DUPLICATE) -> None:
         self.tiles = tiles
         self.per_tile = per_tile
+        self.near_duplicate = near_duplicate
         self.blank = 0
         self.first: int | None = None  # the first sample offered: shown if every sample is blank
         self.runs: list[list[int]] = []  # [first sample, last sample that looked the same]
@@ -303,7 +304,7 @@ class SheetPicker:
             self.blank += 1
             self._last = None
             return False
-        if self._last is not None and _difference(self._last, sig) < NEAR_DUPLICATE:
+        if self._last is not None and _difference(self._last, sig) < self.near_duplicate:
             self.runs[-1][1] = index
             return False
         self.runs.append([index, index])

@@ -9,8 +9,9 @@ decode_in_worker: the verified original, opened and checked there) does all the 
    sample that looks like the last kept one extends its run, so a static stretch is one scene.
    Decoding stops once SAMPLE_DECODE_PIXELS have been decoded; a note says how far it got.
 2. **Reading.** Of the scenes, at most MAX_READ_FRAMES spread over the recording (the picker's
-   choice, as for the contact sheet) are decoded again, scaled to READ_FIT and read by the OCR
-   engine (media.ocr.run_engine), until READ_SECONDS have passed.
+   choice, as for the contact sheet), and within long scenes a sample every RESCAN_S seconds as
+   far as that number allows, are decoded again, scaled to READ_FIT and read by the OCR engine
+   (media.ocr.run_engine), until READ_SECONDS have passed.
 
 The frames' text is cached by the original's SHA-256 and the engine's version; which claims it
 makes (rules.moment_claims, templates/moment_claims.yaml) is decided afterwards, in this
@@ -46,7 +47,6 @@ from evidencekit.media.container import (
 from evidencekit.media.moments import format_timecode
 from evidencekit.media.recordings import (
     BLANK_SPREAD,
-    NEAR_DUPLICATE,
     SIGNATURE_SIZE,
     FrameFinder,
     SheetPicker,
@@ -68,6 +68,15 @@ MAX_SAMPLES = 300
 # Sampling stops after this many decoded pixels (6000 frames of 1280×720; such frames decode in
 # 1.1–2.2 ms each on a 2-core machine), however far apart the keyframes are.
 SAMPLE_DECODE_PIXELS = 6000 * 1280 * 720
+# Mean grey difference of two samples' signatures (0–255) from which the second starts a new
+# scene. Far below the contact sheet's NEAR_DUPLICATE, which is meant to hide small changes:
+# measured on generated 640×360 live-room recordings, new text on the same caption band (another
+# price on the same card) differs by 0.77, a frame from the next one of a still scene by 0.04.
+SCENE_CHANGE = 0.5
+# A change too small to be a scene (one digit of a price: 0.08, no more than the encoder's noise)
+# is still read: a scene lasting longer is read again every RESCAN_S seconds, as far as the
+# MAX_READ_FRAMES allow after every scene's first frame.
+RESCAN_S = 10.0
 # Thumbnail the signature is computed from (cheap to convert; SIGNATURE_SIZE is what is compared).
 _THUMB_WIDTH = 160
 # Reading: a 1280×720 frame with two lines of captions takes about 0.6 s (benchmarks/README.md).
@@ -236,8 +245,8 @@ def _params(version: str) -> dict[str, object]:
         "engine_version": version,
         "ocr_version": ocr.OCR_VERSION,
         "sampling": [SAMPLE_INTERVAL_S, MAX_SAMPLES, SAMPLE_DECODE_PIXELS, _THUMB_WIDTH,
-                     SIGNATURE_SIZE, NEAR_DUPLICATE, BLANK_SPREAD],
-        "reading": [MAX_READ_FRAMES, READ_FIT],
+                     SIGNATURE_SIZE, SCENE_CHANGE, BLANK_SPREAD],
+        "reading": [MAX_READ_FRAMES, READ_FIT, RESCAN_S],
     }
 
 
@@ -279,7 +288,7 @@ def _sample_and_read(fh: OriginalFile, max_pixels: int) -> dict[str, Any]:
         duration = stream_duration(container, stream)
         samples = sample_plan(duration or 0.0)
         per_slice = max(1, math.ceil(len(samples) / MAX_READ_FRAMES))
-        picker = SheetPicker(math.ceil(len(samples) / per_slice), per_slice)
+        picker = SheetPicker(math.ceil(len(samples) / per_slice), per_slice, SCENE_CHANGE)
         notes: list[str] = []
         frame_pixels = max(1, width * height)
 
@@ -299,7 +308,7 @@ def _sample_and_read(fh: OriginalFile, max_pixels: int) -> dict[str, Any]:
                     break
         except DECODE_ERRORS as exc:
             notes.append(_NOTE_DECODE.format(reason=decode_reason(exc)))
-        chosen = [index for index, _last in picker.chosen() if index in offsets]
+        chosen = _reads(picker.chosen(), offsets, math.ceil(RESCAN_S / SAMPLE_INTERVAL_S))
         if not offsets:
             return {"v": _SUGGEST_VERSION, "error": "无法解码视频画面：" + (notes[0] if notes else _MSG_NOTHING)}
 
@@ -316,6 +325,16 @@ def _sample_and_read(fh: OriginalFile, max_pixels: int) -> dict[str, Any]:
         "notes": notes,
         "error": "",
     }
+
+
+def _reads(scenes: list[tuple[int, int]], decoded: dict[int, float], step: int) -> list[int]:
+    """The samples to read: each scene's first, then as many of the rescans (every ``step``
+    samples within a scene) as MAX_READ_FRAMES leave room for, spread evenly."""
+    firsts = [first for first, _last in scenes if first in decoded][:MAX_READ_FRAMES]
+    rescans = [i for first, last in scenes for i in range(first + step, last + 1, step) if i in decoded]
+    room = min(len(rescans), MAX_READ_FRAMES - len(firsts))
+    extra = [rescans[(2 * k + 1) * len(rescans) // (2 * room)] for k in range(room)] if room > 0 else []
+    return sorted(set(firsts) | set(extra))
 
 
 def _read_scenes(container: Any, stream: Any, times: list[float]) -> tuple[list[dict[str, Any]], list[str], int]:
