@@ -220,3 +220,17 @@ def test_an_undecodable_recording_is_a_reason_not_a_crash(tmp_path: Path, fake_e
 ])
 def test_the_snippet_names_the_file_as_case_yaml_does(given: str, expected: str) -> None:
     assert suggest.case_file_path(given) == expected
+
+
+def test_a_broken_extra_is_a_reason_and_is_not_cached(
+        tmp_path: Path, fake_engine: None, recording_bytes: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(image: Image.Image) -> tuple[TextBox, ...]:
+        raise ImportError("libonnxruntime.so: cannot open shared object file")
+
+    source = recording(tmp_path, recording_bytes)
+    with monkeypatch.context() as m:
+        m.setattr(ocr, "run_engine", broken)
+        with pytest.raises(SuggestFailed) as err:
+            suggest.suggest_moments(source, context(tmp_path))
+    assert err.value.reason == '文字识别（OCR）组件无法加载（ImportError），请重新安装：pip install "evidencekit[ocr]"'
+    assert len(suggest.suggest_moments(source, context(tmp_path))) == 2

@@ -313,7 +313,10 @@ def _sample_and_read(fh: OriginalFile, max_pixels: int) -> dict[str, Any]:
             return {"v": _SUGGEST_VERSION, "error": "无法解码视频画面：" + (notes[0] if notes else _MSG_NOTHING)}
 
         # Pass 2: decode the chosen scenes again and read them.
-        frames, read_notes, decoded = _read_scenes(container, stream, [samples[i] for i in chosen])
+        try:
+            frames, read_notes, decoded = _read_scenes(container, stream, [samples[i] for i in chosen])
+        except ImportError as exc:  # the extra is there but does not load: nothing to cache
+            return {"v": _SUGGEST_VERSION, "error": _MSG_BROKEN.format(error=type(exc).__name__)}
         notes += read_notes
     return {
         "v": _SUGGEST_VERSION,
