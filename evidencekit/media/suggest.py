@@ -82,7 +82,7 @@ _THUMB_WIDTH = 160
 # Reading: a 1280×720 frame with two lines of captions takes about 0.6 s (benchmarks/README.md).
 MAX_READ_FRAMES = 30
 READ_FIT = 1280  # longer side of the frame the engine reads; captions stay ≥ 20 px high
-READ_SECONDS = 60.0  # no further frame is read after this long; a note says so
+READ_SECONDS = 40.0  # no further frame is read after this long (a note says so): a minute in all
 # Budget of the child process: sampling, reading, loading the engine, with a margin.
 SUGGEST_SECONDS = 150.0
 
