@@ -286,10 +286,10 @@ class SheetPicker:
     slots left by slices with nothing new are given to the remaining kept samples, spread evenly.
     """
 
-    def __init__(self, tiles: int, per_tile: int, near_duplicate: float = NEAR_DUPLICATE) -> None:
+    def __init__(self, tiles: int, per_tile: int, near_duplicate: float | None = None) -> None:
         self.tiles = tiles
         self.per_tile = per_tile
-        self.near_duplicate = near_duplicate
+        self.near_duplicate = near_duplicate  # None: the module's NEAR_DUPLICATE, read when comparing
         self.blank = 0
         self.first: int | None = None  # the first sample offered: shown if every sample is blank
         self.runs: list[list[int]] = []  # [first sample, last sample that looked the same]
@@ -304,7 +304,8 @@ class SheetPicker:
             self.blank += 1
             self._last = None
             return False
-        if self._last is not None and _difference(self._last, sig) < self.near_duplicate:
+        threshold = NEAR_DUPLICATE if self.near_duplicate is None else self.near_duplicate
+        if self._last is not None and _difference(self._last, sig) < threshold:
             self.runs[-1][1] = index
             return False
         self.runs.append([index, index])
