@@ -71,3 +71,4 @@ _.context_class  # click.Command attributes set by click_zh.adopt, read by click
 _.options_metavar
 _.subcommand_metavar
 WordChoice.get_missing_message  # click.ParamType method click calls for a missing required option
+suggest_moments  # media/suggest.py: the entry point `init --from` calls to offer a recording's moments

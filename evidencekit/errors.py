@@ -236,3 +236,19 @@ class InspectionRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# raised by evidencekit.media.suggest
+class FeatureUnavailable(EvidenceKitError):
+    """An option that needs an optional extra which is not installed. A usage error (exit 2):
+    the command as typed cannot run in this installation, and the hint says how to add the extra."""
+
+    exit_code = ExitCode.USAGE
+
+
+class SuggestFailed(Exception):
+    """No moments could be suggested for one recording (undecodable, over its budget)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -11,6 +11,7 @@ import array
 import math
 import wave
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import av
@@ -223,3 +224,56 @@ def read_page_bar(img: Image.Image) -> float:
     row = gray.height * 30 // 842  # middle of the 60-pt bar on an 842-pt page
     dark = sum(1 for x in range(gray.width) if gray.getpixel((x, row)) < 128)  # type: ignore[operator]
     return dark / gray.width
+
+
+def make_captioned_video(
+    path: Path,
+    seconds: float,
+    captions: Sequence[tuple[float, float, str]],
+    size: tuple[int, int] = (640, 360),
+    fps: int = 10,
+    gop: int = 10,
+    preset: str = "veryfast",
+    busy: bool = False,
+) -> Path:
+    """An H.264 MP4 of a live room: a still background and Chinese captions burned in with the
+    bundled font — ``captions`` (start, end, text) in seconds, each a white band across the
+    lower third while it is on screen. ``busy``: a block (the host) moves every second, so no
+    two seconds look alike."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width, height = size
+    with resources.as_file(resources.files("evidencekit.fonts") / "wqy-microhei.ttc") as font_file:
+        font = ImageFont.truetype(str(font_file), max(16, height // 12))
+    background = Image.new("RGB", size, (90, 60, 70))
+    ImageDraw.Draw(background).ellipse((width // 3, height // 8, 2 * width // 3, height // 2), fill=(200, 170, 150))
+    drawn: dict[tuple[str, ...], Image.Image] = {}
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = gop
+        stream.codec_context.thread_type = "AUTO"
+        stream.options = {"preset": preset, "crf": "20", "scenecut": "0"}
+        for n in range(round(seconds * fps)):
+            t = n / fps
+            shown = tuple(text for start, end, text in captions if start <= t < end)
+            if shown not in drawn:
+                img = background.copy()
+                draw = ImageDraw.Draw(img)
+                for i, text in enumerate(shown):
+                    top = height * 2 // 3 - i * (height // 7)
+                    draw.rectangle((0, top, width, top + height // 8), fill=(250, 250, 250))
+                    draw.text((width // 20, top + height // 80), text, fill=(20, 20, 20), font=font)
+                drawn[shown] = img
+            img = drawn[shown]
+            if busy:
+                img = img.copy()
+                x = (n // fps) % 5 * width // 5
+                ImageDraw.Draw(img).rectangle((x, height // 10, x + width // 5, height // 2), fill=(30, 30, 30))
+            frame = av.VideoFrame.from_image(img)
+            frame.pts = n
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -41,6 +41,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.followup", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.inspect", "evidencekit.case.load"): _CLI,
     ("evidencekit.cli.inspect", "evidencekit.inspection_report"): _CLI,
+    ("evidencekit.cli.inspect", "evidencekit.media.suggest"): _CLI,
     ("evidencekit.cli.letter", "evidencekit.channels.letter"): _CLI,
     ("evidencekit.cli.letter", "evidencekit.pipeline"): _CLI,
     ("evidencekit.cli.pack", "evidencekit.channels.pack"): _CLI,

@@ -26,8 +26,8 @@ from evidencekit.media.moments import format_timecode, parse_moment, with_wall_t
 from evidencekit.media.recordings import (
     SAMPLES_PER_TILE,
     TILE_FIT,
+    FrameFinder,
     SheetPicker,
-    _FrameFinder,
     inspect_recording,
     sample_times,
     sheet_times,
@@ -278,7 +278,7 @@ def _decode_work(
     """Frames decoded, seeks made and the offsets of the frames found for ``times``."""
     with av.open(str(video)) as container:
         counting = _CountingContainer(container, seekable)
-        finder = _FrameFinder(counting, container.streams.video[0])  # type: ignore[arg-type]
+        finder = FrameFinder(counting, container.streams.video[0])  # type: ignore[arg-type]
         if not use_index:
             finder.keyframes = None  # as for files without a seek index
         decoded = 0

@@ -280,15 +280,16 @@ def _spread(sig: bytes) -> float:
 class SheetPicker:
     """Chooses contact-sheet tiles from samples offered in time order.
 
-    A sample that differs from the last kept sample by less than NEAR_DUPLICATE starts no new
-    tile: it extends that sample's run. A flat-colour sample is skipped and ends the run. Of the
+    A sample that differs from the last kept sample by less than ``near_duplicate`` (the sheet's
+    NEAR_DUPLICATE unless given) starts no new tile: it extends that sample's run. A flat-colour sample is skipped and ends the run. Of the
     kept samples, each tile's slice of ``per_tile`` samples shows the one nearest its middle;
     slots left by slices with nothing new are given to the remaining kept samples, spread evenly.
     """
 
-    def __init__(self, tiles: int, per_tile: int) -> None:
+    def __init__(self, tiles: int, per_tile: int, near_duplicate: float | None = None) -> None:
         self.tiles = tiles
         self.per_tile = per_tile
+        self.near_duplicate = near_duplicate  # None: the module's NEAR_DUPLICATE, read when comparing
         self.blank = 0
         self.first: int | None = None  # the first sample offered: shown if every sample is blank
         self.runs: list[list[int]] = []  # [first sample, last sample that looked the same]
@@ -303,7 +304,8 @@ class SheetPicker:
             self.blank += 1
             self._last = None
             return False
-        if self._last is not None and _difference(self._last, sig) < NEAR_DUPLICATE:
+        threshold = NEAR_DUPLICATE if self.near_duplicate is None else self.near_duplicate
+        if self._last is not None and _difference(self._last, sig) < threshold:
             self.runs[-1][1] = index
             return False
         self.runs.append([index, index])
@@ -341,7 +343,7 @@ def _probe_and_extract(
         if created is None:
             created = container_time(stream.metadata, ctx.tz)
         stream.codec_context.thread_type = "AUTO"  # both cores; frame order is unaffected
-        duration = _duration(container, stream)
+        duration = stream_duration(container, stream)
         shown = [t for t in offsets if duration is None or t <= duration + 1e-6]
         requests = [_Request("moment", t, moment_fit) for t in shown]
         samples = sample_times(duration, ctx.contact_sheet_frames) if duration else []
@@ -379,7 +381,7 @@ def _probe_and_extract(
     }
 
 
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+def stream_duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
     import av
 
     if container.duration and container.duration > 0:
@@ -426,7 +428,7 @@ def _extract(
     offsets: dict[int, float] = {}  # sample -> offset of the frame it found
     per_tile = picker.per_tile
     required = set(by_time) | {t for i, t in enumerate(samples) if i % per_tile == per_tile // 2}
-    finder = _FrameFinder(container, stream)
+    finder = FrameFinder(container, stream)
     frame_pixels = max(1, (stream.codec_context.width or 0) * (stream.codec_context.height or 0))
 
     def times() -> Iterator[float]:
@@ -438,8 +440,8 @@ def _extract(
         for t, frame in finder.frames_at(times()):
             if frame is None:
                 continue
-            rotation = _normalise_rotation(frame.rotation)
-            picture = _upright(frame.to_image(), rotation)
+            rotation = normalise_rotation(frame.rotation)
+            picture = upright(frame.to_image(), rotation)
             offset = finder.offset_of(frame)
             for req in by_time.get(t, []):
                 records[req] = _save(picture, req, offset, sha256, ctx)
@@ -479,11 +481,11 @@ def _save(picture: Image.Image, req: _Request, offset: float, sha256: str, ctx: 
     return {"offset": offset, "width": w, "height": h, "sha256": digest}
 
 
-def _normalise_rotation(degrees: float | int | None) -> int:
+def normalise_rotation(degrees: float | int | None) -> int:
     return (round((degrees or 0) / 90) * 90) % 360
 
 
-def _upright(img: Image.Image, rotation: int) -> Image.Image:
+def upright(img: Image.Image, rotation: int) -> Image.Image:
     """Apply the display matrix: FFmpeg's rotation is counter-clockwise, as is PIL's ROTATE_90.
 
     Phones store portrait video as landscape pixels plus this matrix; without it the frames in
@@ -494,7 +496,7 @@ def _upright(img: Image.Image, rotation: int) -> Image.Image:
     return img.transpose(turns[rotation]) if rotation in turns else img
 
 
-class _FrameFinder:
+class FrameFinder:
     """Finds the frame on screen at given times, seeking only when it saves decoding.
 
     For each target (in ascending order) it either keeps decoding forward or seeks to the
