@@ -12,9 +12,8 @@ from evidencekit.cli.click_zh import ChineseContext, ChineseHelpFormatter
 from evidencekit.cli.common import WordChoice
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
-from evidencekit.media.ocr import ocr_image, ocr_unavailable_reason
 from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
-from evidencekit.rules.ocr_fields import extract_facts, load_ocr_fields
+from evidencekit.readfacts import proposals_from
 
 _ = object()
 
@@ -27,10 +26,7 @@ parse_wechat  # one entry point per chat format: the tests pin each format's par
 parse_qianniu
 parse_qq
 parse_plain
-ocr_image  # the OCR layer's API (issue 13): tested on its own, wired into check/build/init next
-ocr_unavailable_reason
-extract_facts
-load_ocr_fields
+proposals_from  # what the screenshots propose for case.yaml: for `init --from` (issue 13), built separately
 EvidenceKind.PRODUCT  # enum members: looked up by value from case.yaml and templates/
 EvidenceKind.UNBOXING
 EvidenceKind.LOGISTICS

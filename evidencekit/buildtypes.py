@@ -11,6 +11,7 @@ from pathlib import Path
 from evidencekit.case.inventory import Inventory
 from evidencekit.media.base import MAX_EXHIBIT_PAGES
 from evidencekit.model import Case, ChecklistItem, Dossier, Exhibit, Finding, Severity, Target
+from evidencekit.readfacts import ScreenRead
 from evidencekit.rules.catalog import checklist_complete
 
 DEFAULT_ATTACH_LIMIT = 50 * 1024 * 1024
@@ -32,6 +33,7 @@ class BuildOptions:
     cache_dir: Path | None = None
     dpi: int = 150  # display-copy resolution; `pack` lowers it to fit a channel's size limit
     max_exhibit_pages: int = MAX_EXHIBIT_PAGES  # pages one chat transcript or long screenshot may fill
+    ocr: bool = True  # read the screenshots' text (readfacts.py); --no-ocr turns it off
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -46,6 +48,8 @@ class Assessment:
     findings: tuple[Finding, ...]
     # What to do next, from templates/ (rules.advice_for): for the shopper, not the dossier.
     advice: tuple[str, ...] = ()
+    screens: tuple[ScreenRead, ...] = ()  # what OCR read per screenshot (readfacts.py)
+    ocr_note: str = ""  # how to add OCR, when it is missing and there were screenshots to read
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from evidencekit.case.inventory import hash_file, mtime_of, nfc_name, special_re
 from evidencekit.errors import InspectionRefused, NotRegularError
 from evidencekit.media.base import MediaContext
 from evidencekit.media.dispatch import inspect_source
+from evidencekit.media.ocr import ocr_unavailable_reason
 from evidencekit.media.pool import inspect_one
 from evidencekit.model import (
     SHANGHAI,
@@ -28,6 +29,7 @@ from evidencekit.model import (
     EvidenceKind,
     FileIdentity,
     Finding,
+    ImageInspection,
     Inspection,
     RecordingInspection,
     Severity,
@@ -37,7 +39,9 @@ from evidencekit.model import (
     transcript_of,
 )
 from evidencekit.pdf.exhibits import MEDIA_LABELS
+from evidencekit.readfacts import ScreenRead, clock_findings, read_screen, visible_times
 from evidencekit.rules.catalog import load_rules
+from evidencekit.rules.ocr_fields import load_ocr_fields
 from evidencekit.timeinfo import date_inspection
 
 LINK_REASON = "是符号链接，出于安全考虑不读取；请直接给出它指向的文件"
@@ -56,6 +60,7 @@ class FileReport:
     stamp: Stamp | None = None
     findings: tuple[Finding, ...] = ()
     error: str = ""
+    screen: ScreenRead | None = None  # what OCR read on a still image (readfacts.py)
 
     def to_json(self) -> dict[str, Any]:
         if self.error or self.source is None or self.inspection is None or self.stamp is None:
@@ -76,6 +81,9 @@ class FileReport:
                          for f in self.findings],
             "preview": not insp.preview_error,
         }
+        if self.screen is not None:
+            out["visible_time"] = self.screen.clock or None
+            out["read"] = [{"field": f.field, "name": f.name, "value": f.value} for f in self.screen.facts]
         if isinstance(insp, RecordingInspection) and insp.duration is not None:
             out["duration"] = insp.duration
         if (t := transcript_of(insp)) is not None:
@@ -135,8 +143,9 @@ def time_findings(name: str, stamp: Stamp) -> tuple[Finding, ...]:
 
 
 def inspect_files(paths: Sequence[Path], tz: tzinfo = SHANGHAI, now: datetime | None = None,
-                  cache_dir: Path | None = None) -> list[FileReport]:
-    """One report per path, in order; a file that cannot be read gets ``error`` instead."""
+                  cache_dir: Path | None = None, ocr: bool = True) -> list[FileReport]:
+    """One report per path, in order; a file that cannot be read gets ``error`` instead. With
+    ``ocr`` and the OCR extra installed, still images are read too (the status bar's clock, the facts)."""
 
     now = now or datetime.now(UTC)
     ctx = MediaContext(cache=DisplayCache(cache_dir), tz=tz)
@@ -152,7 +161,14 @@ def inspect_files(paths: Sequence[Path], tz: tzinfo = SHANGHAI, now: datetime | 
         insp = inspect_one(source, case, ctx, inspect_source)  # one bad file is a finding
         stamp, insp = date_inspection(source, insp, None, tz, now)
         findings = found + insp.findings + time_findings(source.name, stamp)
-        reports.append(FileReport(given, source, insp, stamp, findings))
+        screen = None
+        # A camera's shutter time in EXIF: a photo, not a screenshot; its text is not worth seconds of OCR.
+        screenshot = isinstance(insp, ImageInspection) and not insp.preview_error and stamp.source is not TimeSource.EXIF
+        if ocr and screenshot and ocr_unavailable_reason() is None:
+            rules = load_ocr_fields()
+            screen = read_screen(source, insp, ctx, rules)
+            findings += tuple(clock_findings(source.name, stamp, screen, tz, rules.screens.tolerance_minutes))
+        reports.append(FileReport(given, source, insp, stamp, findings, screen=screen))
     return reports
 
 
@@ -168,7 +184,8 @@ def format_reports(reports: Sequence[FileReport]) -> str:
             continue
         insp, stamp = r.inspection, r.stamp
         lines.append(f"  类型：{MEDIA_LABELS[insp.media]}")
-        lines.append(f"  时间：{stamp.format_time()}　{phrases.phrase_for(stamp)}")
+        shown = f"；截图上的时间：{'、'.join(visible_times(r.screen)) or '无'}" if r.screen is not None else ""
+        lines.append(f"  时间：{stamp.format_time()}　{phrases.phrase_for(stamp)}{shown}")
         lines.append(f"  来源：{stamp.source.value}（{stamp.source.label}）" + (f"：{stamp.detail}" if stamp.detail else ""))
         for f in r.findings:
             lines.append(f"  注意：{f.message}（{f.code}）")

@@ -3,8 +3,8 @@
 Steps of one shape, ``step(ctx: BuildContext) -> None``, run in order over one context that
 carries the options and every value a step produces:
 
-    check:  load → inventory → inspect → number → checklist → assess
-    build:  load → output → inventory → inspect → number → checklist → assess → strict → mask
+    check:  load → inventory → inspect → number → read → checklist → assess
+    build:  load → output → inventory → inspect → number → read → checklist → assess → strict → mask
             → assemble → render → attach → publish → record
 
 One bad file becomes a recorded finding, never a crash; the only step that touches the user's
@@ -40,7 +40,9 @@ from evidencekit.output import check_output, resolve_output, work_folder
 from evidencekit.output import publish as publish_file
 from evidencekit.pdf.layout_hints import LayoutHints
 from evidencekit.privacy import mask_assessment
+from evidencekit.readfacts import ScreenRead, read_screens, screen_findings, text_boxes
 from evidencekit.rules.catalog import advice_for, build_checklist, load_rules
+from evidencekit.rules.ocr_fields import load_ocr_fields
 from evidencekit.timeinfo import date_inspection, time_findings
 
 if TYPE_CHECKING:
@@ -65,6 +67,9 @@ class BuildContext:
     inventory: Inventory = field(init=False)  # inventory
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
     numbering: Numbering = field(init=False)  # number
+    media: MediaContext = field(init=False)  # inspect
+    screens: tuple[ScreenRead, ...] = ()  # read
+    ocr_note: str = ""  # read
     checklist: tuple[ChecklistItem, ...] = field(init=False)  # checklist
     assessment: Assessment = field(init=False)  # assess; mask replaces it (and options: no originals)
     assessed: Assessment = field(init=False)  # assess: kept unmasked for the shopper's self-check
@@ -118,6 +123,7 @@ def inspect(ctx: BuildContext) -> None:
                                 proves=o.proves if o and o.proves else rules.kinds[kind.value].proves,
                                 note=o.note if o else "", inspection=insp))
     ctx.exhibits = tuple(exhibits)
+    ctx.media = media
 
 
 def number(ctx: BuildContext) -> None:
@@ -125,6 +131,13 @@ def number(ctx: BuildContext) -> None:
     ctx.numbering = number_exhibits(ctx.exhibits, ctx.case, load_rules(), renumber=ctx.options.renumber)
     ctx.exhibits = ctx.numbering.exhibits
     ctx.notes += ctx.numbering.notes()
+
+
+def read(ctx: BuildContext) -> None:
+    """Text of the order, payment and logistics screenshots (readfacts.py), unless --no-ocr."""
+    if ctx.options.ocr:
+        ctx.screens, ctx.ocr_note = read_screens(ctx.exhibits, ctx.media, load_ocr_fields(),
+                                                 ctx.options.jobs or available_cpus(), ctx.progress)
 
 
 def checklist(ctx: BuildContext) -> None:
@@ -140,8 +153,9 @@ def assess(ctx: BuildContext) -> None:
                      if not (f.code == "kind.unknown_folder" and f.subject in declared))
     findings += tuple(f for ex in ctx.exhibits for f in ex.inspection.findings)
     findings += tuple(time_findings(ctx.exhibits))
+    findings += screen_findings(ctx.case, ctx.exhibits, ctx.screens, load_ocr_fields())
     ctx.assessment = ctx.assessed = Assessment(ctx.case, ctx.inventory, ctx.exhibits, ctx.checklist, findings,
-                                               advice_for(ctx.case, load_rules()))
+                                               advice_for(ctx.case, load_rules()), ctx.screens, ctx.ocr_note)
 
 
 def strict(ctx: BuildContext) -> None:
@@ -178,7 +192,7 @@ def render(ctx: BuildContext) -> None:
     ctx.work = Path(ctx.later.enter_context(work_folder()))
     hints = LayoutHints(DisplayCache(ctx.options.cache_dir), ctx.root.resolve(), ctx.options.target)
     ctx.rendered = render_dossier(ctx.dossier, ctx.work / "rendered.pdf", reproducible=ctx.options.reproducible,
-                                  page_hint=hints.load())
+                                  page_hint=hints.load(), text_boxes=text_boxes(ctx.assessment, ctx.options))
     hints.save(ctx.rendered.pages, ctx.rendered.page_count)
 
 
@@ -202,8 +216,8 @@ def record(ctx: BuildContext) -> None:
     ctx.notes += record_in_case(ctx.numbering, ctx.case)
 
 
-CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, checklist, assess)
-BUILD_STEPS: tuple[Step, ...] = (load, output, inventory, inspect, number, checklist, assess, strict, mask,
+CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, read, checklist, assess)
+BUILD_STEPS: tuple[Step, ...] = (load, output, inventory, inspect, number, read, checklist, assess, strict, mask,
                                  assemble, render, attach, publish, record)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from evidencekit.buildtypes import Assessment, BuildResult
 from evidencekit.model import Exhibit, Status, Target
+from evidencekit.readfacts import TIME_FIELDS, ScreenRead, visible_times
 from evidencekit.rules.catalog import load_rules, megabytes_text
 from evidencekit.selfcheck import (
     command_arg,
@@ -22,13 +23,15 @@ _MARK = {Status.PRESENT: "✓", Status.MISSING: "✗", Status.WEAK: "!"}
 
 
 def check_report(a: Assessment, target: Target, complete: bool, now: datetime) -> dict[str, Any]:
+    reads = {r.number: r for r in a.screens}
     return {
         "case": a.case.root.name,  # the folder's name: where it lives is not ours to write
         "target": target,
         "complete": complete,
         "has_case_file": a.case.has_case_file,
         "files": len(a.exhibits),
-        "exhibits": [exhibit_entry(ex) for ex in a.exhibits],
+        "exhibits": [exhibit_entry(ex, reads.get(ex.number)) for ex in a.exhibits],
+        "ocr_note": a.ocr_note,
         "refused": [{"path": r.rel_path, "reason": r.reason} for r in a.inventory.refused],
         "checklist": [
             {
@@ -50,8 +53,14 @@ def check_report(a: Assessment, target: Target, complete: bool, now: datetime) -
     }
 
 
-def exhibit_entry(ex: Exhibit) -> dict[str, Any]:
-    """One exhibit of `check --json`: its number, file, kind and time with source (issue 11)."""
+def exhibit_entry(ex: Exhibit, read: ScreenRead | None = None) -> dict[str, Any]:
+    """One exhibit of `check --json`: its number, file, kind and time with source (issue 11), and
+    what OCR read on it (the status bar's clock, the facts)."""
+    ocr: dict[str, Any] = {}
+    if read is not None:
+        ocr = {"visible_time": read.clock or None,
+               "read": [{"field": f.field, "name": f.name, "value": f.value} for f in read.facts],
+               "ocr_error": read.error}
     return {
         "number": ex.number,
         "path": ex.source.rel_path,
@@ -60,6 +69,7 @@ def exhibit_entry(ex: Exhibit) -> dict[str, Any]:
         "time_source": ex.stamp.source.value,
         "time_detail": ex.stamp.detail,
         "time_phrase": load_rules().time_sources.phrase_for(ex.stamp),
+        **ocr,
     }
 
 
@@ -77,11 +87,33 @@ def format_check(a: Assessment, target: Target, complete: bool, now: datetime) -
         # What is missing or weak is explained once, in the self-check below.
         reason = f" — {item.reason}" if item.status is Status.PRESENT else "（见下面的自查）"
         lines.append(f"  {_MARK[item.status]} [{need}] {item.label}：{item.status.label}{refs}{reason}")
+    lines += ocr_lines(a)
     lines.append("")
     lines.append(format_self_check(self_check(a, target, now, load_rules())))
     lines.append("")
     lines.append("结论：必需项齐全。" if complete else "结论：不完整，请补齐上面标 ✗ 的项目（退出码 6）。")
     return "\n".join(lines)
+
+
+def ocr_lines(a: Assessment) -> list[str]:
+    """What OCR read on each screenshot, the visible time beside the exhibit's own; or, once, how to add OCR."""
+    if a.ocr_note:
+        return ["", a.ocr_note]
+    if not a.screens:
+        return []
+    phrases = load_rules().time_sources
+    exhibits = {ex.number: ex for ex in a.exhibits}
+    lines = ["", "截图上的文字（文字识别）："]
+    for r in a.screens:
+        ex = exhibits[r.number]
+        lines.append(f"  证据{r.number} {r.rel_path}：截图上的时间 {'、'.join(visible_times(r)) or '无'}；"
+                     f"{phrases.phrase_for(ex.stamp)} {ex.stamp.format_time()}")
+        if r.error:
+            lines.append(f"    未读出文字：{r.error}")
+        others = [f"{f.name} {f.value}" for f in r.facts if f.field not in TIME_FIELDS]
+        if others:
+            lines.append(f"    读出：{'；'.join(others)}")
+    return lines
 
 
 def format_build(r: BuildResult, now: datetime, full_self_check: bool = False) -> str:

@@ -54,12 +54,21 @@ def self_check(a: Assessment, target: Target, now: datetime, rules: Rules, folde
     ``folder`` is how the commands it suggests name the case folder: its full path by default;
     `check --json` passes the folder's name, so the JSON holds no local path.
     """
-    todos = tuple(
-        Todo(item.key, item.label, item.required, item.status, item.reason,
-             remedy(item.key, item.status, folder or a.case.root, target, rules))
-        for item in a.checklist if item.status is not Status.PRESENT)
+    root = folder or a.case.root
+    timeless = {r.number for r in a.screens if not r.error and not r.shows_time}
+    todos = []
+    for item in a.checklist:
+        if item.status is not Status.PRESENT:
+            todos.append(Todo(item.key, item.label, item.required, item.status, item.reason,
+                              remedy(item.key, item.status, root, target, rules)))
+        elif item.key.startswith("evidence.") and item.exhibits and set(item.exhibits) <= timeless:
+            # Present, but no screenshot of it shows a date or time (readfacts.py): officials may not take it.
+            shown = "、".join(f"证据{n}" for n in item.exhibits)
+            todos.append(Todo(item.key, item.label, item.required, Status.WEAK,
+                              f"{shown} 的截图上看不到日期或时间，可能不被采信",
+                              remedy(item.key, Status.WEAK, root, target, rules)))
     return SelfCheck(
-        a.case.root, target, target_profile(target, rules).label, todos,
+        a.case.root, target, target_profile(target, rules).label, tuple(todos),
         tuple(f for f in a.findings if f.severity is not Severity.INFO), a.inventory.refused,
         case_status(a.case, rules, now.astimezone(a.case.tz)), a.advice)
 

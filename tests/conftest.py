@@ -26,6 +26,16 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     monkeypatch.setenv("EVIDENCEKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ek-cache"))
 
 
+@pytest.fixture(autouse=True)
+def _ocr_engine_absent(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as where the OCR extra is absent, so what they find does not depend on it and no
+    test pays seconds per screenshot; OCR tests replace the engine (a fake) or are marked ``ocr_engine``."""
+    if request.node.get_closest_marker("ocr_engine") is None:
+        from evidencekit.media import ocr
+
+        monkeypatch.setattr(ocr, "engine_version", lambda: None)
+
+
 def _load_example_module():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("make_example", ROOT / "examples" / "make_example.py")
     assert spec and spec.loader

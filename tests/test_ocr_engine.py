@@ -21,8 +21,9 @@ from evidencekit.media.base import MediaContext
 from evidencekit.model import SourceFile
 from evidencekit.rules.ocr_fields import TextBox, extract_facts, load_ocr_fields
 
-pytestmark = pytest.mark.skipif(ocr.engine_version() is None,
-                                reason='the OCR extra is not installed (pip install -e ".[ocr]")')
+pytestmark = [pytest.mark.ocr_engine,
+              pytest.mark.skipif(ocr.engine_version() is None,
+                                 reason='the OCR extra is not installed (pip install -e ".[ocr]")')]
 
 IMAGES = [(layout, "wechat") for layout in ocr_screens.LAYOUTS] + [("pinduoduo", "clean")]
 

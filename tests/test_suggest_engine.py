@@ -16,8 +16,9 @@ from evidencekit.cache import DisplayCache
 from evidencekit.media import ocr, suggest
 from evidencekit.media.base import MediaContext
 
-pytestmark = pytest.mark.skipif(ocr.engine_version() is None,
-                                reason='the OCR extra is not installed (pip install -e ".[ocr]")')
+pytestmark = [pytest.mark.ocr_engine,
+              pytest.mark.skipif(ocr.engine_version() is None,
+                                 reason='the OCR extra is not installed (pip install -e ".[ocr]")')]
 
 
 def test_the_engine_reads_the_hosts_claim_where_it_appears(tmp_path: Path) -> None:

@@ -24,9 +24,11 @@ from evidencekit.errors import ExitCode, UsageError
 @click.option("--suggest-moments", "suggest", is_flag=True,
               help="录屏：在画面变化处识别画面上的文字，找出主播的承诺（价格、正品、假一赔X……），"
                    "建议可粘贴进 case.yaml 的 moments:（需要可选组件 evidencekit[ocr]）。")
+@click.option("--no-ocr", is_flag=True, help="不识别截图上的文字（不显示截图上看到的时间；带 EXIF 拍摄时间的照片本来就不识别）。")
 @debug_option
 @handle_errors
-def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, suggest: bool, debug: bool) -> None:
+def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, suggest: bool, no_ocr: bool,
+                    debug: bool) -> None:
     """查看 evidencekit 从每个文件读出了什么（不生成证据材料）：类型、时间及其来源和依据、
     提示，聊天记录的格式、编码和每条消息。用来回答「证据7 的时间为什么是这个」。
 
@@ -51,7 +53,7 @@ def inspect_command(files: tuple[Path, ...], as_json: bool, zone: str, suggest: 
         raise UsageError(f"不认识的时区：{zone}", hint="例如 Asia/Shanghai、+08:00、UTC") from exc
     if suggest:
         require_ocr()  # before any file is read: exit 2 with how to add the extra
-    reports = inspect_files(list(files), tz)
+    reports = inspect_files(list(files), tz, ocr=not no_ocr)
     suggestions = suggest_for_files([(r.file, r.source, r.inspection) for r in reports], tz) if suggest else {}
     if as_json:
         out = []

@@ -9,7 +9,7 @@ anchor landed, how many pages there are) into the next.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +36,8 @@ from evidencekit.pdf.text import (
     measuring,
     para,
 )
+from evidencekit.pdf.textlayer import Word, draw_words
+from evidencekit.rules.ocr_fields import TextBox
 
 # ASCII85-wrapping every image stream costs 12x the time and 24 % more bytes (measured).
 rl_config.useA85 = 0
@@ -87,6 +89,8 @@ class RenderContext:
     outline_started: bool = False
     fitted: dict[tuple[str, float, float, str | None], str] = field(default_factory=dict)  # fit_text
     kept: dict[object, Any] = field(default_factory=dict)  # made on the first pass, see once()
+    # OCR's boxes per exhibit number: drawn as an invisible text layer over its screenshot (textlayer.py).
+    text_boxes: Mapping[int, Sequence[TextBox]] = field(default_factory=dict)
 
     def begin_pass(self, known_pages: dict[str, int], total_pages: int | None, *, layout_only: bool) -> None:
         """Start another layout pass with what the previous one found out. Findings stay: the
@@ -323,10 +327,12 @@ class Figure(Flowable):
         max_width: float,
         max_height: float,
         min_fraction: float = 0.6,
+        words: Sequence[Word] = (),
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.image = image
+        self.words = words  # invisible text over the image (textlayer.py)
         self.caption = caption
         self.max_width = max_width
         self.max_height = max_height
@@ -373,6 +379,8 @@ class Figure(Flowable):
         canv.setLineWidth(0.5)
         canv.rect(x, y, self.draw_width, self.draw_height, stroke=1, fill=0)
         canv.restoreState()
+        if self.words:
+            draw_words(canv, self.ctx.fonts, x, y, self.draw_width, self.draw_height, self.words)
         if self.caption is not None:
             self.caption.drawOn(canv, 0, 0)
 

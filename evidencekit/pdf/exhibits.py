@@ -8,7 +8,7 @@ SHA-256 comes from the exhibit page template (document.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,7 +58,9 @@ from evidencekit.pdf.text import (
     format_size,
     format_when,
 )
+from evidencekit.pdf.textlayer import Word, words_for
 from evidencekit.rules.catalog import load_rules
+from evidencekit.rules.ocr_fields import TextBox
 
 TITLE = "证据"
 
@@ -129,14 +131,15 @@ def render_exhibit(ctx: RenderContext, exhibit: Exhibit) -> list[Flowable]:
 
     if insp.preview_error:
         story += _preview_error(ctx, insp.preview_error)
-    content = _content(ctx, insp)
+    content = _content(ctx, insp, ctx.text_boxes.get(exhibit.number, ()))
     if not insp.preview_error and not content:
         content = _preview_error(ctx, "该文件类型无法在 PDF 中预览。")
     return story + content
 
 
-def _content(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
-    """What the exhibit shows of its kind; empty when there is nothing to show."""
+def _content(ctx: RenderContext, insp: Inspection, boxes: Sequence[TextBox] = ()) -> list[Flowable]:
+    """What the exhibit shows of its kind; empty when there is nothing to show. ``boxes``: OCR's
+    text on a screenshot, laid invisibly over its picture."""
     match insp:
         case VideoInspection() if insp.frames:
             return _frames(ctx, insp)
@@ -145,7 +148,7 @@ def _content(ctx: RenderContext, insp: Inspection) -> list[Flowable]:
         case AudioInspection():  # duration and start time even without declared moments
             return _moments_table(ctx, insp)
         case ImageInspection() | PdfInspection() if insp.images:
-            return _images(ctx, insp)
+            return _images(ctx, insp, boxes)
         case ChatInspection() | TextInspection() if insp.transcript is not None and (
                 insp.transcript.messages or insp.transcript.raw_text):
             return _transcript(ctx, insp.transcript)
@@ -250,6 +253,7 @@ def _image_or_notice(
     max_width: float,
     max_height: float,
     min_fraction: float,
+    words: Sequence[Word] = (),
 ) -> Flowable:
     s = ctx.styles
     if not image.path.is_file():
@@ -263,14 +267,16 @@ def _image_or_notice(
         )
         return ctx.para(s.notice, "显示副本丢失，无法显示此画面。请清除缓存后重新生成。")
     cap = ctx.cell(s.caption, caption) if caption else None
-    return Figure(ctx, image, cap, max_width, max_height, min_fraction)
+    return Figure(ctx, image, cap, max_width, max_height, min_fraction, words)
 
 
-def _images(ctx: RenderContext, insp: ImageInspection | PdfInspection) -> list[Flowable]:
+def _images(ctx: RenderContext, insp: ImageInspection | PdfInspection, boxes: Sequence[TextBox] = ()
+            ) -> list[Flowable]:
     story: list[Flowable] = []
     count = len(insp.images)
     page_count = insp.page_count if isinstance(insp, PdfInspection) else None
     total_pages = page_count or count
+    words = words_for(insp, boxes) if isinstance(insp, ImageInspection) else [() for _ in insp.images]
     for i, image in enumerate(insp.images):
         caption = image.caption
         if not caption and isinstance(insp, PdfInspection):
@@ -279,7 +285,8 @@ def _images(ctx: RenderContext, insp: ImageInspection | PdfInspection) -> list[F
             caption = f"第 {i + 1}/{count} 张"
         if i:
             story.append(PageBreak())
-        story.append(_image_or_notice(ctx, image, caption, EXHIBIT_BOX_WIDTH_PT, EXHIBIT_BOX_HEIGHT_PT, 0.6))
+        story.append(_image_or_notice(ctx, image, caption, EXHIBIT_BOX_WIDTH_PT, EXHIBIT_BOX_HEIGHT_PT, 0.6,
+                                      words[i]))
     for finding in insp.findings:
         if finding.code == "image.truncated":  # media/images.py: only the first pages of a long screenshot
             story.append(ctx.para(ctx.styles.notice, finding.message.replace("完整图片见附件原件", ""),

@@ -10,7 +10,7 @@ the real pass spends its time drawing rather than wrapping text a second time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from io import BytesIO
@@ -33,6 +33,7 @@ from evidencekit.pdf.document import (
 )
 from evidencekit.pdf.fonts import load_fonts
 from evidencekit.pdf.text import Styles
+from evidencekit.rules.ocr_fields import TextBox
 
 Section = Callable[[RenderContext], list[Flowable]]
 
@@ -101,6 +102,7 @@ def render_dossier(
     *,
     reproducible: bool = False,
     page_hint: tuple[dict[str, int], int] | None = None,
+    text_boxes: Mapping[int, Sequence[TextBox]] | None = None,
 ) -> RenderResult:
     """Write the dossier PDF to ``out_path`` (a temporary path the caller moves into place).
 
@@ -108,12 +110,13 @@ def render_dossier(
     measuring pass comes first. ``page_hint`` — the pages and page count of the last build of the
     same case (``RenderResult.pages``) — lets a rebuild start with the real pass instead; the
     numbers are checked after it and the pass repeated if anything moved, so a stale hint costs
-    time, never correctness.
+    time, never correctness. ``text_boxes`` (OCR's, by exhibit number) become an invisible
+    text layer over each screenshot.
     """
     fonts = load_fonts(dossier.font_path)
     # One context for all passes: it keeps the flowables that do not depend on page numbers, and
     # the findings of making them (fonts and renderer alike), which later passes do not repeat.
-    ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts))
+    ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts), text_boxes=text_boxes or {})
     if page_hint is None:
         ctx.begin_pass({}, None, layout_only=True)
         _layout(ctx, BytesIO(), reproducible=reproducible)

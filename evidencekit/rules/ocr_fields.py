@@ -17,6 +17,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from evidencekit.model import EvidenceKind
 from evidencekit.rules.ruleset import templates_folder
 from evidencekit.rules.templatefile import TemplateFile, read_template, suggest, top_level
 
@@ -77,10 +78,21 @@ class FieldRule:
 
 
 @dataclass(frozen=True)
+class ScreenRules:
+    """Which screenshots are read, and how the status bar's clock is found (``screens:``)."""
+
+    kinds: tuple[EvidenceKind, ...]
+    clock: re.Pattern[str]  # a whole box holding the clock, groups H and M
+    clock_band: float  # the clock's box ends within this share of the image's height, from the top
+    tolerance_minutes: int  # clock and file-name time further apart than this are a finding
+
+
+@dataclass(frozen=True)
 class OcrFieldRules:
     fields: tuple[FieldRule, ...]  # in file order
     time: re.Pattern[str]
     amount: re.Pattern[str]
+    screens: ScreenRules
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ def load_ocr_fields_from(folder: Traversable | Path) -> OcrFieldRules:
 
 
 def parse_ocr_fields(doc: TemplateFile) -> OcrFieldRules:
-    top = top_level(doc, required=("patterns", "fields"))
+    top = top_level(doc, required=("patterns", "fields", "screens"))
     patterns = doc.mapping(top["patterns"], "patterns", required=("time", "amount"))
     time = _regex(doc, doc.text(patterns, "time", "patterns"), "patterns.time")
     _require_groups(doc, time, _TIME_GROUPS, "patterns.time")
@@ -132,7 +144,26 @@ def parse_ocr_fields(doc: TemplateFile) -> OcrFieldRules:
         if rule.follows is not None and (rule.follows not in keys or rule.follows == rule.key):
             doc.fail(f"fields.{rule.key}.follows",
                      f"应为 fields 下另一项的键名，实际是 {rule.follows}{suggest(rule.follows, keys)}")
-    return OcrFieldRules(fields=tuple(fields), time=time, amount=amount)
+    return OcrFieldRules(fields=tuple(fields), time=time, amount=amount, screens=_screens(doc, top["screens"]))
+
+
+def _screens(doc: TemplateFile, node: object) -> ScreenRules:
+    m = doc.mapping(node, "screens", required=("kinds", "clock", "clock_band", "tolerance_minutes"))
+    kinds = []
+    for key in doc.str_list(m, "kinds", "screens"):
+        if key not in EvidenceKind.__members__.values():
+            usable = tuple(k.value for k in EvidenceKind)
+            doc.fail("screens.kinds", f"应为证据类别的键名，实际是 {key}{suggest(key, usable)}")
+        kinds.append(EvidenceKind(key))
+    clock = _regex(doc, doc.text(m, "clock", "screens"), "screens.clock")
+    _require_groups(doc, clock, ("H", "M"), "screens.clock")
+    band = doc.number(m, "clock_band", "screens")
+    if band is None or not 0 < band <= 1:
+        doc.fail("screens.clock_band", f"应为 0 到 1 之间的比例，实际是 {band}")
+    minutes = doc.count(m, "tolerance_minutes", "screens")
+    if minutes is None:
+        doc.fail("screens.tolerance_minutes", "应写分钟数，例如 5")
+    return ScreenRules(tuple(kinds), clock, float(band), minutes)
 
 
 def _labels(doc: TemplateFile, m: dict[str, Any], path: str) -> tuple[str, ...]:
