@@ -49,3 +49,44 @@ def example_case(example_source: Path, tmp_path: Path) -> Iterator[Path]:
     dest = tmp_path / "case"
     shutil.copytree(example_source, dest, copy_function=shutil.copy2)
     yield dest
+
+
+@pytest.fixture(scope="session")
+def example_dossiers(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One copy of the example case built once per target with the default options (read-only)."""
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+    from evidencekit.model import Target
+
+    case = tmp_path_factory.mktemp("per-target") / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    built: dict[str, Path] = {}
+    for target in Target:
+        out = case.parent / f"dossier-{target.value}.pdf"
+        result = CliRunner().invoke(main, ["build", str(case), "--target", target.value, "-o", str(out),
+                                           "--force", "-q"])
+        assert result.exit_code == 0, result.stderr
+        built[target.value] = out
+    return built
+
+
+@pytest.fixture(scope="session")
+def example_reproducible(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example case built with ``--reproducible --jobs 1`` on a cold cache (read-only).
+
+    Returns the dossier; beside it are ``case/`` (the copy it was built from) and ``cache/`` (the
+    display-copy cache that build filled).
+    """
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+
+    root = tmp_path_factory.mktemp("reproducible")
+    case = root / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    out = root / "dossier.pdf"
+    result = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(root / "cache")}).invoke(
+        main, ["build", str(case), "-o", str(out), "--reproducible", "-q", "--jobs", "1"])
+    assert result.exit_code == 0, result.stderr
+    return out
