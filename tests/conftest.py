@@ -65,13 +65,15 @@ def example_dossiers(example_source: Path, tmp_path_factory: pytest.TempPathFact
     from evidencekit.cli import main
     from evidencekit.model import Target
 
+    # Session fixtures are set up before _isolated_cache applies: name the same cache folder here.
+    cache = {"EVIDENCEKIT_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "ek-cache")}
     case = tmp_path_factory.mktemp("per-target") / "case"
     shutil.copytree(example_source, case, copy_function=shutil.copy2)
     built: dict[str, Path] = {}
     for target in Target:
         out = case.parent / f"dossier-{target.value}.pdf"
-        result = CliRunner().invoke(main, ["build", str(case), "--target", target.value, "-o", str(out),
-                                           "--force", "-q"])
+        result = CliRunner(env=cache).invoke(main, ["build", str(case), "--target", target.value, "-o", str(out),
+                                                    "--force", "-q"])
         assert result.exit_code == 0, result.stderr
         built[target.value] = out
     return built
