@@ -26,6 +26,15 @@ settings.register_profile("evidencekit", deadline=None, suppress_health_check=[H
 settings.load_profile("evidencekit")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache_for_shared_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same cache folder for session and module fixtures, which are set up before any
+    function-scoped fixture such as _isolated_cache below."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVIDENCEKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ek-cache"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the developer's real cache folder from tests."""
@@ -65,15 +74,13 @@ def example_dossiers(example_source: Path, tmp_path_factory: pytest.TempPathFact
     from evidencekit.cli import main
     from evidencekit.model import Target
 
-    # Session fixtures are set up before _isolated_cache applies: name the same cache folder here.
-    cache = {"EVIDENCEKIT_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "ek-cache")}
     case = tmp_path_factory.mktemp("per-target") / "case"
     shutil.copytree(example_source, case, copy_function=shutil.copy2)
     built: dict[str, Path] = {}
     for target in Target:
         out = case.parent / f"dossier-{target.value}.pdf"
-        result = CliRunner(env=cache).invoke(main, ["build", str(case), "--target", target.value, "-o", str(out),
-                                                    "--force", "-q"])
+        result = CliRunner().invoke(main, ["build", str(case), "--target", target.value, "-o", str(out),
+                                           "--force", "-q"])
         assert result.exit_code == 0, result.stderr
         built[target.value] = out
     return built

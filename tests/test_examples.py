@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -46,6 +47,18 @@ def built(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     shutil.copytree(example_source, case, copy_function=shutil.copy2)
     before = snapshot(case / "evidence")
     return case, build(case), before
+
+
+@pytest.fixture(scope="module")
+def cache_seen_by_module_fixtures() -> str | None:
+    return os.environ.get("EVIDENCEKIT_CACHE_DIR")
+
+
+def test_module_fixtures_build_into_the_tests_cache_not_the_users(
+        cache_seen_by_module_fixtures: str | None, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # a module fixture such as ``built`` is set up before any function-scoped fixture
+    assert cache_seen_by_module_fixtures is not None
+    assert Path(cache_seen_by_module_fixtures).is_relative_to(tmp_path_factory.getbasetemp())
 
 
 def test_originals_are_byte_identical_and_keep_their_mtime(built: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]
