@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli import main
-from evidencekit.model import EvidenceKind, Target
+from evidencekit.model import EvidenceKind
 from evidencekit.rules.catalog import load_rules
 
 BODY_MIN_PT = 10.0
