@@ -13,11 +13,26 @@ from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Under PYTHONDONTWRITEBYTECODE pytest rewrites the asserts of every test module again on each run
+# (about 3 s of a 4 s collection on one core) and each child interpreter a test starts compiles
+# evidencekit again. Cached bytecode is checked against the source's mtime and size, so keeping it
+# changes no result; it lands in the __pycache__ folders .gitignore already lists.
+sys.dont_write_bytecode = False
+
 
 # Property tests check behaviour, not speed: a busy CI machine must not turn a slow example into
 # a failure (tests never assert wall-clock time).
 settings.register_profile("evidencekit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("evidencekit")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache_for_shared_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same cache folder for session and module fixtures, which are set up before any
+    function-scoped fixture such as _isolated_cache below."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EVIDENCEKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ek-cache"))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +74,44 @@ def example_case(example_source: Path, tmp_path: Path) -> Iterator[Path]:
     dest = tmp_path / "case"
     shutil.copytree(example_source, dest, copy_function=shutil.copy2)
     yield dest
+
+
+@pytest.fixture(scope="session")
+def example_dossiers(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One copy of the example case built once per target with the default options (read-only)."""
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+    from evidencekit.model import Target
+
+    case = tmp_path_factory.mktemp("per-target") / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    built: dict[str, Path] = {}
+    for target in Target:
+        out = case.parent / f"dossier-{target.value}.pdf"
+        result = CliRunner().invoke(main, ["build", str(case), "--target", target.value, "-o", str(out),
+                                           "--force", "-q"])
+        assert result.exit_code == 0, result.stderr
+        built[target.value] = out
+    return built
+
+
+@pytest.fixture(scope="session")
+def example_reproducible(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example case built with ``--reproducible --jobs 1`` on a cold cache (read-only).
+
+    Returns the dossier; beside it are ``case/`` (the copy it was built from) and ``cache/`` (the
+    display-copy cache that build filled).
+    """
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+
+    root = tmp_path_factory.mktemp("reproducible")
+    case = root / "case"
+    shutil.copytree(example_source, case, copy_function=shutil.copy2)
+    out = root / "dossier.pdf"
+    result = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(root / "cache")}).invoke(
+        main, ["build", str(case), "-o", str(out), "--reproducible", "-q", "--jobs", "1"])
+    assert result.exit_code == 0, result.stderr
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -46,6 +47,18 @@ def built(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> tup
     shutil.copytree(example_source, case, copy_function=shutil.copy2)
     before = snapshot(case / "evidence")
     return case, build(case), before
+
+
+@pytest.fixture(scope="module")
+def cache_seen_by_module_fixtures() -> str | None:
+    return os.environ.get("EVIDENCEKIT_CACHE_DIR")
+
+
+def test_module_fixtures_build_into_the_tests_cache_not_the_users(
+        cache_seen_by_module_fixtures: str | None, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # a module fixture such as ``built`` is set up before any function-scoped fixture
+    assert cache_seen_by_module_fixtures is not None
+    assert Path(cache_seen_by_module_fixtures).is_relative_to(tmp_path_factory.getbasetemp())
 
 
 def test_originals_are_byte_identical_and_keep_their_mtime(built: tuple[Path, Path, dict]) -> None:  # type: ignore[type-arg]
@@ -136,13 +149,13 @@ def test_display_copies_carry_no_gps(built: tuple[Path, Path, dict]) -> None:  #
             assert b"GPS" not in data and b"Exif" not in data and b"SN-0000-EXAMPLE" not in data
 
 
-def test_reproducible_builds_are_byte_identical(example_case: Path, tmp_path: Path) -> None:
-    a = tmp_path / "a.pdf"
-    b = tmp_path / "b.pdf"
-    for out in (a, b):
-        result = CliRunner().invoke(main, ["build", str(example_case), "-o", str(out), "--reproducible", "-q"])
-        assert result.exit_code == 0, result.stderr
-    assert a.read_bytes() == b.read_bytes()
+def test_reproducible_builds_are_byte_identical(example_case: Path, example_reproducible: Path,
+                                                tmp_path: Path) -> None:
+    """Another copy of the case, in another folder and with another cache, gives the same bytes."""
+    out = tmp_path / "b.pdf"
+    result = CliRunner().invoke(main, ["build", str(example_case), "-o", str(out), "--reproducible", "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes() == example_reproducible.read_bytes()
 
 
 def test_broken_image_is_listed_with_its_reason(example_case: Path) -> None:
@@ -180,14 +193,11 @@ def test_symlink_to_etc_passwd_is_refused_and_nothing_of_it_is_inside(example_ca
         ("payment", "支付渠道交易投诉证据材料"),
     ],
 )
-def test_each_target_has_its_title_and_section_order(example_source: Path, tmp_path: Path, target: str,
+def test_each_target_has_its_title_and_section_order(example_dossiers: dict[str, Path], target: str,
                                                      title: str) -> None:
     from evidencekit.rules.catalog import load_rules
 
-    out = tmp_path / f"{target}.pdf"
-    result = CliRunner().invoke(main, ["build", str(example_source), "--target", target, "-o", str(out),
-                                       "-q", "--no-originals"])
-    assert result.exit_code == 0, result.stderr
+    out = example_dossiers[target]
     labels = {"cover": "封面", "summary": "投诉要点", "checklist": "证据清单", "index": "证据目录",
               "timeline": "时间线", "exhibits": "证据", "appendix": "完整性附录"}
     expected = [labels[s] for s in load_rules().targets[target].sections]

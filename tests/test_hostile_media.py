@@ -388,7 +388,7 @@ def test_pdf_content_stream_bomb_hits_the_time_budget(tmp_path: Path) -> None:
     case = tmp_path / "case"
     bomb_pdf(case / "evidence" / "report" / "bomb.pdf", 4)
     before = child_pids()
-    source, insp = inspect_rel(case, "evidence/report/bomb.pdf", ctx_for(tmp_path, decode_seconds=1.0))
+    source, insp = inspect_rel(case, "evidence/report/bomb.pdf", ctx_for(tmp_path, decode_seconds=0.5))
     assert not insp.images
     assert "超出处理时限" in insp.preview_error
     assert any("超出处理时限" in f.message and f.subject == source.rel_path for f in insp.findings)

@@ -57,16 +57,12 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def real_dossier(tmp_path_factory: pytest.TempPathFactory, example_source: Path) -> Path:
-    """The example case built with --reproducible: page images, attachments, the real cover."""
-    root = tmp_path_factory.mktemp("real")
-    case = root / "case"
-    shutil.copytree(example_source, case, copy_function=shutil.copy2)
-    out = root / "dossier.pdf"
-    code, text = invoke("build", str(case), "-o", str(out), "--reproducible", "--quiet",
-                        env={"EVIDENCEKIT_CACHE_DIR": str(root / "cache")})
-    assert code == 0, text
-    return out
+def real_dossier(example_reproducible: Path) -> Path:
+    """The example case built with --reproducible: page images, attachments, the real cover.
+
+    Beside it are ``case/`` and ``cache/`` (see conftest.example_reproducible); read-only.
+    """
+    return example_reproducible
 
 
 def copy_of(pdf: Path, tmp_path: Path) -> Path:

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from evidencekit.cli import main
-from evidencekit.model import EvidenceKind, Target
+from evidencekit.model import EvidenceKind
 from evidencekit.rules.catalog import load_rules
 
 BODY_MIN_PT = 10.0
@@ -29,18 +29,9 @@ TEXT_SECTIONS = ("投诉要点", "证据清单", "证据目录", "时间线")
 
 
 @pytest.fixture(scope="module")
-def dossiers(example_source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    case = tmp_path_factory.mktemp("recipient") / "case"
-    shutil.copytree(example_source, case, copy_function=shutil.copy2)
-    built: dict[str, Path] = {}
-    for target in Target:
-        out = case.parent / f"dossier-{target.value}.pdf"
-        result = CliRunner().invoke(
-            main, ["build", str(case), "--target", target.value, "-o", str(out), "--force", "-q"]
-        )
-        assert result.exit_code == 0, result.stderr
-        built[target.value] = out
-    return built
+def dossiers(example_dossiers: dict[str, Path]) -> dict[str, Path]:
+    """The example case built for every target (conftest.example_dossiers); read-only."""
+    return example_dossiers
 
 
 def page_texts(pdf: Path) -> list[str]:
