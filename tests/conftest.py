@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,12 +27,19 @@ settings.register_profile("evidencekit", deadline=None, suppress_health_check=[H
 settings.load_profile("evidencekit")
 
 
+_REAL: dict[str, Any] = {}  # what the session fixture patched, for the tests that want it back
+
+
 @pytest.fixture(autouse=True, scope="session")
-def _isolated_cache_for_shared_fixtures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The same cache folder for session and module fixtures, which are set up before any
-    function-scoped fixture such as _isolated_cache below."""
+def _shared_fixtures_isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Session and module fixtures are set up before any function-scoped fixture: they get the
+    tests' cache folder and the absent OCR engine here (see the two fixtures below)."""
+    from evidencekit.media import ocr
+
+    _REAL["engine_version"] = ocr.engine_version
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EVIDENCEKIT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "ek-cache"))
+        patch.setattr(ocr, "engine_version", lambda: None)
         yield
 
 
@@ -44,11 +52,14 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 @pytest.fixture(autouse=True)
 def _ocr_engine_absent(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run as where the OCR extra is absent, so what they find does not depend on it and no
-    test pays seconds per screenshot; OCR tests replace the engine (a fake) or are marked ``ocr_engine``."""
-    if request.node.get_closest_marker("ocr_engine") is None:
-        from evidencekit.media import ocr
+    test pays seconds per screenshot; OCR tests replace the engine (a fake) or are marked
+    ``ocr_engine``, which gives them the real one back."""
+    from evidencekit.media import ocr
 
+    if request.node.get_closest_marker("ocr_engine") is None:
         monkeypatch.setattr(ocr, "engine_version", lambda: None)
+    else:
+        monkeypatch.setattr(ocr, "engine_version", _REAL["engine_version"])
 
 
 def _load_example_module():  # type: ignore[no-untyped-def]
