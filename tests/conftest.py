@@ -43,6 +43,13 @@ def _shared_fixtures_isolated(tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield
 
 
+@pytest.fixture(scope="session")
+def real_ocr_engine_version(_shared_fixtures_isolated: None) -> Any:
+    """The real ``ocr.engine_version``, for a session fixture that reads with the installed engine
+    while it sets up (patch it in for that time only; its tests need the ocr_engine marker)."""
+    return _REAL["engine_version"]
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the developer's real cache folder from tests."""

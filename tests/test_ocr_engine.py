@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import ocr_screens
 import pytest
@@ -36,11 +37,12 @@ Screens = tuple[DisplayCache, dict[tuple[str, str], tuple[SourceFile, ocr.OcrRes
 
 
 @pytest.fixture(scope="session")
-def read_screens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Screens]:
+def read_screens(real_ocr_engine_version: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Screens]:
     root = tmp_path_factory.mktemp("ocr-screens")
     cache = DisplayCache(root / "cache")
     results = {}
     with pytest.MonkeyPatch.context() as m:
+        m.setattr(ocr, "engine_version", real_ocr_engine_version)  # shared fixtures see none
         for name in ("connect", "connect_ex", "sendto"):
             m.setattr(socket.socket, name, _no_network)
         m.setattr(socket, "create_connection", _no_network)
