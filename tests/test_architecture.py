@@ -35,6 +35,7 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.case", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.case", "evidencekit.case.load"): _CLI,
     ("evidencekit.cli.case", "evidencekit.case.interview"): _CLI,
+    ("evidencekit.cli.case", "evidencekit.case.edit"): _CLI,
     ("evidencekit.cli.case", "evidencekit.case.inventory"): _CLI,
     ("evidencekit.cli.case", "evidencekit.media.ocr"): _CLI,
     ("evidencekit.cli.case", "evidencekit.media.suggest"): _CLI,

@@ -15,10 +15,13 @@ from click.testing import CliRunner
 from factories import write_file
 from PIL import Image
 
-from evidencekit.case.load import load_case
+from evidencekit.case.edit import add_moments
+from evidencekit.case.load import load_case, yaml_quote
 from evidencekit.cli import main
 from evidencekit.errors import ExitCode
-from evidencekit.media import ocr
+from evidencekit.media import ocr, suggest
+from evidencekit.media.suggest import FileSuggestions, SuggestedMoment
+from evidencekit.rules.moment_claims import ClaimMatch
 from evidencekit.rules.ocr_fields import TextBox
 
 ORDER_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
@@ -114,3 +117,63 @@ def test_without_the_extra_init_from_copies_says_how_to_add_it_and_asks(tmp_path
     assert ocr.INSTALL_HINT in out
     assert not load_case(case).order.number and "识别，请核对" not in (case / "case.yaml").read_text("utf-8")
     assert "还缺：" in out
+
+
+MOMENT = SuggestedMoment(72.4, "正品保障 假一赔十", (ClaimMatch("compensation", "假一赔X", "假一赔十"),))
+
+
+@pytest.fixture
+def suggested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Recordings get one suggested moment (the real suggestion needs the engine and a video);
+    the files it was asked about are recorded."""
+    asked: list[str] = []
+
+    def fake(items, tz):  # type: ignore[no-untyped-def]
+        asked.extend(given for given, _source, _insp in items)
+        return {given: FileSuggestions(given, (MOMENT,)) for given, _s, _i in items if given.endswith(".mp4")}
+
+    monkeypatch.setattr(suggest, "suggest_for_files", fake)
+    return asked
+
+
+def _with_recording(tmp_path: Path) -> Path:
+    folder = _downloads(tmp_path).parent
+    write_file(folder / "直播" / "live.mp4", b"\0" * 64)
+    return folder
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_a_yes_writes_a_recordings_suggested_moments_into_its_evidence_entry(tmp_path: Path, suggested: list[str]) -> None:
+    case = tmp_path / "case"
+    # Six questions for a payment complaint (problem type, order number, amount, time, description,
+    # claims), then the moments.
+    code, out = _init(case, "\n" * 6 + "是\n", "--from", str(_with_recording(tmp_path)))
+    assert code == ExitCode.OK, out
+    assert "evidence/livestream/live.mp4" in suggested
+    assert "00:01:12.4" in out and "写进 case.yaml 吗" in out
+    (entry,) = [e for e in load_case(case).evidence if e.file.endswith("live.mp4")]
+    assert entry.moments == (MOMENT.line,)
+
+
+@pytest.mark.usefixtures("fake_engine")
+def test_without_a_yes_the_moments_are_only_printed(tmp_path: Path, suggested: list[str]) -> None:
+    case = tmp_path / "case"
+    code, out = _init(case, "\n" * 12, "--from", str(_with_recording(tmp_path)))
+    assert code == ExitCode.OK, out
+    assert "moments:" in out and "没有写入" in out
+    assert not [e for e in load_case(case).evidence if e.file.endswith("live.mp4")]
+
+
+def test_add_moments_adds_the_key_to_an_existing_entry_and_leaves_one_that_has_moments(tmp_path: Path) -> None:
+    for name in ("a.mp4", "b.mp4"):
+        write_file(tmp_path / "evidence" / "livestream" / name, b"\0" * 64)
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text('schema: 1\nevidence:\n  - file: livestream/a.mp4  # 直播\n    title: 直播录屏\n'
+                         '  - file: livestream/b.mp4\n    moments: ["00:00:05 我自己写的"]\n', encoding="utf-8")
+    assert add_moments(tmp_path, "evidence/livestream/a.mp4", [MOMENT.line])
+    assert not add_moments(tmp_path, "evidence/livestream/b.mp4", [MOMENT.line])
+    text = case_file.read_text(encoding="utf-8")
+    assert text.startswith("schema: 1\nevidence:\n  - file: livestream/a.mp4  # 直播\n    title: 直播录屏\n"
+                           f"    moments: [{yaml_quote(MOMENT.line)}]\n")
+    by_file = {e.file: e.moments for e in load_case(tmp_path).evidence}
+    assert by_file == {"evidence/livestream/a.mp4": (MOMENT.line,), "evidence/livestream/b.mp4": ("00:00:05 我自己写的",)}

@@ -152,6 +152,40 @@ def number_added_files(root: Path, added: Sequence[tuple[str, str, str, str]]) -
     return dict(given)
 
 
+def add_moments(root: Path, rel_path: str, moments: Sequence[str]) -> bool:
+    """Write ``moments`` (``"00:01:12.4 画面文字：…"`` each) as the ``moments:`` of the ``evidence:``
+    entry of ``rel_path``: a new entry when there is none, a key added to one without moments.
+    An entry that already has ``moments:`` is left as the user wrote it (returns False)."""
+    case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
+    rel = _normal_path(rel_path)
+    flow = "[" + ", ".join(yaml_quote(m) for m in moments) + "]"
+
+    def written(top: Node | None) -> bool:
+        entry = next((e for e in _entries(top) if e.file == rel), None)
+        found = {k.value: v for k, v in entry.node.value} if entry is not None else {}
+        value = found.get("moments")
+        return isinstance(value, SequenceNode) and [getattr(v, "value", None) for v in value.value] == list(moments)
+
+    def plan(text: str, top: Node | None) -> _Edit | None:
+        if not moments:
+            return None
+        newline = "\r\n" if "\r\n" in text else "\n"
+        entry = next((e for e in _entries(top) if e.file == rel), None)
+        if entry is None:
+            return _Edit(new_items=[[("file", yaml_quote(rel)), ("moments", flow)]], check=written)
+        if any(isinstance(k, ScalarNode) and k.value == "moments" for k, _v in entry.node.value):
+            return None
+        item = entry.node
+        if item.flow_style:
+            at = item.value[-1][1].end_mark.index
+            return _Edit(inside=[_Splice(at, at, f", moments: {flow}")], check=written)
+        at, lead = _after_node(text, item, newline)
+        indent = " " * item.value[0][0].start_mark.column
+        return _Edit(inside=[_Splice(at, at, f"{lead}{indent}moments: {flow}{newline}")], check=written)
+
+    return _edit(case_file, "evidence", plan)
+
+
 def _append_item(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
     def plan(_text: str, top: Node | None) -> _Edit | None:
         fields = make_fields(top)

@@ -174,8 +174,10 @@ def _proposals(assessment: Assessment | None) -> dict[str, Proposal]:
     return {path: Proposal(value, f"证据{number}截图") for path, (value, number) in proposals_from(assessment).items()}
 
 
-def _offer_moments(assessment: Assessment | None, copied: list[str]) -> None:
-    """Print the suggested moments of each recording added, with a case.yaml snippet to paste."""
+def _offer_moments(root: Path, assessment: Assessment | None, copied: list[str]) -> None:
+    """Print the suggested moments of each recording added, with a case.yaml snippet; with a yes,
+    write them as that file's ``moments:``."""
+    from evidencekit.case.edit import add_moments
     from evidencekit.media.ocr import ocr_unavailable_reason
     from evidencekit.media.suggest import suggest_for_files
 
@@ -186,8 +188,24 @@ def _offer_moments(assessment: Assessment | None, copied: list[str]) -> None:
              if ex.source.rel_path in added]
     for found in suggest_for_files(items, assessment.case.tz).values():
         click.echo(found.to_text())
-        if found.moments:
-            click.echo("（这些时刻没有写进 case.yaml：看过录屏确认后，把上面的片段粘贴进 case.yaml）")
+        if not found.moments:
+            continue
+        answer = _read_answer("把这些时刻写进 case.yaml 吗（是/否，直接回车：否）", _yes_or_no)
+        if answer and _yes_or_no(answer):
+            if add_moments(root, found.file, [m.line for m in found.moments]):
+                click.echo(f"已写入 case.yaml：{found.file} 的 moments（{len(found.moments)} 条），请对照录屏核对")
+            else:
+                click.echo(f"case.yaml 里 {found.file} 已有 moments，没有改动；需要时把上面的片段粘贴进去")
+        else:
+            click.echo("没有写入：看过录屏确认后，可把上面的片段粘贴进 case.yaml")
+
+
+def _yes_or_no(text: str) -> bool:
+    if text.strip().casefold() in ("是", "好", "y", "yes", "对"):
+        return True
+    if text.strip().casefold() in ("否", "不", "n", "no"):
+        return False
+    raise ValueError(f"“{text}”不是是或否", "是 或 否")
 
 
 @click.command()
@@ -247,7 +265,7 @@ def init(directory: str, target: Target | None, no_input: bool, force: bool, sou
             click.echo(f"已写入 case.yaml：{len(done.written)} 项")
         if done.proposed:
             click.echo(f"其中 {len(done.proposed)} 项取自截图识别的文字，case.yaml 里已注明出处，请对照截图核对")
-        _offer_moments(assessment, copied)
+        _offer_moments(root, assessment, copied)
         again = f"evidencekit init {directory}" + (f" --target {chosen}" if chosen else "")
         missing = [q.label for q in pending_questions(root, chosen) if q.required]
         if missing:
