@@ -253,6 +253,14 @@ def test_set_values_adds_the_note_after_the_value_when_the_line_has_no_comment(t
         'schema: 1\norder:\n  number: "6912345678901234567"  # 由证据1截图识别，请核对\n  amount: 1\n')
 
 
+def test_set_values_adds_the_note_after_a_comment_already_on_the_line(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text("schema: 1\r\norder:\r\n  time:          # 下单时间\r\n", encoding="utf-8")
+    set_values(case_file, {"order.time": '"2024-11-10 20:31:05"'}, notes={"order.time": "由证据1截图识别，请核对"})
+    assert case_file.read_bytes().decode("utf-8") == (
+        'schema: 1\r\norder:\r\n  time: "2024-11-10 20:31:05"  # 下单时间；由证据1截图识别，请核对\r\n')
+
+
 def test_a_proposal_the_loader_refuses_is_not_offered_nor_written(tmp_path: Path) -> None:
     root = create_case_folder(tmp_path / "c", {})
     offered: dict[str, Proposal | None] = {}
