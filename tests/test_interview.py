@@ -227,6 +227,54 @@ def test_interview_offers_proposals_by_case_path(tmp_path: Path) -> None:
     assert str(load_case(root).order.amount) == "86.90"
 
 
+def test_a_proposed_value_is_written_with_a_comment_to_check_it(tmp_path: Path) -> None:
+    root = create_case_folder(tmp_path / "c", {})
+    done = interview(root, lambda q, p: p.value if p is not None else "", target="payment",
+                     proposals={"order.amount": Proposal("¥389.00", "证据3截图")})
+    assert done.proposed == ["order.amount"]
+    line = next(x for x in (root / "case.yaml").read_text(encoding="utf-8").splitlines() if "amount:" in x)
+    assert line.startswith('  amount: "389.00"') and line.endswith("# 由证据3截图识别，请核对"), line
+    assert str(load_case(root).order.amount) == "389.00"
+
+
+def test_a_typed_value_unlike_the_proposal_has_no_comment(tmp_path: Path) -> None:
+    root = create_case_folder(tmp_path / "c", {})
+    interview(root, lambda q, p: "390" if p is not None else "", target="payment",
+              proposals={"order.amount": Proposal("389.00", "证据3截图")})
+    text = (root / "case.yaml").read_text(encoding="utf-8")
+    assert '  amount: "390.00"' in text and "识别" not in text
+
+
+def test_set_values_adds_the_note_after_the_value_when_the_line_has_no_comment(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text("schema: 1\norder:\n  number:\n  amount: 1\n", encoding="utf-8")
+    set_values(case_file, {"order.number": '"6912345678901234567"'}, notes={"order.number": "由证据1截图识别，请核对"})
+    assert case_file.read_text(encoding="utf-8") == (
+        'schema: 1\norder:\n  number: "6912345678901234567"  # 由证据1截图识别，请核对\n  amount: 1\n')
+
+
+def test_set_values_adds_the_note_after_a_comment_already_on_the_line(tmp_path: Path) -> None:
+    case_file = tmp_path / "case.yaml"
+    case_file.write_text("schema: 1\r\norder:\r\n  time:          # 下单时间\r\n", encoding="utf-8")
+    set_values(case_file, {"order.time": '"2024-11-10 20:31:05"'}, notes={"order.time": "由证据1截图识别，请核对"})
+    assert case_file.read_bytes().decode("utf-8") == (
+        'schema: 1\r\norder:\r\n  time: "2024-11-10 20:31:05"  # 下单时间；由证据1截图识别，请核对\r\n')
+
+
+def test_a_proposal_the_loader_refuses_is_not_offered_nor_written(tmp_path: Path) -> None:
+    root = create_case_folder(tmp_path / "c", {})
+    offered: dict[str, Proposal | None] = {}
+
+    def ask(question: Question, proposal: Proposal | None) -> str:
+        offered[question.path] = proposal
+        return proposal.value if proposal is not None else ""
+
+    done = interview(root, ask, target="payment", proposals={"order.amount": Proposal("三百八十九", "证据3截图")})
+    assert "order.amount" in offered and offered["order.amount"] is None
+    assert "order.amount" not in done.written
+    assert load_case(root).order.amount is None
+
+
 def test_questions_come_from_the_targets_fields() -> None:
     rules = load_rules()
     for key, profile in rules.targets.items():

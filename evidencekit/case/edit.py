@@ -152,6 +152,40 @@ def number_added_files(root: Path, added: Sequence[tuple[str, str, str, str]]) -
     return dict(given)
 
 
+def add_moments(root: Path, rel_path: str, moments: Sequence[str]) -> bool:
+    """Write ``moments`` (``"00:01:12.4 画面文字：…"`` each) as the ``moments:`` of the ``evidence:``
+    entry of ``rel_path``: a new entry when there is none, a key added to one without moments.
+    An entry that already has ``moments:`` is left as the user wrote it (returns False)."""
+    case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
+    rel = _normal_path(rel_path)
+    flow = "[" + ", ".join(yaml_quote(m) for m in moments) + "]"
+
+    def written(top: Node | None) -> bool:
+        entry = next((e for e in _entries(top) if e.file == rel), None)
+        found = {k.value: v for k, v in entry.node.value} if entry is not None else {}
+        value = found.get("moments")
+        return isinstance(value, SequenceNode) and [getattr(v, "value", None) for v in value.value] == list(moments)
+
+    def plan(text: str, top: Node | None) -> _Edit | None:
+        if not moments:
+            return None
+        newline = "\r\n" if "\r\n" in text else "\n"
+        entry = next((e for e in _entries(top) if e.file == rel), None)
+        if entry is None:
+            return _Edit(new_items=[[("file", yaml_quote(rel)), ("moments", flow)]], check=written)
+        if any(isinstance(k, ScalarNode) and k.value == "moments" for k, _v in entry.node.value):
+            return None
+        item = entry.node
+        if item.flow_style:
+            at = item.value[-1][1].end_mark.index
+            return _Edit(inside=[_Splice(at, at, f", moments: {flow}")], check=written)
+        at, lead = _after_node(text, item, newline)
+        indent = " " * item.value[0][0].start_mark.column
+        return _Edit(inside=[_Splice(at, at, f"{lead}{indent}moments: {flow}{newline}")], check=written)
+
+    return _edit(case_file, "evidence", plan)
+
+
 def _append_item(case_file: Path, key: str, make_fields: Callable[[Node | None], Fields | None]) -> bool:
     def plan(_text: str, top: Node | None) -> _Edit | None:
         fields = make_fields(top)
@@ -528,7 +562,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 Value = str | tuple[str, ...]  # a YAML scalar text, or the scalar texts of a list's items
 
 
-def set_values(case_file: Path, values: Mapping[str, Value]) -> None:
+def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[str, str] | None = None) -> None:
     """Set each dotted path (``platform``, ``order.amount``, ``claims``) of ``case_file`` to a
     value, as text, leaving every other line, comment and blank as the user wrote it.
 
@@ -537,14 +571,16 @@ def set_values(case_file: Path, values: Mapping[str, Value]) -> None:
     list is written as a block list under its key (a flow list or a single value is replaced by
     a flow list). A missing key is added after the last key of its section; a missing section
     is added at the end of the file. A missing file is created holding ``schema: 1``.
+    ``notes`` (by path, for scalar values) are written as a trailing comment on the value's line,
+    after the comment already there (``# 订单编号；由证据3截图识别，请核对``).
     Raises :class:`CaseFileError` when a path's parent is not a mapping or the result does not
     read back as meant (nothing is written), :class:`CaseFolderError` when it cannot be written.
     """
     with case_lock(case_file.parent, error=CaseFolderError):
-        _set_values_locked(case_file, values)
+        _set_values_locked(case_file, values, notes or {})
 
 
-def _set_values_locked(case_file: Path, values: Mapping[str, Value]) -> None:
+def _set_values_locked(case_file: Path, values: Mapping[str, Value], notes: Mapping[str, str]) -> None:
     where = str(case_file)
     manual = "请用文本编辑器在 case.yaml 里填写"
     if case_file.is_symlink():
@@ -559,6 +595,8 @@ def _set_values_locked(case_file: Path, values: Mapping[str, Value]) -> None:
     for path, value in values.items():
         top = parse_case_yaml(text, where)
         text = _apply(text, _set_splices(text, top, path.split("."), value, newline, where, manual))
+    for path, note in notes.items():
+        text = _apply(text, _note_splices(text, parse_case_yaml(text, where), path.split("."), note))
     after = parse_case_yaml(text, where)
     for path, value in values.items():
         if _read_back(after, path.split(".")) != _plain(value):
@@ -568,6 +606,28 @@ def _set_values_locked(case_file: Path, values: Mapping[str, Value]) -> None:
     if len(data) > MAX_CASE_FILE_BYTES:
         raise CaseFileError(where, [CaseProblem(path, "填写后案件文件将超过 1 MiB", expected="删减过长的内容")])
     _write_atomically(case_file, data)
+
+
+def _note_splices(text: str, top: Node | None, keys: list[str], note: str) -> list[_Splice]:
+    """``# note`` at the end of the line of the scalar at ``keys`` (after a comment already there);
+    none when there is no such scalar on one line."""
+    node: Node | None = top
+    for key in keys:
+        if not isinstance(node, MappingNode):
+            return []
+        node = _find_key(node, key)[1]
+    if not isinstance(node, ScalarNode) or node.style in ("|", ">"):
+        return []
+    end = node.end_mark.index
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_end - 1 : line_end] == "\r":
+        line_end -= 1
+    rest = text[end:line_end]
+    note = note.replace("\r", " ").replace("\n", " ")
+    if rest.lstrip().startswith("#"):
+        return [_Splice(line_end, line_end, f"；{note}")]
+    return [_Splice(line_end, line_end, f"  # {note}")]
 
 
 def _plain(value: Value) -> str | tuple[str, ...]:

@@ -125,6 +125,7 @@ class Interview:
 
     written: list[str] = field(default_factory=list)  # case.yaml paths, in answering order
     skipped: list[Question] = field(default_factory=list)  # left empty by the shopper
+    proposed: list[str] = field(default_factory=list)  # paths written as proposed (with a comment)
     ended: bool = False  # the input ended before the last question
 
 
@@ -137,7 +138,9 @@ def interview(root: Path, ask: Ask, *, target: str | None = None,
     the loader refuses, writing each answer into case.yaml before the next question (an answer
     can make another question necessary: platform 其他 asks the platform's name).
 
-    ``proposals`` (by case.yaml path) are offered as default answers. ``ask`` returns an answer
+    ``proposals`` (by case.yaml path) are offered as default answers, those the loader would
+    refuse are not; an answer equal to a proposal with a ``source`` is written with a trailing
+    comment saying where it was read and that it should be checked. ``ask`` returns an answer
     that :meth:`Question.parse` accepts, "" to leave it empty, None when the input has ended.
     Raises :class:`CaseFileError` for problems in case.yaml that no question can fix.
     """
@@ -149,15 +152,32 @@ def interview(root: Path, ask: Ask, *, target: str | None = None,
         if question is None:
             return done
         asked.add(question.key)
-        answer = ask(question, (proposals or {}).get(question.path))
+        proposal = _acceptable((proposals or {}).get(question.path), question)
+        answer = ask(question, proposal)
         if answer is None:
             done.ended = True
             return done
         if not answer.strip():
             done.skipped.append(question)
             continue
-        set_values(case_file, {question.path: question.parse(answer)})
+        value = question.parse(answer)
+        notes = {}
+        if proposal is not None and proposal.source and value == question.parse(proposal.value):
+            notes[question.path] = f"由{proposal.source}识别，请核对"
+            done.proposed.append(question.path)
+        set_values(case_file, {question.path: value}, notes=notes)
         done.written.append(question.path)
+
+
+def _acceptable(proposal: Proposal | None, question: Question) -> Proposal | None:
+    """``proposal`` when the case loader would take its value for ``question``, else None."""
+    if proposal is None:
+        return None
+    try:
+        question.parse(proposal.value)
+    except ValueError:
+        return None
+    return proposal
 
 
 def pending_questions(root: Path, target: str | None = None) -> list[Question]:
