@@ -13,7 +13,6 @@ from evidencekit.cli.common import WordChoice
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
 from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
-from evidencekit.readfacts import proposals_from
 
 _ = object()
 
@@ -26,8 +25,8 @@ parse_wechat  # one entry point per chat format: the tests pin each format's par
 parse_qianniu
 parse_qq
 parse_plain
-proposals_from  # what the screenshots propose for case.yaml: for `init --from` (issue 13), built separately
 EvidenceKind.PRODUCT  # enum members: looked up by value from case.yaml and templates/
+EvidenceKind.AFTERSALES
 EvidenceKind.UNBOXING
 EvidenceKind.LOGISTICS
 EvidenceKind.COMPARISON

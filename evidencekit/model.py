@@ -148,6 +148,7 @@ class EvidenceKind(StrEnum):
     PRODUCT = "product"
     LIVESTREAM = "livestream"
     CHAT = "chat"
+    AFTERSALES = "aftersales"  # the platform's 售后/退款 pages: what was asked, what was decided
     UNBOXING = "unboxing"
     LOGISTICS = "logistics"
     PAYMENT = "payment"

@@ -66,6 +66,8 @@ def refused(inv: Inventory) -> dict[str, str]:
         ("comparison", EvidenceKind.COMPARISON), ("对比", EvidenceKind.COMPARISON),
         ("report", EvidenceKind.REPORT), ("报告", EvidenceKind.REPORT),
         ("other", EvidenceKind.OTHER), ("其他", EvidenceKind.OTHER),
+        ("aftersales", EvidenceKind.AFTERSALES), ("售后", EvidenceKind.AFTERSALES),
+        ("退款", EvidenceKind.AFTERSALES),
     ],
 )
 def test_folder_names_and_aliases_give_kinds(case: Path, folder: str, kind: EvidenceKind) -> None:

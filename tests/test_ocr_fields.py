@@ -173,7 +173,7 @@ def test_a_volunteer_adds_a_label(tmp_path: Path) -> None:
     ("value: '[A-Za-z]{0,4}\\d{8,22}'", "value: '[A-Za-z'", "fields.tracking_number.value：正则表达式有误"),
     ("labels: [付款时间, 支付时间]", "labels: []", "fields.payment_time.labels：至少写一个标签"),
     ("    name: 运单号\n", "    name: 运单号\n    lable: 单号\n", "fields.tracking_number.lable：未知的键"),
-    ("kinds: [order, payment, logistics]", "kinds: [order, pay]",
+    ("kinds: [order, payment, logistics, aftersales]", "kinds: [order, pay]",
      "screens.kinds：应为证据类别的键名，实际是 pay（您是不是想写 payment？）"),
     ("tolerance_minutes: 5", "tolerance_minutes: 五", "screens.tolerance_minutes：应为正整数"),
     ("clock: '(?P<H>", "clock: '(", "screens.clock：缺少命名分组 (?P<H>…)"),

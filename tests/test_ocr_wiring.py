@@ -160,6 +160,13 @@ def test_only_the_kinds_the_template_lists_are_read(tmp_path: Path) -> None:
     assert [r.rel_path for r in a.screens] == [f"evidence/order/{ORDER_NAME}"]
 
 
+@pytest.mark.usefixtures("fake_engine")
+def test_after_sales_screenshots_are_read(tmp_path: Path) -> None:
+    # An after-sales (退款/售后) page shows the order number and the times as the order page does.
+    a = assess(case_folder(tmp_path, {f"evidence/售后/{ORDER_NAME}": (540, 1200)}))
+    assert [r.rel_path for r in a.screens] == [f"evidence/售后/{ORDER_NAME}"]
+
+
 def test_no_ocr_reads_nothing_and_says_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def raising(image: Image.Image) -> tuple[TextBox, ...]:
         raise AssertionError("the engine ran")

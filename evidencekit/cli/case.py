@@ -283,7 +283,7 @@ def init(directory: str, target: Target | None, no_input: bool, force: bool, sou
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--kind", "-k", required=True, type=WordChoice("kind", KINDS),
               help="证据类别（决定放进哪个子文件夹），英文或中文都可以：order 订单、product 商品、livestream 直播、"
-                   "chat 聊天、unboxing 开箱、logistics 物流、payment 支付、comparison 对比、report 报告、other 其他。")
+                   "chat 聊天、aftersales 售后、unboxing 开箱、logistics 物流、payment 支付、comparison 对比、report 报告、other 其他。")
 @click.option("--title", default="", help="证据名称，写进 case.yaml。")
 @click.option("--proves", default="", help="证明目的，写进 case.yaml。")
 @debug_option
