@@ -12,6 +12,7 @@ from evidencekit.cli.click_zh import ChineseContext, ChineseHelpFormatter
 from evidencekit.cli.common import WordChoice
 from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
+from evidencekit.media.suggest import suggest_moments
 from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
 
 _ = object()
@@ -70,4 +71,4 @@ _.context_class  # click.Command attributes set by click_zh.adopt, read by click
 _.options_metavar
 _.subcommand_metavar
 WordChoice.get_missing_message  # click.ParamType method click calls for a missing required option
-suggest_moments  # media/suggest.py: the entry point `init --from` calls to offer a recording's moments
+suggest_moments  # media/suggest.py: the moments alone, for callers that need no sampling report (tests)
