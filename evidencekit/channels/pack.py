@@ -161,7 +161,7 @@ def pack_case(root: Path, options: PackOptions, progress: Progress | None = None
         with work_folder() as work:
             job = _Job(root=root, profile=profile, rules=rules, limits=limits, work=Path(work),
                        stage=stage, options=options.build, progress=progress, recipient=options.recipient)
-            result = _pack_pdf_channel(job) if _takes_pdf(limits) else _pack_image_channel(job)
+            result = _pack_pdf_channel(job) if limits.takes_pdf else _pack_image_channel(job)
             result = replace(result, outdir=out)
             _write_readme(job, result)
             create_new(stage / MARKER_NAME, (
@@ -307,15 +307,6 @@ def _destination_page(dest: Any, index: dict[tuple[int, int], int]) -> int | Non
 # ---------------------------------------------------------------------------------------------
 
 
-def _takes_pdf(limits: AttachmentRules) -> bool:
-    return not limits.formats or "pdf" in limits.formats
-
-
-def _size_cap(limits: AttachmentRules) -> int | None:
-    caps = [c for c in (limits.max_file_bytes, limits.max_total_bytes) if c is not None]
-    return min(caps) if caps else None
-
-
 @dataclass(frozen=True)
 class _Volume:
     pages: tuple[int, ...]  # 0-based, contiguous
@@ -324,7 +315,7 @@ class _Volume:
 
 
 def _pack_pdf_channel(job: _Job) -> PackResult:
-    cap = _size_cap(job.limits)
+    cap = job.limits.size_cap
     max_files = job.limits.max_files
     numbered = max_files is not None  # upload order matters where the slots are counted
 
@@ -607,7 +598,7 @@ def _allowed(suffix: str, limits: AttachmentRules) -> bool:
 
 
 def _fits(size: int, limits: AttachmentRules) -> bool:
-    cap = _size_cap(limits)
+    cap = limits.size_cap
     return cap is None or size <= cap
 
 
@@ -659,7 +650,7 @@ def _pack_image_channel(job: _Job) -> PackResult:
     dossier = built.dossier
     layout = _layout(job)
     slots = job.limits.max_files or 9
-    cap = _size_cap(job.limits) or 2 * _MB
+    cap = job.limits.size_cap or 2 * _MB
     suffix = ".jpg" if _allowed(".jpg", job.limits) else ".png"
     from evidencekit.pdf.summary import TITLE as SUMMARY_TITLE
 
@@ -816,7 +807,7 @@ def _write_readme(job: _Job, result: PackResult) -> None:
         lines.append(f"  {n}. {f.name}  {_mb(f.size)}")
         lines.append(f"     {f.description}")
     if job.target == Target.EMAIL and len(uploads) > 1:
-        lines.append(f"    每封邮件的附件不能超过 {_mb(_size_cap(limits))}（附件经 base64 编码后约增大三分之一），"
+        lines.append(f"    每封邮件的附件不能超过 {_mb(limits.size_cap)}（附件经 base64 编码后约增大三分之一），"
                      "请每卷单独发一封邮件，正文相同，主题后注明“（第 N/共 M 封）”。")
     lines.append("")
     lines.append("二、其他文件（不作为附件上传）")
