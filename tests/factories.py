@@ -114,3 +114,18 @@ def make_exhibit(number: int, source: SourceFile, **kw: Any) -> Exhibit:
         inspection=ImageInspection(),
     )
     return replace(base, **kw)
+
+
+def text_box(text: str, top: int, left: int = 20, height: int = 40) -> Any:
+    """An OCR box as the engine gives it: ``text`` on one line at (left, top), 20 px a character."""
+    from evidencekit.rules.ocr_fields import TextBox
+
+    right = left + 20 * len(text)
+    return TextBox(text, ((left, top), (right, top), (right, top + height), (left, top + height)), 0.95)
+
+
+def blank_png(size: tuple[int, int]) -> bytes:
+    """A white PNG of ``size``: the fake OCR engines tell screenshots apart by their size."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, "white").save(buf, "PNG")
+    return buf.getvalue()

@@ -7,13 +7,11 @@ returns the boxes listed for each image size; without it the tests see no engine
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from factories import write_file
-from PIL import Image
+from factories import blank_png, text_box, write_file
 
 from evidencekit.case.edit import add_moments
 from evidencekit.case.load import load_case, yaml_quote
@@ -27,9 +25,7 @@ from evidencekit.rules.ocr_fields import TextBox
 ORDER_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
 
 
-def box(text: str, top: int, left: int = 20, height: int = 40) -> TextBox:
-    right = left + 20 * len(text)
-    return TextBox(text, ((left, top), (right, top), (right, top + height), (left, top + height)), 0.95)
+box = text_box
 
 
 ORDER_BOXES = (
@@ -44,10 +40,7 @@ SIZE = (540, 1260)
 SCREENS: dict[tuple[int, int], tuple[TextBox, ...]] = {SIZE: ORDER_BOXES}
 
 
-def png(size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, "white").save(buf, "PNG")
-    return buf.getvalue()
+png = blank_png
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from factories import make_case, sh, write_file
+from factories import blank_png, make_case, sh, text_box, write_file
 from PIL import Image
 
 from evidencekit import readfacts
@@ -36,9 +36,7 @@ NOW = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)
 ORDER_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
 
 
-def box(text: str, top: int, left: int = 20, height: int = 40) -> TextBox:
-    right = left + 20 * len(text)
-    return TextBox(text, ((left, top), (right, top), (right, top + height), (left, top + height)), 0.95)
+box = text_box
 
 
 ORDER_BOXES = (
@@ -55,10 +53,7 @@ SCREENS: dict[tuple[int, int], tuple[TextBox, ...]] = {
     (540, 1200): ORDER_BOXES, (540, 1100): NO_TIME_BOXES, (540, 1000): PAYMENT_BOXES}
 
 
-def png(size: tuple[int, int]) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, "white").save(buf, "PNG")
-    return buf.getvalue()
+png = blank_png
 
 
 @pytest.fixture
