@@ -85,6 +85,10 @@ class CaseFolderError(EvidenceKitError):
     exit_code = ExitCode.FOLDER_UNUSABLE
 
 
+class NoSuchCase(CaseFolderError):
+    """A case name from a web request that is not a case folder directly inside the workspace."""
+
+
 class OutputError(EvidenceKitError):
     """The output path exists (without --force), is not writable, or lies inside evidence/."""
 

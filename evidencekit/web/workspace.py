@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidencekit.channels.batch import is_case_folder
-
-
-class NoSuchCase(LookupError):
-    """A case name from a request that is not a case folder directly inside the workspace."""
+from evidencekit.errors import NoSuchCase
 
 
 @dataclass(frozen=True)
@@ -34,14 +31,14 @@ class Workspace:
     def case_root(self, name: str) -> Path:
         """The case folder called ``name``; NoSuchCase for anything else (paths, links, dots)."""
         if not name or name in {".", ".."} or "/" in name or "\\" in name or "\0" in name or name.startswith("."):
-            raise NoSuchCase(name)
+            raise NoSuchCase(f"没有名为 {name} 的案件")
         path = self.root / name
         try:
             mode = path.lstat().st_mode
         except OSError:
-            raise NoSuchCase(name) from None
+            raise NoSuchCase(f"没有名为 {name} 的案件") from None
         if not stat.S_ISDIR(mode) or not is_case_folder(path):
-            raise NoSuchCase(name)
+            raise NoSuchCase(f"没有名为 {name} 的案件")
         return path
 
 
