@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from webclient import BASE, PORT, TOKEN, WebClient
 
 from evidencekit.case.load import render_case_template
 from evidencekit.channels import batch
@@ -24,7 +25,6 @@ from evidencekit.cli.serve import open_socket
 from evidencekit.integrity import verify
 from evidencekit.web import security, workspace
 from evidencekit.web.workspace import Workspace, clean_case_name
-from webclient import BASE, PORT, TOKEN, WebClient
 
 
 def make_case_folder(root: Path, text: str | None = None) -> Path:
@@ -363,5 +363,9 @@ def test_the_real_server_answers_on_127_0_0_1_only_with_the_token(tmp_path: Path
             socket.create_connection((other, port), timeout=5).close()
     finally:
         proc.terminate()
-        out, _err = proc.communicate(timeout=20)
+        rest = proc.stdout.read() if proc.stdout is not None else ""
+        proc.wait(timeout=20)
+        if proc.stderr is not None:
+            proc.stderr.close()
     assert proc.returncode == 0
+    assert "已停止" in rest

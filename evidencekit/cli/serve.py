@@ -101,8 +101,11 @@ def serve(workspace: str, port: int, no_browser: bool, debug: bool) -> None:
     if not no_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
+        # Ctrl-C, and SIGTERM (handle_errors turns it into a KeyboardInterrupt), end the loop:
+        # waitress catches the interrupt itself and closes its sockets.
         server.run()
-    except KeyboardInterrupt:  # Ctrl-C, and SIGTERM (handle_errors turns it into one)
-        click.echo("已停止 evidencekit serve。")
+    except KeyboardInterrupt:  # one raised outside waitress's loop
+        pass
     finally:
         server.close()
+    click.echo("已停止 evidencekit serve。")
