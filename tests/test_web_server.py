@@ -369,3 +369,38 @@ def test_the_real_server_answers_on_127_0_0_1_only_with_the_token(tmp_path: Path
             proc.stderr.close()
     assert proc.returncode == 0
     assert "已停止" in rest
+
+
+def test_two_requests_editing_one_case_take_turns(tmp_path: Path) -> None:
+    # serve answers from several threads of one process: the case lock must hold between them
+    # as it does between two processes (it is re-entrant within one thread only).
+    import threading
+
+    from evidencekit.fsutil import case_lock
+
+    case = make_case_folder(tmp_path / "张三")
+    first_in, release, second_in = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with case_lock(case):
+            first_in.set()
+            release.wait(10)
+
+    def second() -> None:
+        first_in.wait(10)
+        with case_lock(case):
+            second_in.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert first_in.wait(10)
+        assert not second_in.wait(0.5)  # still waiting for the first request's lock
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(10)
+    assert second_in.is_set()
+    with case_lock(case), case_lock(case):  # and within one thread it is still re-entrant
+        pass
