@@ -409,3 +409,13 @@ def test_the_follow_up_page_lists_events_and_deadlines(web: WebClient, ws: Path)
     assert page.count('<tr class="event">') == 2
     keys = re.findall(r'<tr class="deadline \w+" data-key="([^"]+)"', page)
     assert "no_reason_return" in keys and any(k.startswith("12315.") for k in keys)
+
+
+def test_a_cleared_value_leaves_its_comment_in_its_column(web: WebClient, ws: Path) -> None:
+    case = make_case(ws / "张三")
+    template = (case / "case.yaml").read_text(encoding="utf-8")
+    web.post("/case/张三/facts", data={"complainant.name": "欧阳娜娜", "order.amount": "399", "platform_name": "拼多多"})
+    assert load_case(case).complainant.name == "欧阳娜娜"
+    r = web.post("/case/张三/facts", data={"complainant.name": "", "order.amount": "", "platform_name": ""})
+    assert r.status_code == 200
+    assert (case / "case.yaml").read_text(encoding="utf-8") == template
