@@ -114,7 +114,7 @@ def test_an_unreadable_case_is_a_row_with_its_chinese_error(web: WebClient, ws: 
     r = web.get("/")
     assert r.status_code == 200
     row = re.search(r'<tr class="case-row unreadable" data-case="坏的">(.*?)</tr>', text_of(r), re.S)
-    assert row is not None and "无法读取" in row.group(1) and "YAML" in row.group(1)
+    assert row is not None and "无法读取：案件文件 坏的/case.yaml 有 1 处问题" in row.group(1)
     assert str(ws) not in text_of(r)
     assert 'data-case="好的"' in text_of(r)
 
