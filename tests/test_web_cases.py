@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from webclient import WebClient
+from webclient import make_case_folder as make_case
 
 from evidencekit.case.followup import log_followup
 from evidencekit.case.interview import Proposal
-from evidencekit.case.load import load_case, render_case_template
+from evidencekit.case.load import load_case
 from evidencekit.cli import main
 from evidencekit.rules.catalog import load_rules
 from evidencekit.web import facts
@@ -51,12 +52,6 @@ events:
     channel: seller
     note: 客服说等主管回复
 """
-
-
-def make_case(root: Path, text: str | None = None) -> Path:
-    (root / "evidence" / "order").mkdir(parents=True)
-    (root / "case.yaml").write_text(render_case_template({}) if text is None else text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture

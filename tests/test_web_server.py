@@ -16,21 +16,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from webclient import BASE, PORT, TOKEN, WebClient
+from webclient import BASE, PORT, TOKEN, WebClient, make_case_folder
 
-from evidencekit.case.load import render_case_template
 from evidencekit.channels import batch
 from evidencekit.cli import main
 from evidencekit.cli.serve import open_socket
 from evidencekit.integrity import verify
 from evidencekit.web import security, workspace
 from evidencekit.web.workspace import Workspace, clean_case_name
-
-
-def make_case_folder(root: Path, text: str | None = None) -> Path:
-    (root / "evidence" / "order").mkdir(parents=True)
-    (root / "case.yaml").write_text(render_case_template({}) if text is None else text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture
