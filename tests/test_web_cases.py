@@ -414,3 +414,17 @@ def test_a_cleared_value_leaves_its_comment_in_its_column(web: WebClient, ws: Pa
     r = web.post("/case/张三/facts", data={"complainant.name": "", "order.amount": "", "platform_name": ""})
     assert r.status_code == 200
     assert (case / "case.yaml").read_text(encoding="utf-8") == template
+
+
+def test_a_new_case_that_fails_half_way_leaves_nothing_behind(web: WebClient, ws: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.errors import CaseFolderError
+    from evidencekit.web import views_cases
+
+    def fail(*_args: object, **_kw: object) -> None:
+        raise CaseFolderError("磁盘坏了")
+
+    monkeypatch.setattr(views_cases, "set_values", fail)
+    r = web.post("/new", data={"case_name": "张三", "order.product": "包"})
+    assert r.status_code == 400 and "磁盘坏了" in text_of(r)
+    assert list(ws.iterdir()) == []  # neither the case nor its hidden staging folder

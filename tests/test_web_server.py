@@ -11,11 +11,14 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 import urllib.parse
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from webclient import BASE, PORT, TOKEN, WebClient, make_case_folder
 
 from evidencekit.channels import batch
@@ -397,3 +400,16 @@ def test_two_requests_editing_one_case_take_turns(tmp_path: Path) -> None:
     assert second_in.is_set()
     with case_lock(case), case_lock(case):  # and within one thread it is still re-entrant
         pass
+
+
+@given(st.text(max_size=300))
+def test_a_cleaned_case_name_is_one_plain_folder_name(raw: str) -> None:
+    name = clean_case_name(raw)
+    assert clean_case_name(name) == name
+    if not name:
+        return
+    assert len(name) <= workspace.MAX_NAME_CHARS and len(name.encode()) <= 255
+    assert not name.startswith((".", " ")) and not name.endswith((".", " "))
+    assert not set(name) & set('/\\:*?"<>|\0')
+    assert all(unicodedata.category(c)[0] != "C" for c in name)
+    assert Path(name).name == name and name not in (".", "..")
