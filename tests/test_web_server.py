@@ -413,3 +413,11 @@ def test_a_cleaned_case_name_is_one_plain_folder_name(raw: str) -> None:
     assert not set(name) & set('/\\:*?"<>|\0')
     assert all(unicodedata.category(c)[0] != "C" for c in name)
     assert Path(name).name == name and name not in (".", "..")
+
+
+def test_a_case_folder_given_through_the_users_own_link_opens(tmp_path: Path) -> None:
+    case = make_case_folder(tmp_path / "真的" / "我的案件")
+    (tmp_path / "快捷方式").symlink_to(case)
+    web = WebClient(tmp_path / "快捷方式")
+    assert web.app.config["EK_WORKSPACE"].case_names() == ["我的案件"]
+    assert web.get("/case/我的案件/facts").status_code == 200
