@@ -428,3 +428,12 @@ def test_a_new_case_that_fails_half_way_leaves_nothing_behind(web: WebClient, ws
     r = web.post("/new", data={"case_name": "张三", "order.product": "包"})
     assert r.status_code == 400 and "磁盘坏了" in text_of(r)
     assert list(ws.iterdir()) == []  # neither the case nor its hidden staging folder
+
+
+def test_a_zero_config_case_gets_inits_commented_template_on_its_first_save(web: WebClient, ws: Path) -> None:
+    (ws / "张三" / "evidence").mkdir(parents=True)
+    assert web.get("/case/张三/facts").status_code == 200
+    assert web.post("/case/张三/facts", data={"order.product": "保温杯"}).status_code == 200
+    text = (ws / "张三" / "case.yaml").read_text(encoding="utf-8")
+    assert '  product: "保温杯"' in text and "# 姓名，与身份证一致" in text
+    assert load_case(ws / "张三").order.product == "保温杯"
