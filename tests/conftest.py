@@ -10,15 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # Under PYTHONDONTWRITEBYTECODE pytest rewrites the asserts of every test module again on each run
 # (about 3 s of a 4 s collection on one core) and each child interpreter a test starts compiles
 # evidencekit again. Cached bytecode is checked against the source's mtime and size, so keeping it
-# changes no result; it lands in the __pycache__ folders .gitignore already lists.
+# changes no result; it lands in the __pycache__ folders .gitignore already lists. Set before
+# hypothesis is imported: pytest rewrites the asserts of all of hypothesis too (the package of a
+# plugin), about 80 modules and 2 s a run when its rewritten bytecode cannot be kept beside it.
 sys.dont_write_bytecode = False
+
+from hypothesis import HealthCheck, settings  # noqa: E402  (after the line above, on purpose)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # Property tests check behaviour, not speed: a busy CI machine must not turn a slow example into
