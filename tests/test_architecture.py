@@ -113,15 +113,24 @@ def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
+# An import is a statement, so only the blocks of statements are walked (a body, an else, a
+# finally, except handlers, match cases), never the expressions that are most of a tree.
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _imports(tree: ast.AST, *, in_function: bool = False) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
     """Every runtime import with whether it sits inside a function (TYPE_CHECKING blocks skipped)."""
-    for child in ast.iter_child_nodes(tree):
-        if _is_type_checking(child):
-            continue
-        if isinstance(child, ast.Import | ast.ImportFrom):
-            yield child, in_function
-        yield from _imports(child, in_function=in_function
-                            or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda))
+    for block in _BLOCKS:
+        children = getattr(tree, block, None)
+        if not isinstance(children, list):
+            continue  # e.g. the body of a lambda or of an if-expression: an expression
+        for child in children:
+            if _is_type_checking(child):
+                continue
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                yield child, in_function
+            yield from _imports(child, in_function=in_function
+                                or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef))
 
 
 def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
