@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import shutil
 import sys
@@ -31,22 +30,12 @@ settings.register_profile("evidencekit", deadline=None, suppress_health_check=[H
 settings.load_profile("evidencekit")
 
 
-_FROZEN_AT: list[Path] = []  # the test module at whose start the garbage collector last froze
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """At the start of each test module: collect, then freeze what is left (gc.freeze), so the
-    collector stops walking it. That is what imports, collection, the session fixtures and the
-    caches made, some 400,000 objects by the end; each full collection walked them all again,
-    11 s on one core for half the suite (the automatic ones, and those the decode budget makes
-    when threads still run before it forks, media/budget.py). Frozen objects are still freed
-    when their last reference goes; only a cycle among them would stay until the end. The
-    previous module's fixtures are torn down by now, so its garbage is collected first."""
-    if not _FROZEN_AT or _FROZEN_AT[-1] != item.path:
-        _FROZEN_AT[:] = [item.path]
-        gc.collect()
-        gc.freeze()
+# Full garbage collections cost 11 s on one core in half the suite (most made by the decode
+# budget, media/budget.py, when it sees a second thread). gc.freeze() would save most of it, but
+# the suite then fails now and then: the budget's collection becomes too quick for the hashing
+# threads scan_evidence has just joined to leave /proc/self/task (so it uses the fork server and
+# the tests' patches do not reach the child), and SIGTERM reaches a build while reportlab parses
+# the font, whose bare except turns it into TTFError. Both are for the product to fix first.
 
 
 _REAL: dict[str, Any] = {}  # what the session fixture patched, for the tests that want it back
