@@ -31,7 +31,8 @@ settings.load_profile("evidencekit")
 
 
 # Full garbage collections cost 11 s on one core in half the suite (most made by the decode
-# budget, media/budget.py, when it sees a second thread). gc.freeze() would save most of it, but
+# budget, media/budget.py, when it sees a second thread), before test_architecture freed its
+# parsed trees. gc.freeze() would save most of what is left, but
 # the suite then fails now and then: the budget's collection becomes too quick for the hashing
 # threads scan_evidence has just joined to leave /proc/self/task (so it uses the fork server and
 # the tests' patches do not reach the child), and SIGTERM reaches a build while reportlab parses
