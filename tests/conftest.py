@@ -10,21 +10,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # Under PYTHONDONTWRITEBYTECODE pytest rewrites the asserts of every test module again on each run
 # (about 3 s of a 4 s collection on one core) and each child interpreter a test starts compiles
 # evidencekit again. Cached bytecode is checked against the source's mtime and size, so keeping it
-# changes no result; it lands in the __pycache__ folders .gitignore already lists.
+# changes no result; it lands in the __pycache__ folders .gitignore already lists. Set before
+# hypothesis is imported: pytest rewrites the asserts of all of hypothesis too (the package of a
+# plugin), about 80 modules and 2 s a run when its rewritten bytecode cannot be kept beside it.
 sys.dont_write_bytecode = False
+
+from hypothesis import HealthCheck, settings  # noqa: E402  (after the line above, on purpose)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # Property tests check behaviour, not speed: a busy CI machine must not turn a slow example into
 # a failure (tests never assert wall-clock time).
 settings.register_profile("evidencekit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("evidencekit")
+
+
+# Full garbage collections cost 11 s on one core in half the suite (most made by the decode
+# budget, media/budget.py, when it sees a second thread), before test_architecture freed its
+# parsed trees. gc.freeze() would save most of what is left, but
+# the suite then fails now and then: the budget's collection becomes too quick for the hashing
+# threads scan_evidence has just joined to leave /proc/self/task (so it uses the fork server and
+# the tests' patches do not reach the child), and SIGTERM reaches a build while reportlab parses
+# the font, whose bare except turns it into TTFError. Both are for the product to fix first.
 
 
 _REAL: dict[str, Any] = {}  # what the session fixture patched, for the tests that want it back

@@ -8,9 +8,11 @@ swapped between the inventory and the decoder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 import av
 import pytest
 from click.testing import CliRunner
-from factories import make_jpeg
+from factories import make_jpeg, write_file
 from mediagen import make_audio, make_pdf, make_video
 from PIL import Image
 
@@ -32,6 +34,17 @@ from evidencekit.media.dispatch import inspect_source
 from evidencekit.model import Inspection, SourceFile, display_images, transcript_of
 
 MAGENTA = (255, 0, 255)  # the colour of everything outside the case folder
+
+
+@functools.cache
+def _two_second_mp4() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return make_video(Path(tmp) / "v.mp4", 2).read_bytes()
+
+
+def two_second_video(path: Path) -> Path:
+    """``make_video(path, 2)``, whose bytes are the same every time: encoded once per session."""
+    return write_file(path, _two_second_mp4())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +224,7 @@ def test_scripts_dressed_as_media_show_nothing_from_elsewhere(script_case: tuple
 
 def test_demuxer_is_ours_and_reads_the_opened_file_object(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    make_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4", 2)
+    two_second_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4")
     make_audio(tmp_path / "case" / "evidence" / "call" / "b.mp3", 1)
     log = tmp_path / "calls.jsonl"  # decoding runs in a worker process: it reports through a file
     real_open = av.open
@@ -449,7 +462,7 @@ def test_slow_video_decode_is_killed_and_leaves_no_process(tmp_path: Path, monke
 
     import evidencekit.media.recordings as recordings
 
-    make_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4", 2)
+    two_second_video(tmp_path / "case" / "evidence" / "unboxing" / "a.mp4")
 
     def stuck(*args: Any, **kwargs: Any) -> Any:
         time.sleep(60)  # a decoder stuck in a loop on hostile input
@@ -511,7 +524,7 @@ def test_decode_worker_starts_from_inside_the_build_pool(tmp_path: Path) -> None
 
     case = tmp_path / "case"
     make_pdf(case / "evidence" / "report" / "a.pdf", 2)
-    make_video(case / "evidence" / "unboxing" / "b.mp4", 2)
+    two_second_video(case / "evidence" / "unboxing" / "b.mp4")
     files = scan_evidence(case).files
     ctx = ctx_for(tmp_path)
     with ProcessPoolExecutor(max_workers=2) as pool:
@@ -538,7 +551,7 @@ def test_decoding_from_a_process_with_other_threads_does_not_hang(tmp_path: Path
 
     case = tmp_path / "case"
     make_pdf(case / "evidence" / "report" / "a.pdf", 1)
-    make_video(case / "evidence" / "unboxing" / "b.mp4", 2)
+    two_second_video(case / "evidence" / "unboxing" / "b.mp4")
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -568,7 +581,7 @@ def test_decoding_from_a_process_with_other_threads_does_not_hang(tmp_path: Path
 def test_tampered_cached_display_copy_is_decoded_again(tmp_path: Path, rel: str) -> None:
     case = tmp_path / "case"
     if rel.endswith(".mp4"):
-        make_video(case / rel, 2)
+        two_second_video(case / rel)
     else:
         make_pdf(case / rel, 1)
     ctx = ctx_for(tmp_path)
@@ -590,7 +603,7 @@ def test_unwritable_cache_costs_time_not_previews(tmp_path: Path, monkeypatch: p
     case = tmp_path / "case"
     make_jpeg(case / "evidence" / "product" / "a.jpg")
     make_pdf(case / "evidence" / "report" / "b.pdf", 1)
-    make_video(case / "evidence" / "unboxing" / "c.mp4", 2)
+    two_second_video(case / "evidence" / "unboxing" / "c.mp4")
     cache_root = tmp_path / "cache"
     if failure == "not_a_folder":
         cache_root.write_bytes(b"")  # mkdir under it fails
@@ -618,7 +631,7 @@ def test_build_with_an_unusable_cache_folder_still_shows_every_exhibit(tmp_path:
     case = tmp_path / "case"
     make_jpeg(case / "evidence" / "product" / "IMG_20241113_151000.jpg")
     make_pdf(case / "evidence" / "report" / "b.pdf", 1)
-    make_video(case / "evidence" / "unboxing" / "c.mp4", 2)
+    two_second_video(case / "evidence" / "unboxing" / "c.mp4")
     blocked = tmp_path / "cache-is-a-file"
     blocked.write_bytes(b"")
     monkeypatch.setenv("EVIDENCEKIT_CACHE_DIR", str(blocked))
@@ -646,7 +659,7 @@ def test_no_local_path_in_dossier_or_check_json(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("HOME", str(home))
     case = home / "案件" / "case"
     make_jpeg(case / "evidence" / "product" / "IMG_20241113_151000.jpg")
-    video = make_video(tmp_path / "v.mp4", 2).read_bytes()
+    video = two_second_video(tmp_path / "v.mp4").read_bytes()
     (case / "evidence" / "unboxing").mkdir(parents=True)
     (case / "evidence" / "unboxing" / "damaged.mp4").write_bytes(video[: len(video) // 3])
     (case / "evidence" / "unboxing" / "garbage.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\xde\xad" * 300)
@@ -695,7 +708,7 @@ def test_hostile_case_dossier_shows_no_pixel_from_outside(script_case: tuple[Pat
     outside = tmp_path / "outside" / "secret.mp4"
     folder = case / "evidence" / "video"
     (folder / "direct-link.mp4").symlink_to(outside)
-    make_video(folder / "real.mp4", 2)  # an honest recording still shows
+    two_second_video(folder / "real.mp4")  # an honest recording still shows
 
     code, out, err = run("build", case)
     assert code == ExitCode.OK, err

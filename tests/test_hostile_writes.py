@@ -442,13 +442,21 @@ def _wait_for(predicate, limit: float = 120.0) -> bool:  # type: ignore[no-untyp
     return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
-@pytest.mark.parametrize("moment", ["workers", "work-folder", "pack"])
-def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path, moment: str) -> None:
-    case = tmp_path / "case"
+@pytest.fixture(scope="module")
+def forty_photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A case of 40 large photos, enough work to be interrupted at each moment (read-only)."""
+    case = tmp_path_factory.mktemp("forty") / "case"
     for i in range(40):
         make_jpeg(case / "evidence" / "product" / f"IMG_20241113_1510{i:02d}.jpg", size=(1600, 1200),
                   color=f"#{i * 6:02x}7a30")
+    return case
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find child processes")
+@pytest.mark.parametrize("moment", ["workers", "work-folder", "pack"])
+def test_sigterm_cleans_up_like_ctrl_c(forty_photos: Path, tmp_path: Path, moment: str) -> None:
+    case = tmp_path / "case"
+    shutil.copytree(forty_photos, case, copy_function=shutil.copy2)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp), "EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -219,7 +220,8 @@ def test_rebuild_after_editing_case_yaml_decodes_nothing(example_case: Path, tmp
 
 
 def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
-        example_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        example_source: Path, example_reproducible: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
     from click.testing import CliRunner
@@ -235,6 +237,10 @@ def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
         return real_layout(ctx, target, reproducible=reproducible)
 
     monkeypatch.setattr(render, "_layout", counting)
+    # The display copies that example_reproducible's build made, without its layout hint: these
+    # builds lay out from a cold hint, not decode the originals again.
+    shutil.copytree(example_reproducible.parent / "cache", tmp_path / "cache",
+                    ignore=shutil.ignore_patterns("layout"))
     runner = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")})
 
     def build(name: str) -> bytes:
