@@ -6,8 +6,9 @@ Builds a generated case cold (empty display-copy cache; ``--warm``: once to fill
 traced rebuild after a case.yaml edit) in a child process whose pipeline steps are wrapped to
 log when they start and end (CLOCK_MONOTONIC, shared by every process on the machine). This
 process meanwhile samples /proc/PID/stat (utime + stime) of the child and of every worker it
-starts, every 20 ms. Printed: each stage's wall time and the CPU the main process and the
-workers spent during it, then a timeline in ``--bin``-second bins of the cores in use, main
+starts, every 20 ms. Printed: each stage's wall time, the CPU the main process and the
+workers spent during it and their peak RSS (the main process alone, and all of them summed at
+one instant), then a timeline in ``--bin``-second bins of the cores in use, main
 and workers apart — a single-core tail shows as ``workers 0.00`` beside ``main ≈ 1.00``.
 The sums are checked against the child's rusage (wait4).
 """
@@ -58,33 +59,42 @@ finally:
 """
 
 
-def cpu_ticks(pid: int) -> int | None:
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 1024**2
+
+
+def cpu_ticks(pid: int) -> tuple[int, float] | None:
+    """CPU ticks (utime + stime, fields 14 and 15 of stat) and resident MB (field 24)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return int(fields[11]) + int(fields[12]), int(fields[21]) * PAGE_MB
 
 
-def trace(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, dict[int, list[tuple[float, int]]], float]:
-    """Run ``cmd``; (start time, {pid: [(t, cpu ticks)]}, rusage CPU seconds)."""
+Samples = dict[int, list[tuple[float, int]]]
+
+
+def trace(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, Samples, Samples, float]:
+    """Run ``cmd``; (start time, {pid: [(t, cpu ticks)]}, {pid: [(t, RSS MB)]}, rusage CPU s)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    samples: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    samples: Samples = defaultdict(list)
+    rss: Samples = defaultdict(list)
     while True:
         now = time.monotonic()
         for pid in tree_pids(proc.pid):
-            ticks = cpu_ticks(pid)
-            if ticks is not None:
-                samples[pid].append((now, ticks))
+            got = cpu_ticks(pid)
+            if got is not None:
+                samples[pid].append((now, got[0]))
+                rss[pid].append((now, got[1]))  # type: ignore[arg-type]
         done, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if done:
             break
         time.sleep(SAMPLE_S)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"build failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return t0, samples, usage.ru_utime + usage.ru_stime
+    return t0, samples, rss, usage.ru_utime + usage.ru_stime
 
 
 def cpu_between(series: list[tuple[float, int]], a: float, b: float) -> float:
@@ -120,7 +130,7 @@ def main() -> int:
                            capture_output=True)
             (case / "case.yaml").write_text(CASE_YAML_EDITED, encoding="utf-8")
         log = work / "stages.jsonl"
-        t0, samples, rusage_cpu = trace(python_cmd("-c", RUNNER, str(log), *build), env, work)
+        t0, samples, rss, rusage_cpu = trace(python_cmd("-c", RUNNER, str(log), *build), env, work)
         events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     main_pid = min(samples, key=lambda p: samples[p][0][0])
     workers = [p for p in samples if p != main_pid]
@@ -130,10 +140,24 @@ def main() -> int:
     stages += [(name, t, marks["/" + name]) for name, t in events if not name.startswith("/")
                and name not in ("start", "end")]
     stages.append(("exit", marks["end"], end))
-    print(f"{'stage':<14} {'start s':>8} {'wall s':>7} {'main CPU':>9} {'workers CPU':>12}")
+    def peak_rss(a: float, b: float) -> tuple[float, float]:
+        """Peak RSS MB of the main process, and of all processes at one sampling instant."""
+        by_time: dict[float, float] = defaultdict(float)
+        main_peak = 0.0
+        for pid, series in rss.items():
+            for t, mb in series:
+                if a <= t <= b:
+                    by_time[t] += mb
+                    main_peak = max(main_peak, mb) if pid == main_pid else main_peak
+        return main_peak, max(by_time.values(), default=0.0)
+
+    print(f"{'stage':<14} {'start s':>8} {'wall s':>7} {'main CPU':>9} {'workers CPU':>12} "
+          f"{'main RSS MB':>12} {'tree RSS MB':>12}")
     for name, a, b in stages:
         w_cpu = sum(cpu_between(samples[p], a, b) for p in workers)
-        print(f"{name:<14} {a - t0:8.2f} {b - a:7.2f} {cpu_between(samples[main_pid], a, b):9.2f} {w_cpu:12.2f}")
+        m_rss, t_rss = peak_rss(a, b)
+        print(f"{name:<14} {a - t0:8.2f} {b - a:7.2f} {cpu_between(samples[main_pid], a, b):9.2f} {w_cpu:12.2f} "
+              f"{m_rss:12.0f} {t_rss:12.0f}")
     total_main = cpu_between(samples[main_pid], t0, end)
     total_workers = sum(cpu_between(samples[p], t0, end) for p in workers)
     print(f"{'total':<14} {'':8} {end - t0:7.2f} {total_main:9.2f} {total_workers:12.2f}"
