@@ -14,9 +14,11 @@ run: wall and CPU seconds (user + sys of the process and its reaped workers, fro
 load average before the run, peak RSS, and the ratios cold ÷ img2pdf, cold ÷ floor and warm ÷
 cold, in wall time and in CPU time. On a shared machine read the CPU columns.
 
-``--rss``: one cold and one warm build per size (3 photos : 1 screenshot), peak RSS summed over
-the main process and its workers at the same instant (/proc VmRSS of the whole process tree,
-sampled every 10 ms) — not the sum of ru_maxrss, which adds peaks reached at different times.
+``--rss``: one cold and one warm build per size (3 photos : 1 screenshot), peak memory summed
+over the main process and its workers at the same instant, sampled every 10 ms from /proc: VmRSS
+(counts the pages a forked worker shares with the main process in every process) and PSS from
+smaps_rollup (shared pages split between their sharers: what the machine holds) — not the sum of
+ru_maxrss, which adds peaks reached at different times.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ def run_once(photos: int, screens: int, jobs: int | None, work: Path) -> Run:
 
 
 def side_by_side(args: argparse.Namespace) -> None:
-    print("| run | load | cold s (CPU) | warm s (CPU) | img2pdf s (CPU) | floor s (CPU) | cold RSS MB "
-          "| warm RSS MB | output MB | cold÷img2pdf | cold÷floor | warm÷cold | CPU: cold÷img2pdf "
+    print("| run | load | cold s (CPU) | warm s (CPU) | img2pdf s (CPU) | floor s (CPU) | cold RSS (PSS) MB "
+          "| warm RSS (PSS) MB | output MB | cold÷img2pdf | cold÷floor | warm÷cold | CPU: cold÷img2pdf "
           "| CPU: cold÷floor | CPU: warm÷cold |")
     print("|" + "---|" * 15)
     rows = []
@@ -76,7 +78,7 @@ def side_by_side(args: argparse.Namespace) -> None:
             rows.append(q)
             c, w, b, f = r.build.cold, r.build.warm, r.img2pdf, r.floor
             print(f"| {n} | {r.load} | {c.wall:.2f} ({c.cpu:.2f}) | {w.wall:.2f} ({w.cpu:.2f}) "
-                  f"| {b.wall:.2f} ({b.cpu:.2f}) | {f.wall:.2f} ({f.cpu:.2f}) | {c.rss:.0f} | {w.rss:.0f} "
+                  f"| {b.wall:.2f} ({b.cpu:.2f}) | {f.wall:.2f} ({f.cpu:.2f}) | {c.rss:.0f} ({c.pss:.0f}) | {w.rss:.0f} ({w.pss:.0f}) "
                   f"| {r.build.size_mb:.1f} | {q[0]:.2f}× | {q[1]:.2f}× | {q[2]:.0%} | {q[3]:.2f}× | {q[4]:.2f}× "
                   f"| {q[5]:.0%} |", flush=True)
     med = [statistics.median(col) for col in zip(*rows, strict=True)]
@@ -86,7 +88,8 @@ def side_by_side(args: argparse.Namespace) -> None:
 
 
 def memory(args: argparse.Namespace) -> None:
-    print("| images | load | cold s (CPU) | cold peak RSS MB | warm s (CPU) | warm peak RSS MB | output MB |")
+    print("| images | load | cold s (CPU) | cold peak RSS (PSS) MB | warm s (CPU) | warm peak RSS (PSS) MB "
+          "| output MB |")
     print("|---|---|---|---|---|---|---|")
     peaks = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,14 +98,15 @@ def memory(args: argparse.Namespace) -> None:
             load = load_average().split()[0]
             r = measure_build(photos, screens, args.jobs, Path(tmp))
             c, w = r.cold, r.warm
-            peaks[total] = max(c.rss, w.rss)
-            print(f"| {total} ({photos}+{screens}) | {load} | {c.wall:.2f} ({c.cpu:.2f}) | {c.rss:.0f} "
-                  f"| {w.wall:.2f} ({w.cpu:.2f}) | {w.rss:.0f} | {r.size_mb:.1f} |", flush=True)
+            peaks[total] = (max(c.rss, w.rss), max(c.pss, w.pss))
+            print(f"| {total} ({photos}+{screens}) | {load} | {c.wall:.2f} ({c.cpu:.2f}) | {c.rss:.0f} ({c.pss:.0f}) "
+                  f"| {w.wall:.2f} ({w.cpu:.2f}) | {w.rss:.0f} ({w.pss:.0f}) | {r.size_mb:.1f} |", flush=True)
     sizes = sorted(peaks)
     if len(sizes) > 1:
         low = 80 if 80 in peaks else sizes[0]
-        print(f"\npeak RSS {low} → {sizes[-1]} images: {peaks[low]:.0f} → {peaks[sizes[-1]]:.0f} MB "
-              f"({peaks[sizes[-1]] / peaks[low] - 1:+.0%})")
+        (r0, p0), (r1, p1) = peaks[low], peaks[sizes[-1]]
+        print(f"\npeak {low} → {sizes[-1]} images: RSS {r0:.0f} → {r1:.0f} MB ({r1 / r0 - 1:+.0%}), "
+              f"PSS {p0:.0f} → {p1:.0f} MB ({p1 / p0 - 1:+.0%})")
 
 
 def main() -> int:

@@ -135,21 +135,24 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory summed over a process and its descendants at one instant, in KiB.
+def tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) summed over a process and its descendants at one instant, in KiB.
 
-    Summing instantaneous VmRSS is the honest peak for concurrent workers: the children's
-    ru_maxrss would add peaks reached at different times (and report only waited-for ones)."""
-    total = 0
+    Summing instantaneous values is the honest peak for concurrent workers: the children's
+    ru_maxrss would add peaks reached at different times (and report only waited-for ones).
+    RSS counts the pages a forked worker still shares with the main process once per process;
+    PSS (smaps_rollup) splits each shared page between its sharers, so its sum is what the
+    machine actually holds. Both are reported."""
+    rss = pss = 0
     for p in tree_pids(pid):
         try:
             with open(f"/proc/{p}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                rss += next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                pss += next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return rss, pss
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,12 @@ class Measured:
     wall: float  # seconds
     cpu: float  # user + sys seconds of the process and every child it waited for
     rss: float  # peak summed RSS of the tree, MB
+    pss: float = 0.0  # peak summed PSS of the tree, MB
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
     """Run ``cmd``; its wall time, CPU time (wait4 rusage: the process plus its reaped
-    workers) and the peak summed RSS of its process tree, sampled every 10 ms."""
+    workers) and the peak summed RSS and PSS of its process tree, sampled every 10 ms."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out: list[bytes] = []
@@ -169,11 +173,12 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | 
                for s in (proc.stdout, proc.stderr)]
     for r in readers:
         r.start()
-    peak = 0
+    peak = peak_pss = 0
     status = 0
     usage = None
     while True:
-        peak = max(peak, tree_rss_kb(proc.pid))
+        rss, pss = tree_memory_kb(proc.pid)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -185,7 +190,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | 
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n"
                          + b"\n".join(out).decode("utf-8", "replace"))
-    return Measured(wall, usage.ru_utime + usage.ru_stime, peak / 1024)
+    return Measured(wall, usage.ru_utime + usage.ru_stime, peak / 1024, peak_pss / 1024)
 
 
 def load_average() -> str:
@@ -259,4 +264,4 @@ def measure_floor(inputs: list[Path], jobs: int | None, work: Path) -> Measured:
     m = run_measured([*cmd, "--jobs", str(jobs), "--result", str(result_file)] if jobs else
                      [*cmd, "--result", str(result_file)], cwd=work)
     wall, cpu = (float(x) for x in result_file.read_text(encoding="utf-8").split())
-    return Measured(wall, cpu, m.rss)
+    return Measured(wall, cpu, m.rss, m.pss)
