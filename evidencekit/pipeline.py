@@ -4,7 +4,7 @@ Steps of one shape, ``step(ctx: BuildContext) -> None``, run in order over one c
 carries the options and every value a step produces:
 
     check:  load → inventory → inspect → number → read → checklist → assess
-    build:  load → output → inventory → inspect → number → read → checklist → assess → strict → mask
+    build:  load → output → warm → inventory → inspect → number → read → checklist → assess → strict → mask
             → assemble → render → attach → publish → record
 
 One bad file becomes a recorded finding, never a crash; the only step that touches the user's
@@ -64,6 +64,7 @@ class BuildContext:
     later: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # closed after the last step
     case: Case = field(init=False)  # load
     output: Path = field(init=False)  # output
+    meanwhile: Callable[[], None] | None = None  # warm: for a spare moment during inspect
     inventory: Inventory = field(init=False)  # inventory
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
     numbering: Numbering = field(init=False)  # number
@@ -97,6 +98,19 @@ def output(ctx: BuildContext) -> None:
     check_output(ctx.output, ctx.root, ctx.options.force)  # fail before any work when unusable
 
 
+def warm(ctx: BuildContext) -> None:
+    """While the workers decode, the main process would only wait: it imports the renderer and
+    parses the fonts then (inspect runs ``meanwhile`` on a thread), off the critical path."""
+    font = ctx.options.font
+    ctx.meanwhile = lambda: _prepare_render(font)
+
+
+def _prepare_render(font: Path | None) -> None:
+    from evidencekit.pdf.render import prepare_render
+
+    prepare_render(font)
+
+
 def inventory(ctx: BuildContext) -> None:
     ctx.inventory = scan_evidence(ctx.case.root, ctx.case.tz)  # hash first
 
@@ -112,7 +126,8 @@ def inspect(ctx: BuildContext) -> None:
         chat_merchant_names=tuple(
             n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n))
     files = ctx.inventory.files
-    inspections = inspect_files(case, files, media, options.jobs or available_cpus(), ctx.progress)
+    inspections = inspect_files(case, files, media, options.jobs or available_cpus(), ctx.progress,
+                                ctx.meanwhile)
     media.cache.prune()
     exhibits = []
     for src, insp in zip(files, inspections, strict=True):
@@ -217,7 +232,7 @@ def record(ctx: BuildContext) -> None:
 
 
 CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, read, checklist, assess)
-BUILD_STEPS: tuple[Step, ...] = (load, output, inventory, inspect, number, read, checklist, assess, strict, mask,
+BUILD_STEPS: tuple[Step, ...] = (load, output, warm, inventory, inspect, number, read, checklist, assess, strict, mask,
                                  assemble, render, attach, publish, record)
 
 

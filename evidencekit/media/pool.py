@@ -4,7 +4,9 @@ One bad file becomes a finding on its inspection, never the end of the build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -41,10 +43,14 @@ def inspect_one(src: SourceFile, case: Case, ctx: MediaContext, inspect_source: 
 
 
 def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jobs: int,
-                   progress: Progress | None) -> list[Inspection]:
+                   progress: Progress | None, meanwhile: Callable[[], None] | None = None) -> list[Inspection]:
     """Inspect in order, inline while files come from the display-copy cache; as soon as one
     needs real decoding, hand the rest to ``jobs`` worker processes. A warm rebuild thus never
-    pays for starting a pool, and a cold build spreads the decoding over the cores."""
+    pays for starting a pool, and a cold build spreads the decoding over the cores.
+
+    ``meanwhile`` runs on a thread of this process while the workers decode (it would
+    otherwise sit waiting for them): started only once every worker has been forked, so no
+    worker inherits a lock the thread holds, and finished before this returns."""
 
     total = len(files)
     results: list[Inspection | None] = [None] * total
@@ -60,8 +66,12 @@ def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jo
             break
     if i < total:
         pool = ProcessPoolExecutor(max_workers=min(jobs, total - i))
+        helper = None
         try:
             futures = {pool.submit(inspect_one, files[k], case, ctx, inspect_source): k for k in range(i, total)}
+            if meanwhile is not None and workers_started(pool):
+                helper = threading.Thread(target=_quietly, args=(meanwhile,), name="evidencekit-meanwhile")
+                helper.start()
             for done, fut in enumerate(as_completed(futures), start=i + 1):
                 k = futures[fut]
                 results[k] = fut.result()
@@ -70,10 +80,27 @@ def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jo
         except BaseException:
             stop_workers(pool)
             raise
+        finally:
+            if helper is not None:
+                helper.join()
         pool.shutdown()
     if progress:
         progress(total, total, "")
     return [r for r in results if r is not None]
+
+
+def workers_started(pool: ProcessPoolExecutor) -> bool:
+    """Whether every worker of ``pool`` is already forked (fork start: all at the first submit).
+
+    A thread started after that cannot leave a held lock (the import lock above all) in a worker."""
+    processes = getattr(pool, "_processes", None) or {}
+    return len(processes) == getattr(pool, "_max_workers", -1)
+
+
+def _quietly(work: Callable[[], None]) -> None:
+    # Only a head start: whatever fails here is met again, and reported, where it belongs.
+    with contextlib.suppress(Exception):
+        work()
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -120,7 +120,6 @@ def write_document(doc: PDFDocument, canvas: Canvas, out: BinaryIO) -> None:
     encrypt_info = doc.encrypt.info()
     encrypt_ref = doc.Reference(encrypt_info) if encrypt_info else None
     sink = _FileSink(out, doc._pdfVersion)
-    doc.__accum__ = sink
     ids = []
     counter = 0
     while True:  # objects may be added while others are formatted: until none is left
@@ -139,7 +138,6 @@ def write_document(doc: PDFDocument, canvas: Canvas, out: BinaryIO) -> None:
             sink.add("%% %s: class %s \n" % (ascii(oid), obj.__class__.__name__[:50]))  # noqa: UP031
         doc.idToOffset[oid] = sink.add(formatted)
         ids.append(oid)
-    del doc.__accum__
     count = len(doc.numberToId)
     if counter - 1 != count:
         raise InternalError(f"PDF 对象编号不连续（{counter - 1} / {count}）")

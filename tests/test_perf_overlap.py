@@ -1,0 +1,89 @@
+"""The main process works while the workers decode, instead of waiting (issue 15)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+import pytest
+from factories import make_case, make_jpeg, make_source_file
+
+from evidencekit import pipeline
+from evidencekit.cache import DisplayCache
+from evidencekit.media import pool
+from evidencekit.media.base import MediaContext
+from evidencekit.model import ImageInspection
+from evidencekit.pdf import fonts
+
+FILES = pool.PARALLEL_MIN_FILES + 2
+
+
+def jpeg_sources(root: Path) -> list:
+    sources = []
+    for n in range(FILES):
+        path = make_jpeg(root / "evidence" / "product" / f"IMG_{n}.jpg", color=f"#{n:02x}7799")
+        sources.append(make_source_file(root, f"evidence/product/IMG_{n}.jpg", path.read_bytes()))
+    return sources
+
+
+@pytest.fixture
+def always_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "SLOW_INSPECTION_S", -1.0)  # every decode counts as slow: pool at once
+
+
+def test_meanwhile_runs_on_a_thread_while_workers_decode(tmp_path: Path, always_pool: None) -> None:
+    root = tmp_path / "case"
+    sources = jpeg_sources(root)
+    ran: list[tuple[str, int]] = []
+
+    def meanwhile() -> None:
+        ran.append((threading.current_thread().name, len(multiprocessing.active_children())))
+
+    ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
+    results = pool.inspect_files(make_case(root), sources, ctx, 2, None, meanwhile)
+    assert ran == [("evidencekit-meanwhile", 2)]  # beside the two workers
+    assert all(isinstance(r, ImageInspection) for r in results)
+    assert all(t.name != "evidencekit-meanwhile" for t in threading.enumerate())  # done before return
+
+
+def test_a_failing_meanwhile_costs_nothing(tmp_path: Path, always_pool: None) -> None:
+    root = tmp_path / "case"
+    sources = jpeg_sources(root)
+
+    def fails() -> None:
+        raise ValueError("a head start that did not work")
+
+    ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
+    results = pool.inspect_files(make_case(root), sources, ctx, 2, None, fails)
+    assert len(results) == FILES and all(r.preview_error == "" for r in results)
+
+
+def test_no_pool_no_thread(tmp_path: Path) -> None:
+    # A warm rebuild (or --jobs 1) never starts workers; nothing waits, so nothing runs beside.
+    root = tmp_path / "case"
+    sources = jpeg_sources(root)
+    ran: list[str] = []
+    ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
+    pool.inspect_files(make_case(root), sources, ctx, 1, None, lambda: ran.append("x"))
+    assert ran == []
+
+
+def test_build_parses_fonts_while_the_workers_decode(tmp_path: Path, always_pool: None,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "case"
+    jpeg_sources(root)
+    threads: list[str] = []
+    real = fonts.load_fonts
+
+    def spy(*args: object, **kw: object) -> fonts.FontSet:
+        threads.append(threading.current_thread().name)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fonts, "load_fonts", spy)
+    monkeypatch.setattr("evidencekit.pdf.render.load_fonts", spy)
+    result = pipeline.build_dossier(root, pipeline.BuildOptions(cache_dir=tmp_path / "cache", jobs=2,
+                                                                 output=tmp_path / "out.pdf", ocr=False))
+    assert result.output.is_file()
+    assert threads[0] == "evidencekit-meanwhile"  # first during inspect, then again (cached) by render
+    assert threads[-1] == threading.main_thread().name
