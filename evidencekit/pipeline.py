@@ -14,6 +14,7 @@ output path is ``publish``; ``record`` then writes the exhibit numbers into case
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +65,7 @@ class BuildContext:
     later: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # closed after the last step
     case: Case = field(init=False)  # load
     output: Path = field(init=False)  # output
+    importing: threading.Thread | None = None  # warm: joined by inspect before any fork
     meanwhile: Callable[[], None] | None = None  # warm: for a spare moment during inspect
     inventory: Inventory = field(init=False)  # inventory
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
@@ -99,10 +101,18 @@ def output(ctx: BuildContext) -> None:
 
 
 def warm(ctx: BuildContext) -> None:
-    """While the workers decode, the main process would only wait: it imports the renderer and
-    parses the fonts then (inspect runs ``meanwhile`` on a thread), off the critical path."""
+    """Work the renderer will need, done while the main process would otherwise wait: its
+    imports on a thread while inventory hashes (hashlib releases the GIL), joined before
+    inspect may fork workers; the fonts while the workers decode (inspect runs ``meanwhile``)."""
     font = ctx.options.font
+    ctx.importing = threading.Thread(target=_import_renderer, name="evidencekit-import")
+    ctx.importing.start()
     ctx.meanwhile = lambda: _prepare_render(font)
+
+
+def _import_renderer() -> None:
+    with contextlib.suppress(Exception):  # only a head start: render imports it again, and reports
+        import evidencekit.pdf.render  # noqa: F401
 
 
 def _prepare_render(font: Path | None) -> None:
@@ -117,6 +127,8 @@ def inventory(ctx: BuildContext) -> None:
 
 def inspect(ctx: BuildContext) -> None:
     """Display copies and facts for every file (media/), each dated by timeinfo.date_inspection."""
+    if ctx.importing is not None:
+        ctx.importing.join()  # a worker forked while a thread holds the import lock could hang
     case, options, rules = ctx.case, ctx.options, load_rules()
     media = MediaContext(
         cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,

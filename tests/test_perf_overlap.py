@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,28 @@ def test_build_parses_fonts_while_the_workers_decode(tmp_path: Path, always_pool
     assert result.output.is_file()
     assert threads[0] == "evidencekit-meanwhile"  # first during inspect, then again (cached) by render
     assert threads[-1] == threading.main_thread().name
+
+
+def test_renderer_imports_during_inventory_end_before_any_fork(tmp_path: Path, always_pool: None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "case"
+    jpeg_sources(root)
+    importing: list[str] = []
+
+    def slow_import() -> None:  # long enough to still run when inspect begins, unless joined
+        importing.append(threading.current_thread().name)
+        time.sleep(0.3)
+
+    alive_at_fork: list[bool] = []
+    real_inspect_files = pipeline.inspect_files
+
+    def spy(*args: object, **kw: object) -> object:
+        alive_at_fork.append(any(t.name == "evidencekit-import" for t in threading.enumerate()))
+        return real_inspect_files(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_import_renderer", slow_import)
+    monkeypatch.setattr(pipeline, "inspect_files", spy)
+    pipeline.build_dossier(root, pipeline.BuildOptions(cache_dir=tmp_path / "cache", jobs=2,
+                                                       output=tmp_path / "out.pdf", ocr=False))
+    assert importing == ["evidencekit-import"]
+    assert alive_at_fork == [False]
