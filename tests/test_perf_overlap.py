@@ -113,3 +113,33 @@ def test_renderer_imports_during_inventory_end_before_any_fork(tmp_path: Path, a
                                                        output=tmp_path / "out.pdf", ocr=False))
     assert importing == ["evidencekit-import"]
     assert alive_at_fork == [False]
+
+
+def test_a_cache_hit_slowed_by_a_busy_machine_starts_no_workers(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Slow in wall time (the machine is busy), cheap in CPU: a cache hit, not a decode.
+    root = tmp_path / "case"
+    sources = jpeg_sources(root)
+
+    def waits(src: object, override: object, ctx: MediaContext) -> ImageInspection:
+        time.sleep(0.05)
+        return ImageInspection()
+
+    started: list[int] = []
+    monkeypatch.setattr(pool, "inspect_source", waits)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", lambda **kw: started.append(1))
+    ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
+    results = pool.inspect_files(make_case(root), sources, ctx, 2, None)
+    assert started == [] and len(results) == FILES
+
+
+def test_a_cpu_heavy_inspection_hands_the_rest_to_workers(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "case"
+    sources = jpeg_sources(root)
+    clock = iter(range(0, 10_000))  # every inspection seems to cost a CPU second
+    monkeypatch.setattr(pool, "cpu_seconds", lambda: float(next(clock)))
+    ran: list[str] = []
+    ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
+    results = pool.inspect_files(make_case(root), sources, ctx, 2, None, lambda: ran.append("beside workers"))
+    assert ran == ["beside workers"] and len(results) == FILES
