@@ -143,3 +143,16 @@ def test_a_cpu_heavy_inspection_hands_the_rest_to_workers(tmp_path: Path,
     ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
     results = pool.inspect_files(make_case(root), sources, ctx, 2, None, lambda: ran.append("beside workers"))
     assert ran == ["beside workers"] and len(results) == FILES
+
+
+def test_one_slow_file_among_cache_hits_starts_no_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first cache hit of a warm rebuild also imports its media module: slow once, then fast.
+    root = tmp_path / "case"
+    sources = jpeg_sources(root)
+    ticks = iter([0.0, 1.0] + [1.0] * 100)  # the first file costs a CPU second, every other none
+    monkeypatch.setattr(pool, "cpu_seconds", lambda: next(ticks))
+    started: list[int] = []
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", lambda **kw: started.append(1))
+    ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
+    results = pool.inspect_files(make_case(root), sources, ctx, 2, None)
+    assert started == [] and len(results) == FILES

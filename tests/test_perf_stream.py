@@ -67,3 +67,23 @@ def test_a_later_pass_replaces_the_work_file(tmp_path: Path) -> None:
     target.write_bytes(b"an earlier pass")
     draw(StreamingCanvas, target, [display_copy(tmp_path, 2)]).save()
     assert target.read_bytes().startswith(b"%PDF-")
+
+
+def test_paragraph_lines_are_dropped_once_drawn_for_real(tmp_path: Path) -> None:
+    from evidencekit.pdf.fonts import load_fonts
+    from evidencekit.pdf.text import MeasureCanvas, Styles, paragraph
+
+    styles = Styles(load_fonts())
+    para = paragraph("收到的商品与直播间展示的完全不一致，" * 8, styles.body)
+    measure = MeasureCanvas(str(tmp_path / "m.pdf"))
+    para.wrapOn(measure, 300, 800)
+    para.drawOn(measure, 72, 72)
+    assert para._ek_wrapped is not None  # the layout pass keeps them for the real pass
+    real = Canvas(str(tmp_path / "r.pdf"))
+    _, height = para.wrapOn(real, 300, 800)
+    para.drawOn(real, 72, 72)
+    # Drawn: the broken lines (an object per CJK character) are gone from memory.
+    assert para._ek_wrapped is None and "blPara" not in para.__dict__
+    # A later pass wraps again and gets the same lines.
+    assert para.wrapOn(real, 300, 800)[1] == height
+    para.drawOn(real, 72, 72)

@@ -17,6 +17,7 @@ from evidencekit.model import Case, Finding, Inspection, Severity, SourceFile, U
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
 PARALLEL_MIN_FILES = 6  # fewer files left than this are not worth a worker pool
+SLOW_IN_A_ROW = 2  # this many slow files in a row start the pool
 # CPU seconds, not wall: on a loaded machine a cache hit can take longer than 20 ms of wall
 # time, which started a pool of workers for a warm rebuild that needed none.
 SLOW_INSPECTION_S = 0.02  # a cache hit takes about 1 ms of CPU; a real decode 30–100 ms
@@ -55,15 +56,17 @@ def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jo
 
     total = len(files)
     results: list[Inspection | None] = [None] * total
-    i = 0
+    i = slow_in_a_row = 0
     while i < total:
         if progress:
             progress(i, total, files[i].rel_path)
         started = cpu_seconds()
         results[i] = inspect_one(files[i], case, ctx, inspect_source)
         i += 1
-        slow = cpu_seconds() - started > SLOW_INSPECTION_S
-        if slow and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
+        # Two in a row: the first file of a kind also pays for importing its media module (and
+        # Pillow's plugins), which made a warm rebuild start workers it did not need.
+        slow_in_a_row = slow_in_a_row + 1 if cpu_seconds() - started > SLOW_INSPECTION_S else 0
+        if slow_in_a_row >= SLOW_IN_A_ROW and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
             break
     if i < total:
         pool = ProcessPoolExecutor(max_workers=min(jobs, total - i))
