@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_build import gen_photo, gen_screen  # noqa: E402  (the same generated inputs)
+from benchlib import gen_photo, gen_screen  # noqa: E402  (the same generated inputs)
 
 DATA = HERE / ".data" / "batch"
 PHOTOS_PER_CASE = 5

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_build import _tree_rss_kb  # one process-tree RSS sampler for all benchmarks
+from benchlib import tree_memory_kb  # one process-tree RSS sampler for all benchmarks
 
 MB = 1024 * 1024
 
@@ -142,7 +142,7 @@ def main() -> int:
         peak = 0
         timed_out = False
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            peak = max(peak, tree_memory_kb(proc.pid)[0])
             if time.perf_counter() - t0 > args.timeout:
                 timed_out = True
                 proc.kill()

@@ -4,7 +4,7 @@ Steps of one shape, ``step(ctx: BuildContext) -> None``, run in order over one c
 carries the options and every value a step produces:
 
     check:  load → inventory → inspect → number → read → checklist → assess
-    build:  load → output → inventory → inspect → number → read → checklist → assess → strict → mask
+    build:  load → output → warm → inventory → inspect → number → read → checklist → assess → strict → mask
             → assemble → render → attach → publish → record
 
 One bad file becomes a recorded finding, never a crash; the only step that touches the user's
@@ -14,6 +14,7 @@ output path is ``publish``; ``record`` then writes the exhibit numbers into case
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,6 +65,8 @@ class BuildContext:
     later: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # closed after the last step
     case: Case = field(init=False)  # load
     output: Path = field(init=False)  # output
+    importing: threading.Thread | None = None  # warm: joined by inspect before any fork
+    meanwhile: Callable[[], None] | None = None  # warm: for a spare moment during inspect
     inventory: Inventory = field(init=False)  # inventory
     exhibits: tuple[Exhibit, ...] = field(init=False)  # inspect (all numbered 0), number
     numbering: Numbering = field(init=False)  # number
@@ -97,12 +100,35 @@ def output(ctx: BuildContext) -> None:
     check_output(ctx.output, ctx.root, ctx.options.force)  # fail before any work when unusable
 
 
+def warm(ctx: BuildContext) -> None:
+    """Work the renderer will need, done while the main process would otherwise wait: its
+    imports on a thread while inventory hashes (hashlib releases the GIL), joined before
+    inspect may fork workers; the fonts while the workers decode (inspect runs ``meanwhile``)."""
+    font = ctx.options.font
+    ctx.importing = threading.Thread(target=_import_renderer, name="evidencekit-import")
+    ctx.importing.start()
+    ctx.meanwhile = lambda: _prepare_render(font)
+
+
+def _import_renderer() -> None:
+    with contextlib.suppress(Exception):  # only a head start: render imports it again, and reports
+        import evidencekit.pdf.render  # noqa: F401
+
+
+def _prepare_render(font: Path | None) -> None:
+    from evidencekit.pdf.render import prepare_render
+
+    prepare_render(font)
+
+
 def inventory(ctx: BuildContext) -> None:
     ctx.inventory = scan_evidence(ctx.case.root, ctx.case.tz)  # hash first
 
 
 def inspect(ctx: BuildContext) -> None:
     """Display copies and facts for every file (media/), each dated by timeinfo.date_inspection."""
+    if ctx.importing is not None:
+        ctx.importing.join()  # a worker forked while a thread holds the import lock could hang
     case, options, rules = ctx.case, ctx.options, load_rules()
     media = MediaContext(
         cache=DisplayCache(options.cache_dir), tz=case.tz, dpi=options.dpi,
@@ -112,7 +138,8 @@ def inspect(ctx: BuildContext) -> None:
         chat_merchant_names=tuple(
             n for n in (case.merchant.shop_name, case.merchant.company, case.livestream.host) if n))
     files = ctx.inventory.files
-    inspections = inspect_files(case, files, media, options.jobs or available_cpus(), ctx.progress)
+    inspections = inspect_files(case, files, media, options.jobs or available_cpus(), ctx.progress,
+                                ctx.meanwhile)
     media.cache.prune()
     exhibits = []
     for src, insp in zip(files, inspections, strict=True):
@@ -217,7 +244,7 @@ def record(ctx: BuildContext) -> None:
 
 
 CHECK_STEPS: tuple[Step, ...] = (load, inventory, inspect, number, read, checklist, assess)
-BUILD_STEPS: tuple[Step, ...] = (load, output, inventory, inspect, number, read, checklist, assess, strict, mask,
+BUILD_STEPS: tuple[Step, ...] = (load, output, warm, inventory, inspect, number, read, checklist, assess, strict, mask,
                                  assemble, render, attach, publish, record)
 
 

@@ -4,8 +4,9 @@ One bad file becomes a finding on its inspection, never the end of the build."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import time
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -16,7 +17,10 @@ from evidencekit.model import Case, Finding, Inspection, Severity, SourceFile, U
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
 PARALLEL_MIN_FILES = 6  # fewer files left than this are not worth a worker pool
-SLOW_INSPECTION_S = 0.02  # a cache hit takes about 1 ms; a real decode 30–100 ms
+SLOW_IN_A_ROW = 2  # this many slow files in a row start the pool
+# CPU seconds, not wall: on a loaded machine a cache hit can take longer than 20 ms of wall
+# time, which started a pool of workers for a warm rebuild that needed none.
+SLOW_INSPECTION_S = 0.02  # a cache hit takes about 1 ms of CPU; a real decode 30–100 ms
 
 
 def available_cpus() -> int:
@@ -41,27 +45,37 @@ def inspect_one(src: SourceFile, case: Case, ctx: MediaContext, inspect_source: 
 
 
 def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jobs: int,
-                   progress: Progress | None) -> list[Inspection]:
+                   progress: Progress | None, meanwhile: Callable[[], None] | None = None) -> list[Inspection]:
     """Inspect in order, inline while files come from the display-copy cache; as soon as one
     needs real decoding, hand the rest to ``jobs`` worker processes. A warm rebuild thus never
-    pays for starting a pool, and a cold build spreads the decoding over the cores."""
+    pays for starting a pool, and a cold build spreads the decoding over the cores.
+
+    ``meanwhile`` runs on a thread of this process while the workers decode (it would
+    otherwise sit waiting for them): started only once every worker has been forked, so no
+    worker inherits a lock the thread holds, and finished before this returns."""
 
     total = len(files)
     results: list[Inspection | None] = [None] * total
-    i = 0
+    i = slow_in_a_row = 0
     while i < total:
         if progress:
             progress(i, total, files[i].rel_path)
-        started = time.perf_counter()
+        started = cpu_seconds()
         results[i] = inspect_one(files[i], case, ctx, inspect_source)
         i += 1
-        slow = time.perf_counter() - started > SLOW_INSPECTION_S
-        if slow and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
+        # Two in a row: the first file of a kind also pays for importing its media module (and
+        # Pillow's plugins), which made a warm rebuild start workers it did not need.
+        slow_in_a_row = slow_in_a_row + 1 if cpu_seconds() - started > SLOW_INSPECTION_S else 0
+        if slow_in_a_row >= SLOW_IN_A_ROW and jobs > 1 and total - i >= PARALLEL_MIN_FILES:
             break
     if i < total:
         pool = ProcessPoolExecutor(max_workers=min(jobs, total - i))
+        helper = None
         try:
             futures = {pool.submit(inspect_one, files[k], case, ctx, inspect_source): k for k in range(i, total)}
+            if meanwhile is not None and workers_started(pool):
+                helper = threading.Thread(target=_quietly, args=(meanwhile,), name="evidencekit-meanwhile")
+                helper.start()
             for done, fut in enumerate(as_completed(futures), start=i + 1):
                 k = futures[fut]
                 results[k] = fut.result()
@@ -70,10 +84,34 @@ def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jo
         except BaseException:
             stop_workers(pool)
             raise
+        finally:
+            if helper is not None:
+                helper.join()
         pool.shutdown()
     if progress:
         progress(total, total, "")
     return [r for r in results if r is not None]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of the children it has reaped (PDF and recording decoding
+    runs in budgeted child processes, media/budget.py)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def workers_started(pool: ProcessPoolExecutor) -> bool:
+    """Whether every worker of ``pool`` is already forked (fork start: all at the first submit).
+
+    A thread started after that cannot leave a held lock (the import lock above all) in a worker."""
+    processes = getattr(pool, "_processes", None) or {}
+    return len(processes) == getattr(pool, "_max_workers", -1)
+
+
+def _quietly(work: Callable[[], None]) -> None:
+    # Only a head start: whatever fails here is met again, and reported, where it belongs.
+    with contextlib.suppress(Exception):
+        work()
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -24,6 +24,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 from evidencekit.media.base import EXHIBIT_BOX_WIDTH_PT
 from evidencekit.model import DisplayImage, Dossier, Exhibit, Finding
 from evidencekit.pdf.fonts import FontSet
+from evidencekit.pdf.stream import StreamingCanvas
 from evidencekit.pdf.text import (
     ACCENT,
     MUTED,
@@ -152,10 +153,14 @@ class ContentNamedPath(str):
     """
 
     _content_name: str
+    content_sha256: str  # what stream.StreamingCanvas checks when it reads the copy back
+    real_path: str
 
     def __new__(cls, path: Path, sha256: str) -> ContentNamedPath:
         obj = super().__new__(cls, str(path))
         obj._content_name = f"sha256:{sha256}"
+        obj.content_sha256 = sha256
+        obj.real_path = str(path)
         return obj
 
     def __str__(self) -> str:
@@ -633,7 +638,7 @@ def build_document(
     if ctx.layout_only:
         doc._doSave = 0  # the layout pass's PDF would be thrown away unread
     try:
-        doc.build(list(story), canvasmaker=MeasureCanvas if ctx.layout_only else Canvas)
+        doc.build(list(story), canvasmaker=MeasureCanvas if ctx.layout_only else StreamingCanvas)
     finally:
         # Newest first: a flowable edited twice gets its original state back last.
         for undo, obj, name, *value in reversed(edits):

@@ -96,6 +96,12 @@ def _layout(ctx: RenderContext, target: Path | BytesIO, *, reproducible: bool) -
         raise InternalError(f"PDF 排版失败：{exc}", hint="请用 --debug 重新运行并报告此问题。") from exc
 
 
+def prepare_render(font_path: Path | None) -> None:
+    """What every render needs first and keeps: this module's imports (done by importing it)
+    and the parsed fonts (fonts.load_fonts caches them for the process)."""
+    load_fonts(font_path)
+
+
 def render_dossier(
     dossier: Dossier,
     out_path: Path,

@@ -85,6 +85,14 @@ class DossierParagraph(Paragraph):
     def draw(self) -> None:
         if not measuring(self.canv):
             super().draw()
+            self.forget_lines()
+
+    def forget_lines(self) -> None:
+        """Drop the broken lines once drawn for real. They hold an object per CJK character,
+        and kept for every paragraph they made memory grow with every exhibit (issue 15); a
+        later pass that needs them (page numbers moved) wraps again, which costs time only."""
+        self._ek_wrapped = None
+        self.__dict__.pop("blPara", None)
 
 
 def paragraph(markup: str, style: ParagraphStyle) -> DossierParagraph:
