@@ -17,6 +17,17 @@ from collections.abc import Iterator
 
 from evidencekit.errors import Terminated
 
+# Set while a SIGTERM raised Terminated in this process inside sigterm_as_interrupt: library code
+# with a bare ``except:`` (reportlab's font parser) may have turned it into its own error.
+_terminated = threading.Event()
+
+
+def reraise_if_terminated() -> None:
+    """Raise Terminated again if SIGTERM already fired: call it where third-party code that
+    swallows every exception (``except:``) reports its own error instead."""
+    if _terminated.is_set():
+        raise Terminated()
+
 
 def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + int(signal.SIGTERM) if isinstance(exc, Terminated) else 130
@@ -42,10 +53,13 @@ def sigterm_as_interrupt() -> Iterator[None]:
             return
         if not fired:
             fired = True
+            _terminated.set()
             raise Terminated()
 
+    _terminated.clear()
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _terminated.clear()

@@ -212,3 +212,32 @@ def test_parsed_face_cache_gives_identical_fonts(tmp_path: Path, monkeypatch: py
         entry.write_bytes(b"not marshal data")
     again = fonts_mod._load_ttfont("EKtestAgain", path, 0)
     assert again.face.charWidths == parsed.face.charWidths
+
+
+def test_sigterm_while_a_font_is_parsed_stays_a_sigterm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # reportlab wraps its table reading in a bare ``except:``, which turned the Terminated that
+    # SIGTERM raises into a TTFError: the build then ended as an internal error (exit 1) instead
+    # of a clean 143. The signal arrives here while the font's table directory is read.
+    import os
+    import signal
+
+    from reportlab.pdfbase import ttfonts
+
+    from evidencekit.errors import Terminated
+    from evidencekit.interrupt import sigterm_as_interrupt
+
+    monkeypatch.setattr(fonts_module, "_face_cache_file", lambda data, index: tmp_path / "none.marshal")
+    real_read = ttfonts.TTFontFile.read_ulong
+    sent = []
+
+    def read_ulong(self: object) -> int:
+        if not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_read(self)
+
+    monkeypatch.setattr(ttfonts.TTFontFile, "read_ulong", read_ulong)
+    path = Path(fonts_module.__file__).parent.parent / "fonts" / fonts_module.BUNDLED_FONT_FILE
+    with pytest.raises(Terminated), sigterm_as_interrupt():
+        fonts_module._load_ttfont("EKtest", path, 0)
+    assert sent

@@ -22,6 +22,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from evidencekit.cache import DisplayCache, default_cache_dir
 from evidencekit.errors import FontError
+from evidencekit.interrupt import reraise_if_terminated
 from evidencekit.model import Finding, Severity
 
 BUNDLED_FONT_FILE = "wqy-microhei.ttc"
@@ -118,7 +119,11 @@ def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
             ttfonts.TTFontFace = original
     except (OSError, ValueError, EOFError, TypeError, AttributeError, KeyError):
         pass
-    font = TTFont(name, str(path), subfontIndex=index)
+    try:
+        font = TTFont(name, str(path), subfontIndex=index)
+    except TTFError:
+        reraise_if_terminated()  # reportlab's bare except turned our SIGTERM into a TTFError
+        raise
     state = {k: v for k, v in vars(font.face).items() if k not in _NOT_CACHED}
 
     try:
