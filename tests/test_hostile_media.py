@@ -745,3 +745,22 @@ def test_verify_accepts_a_plain_dossier_with_rehashed_attachments(tmp_path: Path
     assert code == ExitCode.OK, err
     code, out, err = run("verify", case / "dossier.pdf")
     assert code == ExitCode.OK, out + err
+
+
+def test_a_thread_that_is_still_exiting_does_not_cost_the_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hashing thread that inventory has just joined can stay listed in /proc/self/task for a
+    # moment while the kernel finishes it. Counting it as a live thread picked the fork server
+    # (slower, and a fresh interpreter) for every decode of that build.
+    from evidencekit.media import budget
+
+    calls = []
+
+    def listing(path: str) -> list[str]:
+        calls.append(path)
+        return ["1", "2"] if len(calls) <= 3 else ["1"]
+
+    monkeypatch.setattr(budget.os, "listdir", listing)
+    assert budget._single_threaded()
+    calls.clear()
+    monkeypatch.setattr(budget.os, "listdir", lambda path: ["1", "2"])  # a thread that stays
+    assert not budget._single_threaded()

@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -132,6 +133,9 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+_THREAD_EXIT_WAIT_S = 0.05
+
+
 def _single_threaded() -> bool:
     if not sys.platform.startswith("linux"):
         return False  # cannot count native threads cheaply; macOS does not fork safely anyway
@@ -139,9 +143,15 @@ def _single_threaded() -> bool:
         if len(os.listdir("/proc/self/task")) == 1:
             return True
         # Often the other threads belong to decoders nobody closed yet: collect, look again.
-
         gc.collect()
-        return len(os.listdir("/proc/self/task")) == 1
+        # A thread just joined (inventory's hashing threads) can stay listed while the kernel
+        # finishes it: give it a moment (at most _THREAD_EXIT_WAIT_S) before giving up the fork.
+        deadline = time.monotonic() + _THREAD_EXIT_WAIT_S
+        while len(os.listdir("/proc/self/task")) != 1:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
     except OSError:
         return False
 
