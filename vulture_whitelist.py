@@ -14,10 +14,15 @@ from evidencekit.integrity.tsa import make_request
 from evidencekit.media.chats import parse_plain, parse_qianniu, parse_qq, parse_wechat
 from evidencekit.media.suggest import suggest_moments
 from evidencekit.model import ChatFormat, EvidenceKind, FileIdentity, Severity
+from evidencekit.web import views_cases
 
 _ = object()
 
 _remove_fallbacks  # registered with @atexit.register
+_.ensure_ascii  # Flask's JSON provider setting: Chinese error messages stay readable in JSON answers
+_.max_content_length  # werkzeug Request: the body limit of this request (web.security)
+_._csrf  # registered with @app.context_processor
+views_cases.facts_page  # registered with @bp.route
 load.__getattr__  # module __getattr__ (PEP 562): case.load.PLATFORMS and friends, computed on first use
 check  # a click command, registered on the group by its decorator
 DisplayCache.hits  # read by tests and benchmarks/bench_batch.py to prove a warm build decodes nothing

@@ -23,12 +23,19 @@ PACKAGE_DIR = Path(evidencekit.__file__).parent
 _CLI = "the CLI imports library modules inside commands so `evidencekit --help` loads none of them"
 _PDFIUM = "pypdfium2 (PDFium) is loaded only when a page is rasterised"
 _PIKEPDF = "pikepdf (qpdf) is loaded only when a PDF is opened or written"
+_SERVE = "serve must start in under 2 s"
 _AV = "PyAV (FFmpeg) is loaded only when a recording is decoded, never for --help"
 _SERVE = "serve must start in under 2 s: the pipeline, reportlab, pikepdf and media load with the first page that needs them"
 
 # (importing module, imported module) -> why the import waits for the call. Third-party imports
 # are keyed by their top-level package.
 LAZY_IMPORTS: dict[tuple[str, str], str] = {
+    ("evidencekit.cli.serve", "waitress"): _CLI,
+    ("evidencekit.cli.serve", "evidencekit.web.app"): _CLI,
+    ("evidencekit.cli.serve", "evidencekit.web.security"): _CLI,
+    ("evidencekit.case.interview", "evidencekit.readfacts"): "readfacts loads the OCR field readers; only `init --from` and the page's OCR button read screenshots",
+    ("evidencekit.web.views_cases", "evidencekit.media.ocr"): _SERVE,
+    ("evidencekit.web.views_cases", "evidencekit.pipeline"): _SERVE,
     ("evidencekit.cli.build", "evidencekit.pipeline"): _CLI,
     ("evidencekit.cli.common", "evidencekit.pipeline"): _CLI,
     ("evidencekit.cli.build", "evidencekit.report"): _CLI,
@@ -41,7 +48,6 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.cli.case", "evidencekit.media.ocr"): _CLI,
     ("evidencekit.cli.case", "evidencekit.media.suggest"): _CLI,
     ("evidencekit.cli.case", "evidencekit.pipeline"): _CLI,
-    ("evidencekit.cli.case", "evidencekit.readfacts"): _CLI,
     ("evidencekit.cli.common", "evidencekit.rules.catalog"): _CLI,
     ("evidencekit.cli.batch", "evidencekit.channels.batch"): _CLI,
     ("evidencekit.cli.followup", "evidencekit.case.followup"): _CLI,

@@ -563,7 +563,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 Value = str | tuple[str, ...]  # a YAML scalar text, or the scalar texts of a list's items
 
 
-def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[str, str] | None = None) -> None:
+def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[str, str] | None = None,
+               check: Callable[[str], None] | None = None) -> None:
     """Set each dotted path (``platform``, ``order.amount``, ``claims``) of ``case_file`` to a
     value, as text, leaving every other line, comment and blank as the user wrote it.
 
@@ -574,14 +575,18 @@ def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[s
     is added at the end of the file. A missing file is created holding ``schema: 1``.
     ``notes`` (by path, for scalar values) are written as a trailing comment on the value's line,
     after the comment already there (``# 订单编号；由证据3截图识别，请核对``).
+    ``check`` is called, under the lock, with the new text before it is written: an exception it
+    raises (the page's: the case loader's problems) leaves the file as it was.
     Raises :class:`CaseFileError` when a path's parent is not a mapping or the result does not
     read back as meant (nothing is written), :class:`CaseFolderError` when it cannot be written.
+    ``""`` clears a value (a list included); a comment after a cleared value keeps its column.
     """
     with case_lock(case_file.parent, error=CaseFolderError):
-        _set_values_locked(case_file, values, notes or {})
+        _set_values_locked(case_file, values, notes or {}, check)
 
 
-def _set_values_locked(case_file: Path, values: Mapping[str, Value], notes: Mapping[str, str]) -> None:
+def _set_values_locked(case_file: Path, values: Mapping[str, Value], notes: Mapping[str, str],
+                       check: Callable[[str], None] | None) -> None:
     where = str(case_file)
     manual = "请用文本编辑器在 case.yaml 里填写"
     if case_file.is_symlink():
@@ -606,6 +611,8 @@ def _set_values_locked(case_file: Path, values: Mapping[str, Value], notes: Mapp
     data = bom + text.encode(codec)
     if len(data) > MAX_CASE_FILE_BYTES:
         raise CaseFileError(where, [CaseProblem(path, "填写后案件文件将超过 1 MiB", expected="删减过长的内容")])
+    if check is not None:
+        check(text)
     _write_atomically(case_file, data)
 
 
@@ -718,6 +725,11 @@ def _flow_value(value: Value) -> str:
 
 def _replace_value(text: str, key_node: ScalarNode, node: Node, value: Value, newline: str) -> _Splice:
     start, end = node.start_mark.index, node.end_mark.index
+    if value == "" and isinstance(node, SequenceNode) and not node.flow_style and node.value:
+        # A block list cleared: its item lines go, the comments after them stay.
+        first = text.rfind("\n", 0, node.value[0].start_mark.index) + 1
+        last, lead = _after_node(text, node.value[-1], newline)
+        return _Splice(first, last, lead)
     if (isinstance(value, tuple) and _is_empty(node)) or (isinstance(value, tuple) and isinstance(node, SequenceNode) \
             and not node.flow_style and node.value):
         # A block list under the key: after the key's line, or in place of the old items.
@@ -749,6 +761,12 @@ def _replace_value(text: str, key_node: ScalarNode, node: Node, value: Value, ne
         return _Splice(at, at + eaten, f" {new}")
     if end > 0 and text[end - 1] == "\n":  # a block scalar ends its line
         return _Splice(start, end, new + newline)
+    if not new and isinstance(node, ScalarNode):
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end < 0 else line_end]
+        if rest.lstrip(" ").startswith("#"):  # "name: 张三   # 姓名": the comment stays in its column
+            return _Splice(start, end, " " * display_width(text[start:end]))
+        start -= text[start - 1 : start] == " "  # no blank left at the end of the line
     return _Splice(start, end, new)
 
 

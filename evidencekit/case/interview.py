@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidencekit.case.edit import Value, case_zone, format_time, set_values
 from evidencekit.case.load import (
@@ -43,13 +44,16 @@ from evidencekit.rules.catalog import (
     validate_credit_code,
 )
 
+if TYPE_CHECKING:
+    from evidencekit.buildtypes import Assessment
+
 # The order questions come in, by case.yaml path: where the shopper bought, what went wrong,
 # the order, the merchant, the shopper, what happened, what they want. Within a section the
 # target's own order is kept.
 _SECTION_ORDER = ("platform", "platform_name", "problem.type", "order", "merchant", "complainant", "livestream", "problem", "claims")
 
 # Paths whose value is one word of a vocabulary in templates/ (as the case loader reads them).
-_VOCABULARIES: dict[str, Vocabulary] = {"platform": "platform", "problem.type": "problem_type", "claims": "claim"}
+VOCABULARIES: dict[str, Vocabulary] = {"platform": "platform", "problem.type": "problem_type", "claims": "claim"}
 
 _SEPARATORS = re.compile(r"[\s,，、;；/]+")
 
@@ -60,6 +64,14 @@ class Proposal:
 
     value: str
     source: str = ""
+
+
+def screenshot_proposals(assessment: Assessment) -> dict[str, Proposal]:
+    """What OCR read off the case's screenshots (``readfacts.proposals_from``), by case.yaml path,
+    each naming the screenshot's exhibit: `init --from` offers them as answers, the page as fills."""
+    from evidencekit.readfacts import proposals_from
+
+    return {path: Proposal(value, f"证据{number}截图") for path, (value, number) in proposals_from(assessment).items()}
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,7 @@ class Question:
 
     @property
     def vocabulary(self) -> Vocabulary | None:
-        return _VOCABULARIES.get(self.path)
+        return VOCABULARIES.get(self.path)
 
     @property
     def many(self) -> bool:
@@ -96,7 +108,7 @@ class Question:
         """The YAML text to write for ``text``; ValueError with args (problem, expected) — the case
         loader's words — when the loader would refuse it."""
         text = text.strip()
-        kind = _kind(self.path)
+        kind = value_type(self.path)
         if self.vocabulary is not None:
             words = [w for w in _SEPARATORS.split(text) if w] if self.many else [text]
             keys = [self._word(w) for w in words]
@@ -245,7 +257,7 @@ def _rank(path: str) -> int:
     return len(_SECTION_ORDER)
 
 
-def _kind(path: str) -> object:
+def value_type(path: str) -> object:
     """The type the case loader reads at ``path`` (datetime, Decimal, str …), from the model."""
     parts = path.split(".")
     cls: object = Case

@@ -181,8 +181,15 @@ def load_case(root: Path) -> Case:
             _FILE, "案件文件夹里同时有 case.yaml 和 case.yml，不知道该用哪一个",
             expected="只保留其中一个")])
     text, _encoding = read_case_text(case_file, resolved_root)
-    node = parse_case_yaml(text, str(case_file))
-    walker = _Walker(resolved_root)
+    return case_from_text(resolved_root, text, str(case_file))
+
+
+def case_from_text(root: Path, text: str, where: str) -> Case:
+    """The :class:`Case` that ``text`` would be as the case file of ``root`` (resolved), or
+    :class:`CaseFileError` with every problem: what :func:`load_case` says of a file, said of a
+    text before it is written (the page checks an edit with it)."""
+    node = parse_case_yaml(text, where)
+    walker = _Walker(root)
     try:
         case = walker.case(node)
     except _TooComplex:
@@ -190,7 +197,7 @@ def load_case(root: Path) -> Case:
             _TOP, f"文件结构过于复杂（超过 {_MAX_NODES} 个节点，可能滥用了 YAML 锚点/别名）",
             expected="普通的键值和列表"))
     if walker.problems:
-        raise CaseFileError(str(case_file), _ordered(walker.problems))
+        raise CaseFileError(where, _ordered(walker.problems))
     return case
 
 
@@ -355,12 +362,17 @@ def render_case_template(answers: Mapping[str, str]) -> str:
     unknown = sorted(set(answers) - set(TEMPLATE_FIELDS))
     if unknown:
         raise ValueError(f"unknown template fields: {', '.join(unknown)}")
-    template = resources.files("evidencekit.templates").joinpath(TEMPLATE_NAME).read_text("utf-8")
+    template = case_template_text()
     values = {
         name: yaml_quote(answers[name].strip()) if answers.get(name, "").strip() else ""
         for name in TEMPLATE_FIELDS
     }
     return _fill_template(template, values)
+
+
+def case_template_text() -> str:
+    """templates/case.yaml.tmpl, placeholders unfilled: the commented list of every case.yaml key."""
+    return resources.files("evidencekit.templates").joinpath(TEMPLATE_NAME).read_text("utf-8")
 
 
 def _fill_template(template: str, values: Mapping[str, str]) -> str:

@@ -2,7 +2,7 @@
 
 ``main`` is the click group (the console entry point ``evidencekit.cli:main``). Each command
 family lives in its own module (case: init/add, build: check/build, inspect, letter, pack,
-verify: verify/stamp, batch, followup: log/status); ``common`` holds the shared options and the error
+verify: verify/stamp, batch, followup: log/status, serve: the local web app); ``common`` holds the shared options and the error
 handler that turns library errors into a Chinese message and their documented exit code.
 """
 
@@ -13,7 +13,7 @@ import click
 from evidencekit import __version__
 
 # Submodules by name, so ``evidencekit.cli.batch`` stays the module (not the command it defines).
-from evidencekit.cli import batch, build, case, click_zh, followup, inspect, letter, pack, verify
+from evidencekit.cli import batch, build, case, click_zh, followup, inspect, letter, pack, serve, verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,7 +33,7 @@ def main(debug: bool) -> None:
 # One module per command family; each imports its heavy parts lazily.
 for _command in (case.init, case.add, build.check, build.build, letter.letter, pack.pack,
                  verify.verify_command, verify.stamp_command, batch.batch, followup.log, followup.status,
-                 inspect.inspect_command):
+                 inspect.inspect_command, serve.serve):
     click_zh.adopt(_command)
     main.add_command(_command)
 click_zh.adopt(main)

@@ -162,16 +162,15 @@ def _assess(root: Path) -> Assessment | None:
 
 
 def _proposals(assessment: Assessment | None) -> dict[str, Proposal]:
-    from evidencekit.case.interview import Proposal
+    from evidencekit.case.interview import screenshot_proposals
     from evidencekit.media.ocr import INSTALL_HINT, ocr_unavailable_reason
-    from evidencekit.readfacts import proposals_from
 
     if ocr_unavailable_reason() is not None:
         click.echo(f"没有安装文字识别组件，不能从截图里读出订单信息，下面的问题请照截图填写（安装：{INSTALL_HINT}）")
         return {}
     if assessment is None:
         return {}
-    return {path: Proposal(value, f"证据{number}截图") for path, (value, number) in proposals_from(assessment).items()}
+    return screenshot_proposals(assessment)
 
 
 def _offer_moments(root: Path, assessment: Assessment | None, copied: list[str]) -> None:
