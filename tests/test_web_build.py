@@ -11,7 +11,7 @@ from typing import Any
 import pikepdf
 import pytest
 from click.testing import CliRunner
-from test_web_evidence import CASE, make_web_case, png_bytes, upload, web_client
+from test_web_evidence import CASE, make_web_case, png_bytes, upload
 from webclient import WebClient
 
 from evidencekit.case.edit import set_values
@@ -27,7 +27,7 @@ def web(tmp_path: Path) -> WebClient:
     root = make_web_case(tmp_path)
     set_values(root / "case.yaml", {"problem.type": "not_as_shown", "order.amount": "399",
                                     "problem.summary": "收到的包是人造革，与直播间宣称的头层牛皮不符"})
-    client = web_client(tmp_path)
+    client = WebClient(tmp_path)
     upload(client, [(png_bytes(color="#264653"), "订单.png")], mtimes=["1731582012000"])
     upload(client, [(png_bytes((500, 300), "#e76f51"), "聊天.png")], kind="chat", mtimes=["1731600000000"])
     return client

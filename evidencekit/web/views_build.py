@@ -26,7 +26,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from evidencekit.errors import EvidenceKitError
 from evidencekit.fsutil import is_inside, read_regular
 from evidencekit.model import Target
-from evidencekit.web.views_evidence import case_root, chosen_target, public_message, target_choices
+from evidencekit.web.responses import public_message
+from evidencekit.web.views_evidence import case_root, chosen_target, target_choices
+from evidencekit.web.workspace import Workspace
 
 bp = Blueprint("build", __name__)
 
@@ -94,7 +96,7 @@ def index(name: str) -> Any:
         fields = [{"name": f.name, "text": f.text, "limit": f.limit, "limit_note": f.limit_note,
                    "cut": bool(f.cuts)} for f in letter.fields]
     except EvidenceKitError as exc:
-        error = public_message(exc, root)
+        error = public_message(exc)
     job = _jobs.get(str(root))
     return render_template("build.html", case_name=name, targets=target_choices(), target=target.value,
                            fields=fields, error=error, job=job.to_json(name) if job else None)
@@ -115,11 +117,12 @@ def start(name: str) -> Any:
             return jsonify(ok=False, error="这个案件正在生成，请等当前的生成完成"), 409
         job = BuildJob(secrets.token_hex(8), root, str(body["what"]), target)
         _jobs[str(root)] = job
-    threading.Thread(target=_run, args=(job, flags), name=f"build-{name}", daemon=True).start()
+    workspace = current_app.config["EK_WORKSPACE"]
+    threading.Thread(target=_run, args=(job, flags, workspace), name=f"build-{name}", daemon=True).start()
     return jsonify(ok=True, job=job.to_json(name))
 
 
-def _run(job: BuildJob, flags: dict[str, bool]) -> None:
+def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace) -> None:
     """The build, in a worker thread. sigterm_as_interrupt is never entered here (it only works
     on the main thread and does nothing elsewhere); every error becomes the CLI's message."""
     from evidencekit.channels.pack import README_NAME, PackOptions, pack_case
@@ -144,7 +147,7 @@ def _run(job: BuildJob, flags: dict[str, bool]) -> None:
         job.message = "已生成"
         job.state = "done"
     except EvidenceKitError as exc:
-        job.message, job.state = public_message(exc, job.root), "failed"
+        job.message, job.state = workspace.public_text(exc.render()), "failed"
     except Exception as exc:  # the page shows a message, never a traceback
         _log.error("build from the page failed: %s", type(exc).__name__)
         job.message = (f"内部错误（{type(exc).__name__}）：这是 evidencekit 的程序错误，不是您的操作问题；"

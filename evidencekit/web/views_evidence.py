@@ -31,12 +31,14 @@ from evidencekit.case.edit import set_evidence_fields
 from evidencekit.case.folder import add_files
 from evidencekit.case.inventory import evidence_folder_names, nfc_name, walk_tree
 from evidencekit.case.load import CASE_FILE_NAMES
-from evidencekit.errors import CaseFileError, EvidenceKitError, NoSuchCase
+from evidencekit.errors import CaseFileError, EvidenceKitError
 from evidencekit.fsutil import create_new_fd
 from evidencekit.media.base import MediaContext
 from evidencekit.model import EvidenceKind, ImageInspection, Target, display_images
 from evidencekit.output import work_folder
 from evidencekit.rules.catalog import load_rules, megabytes_text, target_profile
+from evidencekit.web.responses import public_message
+from evidencekit.web.workspace import clean_case_name
 
 if TYPE_CHECKING:
     from evidencekit.buildtypes import Assessment
@@ -57,7 +59,6 @@ ASSESSMENT_TTL_S = 60.0  # deadlines move with the clock; file and case.yaml cha
 _CACHE_SIZE = 16
 
 _FIELD_KEYS = ("title", "proves", "time", "moments")
-_UNSAFE_NAME_CHARS = re.compile(r'[\\/:*?"<>|]')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,11 +67,8 @@ _UNSAFE_NAME_CHARS = re.compile(r'[\\/:*?"<>|]')
 
 
 def case_root(name: str) -> Path:
-    """The case folder a URL names (Workspace.case_root), or a 404 page."""
-    try:
-        return Path(current_app.config["EK_WORKSPACE"].case_root(name))
-    except NoSuchCase as exc:
-        abort(404, description=str(exc))
+    """The case folder a URL names (Workspace.case_root; NoSuchCase is the app's 404 page)."""
+    return Path(current_app.config["EK_WORKSPACE"].case_root(name))
 
 
 def chosen_target() -> Target:
@@ -85,12 +83,6 @@ def chosen_target() -> Target:
 def target_choices() -> list[tuple[str, str]]:
     rules = load_rules()
     return [(t.value, target_profile(t, rules).label) for t in Target]
-
-
-def public_message(exc: EvidenceKitError, root: Path) -> str:
-    """The CLI's Chinese message, without the folder the workspace lives in."""
-    text = exc.render()
-    return text.replace(str(root.resolve().parent) + os.sep, "").replace(str(root.parent) + os.sep, "")
 
 
 @dataclass
@@ -167,7 +159,7 @@ def index(name: str) -> Any:
     try:
         a = assessment_for(root, chosen_target())
     except EvidenceKitError as exc:
-        context["error"] = public_message(exc, root)
+        context["error"] = public_message(exc)
     else:
         rows = [exhibit_row(name, ex, a) for ex in a.exhibits]
         context["groups"] = [
@@ -278,23 +270,19 @@ def upload_limits() -> tuple[int, int]:
 
 
 def safe_file_name(raw: str, fallback: str = "文件") -> str:
-    """A stranger's file name made safe to create inside evidence/<kind>/: no folder parts, no
-    control or format characters, no leading dots (hidden names), none of the characters
-    Windows refuses, at most MAX_NAME_BYTES bytes in UTF-8 (the suffix kept)."""
-    text = unicodedata.normalize("NFC", raw or "")
-    text = re.split(r"[\\/]", text)[-1]
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
-    text = _UNSAFE_NAME_CHARS.sub("_", text).strip().lstrip(".").strip()
-    stem, dot, suffix = text.rpartition(".")
-    if not dot or not stem or len(suffix) > MAX_SUFFIX_CHARS:
-        stem, suffix = text, ""
-    suffix = f".{suffix}" if suffix else ""
-    stem = stem.strip(" .")
+    """A stranger's file name made safe to create inside evidence/<kind>/: no folder parts, then
+    the stem and the suffix cleaned as a case name is (no control or format characters, none that
+    Windows refuses, no leading dots: no hidden names), at most MAX_NAME_BYTES bytes in UTF-8."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", raw or ""))[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem.strip(". ") or len(suffix) > MAX_SUFFIX_CHARS:
+        stem, suffix = base, ""
+    suffix = f".{clean_case_name(suffix)}" if clean_case_name(suffix) else ""
+    stem = clean_case_name(stem) or fallback
     budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
     while len(stem.encode("utf-8")) > budget:  # at most MAX_NAME_BYTES rounds
         stem = stem[:-1]
-    stem = stem.rstrip(" .")
-    return f"{stem or fallback}{suffix}"
+    return f"{stem.rstrip('. ') or fallback}{suffix}"
 
 
 @bp.post("/case/<name>/evidence/upload")
@@ -328,11 +316,11 @@ def upload(name: str) -> Any:
         try:
             added = add_files(root, staged, kind)
         except EvidenceKitError as exc:
-            return jsonify(ok=False, error=public_message(exc, root)), 400
+            return jsonify(ok=False, error=public_message(exc)), 400
     try:
         a = assessment_for(root, Target.GENERAL)
     except EvidenceKitError as exc:  # the files are in; case.yaml has a problem the page shows
-        return jsonify(ok=True, files=[{"file": rel} for rel in added], error=public_message(exc, root))
+        return jsonify(ok=True, files=[{"file": rel} for rel in added], error=public_message(exc))
     shown = []
     for rel in added:
         ex = find_exhibit(a, rel)
@@ -372,7 +360,7 @@ def _keep_time(path: Path, millis: str) -> None:
 
 
 def _too_large(limit: int) -> Any:
-    return jsonify(ok=False, error=f"上传的文件太大（上限 {megabytes_text(limit)}）"), 413
+    return jsonify(ok=False, error=f"上传的文件过大（上限 {megabytes_text(limit)}）"), 413
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,7 +436,7 @@ def _assessment_or_abort(root: Path) -> Assessment:
     try:
         return assessment_for(root, Target.GENERAL)
     except EvidenceKitError as exc:
-        abort(409, description=public_message(exc, root))
+        abort(409, description=public_message(exc))
 
 
 def _write_fields(root: Path, rel: str, fields: dict[str, Any]) -> Any:
@@ -460,9 +448,9 @@ def _write_fields(root: Path, rel: str, fields: dict[str, Any]) -> Any:
             m = re.match(r"evidence\[\d+\]\.(\w+)", p.key_path)
             field = m.group(1) if m else ""
             errors[field] = (errors.get(field, "") + "；" if field in errors else "") + p.render()
-        return jsonify(ok=False, errors=errors, error=public_message(exc, root)), 400
+        return jsonify(ok=False, errors=errors, error=public_message(exc)), 400
     except EvidenceKitError as exc:
-        return jsonify(ok=False, error=public_message(exc, root)), 400
+        return jsonify(ok=False, error=public_message(exc)), 400
     a = _assessment_or_abort(root)
     ex = find_exhibit(a, rel)
     return jsonify(ok=True, row=exhibit_row(root.name, ex, a) if ex is not None else None)
@@ -482,8 +470,8 @@ def selfcheck(name: str) -> Any:
         data = selfcheck_data(root, target)
     except EvidenceKitError as exc:
         if request.args.get("format") == "json":
-            return jsonify(error=public_message(exc, root)), 409
-        return render_template("selfcheck.html", case_name=name, error=public_message(exc, root), data=None,
+            return jsonify(error=public_message(exc)), 409
+        return render_template("selfcheck.html", case_name=name, error=public_message(exc), data=None,
                                targets=target_choices(), target=target.value)
     if request.args.get("format") == "json":
         return jsonify(data)

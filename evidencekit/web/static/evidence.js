@@ -52,7 +52,7 @@
     box.dataset.state = "uploading";
     box.textContent = "正在复制 " + list.length + " 个文件……";
     const r = await ek.post(p.dataset.uploadUrl, form);
-    if (typeof r.data === "string") { box.textContent = r.status === 413 ? "上传的文件太大" : "上传失败"; box.dataset.state = "done"; return; }
+    if (typeof r.data === "string") { box.textContent = r.status === 413 ? "上传的文件过大" : "上传失败"; box.dataset.state = "done"; return; }
     showUpload(r.data);
     await reloadList();
   }
