@@ -212,7 +212,9 @@ def segment_map(name: str, ex: Exhibit) -> list[dict[str, Any]]:
                 tops = [(top * scale, bottom * scale) for top, bottom in layout.segments]
     for i, image in enumerate(images):
         top, bottom = tops[i] if tops else (None, None)
-        out.append({"url": f"/case/{name}/evidence/preview/{ex.number}/{i}", "width": image.width,
+        # The copy's hash in the address: a browser reuses an image it has by address alone.
+        url = f"/case/{name}/evidence/preview/{ex.number}/{i}?v={image.sha256[:16]}"
+        out.append({"url": url, "width": image.width,
                     "height": image.height, "top": top, "bottom": bottom, "caption": image.caption})
     return out
 
