@@ -173,9 +173,15 @@ def test_field_edits_keep_every_comment_and_load(web: WebClient, root: Path) -> 
     o = load_case(root).override_for("evidence/order/订单.png")
     assert o is not None and (o.title, o.proves) == ("订单详情页", "购买时间和金额")
     assert o.time is not None and o.time.isoformat() == "2024-11-14T19:00:12+08:00"
-    # Edited again: the value is replaced in place, not added twice.
-    web.post(f"/case/{CASE}/evidence/fields", json={"file": "evidence/order/订单.png", "title": "订单页"})
+    # The shopper's own comments inside and after the entry, then an edit again: the value is
+    # replaced in place (not added twice) and every comment stays.
+    mine = after.replace('    title: "订单详情页"\n', '    title: "订单详情页"  # 自己写的说明\n    # 下一行是证明目的\n')
+    (root / "case.yaml").write_text(mine + "# 文件末尾的备注\n", encoding="utf-8")
+    r = web.post(f"/case/{CASE}/evidence/fields", json={"file": "evidence/order/订单.png", "title": "订单页"})
+    assert r.status_code == 200, r.get_json()
     again = (root / "case.yaml").read_text(encoding="utf-8")
+    assert comment_lines(again) == comment_lines(mine + "# 文件末尾的备注\n")
+    assert '    title: "订单页"  # 自己写的说明\n' in again
     assert again.count("title:") == after.count("title:")
     assert load_case(root).override_for("evidence/order/订单.png").title == "订单页"  # type: ignore[union-attr]
 
