@@ -285,3 +285,29 @@ def test_selfcheck_follows_the_files(web: WebClient) -> None:
     assert "evidence.order" not in missing()
     page = web.get(f"/case/{CASE}/selfcheck?target=12315").get_data(as_text=True)
     assert "还缺（必需）" in page and "怎么补" in page
+
+
+def test_a_long_screenshot_maps_each_segment_to_the_rows_of_the_original(web: WebClient, root: Path) -> None:
+    # A chat scrolled over several screens: the dossier shows it in overlapping segments; the page
+    # draws on each, so each says which rows of the original it shows.
+    tall = Image.new("RGB", (1080, 6000), "#ffffff")
+    tall.paste((0, 0, 255), (0, 4000, 1080, 6000))  # the bottom third blue
+    buffer = io.BytesIO()
+    tall.save(buffer, "PNG")
+    upload(web, [(buffer.getvalue(), "长截图.png")], kind="chat")
+    page = web.get(f"/case/{CASE}/evidence").get_data(as_text=True)
+    assert page.count('class="segment drawable"') > 2
+    r = web.post(f"/case/{CASE}/evidence/redact", json={"file": "evidence/chat/长截图.png",
+                                                         "rects": [[0, 5000, 1080, 500]]})
+    segments = r.get_json()["row"]["segments"]
+    assert segments[0]["top"] == 0 and abs(segments[-1]["bottom"] - 6000) < 1
+    assert all(a["top"] < b["top"] < a["bottom"] for a, b in zip(segments, segments[1:]))  # overlapping
+    # Row 5250 of the original, in a segment that shows it, is black; row 4900 is still blue.
+    seg = next(s for s in segments if s["top"] <= 4900 and s["bottom"] >= 5250)
+    im = Image.open(io.BytesIO(web.get(seg["url"]).data)).convert("RGB")
+
+    def row(y: int) -> int:
+        return round((y - seg["top"]) * im.height / (seg["bottom"] - seg["top"]))
+
+    assert max(im.getpixel((500, row(5250)))) < 20
+    assert im.getpixel((500, row(4900)))[2] > 200 and im.getpixel((500, row(4900)))[0] < 40
