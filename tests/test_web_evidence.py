@@ -9,6 +9,7 @@ is never listed, previewed or served.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import io
 import os
 from pathlib import Path
@@ -301,7 +302,7 @@ def test_a_long_screenshot_maps_each_segment_to_the_rows_of_the_original(web: We
                                                          "rects": [[0, 5000, 1080, 500]]})
     segments = r.get_json()["row"]["segments"]
     assert segments[0]["top"] == 0 and abs(segments[-1]["bottom"] - 6000) < 1
-    assert all(a["top"] < b["top"] < a["bottom"] for a, b in zip(segments, segments[1:]))  # overlapping
+    assert all(a["top"] < b["top"] < a["bottom"] for a, b in itertools.pairwise(segments))  # overlapping
     # Row 5250 of the original, in a segment that shows it, is black; row 4900 is still blue.
     seg = next(s for s in segments if s["top"] <= 4900 and s["bottom"] >= 5250)
     im = Image.open(io.BytesIO(web.get(seg["url"]).data)).convert("RGB")
