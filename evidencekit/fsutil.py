@@ -25,6 +25,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -387,7 +388,16 @@ def publish_directory(stage: Path, out: Path, *, replace_existing: bool) -> None
 # ---------------------------------------------------------------------------------------------
 
 
-_held_locks: dict[str, int] = {}  # folders this process holds locked (the lock is re-entrant)
+# Folders this thread holds locked (the lock is re-entrant within a thread; another thread of
+# the same process, e.g. a second request to `serve`, waits on flock like another process).
+_lock_owner = threading.local()
+
+
+def _held() -> dict[str, int]:
+    if not hasattr(_lock_owner, "held"):
+        _lock_owner.held = {}
+    held: dict[str, int] = _lock_owner.held
+    return held
 
 
 @contextlib.contextmanager
@@ -399,8 +409,9 @@ def case_lock(folder: Path, error: type[EvidenceKitError] = OutputError) -> Iter
     could plant as a link). Where the filesystem cannot lock (some network mounts), the edit
     goes ahead unlocked, as before. Windows, where a folder cannot be locked: ``msvcrt.locking``
     on a ``.evidencekit.lock`` file in the folder (created without following a link; it stays).
-    Re-entrant within one process: ``add --title`` locks for the copy and again for case.yaml."""
+    Re-entrant within one thread: ``add --title`` locks for the copy and again for case.yaml."""
     key = os.path.realpath(folder)
+    _held_locks = _held()
     if _held_locks.get(key):
         _held_locks[key] += 1
         try:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from evidencekit.case.load import render_case_template
 from evidencekit.web.app import create_app
 
 TOKEN = "test-token-0123456789"
@@ -38,3 +39,10 @@ class WebClient:
     def post(self, url: str, **kw: Any) -> Any:
         headers = {"X-CSRF-Token": self.csrf, **kw.pop("headers", {})}
         return self.client.post(url, base_url=BASE, headers=headers, **kw)
+
+
+def make_case_folder(root: Path, text: str | None = None) -> Path:
+    """A case folder for the pages: ``text`` as its case.yaml (default: `init`'s blank template)."""
+    (root / "evidence" / "order").mkdir(parents=True)
+    (root / "case.yaml").write_text(render_case_template({}) if text is None else text, encoding="utf-8")
+    return root

@@ -564,7 +564,7 @@ Value = str | tuple[str, ...]  # a YAML scalar text, or the scalar texts of a li
 
 
 def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[str, str] | None = None,
-               check: Callable[[str], None] | None = None) -> None:
+               check: Callable[[str], None] | None = None, new_text: str = "schema: 1\n") -> None:
     """Set each dotted path (``platform``, ``order.amount``, ``claims``) of ``case_file`` to a
     value, as text, leaving every other line, comment and blank as the user wrote it.
 
@@ -572,7 +572,7 @@ def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[s
     eating padding spaces so the comment stays in its column), or replaces the old value; a
     list is written as a block list under its key (a flow list or a single value is replaced by
     a flow list). A missing key is added after the last key of its section; a missing section
-    is added at the end of the file. A missing file is created holding ``schema: 1``.
+    is added at the end of the file. A missing file is created holding ``new_text`` (``schema: 1``).
     ``notes`` (by path, for scalar values) are written as a trailing comment on the value's line,
     after the comment already there (``# 订单编号；由证据3截图识别，请核对``).
     ``check`` is called, under the lock, with the new text before it is written: an exception it
@@ -582,18 +582,18 @@ def set_values(case_file: Path, values: Mapping[str, Value], *, notes: Mapping[s
     ``""`` clears a value (a list included); a comment after a cleared value keeps its column.
     """
     with case_lock(case_file.parent, error=CaseFolderError):
-        _set_values_locked(case_file, values, notes or {}, check)
+        _set_values_locked(case_file, values, notes or {}, check, new_text)
 
 
 def _set_values_locked(case_file: Path, values: Mapping[str, Value], notes: Mapping[str, str],
-                       check: Callable[[str], None] | None) -> None:
+                       check: Callable[[str], None] | None, new_text: str) -> None:
     where = str(case_file)
     manual = "请用文本编辑器在 case.yaml 里填写"
     if case_file.is_symlink():
         raise CaseFileError(where, [CaseProblem("(案件文件)", "案件文件是符号链接，不自动修改",
                                                 expected=manual)])
     if not case_file.exists():
-        text, codec, bom = "schema: 1\n", "utf-8", b""
+        text, codec, bom = new_text, "utf-8", b""
     else:
         text, codec = read_case_text(case_file)
         bom, codec = _bom_and_codec(case_file.read_bytes(), codec)

@@ -56,7 +56,7 @@ def check_workspace(folder: Path) -> None:
 
 
 @click.command()
-@click.argument("workspace", default=".", type=click.Path(file_okay=False))
+@click.argument("workspace", default=".", type=click.Path())  # checked by check_workspace (exit 4)
 @click.option("--port", "-p", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
               help="端口号；0 或已被占用时自动换一个空闲端口。")
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器（把显示的地址复制到浏览器里打开）。")
@@ -101,8 +101,11 @@ def serve(workspace: str, port: int, no_browser: bool, debug: bool) -> None:
     if not no_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:
+        # Ctrl-C, and SIGTERM (handle_errors turns it into a KeyboardInterrupt), end the loop:
+        # waitress catches the interrupt itself and closes its sockets.
         server.run()
-    except KeyboardInterrupt:  # Ctrl-C, and SIGTERM (handle_errors turns it into one)
-        click.echo("已停止 evidencekit serve。")
+    except KeyboardInterrupt:  # one raised outside waitress's loop
+        pass
     finally:
         server.close()
+    click.echo("已停止 evidencekit serve。")

@@ -74,8 +74,7 @@ _HTTP_MESSAGES = {404: "没有这个页面。", 405: "不支持这种请求方�
 
 def _http_error(exc: HTTPException) -> Response:
     if isinstance(exc, RequestEntityTooLarge):
-        limit = security.MAX_UPLOAD_BYTES // (1024 * 1024)
-        return refuse(413, f"上传的内容过大：一次最多 {limit} MB。请分几次上传，或用 evidencekit add 命令添加。")
+        return security.too_large()
     code = exc.code or 500
     return refuse(code, _HTTP_MESSAGES.get(code, "请求未能完成。"))
 

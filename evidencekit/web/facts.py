@@ -329,7 +329,8 @@ def save_facts(root: Path, answers: Mapping[str, str | Sequence[str]],
                 raise _Refused(found) from None
 
     try:
-        set_values(case_file, changes, notes=notes, check=check)
+        # A zero-config case (evidence/ only) gets `init`'s commented template around its first values.
+        set_values(case_file, changes, notes=notes, check=check, new_text=render_case_template({}))
     except _Refused as refused:
         return SaveResult((), refused.problems)
     except CaseFileError as exc:

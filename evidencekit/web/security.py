@@ -71,9 +71,9 @@ def _check_request() -> Any:
     if not _same(request.cookies.get(COOKIE), token):
         return refuse(403, "拒绝访问：缺少访问口令。请打开 evidencekit serve 启动时显示的完整地址（含 token=…）。")
     limit = int(cfg["EK_MAX_UPLOAD"])
-    request.max_content_length = limit
+    request.max_content_length = limit  # a body without Content-Length is cut off at the limit too
     if request.content_length is not None and request.content_length > limit:
-        return refuse(413, f"上传的内容过大：一次最多 {limit // (1024 * 1024)} MB。请分几次上传，或用 evidencekit add 命令添加。")
+        return too_large()
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
     if request.method != "POST":
@@ -92,6 +92,12 @@ def _check_request() -> Any:
     if not _same(sent, cfg["EK_CSRF"]):
         return refuse(403, "拒绝访问：页面已过期或请求不是从本页面发出的。请刷新页面后重试。")
     return None
+
+
+def too_large() -> Response:
+    limit = int(current_app.config["EK_MAX_UPLOAD"])
+    shown = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} 字节"
+    return refuse(413, f"上传的内容过大：一次最多 {shown}。请分几次上传，或用 evidencekit add 命令添加。")
 
 
 def _add_headers(response: Response) -> Response:

@@ -82,7 +82,9 @@ def index() -> str:
     rows: list[dict[str, Any]] = []
     for name, status in statuses([(n, workspace.root / n) for n in workspace.case_names()], rules, now):
         if isinstance(status, StatusFailure):
-            rows.append({"name": name, "error": workspace.public_text(status.message)})
+            # The first line says what and where (as `status`'s table does); the facts page lists every problem.
+            first = status.message.splitlines()[0] if status.message else "无法读取"
+            rows.append({"name": name, "error": workspace.public_text(first).rstrip("：")})
             continue
         tz = now.tzinfo or UTC
         d = next_deadline(status, tz)

@@ -44,8 +44,11 @@ class Workspace:
     def open(cls, folder: Path) -> Workspace:
         """The workspace for ``folder``: itself a case folder → that case alone."""
         folder = Path(os.path.abspath(folder))
-        if is_case_folder(folder) and folder.parent != folder:
-            return cls(folder.parent, only=folder.name)
+        if is_case_folder(folder):
+            # The folder the user named may be their own link: the case is where it leads.
+            real = Path(os.path.realpath(folder))
+            if real.parent != real:
+                return cls(real.parent, only=real.name)
         return cls(folder)
 
     @property
