@@ -11,8 +11,8 @@ from typing import Any
 import pikepdf
 import pytest
 from click.testing import CliRunner
-from test_web_evidence import CASE, make_web_case, png_bytes, upload
-from webclient import WebClient
+from test_web_evidence import CASE, png_bytes, upload
+from webclient import WebClient, make_case_folder
 
 from evidencekit.case.edit import set_values
 from evidencekit.channels.letter import letter_for_folder
@@ -24,7 +24,7 @@ from evidencekit.web import views_build
 
 @pytest.fixture
 def web(tmp_path: Path) -> WebClient:
-    root = make_web_case(tmp_path)
+    root = make_case_folder(tmp_path / CASE)
     set_values(root / "case.yaml", {"problem.type": "not_as_shown", "order.amount": "399",
                                     "problem.summary": "收到的包是人造革，与直播间宣称的头层牛皮不符"})
     client = WebClient(tmp_path)

@@ -9,17 +9,16 @@ is never listed, previewed or served.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import io
+import itertools
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-from webclient import WebClient
+from webclient import WebClient, make_case_folder
 
-from evidencekit.case.folder import create_case_folder
 from evidencekit.case.load import load_case
 from evidencekit.web.views_evidence import MAX_NAME_BYTES, MAX_UPLOAD_FILES, safe_file_name
 
@@ -32,11 +31,6 @@ def png_bytes(size: tuple[int, int] = (400, 600), color: str = "#2a9d8f") -> byt
     return buffer.getvalue()
 
 
-def make_web_case(workspace: Path, name: str = CASE) -> Path:
-    """A case folder as `init` writes it (case.yaml full of Chinese comments), inside ``workspace``."""
-    return create_case_folder(workspace / name, {})
-
-
 def upload(web: WebClient, files: list[tuple[bytes, str]], kind: str = "order", name: str = CASE,
            mtimes: list[str] | None = None) -> Any:
     data: dict[str, Any] = {"kind": kind, "files": [(io.BytesIO(b), n) for b, n in files]}
@@ -47,7 +41,7 @@ def upload(web: WebClient, files: list[tuple[bytes, str]], kind: str = "order", 
 
 @pytest.fixture
 def web(tmp_path: Path) -> WebClient:
-    make_web_case(tmp_path)
+    make_case_folder(tmp_path / CASE)
     return WebClient(tmp_path)
 
 
