@@ -306,3 +306,18 @@ def test_a_long_screenshot_maps_each_segment_to_the_rows_of_the_original(web: We
 
     assert max(im.getpixel((500, row(5250)))) < 20
     assert im.getpixel((500, row(4900)))[2] > 200 and im.getpixel((500, row(4900)))[0] < 40
+
+
+def test_a_declared_time_in_another_zone_is_shown_with_its_offset_and_kept(web: WebClient, root: Path) -> None:
+    rel = "evidence/order/订单.png"
+    upload(web, [(png_bytes(), "订单.png")])
+    r = web.post(f"/case/{CASE}/evidence/fields", json={"file": rel, "time": "2024-11-14T10:00:00+09:00"})
+    assert r.status_code == 200, r.get_json()
+    row = r.get_json()["row"]
+    assert row["declared_time"] == "2024-11-14 10:00:00+09:00"
+    # The page sends the field back as it showed it, with a new title: the instant is unchanged.
+    r = web.post(f"/case/{CASE}/evidence/fields", json={"file": rel, "title": "订单", "time": row["declared_time"]})
+    assert r.status_code == 200, r.get_json()
+    moment = load_case(root).override_for(rel).time  # type: ignore[union-attr]
+    assert moment is not None and moment.isoformat() == "2024-11-14T10:00:00+09:00"
+    assert r.get_json()["row"]["time"] == "2024-11-14 10:00:00 UTC+9"  # the zone named, as in the dossier

@@ -24,7 +24,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
 from evidencekit.errors import EvidenceKitError
-from evidencekit.fsutil import is_inside, read_regular
+from evidencekit.fsutil import absolute, is_inside, read_regular
 from evidencekit.model import Target
 from evidencekit.web.responses import public_message
 from evidencekit.web.views_evidence import case_root, chosen_target, target_choices
@@ -207,7 +207,7 @@ def download(name: str, file: str) -> Any:
     root = case_root(name)
     job = _finished_job(root)
     path = job.outputs.get(file)
-    if path is None or not is_inside(path, root.resolve()):
+    if path is None or not (is_inside(path, root.resolve()) or is_inside(path, absolute(root))):
         abort(404, description="没有这个生成结果")
     try:
         data = read_regular(path, what="生成结果", max_bytes=MAX_DOWNLOAD_BYTES)

@@ -27,7 +27,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from werkzeug.datastructures import FileStorage
 
 from evidencekit.cache import DisplayCache
-from evidencekit.case.edit import set_evidence_fields
+from evidencekit.case.edit import format_time, set_evidence_fields
 from evidencekit.case.folder import add_files
 from evidencekit.case.inventory import evidence_folder_names, nfc_name, walk_tree
 from evidencekit.case.load import CASE_FILE_NAMES
@@ -182,7 +182,7 @@ def exhibit_row(name: str, ex: Exhibit, a: Assessment) -> dict[str, Any]:
         "time": stamp.format_time() if stamp.time is not None else "",
         "time_phrase": load_rules().time_sources.phrase_for(stamp),
         "title": o.title if o else "", "proves": o.proves if o else "",
-        "declared_time": o.time.strftime("%Y-%m-%d %H:%M:%S") if o and o.time else "",
+        "declared_time": format_time(o.time, a.case.tz) if o and o.time else "",  # as case.yaml writes it
         "moments": "\n".join(o.moments) if o else "",
         "redact": [list(r) for r in o.redact] if o else [],
         "image": isinstance(insp, ImageInspection) and bool(insp.images),
