@@ -421,3 +421,13 @@ def test_a_case_folder_given_through_the_users_own_link_opens(tmp_path: Path) ->
     web = WebClient(tmp_path / "快捷方式")
     assert web.app.config["EK_WORKSPACE"].case_names() == ["我的案件"]
     assert web.get("/case/我的案件/facts").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["//evil.example/x", "/\\evil.example", "///evil.example"])
+def test_the_token_redirect_never_leaves_the_site(web: WebClient, path: str) -> None:
+    # The redirect goes to request.path, which werkzeug gives with one leading slash (and "\\"
+    # quoted): this pins that, since "//host/…" as a Location would send the browser elsewhere.
+    r = web.raw.get(f"{path}?token={TOKEN}", base_url=BASE)
+    assert r.status_code == 303
+    location = r.headers["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
