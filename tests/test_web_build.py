@@ -3,6 +3,7 @@ job and its progress, byte identity with the CLI, thumbnails and downloads."""
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from webclient import WebClient, make_case_folder
 from evidencekit.case.edit import set_values
 from evidencekit.channels.letter import letter_for_folder
 from evidencekit.cli import main
-from evidencekit.model import Target
+from evidencekit.model import Recipient, Target
 from evidencekit.pipeline import BuildOptions
 from evidencekit.web import views_build
 
@@ -152,3 +153,19 @@ def test_a_failed_build_shows_the_cli_message_without_traceback_or_local_path(we
     assert job["state"] == "failed"
     assert "order.amount" in job["message"] and "Traceback" not in job["message"]
     assert str(root.parent) not in job["message"]
+
+
+def test_an_email_letter_and_pack_are_addressed_to_the_chosen_recipient(web: WebClient, root: Path) -> None:
+    page = web.get(f"/case/{CASE}/build?target=email&to=consumer_association").get_data(as_text=True)
+    assert 'id="recipient"' in page and 'value="consumer_association" selected' in page
+    wanted = letter_for_folder(root, BuildOptions(target=Target.EMAIL), recipient=Recipient.CONSUMER_ASSOCIATION)
+    other = letter_for_folder(root, BuildOptions(target=Target.EMAIL), recipient=Recipient.MERCHANT)
+    assert wanted.fields[0].text != other.fields[0].text
+    assert html.escape(wanted.fields[0].text, quote=False) in page
+    assert 'id="recipient"' not in web.get(f"/case/{CASE}/build?target=12315").get_data(as_text=True)
+    r = web.post(f"/case/{CASE}/build/start", json={"what": "pack", "target": "email", "to": "consumer_association"})
+    assert r.status_code == 200
+    job = wait_for(web)
+    assert job["state"] == "done", job["message"]
+    body = next(o for o in job["outputs"] if o["name"].endswith(".txt") and o["name"] != "README.txt")
+    assert wanted.fields[0].text.splitlines()[0] in web.get(body["url"]).get_data(as_text=True)

@@ -25,7 +25,8 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from evidencekit.errors import EvidenceKitError
 from evidencekit.fsutil import absolute, is_inside, read_regular
-from evidencekit.model import Target
+from evidencekit.model import Recipient, Target
+from evidencekit.rules.catalog import load_rules, target_profile
 from evidencekit.web.responses import public_message
 from evidencekit.web.views_evidence import case_root, chosen_target, target_choices
 from evidencekit.web.workspace import Workspace
@@ -90,16 +91,36 @@ def index(name: str) -> Any:
 
     root = case_root(name)
     target = chosen_target()
+    recipients = recipient_choices(target)
+    recipient = chosen_recipient(target)
     error, fields = "", []
     try:
-        letter = letter_for_folder(root, BuildOptions(target=target))
+        letter = letter_for_folder(root, BuildOptions(target=target), recipient=recipient)
         fields = [{"name": f.name, "text": f.text, "limit": f.limit, "limit_note": f.limit_note,
                    "cut": bool(f.cuts)} for f in letter.fields]
     except EvidenceKitError as exc:
         error = public_message(exc)
     job = _jobs.get(str(root))
     return render_template("build.html", case_name=name, targets=target_choices(), target=target.value,
+                           recipients=recipients, recipient=recipient.value if recipient else "",
                            fields=fields, error=error, job=job.to_json(name) if job else None)
+
+
+def recipient_choices(target: Target) -> list[tuple[str, str]]:
+    """Whom the letter can be addressed to (email: 商家, 平台, 消协 …; none for form channels)."""
+    profile = target_profile(target, load_rules())
+    return [(key.value, wording.label) for key, wording in profile.recipients.items()]
+
+
+def chosen_recipient(target: Target) -> Recipient | None:
+    """``?to=`` (or the JSON body's ``to``) when the target's letter has an addressee."""
+    value = request.args.get("to") or (request.get_json(silent=True) or {}).get("to") or ""
+    if not recipient_choices(target):
+        return None
+    try:
+        return Recipient(str(value))
+    except ValueError:
+        return None
 
 
 @bp.post("/case/<name>/build/start")
@@ -118,11 +139,12 @@ def start(name: str) -> Any:
         job = BuildJob(secrets.token_hex(8), root, str(body["what"]), target)
         _jobs[str(root)] = job
     workspace = current_app.config["EK_WORKSPACE"]
-    threading.Thread(target=_run, args=(job, flags, workspace), name=f"build-{name}", daemon=True).start()
+    recipient = chosen_recipient(target)
+    threading.Thread(target=_run, args=(job, flags, workspace, recipient), name=f"build-{name}", daemon=True).start()
     return jsonify(ok=True, job=job.to_json(name))
 
 
-def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace) -> None:
+def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace, recipient: Recipient | None) -> None:
     """The build, in a worker thread. sigterm_as_interrupt is never entered here (it only works
     on the main thread and does nothing elsewhere); every error becomes the CLI's message."""
     from evidencekit.channels.pack import README_NAME, PackOptions, pack_case
@@ -138,7 +160,7 @@ def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace) -> None:
             job.pdf, job.page_count = result.output, result.page_count
             job.notes = list(result.notes)
         else:
-            packed = pack_case(job.root, PackOptions(options), job.progress)
+            packed = pack_case(job.root, PackOptions(options, recipient=recipient), job.progress)
             files = {n: packed.outdir / n for n in [*(f.name for f in packed.files), README_NAME]}
             job.outputs = {n: p for n, p in files.items() if p.is_file() and not p.is_symlink()}
             job.pdf = next((p for n, p in job.outputs.items() if n.endswith(".pdf")), None)

@@ -75,6 +75,7 @@
     const page = document.getElementById("build-page");
     const body = {
       what, target: document.getElementById("target").value,
+      to: document.getElementById("recipient") ? document.getElementById("recipient").value : "",
       reproducible: document.getElementById("opt-reproducible").checked,
       mask_personal: document.getElementById("opt-mask").checked,
       no_originals: document.getElementById("opt-no-originals").checked,
