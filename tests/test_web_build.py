@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from test_web_evidence import CASE, png_bytes, upload
 from webclient import WebClient, make_case_folder
 
-from evidencekit.case.edit import set_values
+from evidencekit.case.edit import record_numbers, set_values
+from evidencekit.case.load import load_case
 from evidencekit.channels.letter import letter_for_folder
 from evidencekit.cli import main
 from evidencekit.model import Recipient, Target
@@ -169,3 +170,19 @@ def test_an_email_letter_and_pack_are_addressed_to_the_chosen_recipient(web: Web
     assert job["state"] == "done", job["message"]
     body = next(o for o in job["outputs"] if o["name"].endswith(".txt") and o["name"] != "README.txt")
     assert wanted.fields[0].text.splitlines()[0] in web.get(body["url"]).get_data(as_text=True)
+
+
+def test_strict_refuses_an_incomplete_case_with_the_cli_message(web: WebClient, root: Path) -> None:
+    start(web, strict=True)
+    job = wait_for(web)
+    assert job["state"] == "failed"
+    assert "证据或案件信息不完整（--strict）" in job["message"]
+    assert not (root / "dossier.pdf").exists()
+
+
+def test_renumber_numbers_the_exhibits_in_reading_order_again(web: WebClient, root: Path) -> None:
+    record_numbers(root, {"evidence/chat/聊天.png": 1, "evidence/order/订单.png": 2})
+    start(web, renumber=True)
+    assert wait_for(web)["state"] == "done"
+    numbers = {o.file: o.number for o in load_case(root).evidence}
+    assert numbers == {"evidence/order/订单.png": 1, "evidence/chat/聊天.png": 2}

@@ -131,7 +131,8 @@ def start(name: str) -> Any:
     if not isinstance(body, dict) or body.get("what") not in ("dossier", "pack"):
         return jsonify(ok=False, error="请求格式不对"), 400
     target = chosen_target()
-    flags = {key: body.get(key) is True for key in ("reproducible", "mask_personal", "no_originals", "no_ocr")}
+    flags = {key: body.get(key) is True
+             for key in ("reproducible", "mask_personal", "no_originals", "no_ocr", "strict", "renumber")}
     with _jobs_lock:
         running = _jobs.get(str(root))
         if running is not None and running.state == "running":
@@ -152,7 +153,7 @@ def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace, recipient:
 
     options = BuildOptions(target=job.target, force=True, reproducible=flags["reproducible"],
                            mask_personal=flags["mask_personal"], attach_originals=not flags["no_originals"],
-                           ocr=not flags["no_ocr"])
+                           ocr=not flags["no_ocr"], strict=flags["strict"], renumber=flags["renumber"])
     try:
         if job.what == "dossier":
             result = build_dossier(job.root, options, job.progress)

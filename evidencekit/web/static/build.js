@@ -80,6 +80,8 @@
       mask_personal: document.getElementById("opt-mask").checked,
       no_originals: document.getElementById("opt-no-originals").checked,
       no_ocr: document.getElementById("opt-no-ocr").checked,
+      strict: document.getElementById("opt-strict").checked,
+      renumber: document.getElementById("opt-renumber").checked,
     };
     const r = await ek.post(page.dataset.startUrl, body);
     if (!r.ok) {

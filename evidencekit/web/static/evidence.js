@@ -107,6 +107,13 @@
       zone.classList.remove("over");
       upload(zone.dataset.kind, e.dataTransfer.files);
     });
+    root.addEventListener("keydown", e => {  // keyboards: Enter or Space on a drop zone picks files
+      const zone = e.target.closest(".dropzone");
+      if (zone && e.target === zone && (e.key === "Enter" || e.key === " ")) {
+        e.preventDefault();
+        zone.querySelector(".file-input").click();
+      }
+    });
     root.addEventListener("change", e => {
       if (e.target.matches(".file-input")) upload(e.target.dataset.kind, e.target.files);
     });
