@@ -32,12 +32,13 @@ from evidencekit.case.folder import add_files
 from evidencekit.case.inventory import evidence_folder_names, nfc_name, walk_tree
 from evidencekit.case.load import CASE_FILE_NAMES
 from evidencekit.errors import CaseFileError, EvidenceKitError
-from evidencekit.fsutil import create_new_fd
+from evidencekit.fsutil import create_new_fd, make_dirs
 from evidencekit.media.base import MediaContext
 from evidencekit.model import EvidenceKind, ImageInspection, Target, display_images
 from evidencekit.output import work_folder
 from evidencekit.rules.catalog import load_rules, megabytes_text, target_profile
 from evidencekit.web.responses import public_message
+from evidencekit.web.security import MAX_UPLOAD_BYTES
 from evidencekit.web.workspace import clean_case_name
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ bp = Blueprint("evidence", __name__)
 # A stranger's upload is bounded three ways: the request body (EK_MAX_UPLOAD, checked by the app
 # before a byte is parsed), each file (EK_MAX_FILE, default the same) and the number of files.
 MAX_UPLOAD_FILES = 50
-DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
 MAX_NAME_BYTES = 180  # a sanitised name in UTF-8, suffix included: ext4 allows 255, `add` may add "-2"
 MAX_SUFFIX_CHARS = 12
 MAX_REDACT_RECTS = 200
@@ -267,7 +267,7 @@ def _read_display_copy(path: Path, sha256: str) -> bytes | None:
 
 def upload_limits() -> tuple[int, int]:
     """(per request, per file) in bytes, from the app's config."""
-    whole = int(current_app.config.get("EK_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
+    whole = int(current_app.config.get("EK_MAX_UPLOAD") or MAX_UPLOAD_BYTES)
     return whole, int(current_app.config.get("EK_MAX_FILE") or whole)
 
 
@@ -309,7 +309,7 @@ def upload(name: str) -> Any:
         staged: list[Path] = []
         for i, storage in enumerate(files):
             folder = Path(work) / str(i)  # one folder each: two uploads may share a name
-            folder.mkdir()
+            make_dirs(folder, Path(work), what="临时文件夹")
             path = folder / safe_file_name(storage.filename or "")
             if _stage(storage, path, per_file) is None:
                 return _too_large(per_file)
