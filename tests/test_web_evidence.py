@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 from webclient import WebClient, make_case_folder
 
 from evidencekit.case.load import load_case
+from evidencekit.cli import main
 from evidencekit.web.views_evidence import MAX_NAME_BYTES, MAX_UPLOAD_FILES, safe_file_name
 
 CASE = "我的案件"
@@ -321,3 +323,26 @@ def test_a_declared_time_in_another_zone_is_shown_with_its_offset_and_kept(web: 
     moment = load_case(root).override_for(rel).time  # type: ignore[union-attr]
     assert moment is not None and moment.isoformat() == "2024-11-14T10:00:00+09:00"
     assert r.get_json()["row"]["time"] == "2024-11-14 10:00:00 UTC+9"  # the zone named, as in the dossier
+
+
+def test_a_hostile_file_name_in_the_case_is_shown_as_text(web: WebClient, root: Path) -> None:
+    evil = '<img src=x onerror="alert(1)">.png'
+    (root / "evidence/order" / evil).write_bytes(png_bytes())
+    page = web.get(f"/case/{CASE}/evidence").get_data(as_text=True)
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;.png" in page
+    data = web.get(f"/case/{CASE}/selfcheck").get_data(as_text=True)
+    assert "<img src=x" not in data
+
+
+def test_files_the_cli_added_show_with_their_words_and_numbers(web: WebClient, root: Path, tmp_path: Path) -> None:
+    source = tmp_path / "Screenshot_20241114-190012.png"
+    source.write_bytes(png_bytes())
+    result = CliRunner().invoke(main, ["add", str(root), str(source), "--kind", "order", "--title", "订单详情"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["build", str(root), "--no-ocr", "-q"])
+    assert result.exit_code == 0, result.output
+    page = web.get(f"/case/{CASE}/evidence").get_data(as_text=True)
+    assert 'data-file="evidence/order/Screenshot_20241114-190012.png" data-number="1"' in page
+    assert 'value="订单详情"' in page
+    assert "2024-11-14 19:00:12（截图时间（按文件名））" in page  # the time read from the name, and its source
