@@ -18,7 +18,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
@@ -30,6 +30,9 @@ from evidencekit.rules.catalog import load_rules, target_profile
 from evidencekit.web.responses import public_message
 from evidencekit.web.views_evidence import case_root, chosen_target, target_choices
 from evidencekit.web.workspace import Workspace
+
+if TYPE_CHECKING:
+    from evidencekit.pipeline import BuildOptions
 
 bp = Blueprint("build", __name__)
 
@@ -62,14 +65,13 @@ class BuildJob:
         self.done, self.total, self.current = done, total, current
 
     def to_json(self, name: str) -> dict[str, Any]:
-        shown = min(self.page_count, MAX_THUMBNAILS)
         return {
             "id": self.id, "what": self.what, "target": self.target.value, "state": self.state,
             "done": self.done, "total": self.total, "current": self.current, "message": self.message,
             "page_count": self.page_count, "notes": self.notes,
             "outputs": [{"name": n, "url": url_for("build.download", name=name, file=n),
                          "size": _size(p)} for n, p in self.outputs.items()],
-            "thumbnails": [url_for("build.thumbnail", name=name, page=i, job=self.id) for i in range(1, shown + 1)],
+            "thumbnails": [url_for("build.thumbnail", name=name, page=i, job=self.id) for i in sorted(self.thumbnails)],
         }
 
 
@@ -148,25 +150,14 @@ def start(name: str) -> Any:
 def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace, recipient: Recipient | None) -> None:
     """The build, in a worker thread. sigterm_as_interrupt is never entered here (it only works
     on the main thread and does nothing elsewhere); every error becomes the CLI's message."""
-    from evidencekit.channels.pack import README_NAME, PackOptions, pack_case
-    from evidencekit.pipeline import BuildOptions, build_dossier
+    from evidencekit.pipeline import BuildOptions
 
     options = BuildOptions(target=job.target, force=True, reproducible=flags["reproducible"],
                            mask_personal=flags["mask_personal"], attach_originals=not flags["no_originals"],
                            ocr=not flags["no_ocr"], strict=flags["strict"], renumber=flags["renumber"])
     try:
-        if job.what == "dossier":
-            result = build_dossier(job.root, options, job.progress)
-            job.outputs = {result.output.name: result.output}
-            job.pdf, job.page_count = result.output, result.page_count
-            job.notes = list(result.notes)
-        else:
-            packed = pack_case(job.root, PackOptions(options, recipient=recipient), job.progress)
-            files = {n: packed.outdir / n for n in [*(f.name for f in packed.files), README_NAME]}
-            job.outputs = {n: p for n, p in files.items() if p.is_file() and not p.is_symlink()}
-            job.pdf = next((p for n, p in job.outputs.items() if n.endswith(".pdf")), None)
-            job.page_count = _page_count(job.pdf) if job.pdf else 0
-            job.notes = list(packed.notes)
+        with _one_build_at_a_time:
+            _build(job, options, recipient)
         job.message = "已生成"
         job.state = "done"
     except EvidenceKitError as exc:
@@ -178,12 +169,45 @@ def _run(job: BuildJob, flags: dict[str, bool], workspace: Workspace, recipient:
         job.state = "failed"
 
 
-def _page_count(pdf: Path) -> int:
+# Builds from the page run one after another, whatever the case: PDFium (pack's page images, the
+# thumbnails) is not thread-safe, and two builds on two cores would only wait for each other anyway.
+_one_build_at_a_time = threading.Lock()
+
+
+def _build(job: BuildJob, options: BuildOptions, recipient: Recipient | None) -> None:
+    from evidencekit.channels.pack import README_NAME, PackOptions, pack_case
+    from evidencekit.pipeline import build_dossier
+
+    if job.what == "dossier":
+        result = build_dossier(job.root, options, job.progress)
+        job.outputs = {result.output.name: result.output}
+        job.pdf = result.output
+        job.notes = list(result.notes)
+    else:
+        packed = pack_case(job.root, PackOptions(options, recipient=recipient), job.progress)
+        files = {n: packed.outdir / n for n in [*(f.name for f in packed.files), README_NAME]}
+        job.outputs = {n: p for n, p in files.items() if p.is_file() and not p.is_symlink()}
+        job.pdf = next((p for n, p in job.outputs.items() if n.endswith(".pdf")), None)
+        job.notes = list(packed.notes)
+    if job.pdf is not None:
+        job.page_count, job.thumbnails = _thumbnails(job.pdf)
+
+
+def _thumbnails(pdf: Path) -> tuple[int, dict[int, bytes]]:
+    """The page count and small PNGs of the first MAX_THUMBNAILS pages, made here in the build's
+    own thread (PDFium is used by one thread at a time), served from memory afterwards."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(str(pdf))
+    thumbnails = {}
     try:
-        return len(doc)
+        for index in range(min(len(doc), MAX_THUMBNAILS)):
+            page = doc[index]
+            image = page.render(scale=THUMBNAIL_WIDTH / max(1.0, page.get_width())).to_pil().convert("RGB")
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG", optimize=True)
+            thumbnails[index + 1] = buffer.getvalue()
+        return len(doc), thumbnails
     finally:
         doc.close()
 
@@ -205,22 +229,9 @@ def _finished_job(root: Path) -> BuildJob:
 @bp.get("/case/<name>/build/thumbnail/<int:page>")
 def thumbnail(name: str, page: int) -> Any:
     """A small PNG of one of the first pages of the PDF the last build wrote."""
-    import pypdfium2 as pdfium
-
     job = _finished_job(case_root(name))
-    if job.pdf is None or not 1 <= page <= min(job.page_count, MAX_THUMBNAILS):
-        abort(404)
     if page not in job.thumbnails:
-        doc = pdfium.PdfDocument(str(job.pdf))
-        try:
-            pdf_page = doc[page - 1]
-            scale = THUMBNAIL_WIDTH / max(1.0, pdf_page.get_width())
-            image = pdf_page.render(scale=scale).to_pil().convert("RGB")
-        finally:
-            doc.close()
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", optimize=True)
-        job.thumbnails[page] = buffer.getvalue()
+        abort(404)
     return _bytes_response(job.thumbnails[page], "image/png")
 
 
