@@ -346,3 +346,16 @@ def test_files_the_cli_added_show_with_their_words_and_numbers(web: WebClient, r
     assert 'data-file="evidence/order/Screenshot_20241114-190012.png" data-number="1"' in page
     assert 'value="订单详情"' in page
     assert "2024-11-14 19:00:12（截图时间（按文件名））" in page  # the time read from the name, and its source
+
+
+def test_an_unreadable_case_file_is_named_on_the_page_without_a_traceback(web: WebClient, root: Path) -> None:
+    (root / "case.yaml").write_text("schema: 1\norder:\n  amount: 很多\n", encoding="utf-8")
+    r = web.get(f"/case/{CASE}/evidence")
+    assert r.status_code == 200
+    text = r.get_data(as_text=True)
+    assert "order.amount" in text and "Traceback" not in text and str(root.parent) not in text
+    r = web.get(f"/case/{CASE}/selfcheck?format=json")
+    assert r.status_code == 409 and "order.amount" in r.get_json()["error"]
+    # Files can still be dropped in: add never needed case.yaml for them.
+    assert upload(web, [(png_bytes(), "订单.png")]).get_json()["ok"] is True
+    assert (root / "evidence/order/订单.png").is_file()
