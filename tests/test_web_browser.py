@@ -43,6 +43,7 @@ CASE = "张三-抖音-手提包"
 # The chat screenshot the redaction is drawn on: larger than the exhibit box, so its display copy
 # (and the canvas over it) is smaller than the original and the page must convert coordinates.
 CHAT_SIZE = (1600, 2000)
+CHAT = "article.exhibit[data-file='evidence/chat/客服聊天.png']"
 
 
 def _missing() -> str:
@@ -102,7 +103,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
-            args=CHROMIUM_FLAGS, accept_downloads=True, viewport={"width": 1360, "height": 1000}, locale="zh-CN")
+            args=CHROMIUM_FLAGS, accept_downloads=True, viewport={"width": 1360, "height": 1000}, locale="zh-CN",
+            permissions=["clipboard-read", "clipboard-write"])
         try:
             yield context
         finally:
@@ -122,6 +124,19 @@ def drop_files(page: Page, kind: str, files: list[tuple[str, bytes, str, int]]) 
         zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
         zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
     }""", {"kind": kind, "files": payload})
+
+
+def draw_rect(page: Page, selector: str, x0: float, y0: float, x1: float, y1: float) -> dict[str, float]:
+    """Drag the mouse over the canvas from (x0, y0) to (x1, y1), given as fractions of its size."""
+    canvas = page.locator(selector).first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * x0, box["y"] + box["height"] * y0)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * x1, box["y"] + box["height"] * y1, steps=8)
+    page.mouse.up()
+    return box
 
 
 def shot(page: Page, name: str, around: str = "") -> None:
@@ -185,23 +200,21 @@ def test_the_whole_flow_in_chromium(server: tuple[str, Path], browser: BrowserCo
     assert (root / "evidence/chat/客服聊天.png").read_bytes() == chat
 
     # 4. Draw a redaction with the mouse on the chat screenshot: its top-left quarter.
-    article = page.locator("article.exhibit[data-file='evidence/chat/客服聊天.png']")
-    canvas = article.locator("canvas.redact-canvas").first
-    expect(canvas).to_be_visible()
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + 2, box["y"] + 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=8)
-    page.mouse.up()
-    expect(page.locator("article.exhibit[data-file='evidence/chat/客服聊天.png'] .redact-count b")).to_have_text("1")
+    expect(page.locator(f"{CHAT} canvas.redact-canvas").first).to_be_visible()
+    count = page.locator(f"{CHAT} .redact-count b")
+    draw_rect(page, f"{CHAT} canvas.redact-canvas", 0.002, 0.002, 0.5, 0.5)
+    expect(count).to_have_text("1")
+    # A second rectangle (bottom right), then a click inside it removes it again.
+    box = draw_rect(page, f"{CHAT} canvas.redact-canvas", 0.7, 0.7, 0.9, 0.9)
+    expect(count).to_have_text("2")
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8)
+    expect(count).to_have_text("1")
     override = load_case(root).override_for("evidence/chat/客服聊天.png")
     assert override is not None and len(override.redact) == 1
     x, y, w, h = override.redact[0]
     assert x < 10 and y < 10 and abs(w - CHAT_SIZE[0] / 2) < 30 and abs(h - CHAT_SIZE[1] / 2) < 30, (x, y, w, h)
     # The preview the page shows now is the blacked-out display copy.
-    preview = page.locator("article.exhibit[data-file='evidence/chat/客服聊天.png'] img").first
+    preview = page.locator(f"{CHAT} img").first
     expect(preview).to_have_js_property("complete", True)
     # What the page shows (read back from the <img> itself, not fetched again).
     pixels = preview.evaluate("""img => {
@@ -244,6 +257,10 @@ def test_the_whole_flow_in_chromium(server: tuple[str, Path], browser: BrowserCo
     # The build page of another channel: its letter fields with their limits, the last build's pages.
     page.goto(f"{base}/case/{CASE}/build?target=12315")
     expect(page.locator(".letter-field .counter").first).to_contain_text("/")
+    first = page.locator(".letter-field").first
+    first.locator("button.copy").click()
+    expect(first.locator(".copied")).to_have_text(" 已复制")
+    assert page.evaluate("navigator.clipboard.readText()") == first.locator("textarea").input_value()
     page.wait_for_function(THUMBNAILS_LOADED)
     shot(page, "build.png")
     assert not errors, errors

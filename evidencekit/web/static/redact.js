@@ -68,10 +68,17 @@ const ekRedact = (function () {
         const [cx, cy, cw, ch] = [Math.min(start[0], p[0]), Math.min(start[1], p[1]), Math.abs(p[0] - start[0]), Math.abs(p[1] - start[1])];
         start = null;
         seg._drag = null;
-        if (cw < 3 || ch < 3) { draw(article); return; }
         // Canvas pixels -> original pixels: x by the width ratio, y within the segment's rows.
         const top = parseFloat(seg.dataset.top), bottom = parseFloat(seg.dataset.bottom);
         const sx = width / canvas.width, sy = (bottom - top) / canvas.height;
+        if (cw < 3 || ch < 3) {
+          // A click, not a drag: a click inside a rectangle removes it.
+          const px = p[0] * sx, py = top + p[1] * sy;
+          const rects = rectsOf(article);
+          const hit = rects.findIndex(([x, y, w, h]) => px >= x && px <= x + w && py >= y && py <= y + h);
+          if (hit >= 0) save(article, rects.filter((_, i) => i !== hit)); else draw(article);
+          return;
+        }
         const x = Math.max(0, Math.floor(cx * sx)), y = Math.max(0, Math.floor(top + cy * sy));
         const rect = [x, y, Math.min(width - x, Math.ceil(cw * sx)), Math.min(height - y, Math.ceil(ch * sy))];
         save(article, [...rectsOf(article), rect]);
