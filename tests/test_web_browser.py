@@ -63,6 +63,10 @@ if _missing():
 
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
+# Two cores shared with other work: an upload's assessment or a page may take seconds, not milliseconds.
+TIMEOUT_MS = 90_000
+expect.set_options(timeout=TIMEOUT_MS)
+
 
 def png(size: tuple[int, int], color: str) -> bytes:
     buffer = io.BytesIO()
@@ -156,6 +160,7 @@ def test_the_whole_flow_in_chromium(server: tuple[str, Path], browser: BrowserCo
     address, workspace = server
     base = address.split("/?")[0]
     page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
