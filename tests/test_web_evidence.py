@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from PIL import Image
 from webclient import WebClient, make_case_folder
 
+from evidencekit.case.edit import set_evidence_fields
 from evidencekit.case.load import load_case
 from evidencekit.cli import main
 from evidencekit.web.views_evidence import MAX_NAME_BYTES, MAX_UPLOAD_FILES, safe_file_name
@@ -359,3 +360,19 @@ def test_an_unreadable_case_file_is_named_on_the_page_without_a_traceback(web: W
     # Files can still be dropped in: add never needed case.yaml for them.
     assert upload(web, [(png_bytes(), "订单.png")]).get_json()["ok"] is True
     assert (root / "evidence/order/订单.png").is_file()
+
+
+@pytest.mark.parametrize("evidence", [
+    "evidence: [{file: evidence/order/a.png, title: 旧的}]  # 一行写的列表\n",
+    "evidence:\n  - file: evidence/order/a.png\n    title: 旧的  # 标题\n    moments:\n      - \"00:01 开头\"\n    # 条目里的注释\n",
+])
+def test_set_evidence_fields_edits_flow_and_block_entries_in_place(tmp_path: Path, evidence: str) -> None:
+    root = make_case_folder(tmp_path / "c", "schema: 1  # 版本\n" + evidence + "# 最后的注释\n")
+    (root / "evidence/order/a.png").write_bytes(png_bytes())
+    set_evidence_fields(root, "evidence/order/a.png", {"title": "新的", "redact": [[1, 2, 3, 4]], "moments": ["00:02 主播承诺"]})
+    text = (root / "case.yaml").read_text(encoding="utf-8")
+    assert comment_lines(text) == comment_lines("schema: 1  # 版本\n" + evidence + "# 最后的注释\n")
+    assert [line.split("#")[1] for line in text.splitlines() if "#" in line] == \
+        [line.split("#")[1] for line in ("schema: 1  # 版本\n" + evidence + "# 最后的注释\n").splitlines() if "#" in line]
+    o = load_case(root).override_for("evidence/order/a.png")
+    assert o is not None and (o.title, o.redact, o.moments) == ("新的", ((1, 2, 3, 4),), ("00:02 主播承诺",))
