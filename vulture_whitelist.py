@@ -77,3 +77,10 @@ _.options_metavar
 _.subcommand_metavar
 WordChoice.get_missing_message  # click.ParamType method click calls for a missing required option
 suggest_moments  # media/suggest.py: the moments alone, for callers that need no sampling report (tests)
+# evidencekit serve: view functions Flask calls through their routes (@bp.get / @bp.post)
+_.job_status  # views_build: GET /case/<name>/build/job
+_.download  # views_build: GET /case/<name>/build/download/<file>
+_.preview  # views_evidence: GET /case/<name>/evidence/preview/<n>/<segment>
+_.save_fields  # views_evidence: POST /case/<name>/evidence/fields
+_.save_redact  # views_evidence: POST /case/<name>/evidence/redact
+_.selfcheck  # views_evidence: GET /case/<name>/selfcheck

@@ -27,6 +27,7 @@ _PDFIUM = "pypdfium2 (PDFium) is loaded only when a page is rasterised"
 _PIKEPDF = "pikepdf (qpdf) is loaded only when a PDF is opened or written"
 _SERVE = "serve must start in under 2 s"
 _AV = "PyAV (FFmpeg) is loaded only when a recording is decoded, never for --help"
+_SERVE = "serve must start in under 2 s: the pipeline, reportlab, pikepdf and media load with the first page that needs them"
 
 # (importing module, imported module) -> why the import waits for the call. Third-party imports
 # are keyed by their top-level package.
@@ -86,6 +87,13 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {
     ("evidencekit.fsutil", "msvcrt"): "Windows only: the lock uses fcntl or msvcrt, whichever exists",
     ("evidencekit.media.budget", "resource"): "POSIX only: rlimits do not exist on Windows",
     ("evidencekit.media.budget", "ctypes"): "Linux only: prctl(PR_SET_PDEATHSIG) through libc",
+    ("evidencekit.web.views_build", "evidencekit.channels.letter"): _SERVE,
+    ("evidencekit.web.views_build", "evidencekit.channels.pack"): _SERVE,
+    ("evidencekit.web.views_build", "evidencekit.pipeline"): _SERVE,
+    ("evidencekit.web.views_build", "pypdfium2"): _PDFIUM,
+    ("evidencekit.web.views_evidence", "evidencekit.media.images"): _SERVE,
+    ("evidencekit.web.views_evidence", "evidencekit.pipeline"): _SERVE,
+    ("evidencekit.web.views_evidence", "evidencekit.report"): _SERVE,
 }
 
 

@@ -41,6 +41,7 @@ from evidencekit.case.load import (
     EVIDENCE_KINDS,
     MAX_CASE_FILE_BYTES,
     find_case_file,
+    load_case,
     parse_case_yaml,
     parse_timezone,
     read_case_text,
@@ -767,3 +768,93 @@ def _replace_value(text: str, key_node: ScalarNode, node: Node, value: Value, ne
             return _Splice(start, end, " " * display_width(text[start:end]))
         start -= text[start - 1 : start] == " "  # no blank left at the end of the line
     return _Splice(start, end, new)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-file fields of one evidence entry (the evidence page of `serve`)
+# ---------------------------------------------------------------------------------------------
+
+EVIDENCE_FIELD_KEYS = ("title", "proves", "time", "note", "moments", "redact")
+EvidenceValue = str | Sequence[str] | Sequence[Sequence[int]]
+
+
+def evidence_field_text(key: str, value: EvidenceValue) -> str:
+    """The YAML text ``key`` is written with: a quoted text, or a one-line flow list
+    (``moments: ["00:12 主播承诺", …]``, ``redact: [[0, 0, 300, 80], …]``)."""
+    if key not in EVIDENCE_FIELD_KEYS:
+        raise ValueError(f"not an evidence field: {key}")
+    if key == "moments":
+        return "[" + ", ".join(yaml_quote(str(m)) for m in value) + "]"
+    if key == "redact":
+        return "[" + ", ".join("[" + ", ".join(str(int(n)) for n in rect) + "]" for rect in value) + "]"
+    return yaml_quote(str(value))
+
+
+def set_evidence_fields(root: Path, rel_path: str, fields: Mapping[str, EvidenceValue]) -> None:
+    """Set ``fields`` (title, proves, time, note, moments, redact) of the ``evidence:`` entry of
+    ``rel_path``, as text: a value replaced where the key is, a key added after the entry's last
+    line where it is not, a new entry ``{file, …}`` where the file has none. Everything else stays
+    as the user wrote it (comments included).
+
+    The edited file is then read by the loader itself: when it refuses something the edit brought
+    in, the file is put back byte for byte and :class:`CaseFileError` carries the loader's own
+    problems (``evidence[2].time`` …), so a page shows the same messages as ``check``."""
+    case_file = find_case_file(root) or root / CASE_FILE_NAMES[0]
+    rel = _normal_path(rel_path)
+    texts = {key: evidence_field_text(key, value) for key, value in fields.items()}
+    if not texts:
+        return
+
+    def written(top: Node | None) -> bool:
+        entry = next((e for e in _entries(top) if e.file == rel), None)
+        found = {k.value for k, _v in entry.node.value if isinstance(k, ScalarNode)} if entry else set()
+        return set(texts) <= found
+
+    def plan(text: str, top: Node | None) -> _Edit | None:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        entry = next((e for e in _entries(top) if e.file == rel), None)
+        if entry is None:
+            return _Edit(new_items=[[("file", yaml_quote(rel)), *texts.items()]], check=written)
+        present = {k.value: (k, v) for k, v in entry.node.value if isinstance(k, ScalarNode)}
+        splices = [_field_splice(text, *present[key], value, newline) for key, value in texts.items()
+                   if key in present]
+        added = [(key, value) for key, value in texts.items() if key not in present]
+        item = entry.node
+        if added and item.flow_style:
+            at = item.value[-1][1].end_mark.index
+            splices.append(_Splice(at, at, "".join(f", {k}: {v}" for k, v in added)))
+        elif added:
+            at, lead = _after_node(text, item, newline)
+            indent = " " * item.value[0][0].start_mark.column
+            splices.append(_Splice(at, at, lead + "".join(f"{indent}{k}: {v}{newline}" for k, v in added)))
+        return _Edit(inside=splices, check=written)
+
+    with case_lock(root, error=CaseFolderError):
+        before_bytes = case_file.read_bytes() if case_file.exists() and not case_file.is_symlink() else None
+        before = {(p.key_path, p.message) for p in _loader_problems(root)}
+        _edit(case_file, "evidence", plan)
+        new = [p for p in _loader_problems(root) if (p.key_path, p.message) not in before]
+        if new:
+            if before_bytes is None:
+                case_file.unlink(missing_ok=True)
+            else:
+                _write_atomically(case_file, before_bytes)
+            raise CaseFileError(str(case_file), new)
+
+
+def _field_splice(text: str, key_node: ScalarNode, node: Node, value: str, newline: str) -> _Splice:
+    """``value`` (one-line YAML) in place of the value of ``key_node``."""
+    if isinstance(node, MappingNode | SequenceNode) and not node.flow_style:
+        # A block list under the key becomes the one-line list, from the colon to its last item.
+        colon = text.find(":", key_node.end_mark.index)
+        return _Splice(colon + 1, _content_end(node), f" {value}")
+    return _replace_value(text, key_node, node, value, newline)
+
+
+def _loader_problems(root: Path) -> list[CaseProblem]:
+    """What the loader refuses in the case file of ``root`` (none when it loads)."""
+    try:
+        load_case(root)
+    except CaseFileError as exc:
+        return list(exc.problems)
+    return []
