@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, render_template, request
 
 from evidencekit.errors import EvidenceKitError
-from evidencekit.web.workspace import Workspace
+from evidencekit.web.workspace import current_workspace
 
 _TITLES = {400: "请求有误", 403: "拒绝访问", 404: "找不到", 405: "不支持的请求", 413: "内容过大", 500: "程序错误"}
 
@@ -33,5 +33,4 @@ def refuse(status: int, message: str) -> Response:
 
 def public_message(exc: EvidenceKitError) -> str:
     """The error's Chinese text with the workspace's path on this machine taken out."""
-    workspace: Workspace = current_app.config["EK_WORKSPACE"]
-    return workspace.public_text(exc.render())
+    return current_workspace().public_text(exc.render())

@@ -28,8 +28,8 @@ from evidencekit.fsutil import absolute, is_inside, read_regular
 from evidencekit.model import Recipient, Target
 from evidencekit.rules.catalog import load_rules, target_profile
 from evidencekit.web.responses import public_message
-from evidencekit.web.views_evidence import case_root, chosen_target, target_choices
-from evidencekit.web.workspace import Workspace
+from evidencekit.web.views_evidence import chosen_target, target_choices
+from evidencekit.web.workspace import Workspace, case_root, current_workspace
 
 if TYPE_CHECKING:
     from evidencekit.pipeline import BuildOptions
@@ -141,7 +141,7 @@ def start(name: str) -> Any:
             return jsonify(ok=False, error="这个案件正在生成，请等当前的生成完成"), 409
         job = BuildJob(secrets.token_hex(8), root, str(body["what"]), target)
         _jobs[str(root)] = job
-    workspace = current_app.config["EK_WORKSPACE"]
+    workspace = current_workspace()
     recipient = chosen_recipient(target)
     threading.Thread(target=_run, args=(job, flags, workspace, recipient), name=f"build-{name}", daemon=True).start()
     return jsonify(ok=True, job=job.to_json(name))

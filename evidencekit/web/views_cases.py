@@ -37,16 +37,11 @@ from evidencekit.model import format_datetime
 from evidencekit.rules.catalog import load_rules, target_profile
 from evidencekit.web import facts
 from evidencekit.web.responses import public_message
-from evidencekit.web.workspace import Workspace, clean_case_name
+from evidencekit.web.workspace import case_root, clean_case_name, current_workspace
 
 bp = Blueprint("cases", __name__)
 
 MAX_NOTE_CHARS = 2000  # a follow-up note longer than this is refused (it is one line in case.yaml)
-
-
-def _workspace() -> Workspace:
-    workspace: Workspace = current_app.config["EK_WORKSPACE"]
-    return workspace
 
 
 def _now() -> datetime:
@@ -76,7 +71,7 @@ def next_deadline(status: CaseStatus, tz: tzinfo) -> DeadlineStatus | None:
 
 @bp.get("/")
 def index() -> str:
-    workspace = _workspace()
+    workspace = current_workspace()
     rules = load_rules()
     now = _now()
     rows: list[dict[str, Any]] = []
@@ -114,7 +109,7 @@ def _fields_for(questions: list[Question]) -> list[tuple[Question, facts.Field]]
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
-    workspace = _workspace()
+    workspace = current_workspace()
     questions = _fields_for(new_case_questions())
     if workspace.single_case:
         return render_template("new.html", questions=questions, errors={"case_name": [
@@ -227,7 +222,7 @@ def _ocr_available() -> str:
 
 @bp.route("/case/<name>/facts", methods=["GET", "POST"], endpoint="facts")
 def facts_page(name: str) -> Any:
-    root = _workspace().case_root(name)
+    root = case_root(name)
     state = facts.read_state(root)
     values: dict[str, Any] = facts.shown_values(state.values)
     problems = state.problems
@@ -250,7 +245,7 @@ def facts_page(name: str) -> Any:
     labels = {f.key: f.label for f in facts.all_fields()}
     return render_template(
         "facts.html", case_name=name, sections=facts.case_sections(), values=values, problems=problems,
-        unreadable=_workspace().public_text(state.unreadable), saved=saved, labels=labels,
+        unreadable=current_workspace().public_text(state.unreadable), saved=saved, labels=labels,
         proposals=proposals, ocr_note=ocr_note, ocr_missing=_ocr_available(),
     ), status
 
@@ -262,7 +257,7 @@ def facts_page(name: str) -> Any:
 
 @bp.route("/case/<name>/followup", methods=["GET", "POST"])
 def followup(name: str) -> Any:
-    root = _workspace().case_root(name)
+    root = case_root(name)
     rules = load_rules()
     errors: dict[str, list[str]] = {}
     logged = ""

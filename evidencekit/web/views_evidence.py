@@ -39,7 +39,7 @@ from evidencekit.output import work_folder
 from evidencekit.rules.catalog import load_rules, megabytes_text, target_profile
 from evidencekit.web.responses import public_message
 from evidencekit.web.security import MAX_UPLOAD_BYTES
-from evidencekit.web.workspace import clean_case_name
+from evidencekit.web.workspace import case_root, clean_case_name
 
 if TYPE_CHECKING:
     from evidencekit.buildtypes import Assessment
@@ -64,11 +64,6 @@ _FIELD_KEYS = ("title", "proves", "time", "moments")
 # ---------------------------------------------------------------------------------------------
 # Shared by the evidence and build pages
 # ---------------------------------------------------------------------------------------------
-
-
-def case_root(name: str) -> Path:
-    """The case folder a URL names (Workspace.case_root; NoSuchCase is the app's 404 page)."""
-    return Path(current_app.config["EK_WORKSPACE"].case_root(name))
 
 
 def chosen_target() -> Target:

@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
+
 from evidencekit.case.inventory import has_evidence_folder
 from evidencekit.case.load import CASE_FILE_NAMES
 from evidencekit.errors import NoSuchCase
@@ -106,3 +108,14 @@ def clean_case_name(raw: str) -> str:
     name = " ".join("".join(kept).split())  # runs of blanks become one space, none at the ends
     name = name.lstrip(". ")[:MAX_NAME_CHARS].rstrip(". ")
     return "" if name in ("", ".", "..") or set(name) <= {"_", " "} else name
+
+
+def current_workspace() -> Workspace:
+    """The workspace of the app serving this request."""
+    workspace: Workspace = current_app.config["EK_WORKSPACE"]
+    return workspace
+
+
+def case_root(name: str) -> Path:
+    """The case folder a URL names (Workspace.case_root; NoSuchCase is the app's 404 page)."""
+    return current_workspace().case_root(name)
