@@ -124,6 +124,17 @@ def text_box(text: str, top: int, left: int = 20, height: int = 40) -> Any:
     return TextBox(text, ((left, top), (right, top), (right, top + height), (left, top + height)), 0.95)
 
 
+# An order screenshot as the fake OCR engines of the OCR tests read it. File-name time
+# 2024-11-10 20:41:00 (Android's Screenshot_yyyy-mm-dd-hh-mm-ss-ms); status-bar clock 20:42.
+ORDER_SCREEN_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
+ORDER_SCREEN_BOXES = (
+    text_box("20:42", 10),
+    text_box("订单编号：6912345678901234567", 300),
+    text_box("实付款 ¥389.00", 400),
+    text_box("下单时间：2024-11-10 20:31:05", 500),
+)
+
+
 def blank_png(size: tuple[int, int]) -> bytes:
     """A white PNG of ``size``: the fake OCR engines tell screenshots apart by their size."""
     buf = io.BytesIO()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from factories import blank_png, text_box, write_file
+from factories import ORDER_SCREEN_BOXES, ORDER_SCREEN_NAME, blank_png, text_box, write_file
 
 from evidencekit.case.edit import add_moments
 from evidencekit.case.load import load_case, yaml_quote
@@ -22,18 +22,13 @@ from evidencekit.media.suggest import FileSuggestions, SuggestedMoment
 from evidencekit.rules.moment_claims import ClaimMatch
 from evidencekit.rules.ocr_fields import TextBox
 
-ORDER_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
+ORDER_NAME = ORDER_SCREEN_NAME
 
 
 box = text_box
 
 
-ORDER_BOXES = (
-    box("20:42", 10),
-    box("订单编号：6912345678901234567", 300),
-    box("实付款 ¥389.00", 400),
-    box("下单时间：2024-11-10 20:31:05", 500),
-)
+ORDER_BOXES = ORDER_SCREEN_BOXES
 # A size no other test's screenshot has: OCR results are cached by the file's hash and the
 # engine version, which the fake engines of other tests share.
 SIZE = (540, 1260)

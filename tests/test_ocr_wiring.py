@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from factories import blank_png, make_case, sh, text_box, write_file
+from factories import ORDER_SCREEN_BOXES, ORDER_SCREEN_NAME, blank_png, make_case, sh, text_box, write_file
 from PIL import Image
 
 from evidencekit import readfacts
@@ -33,19 +33,13 @@ from evidencekit.selfcheck import self_check
 
 NOW = datetime(2024, 11, 20, 12, 0, tzinfo=UTC)
 # File-name time 2024-11-10 20:41:00 (Android's Screenshot_yyyy-mm-dd-hh-mm-ss-ms).
-ORDER_NAME = "Screenshot_2024-11-10-20-41-00-123.png"
+ORDER_NAME = ORDER_SCREEN_NAME
 
 
 box = text_box
 
 
-ORDER_BOXES = (
-    box("20:42", 10),
-    box("订单编号：6912345678901234567", 300),
-    box("实付款 ¥389.00", 400),
-    box("下单时间：2024-11-10 20:31:05", 500),
-    box("好物优选旗舰店", 200),
-)
+ORDER_BOXES = (*ORDER_SCREEN_BOXES, box("好物优选旗舰店", 200))
 NO_TIME_BOXES = (box("订单编号：6912345678901234567", 300), box("实付款 ¥399.00", 400))
 PAYMENT_BOXES = (box("20:45", 10), box("支付金额 ¥389.00", 300), box("支付时间 2024-11-10 20:32:10", 400))
 # The boxes the fake engine returns, by the size of the image it is given.
