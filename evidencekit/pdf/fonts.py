@@ -9,8 +9,11 @@ system TrueType fonts if present) and replaces what no font covers with a visibl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
+import mmap
+import os
 import unicodedata
 from array import array
 from collections.abc import Mapping
@@ -72,7 +75,9 @@ def _register(path: str, index: int, data_source: Path | None = None) -> LoadedF
     if cached is not None:
         return cached
     name = "EK" + hashlib.sha1(f"{path}\0{index}".encode()).hexdigest()[:12]
-    font = _load_ttfont(name, Path(data_source or path), index)
+    # The bundled file is ours and read only: mapped, not copied. A user's font file could change
+    # under a mapping (a truncated file is a SIGBUS), so it is read.
+    font = _load_ttfont(name, Path(data_source or path), index, mapped=data_source is not None)
     # Map every style of the family to the same face: markup like <b> must never fall back to
     # the unembedded standard-14 Helvetica.
     pdfmetrics.registerFont(font)
@@ -95,7 +100,7 @@ _CACHE_FORMAT = 2  # 2: compact metrics and glyph offsets (bytes), no glyphToCha
 
 # Two faces of one file (the bundled regular and mono faces) share its bytes and, where equal,
 # their metrics and glyph offsets: the last file read and the compact tables made so far.
-_last_file: tuple[Path, bytes] | None = None
+_last_file: tuple[Path, bytes | mmap.mmap] | None = None
 _shared_tables: dict[bytes, array[int]] = {}
 
 
@@ -143,7 +148,7 @@ def _compact_state(state: dict[str, object]) -> dict[str, object]:
     return out
 
 
-def _apply_state(face: object, state: dict[str, object], data: bytes) -> None:
+def _apply_state(face: object, state: dict[str, object], data: bytes | mmap.mmap) -> None:
     """Set a face's attributes from :func:`_compact_state`'s form, its tables shared."""
     attrs = dict(state)
     hmetrics, glyph_pos = attrs.pop("hmetrics"), attrs.pop("glyphPos")
@@ -155,16 +160,31 @@ def _apply_state(face: object, state: dict[str, object], data: bytes) -> None:
     face._ttf_data = data  # type: ignore[attr-defined]
 
 
-def _read_font_file(path: Path) -> bytes:
+def _read_font_file(path: Path, mapped: bool) -> bytes | mmap.mmap:
+    """The file's bytes; ``mapped``: a read-only mapping on POSIX, whose pages count in this
+    process's memory only while recently read (parsing, subsetting)."""
     global _last_file
     if _last_file is not None and _last_file[0] == path:
         return _last_file[1]
-    data = path.read_bytes()
+    data: bytes | mmap.mmap | None = None
+    if mapped and os.name == "posix":
+        with contextlib.suppress(OSError, ValueError), path.open("rb") as fh:  # ValueError: empty
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    if data is None:
+        data = path.read_bytes()
     _last_file = (path, data)
     return data
 
 
-def _face_cache_file(data: bytes, index: int) -> Path:
+def _release_pages(data: bytes | mmap.mmap) -> None:
+    """Drop a mapping's pages from this process (they stay in the page cache, a read maps them
+    again): hashing the file for the face cache read all of it."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(mmap.MADV_DONTNEED)
+
+
+def _face_cache_file(data: bytes | mmap.mmap, index: int) -> Path:
     import reportlab
 
     digest = hashlib.sha256(data).hexdigest()[:24]
@@ -172,11 +192,12 @@ def _face_cache_file(data: bytes, index: int) -> Path:
     return default_cache_dir() / "fonts" / name
 
 
-def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
+def _load_ttfont(name: str, path: Path, index: int, *, mapped: bool = False) -> TTFont:
     from reportlab.pdfbase import ttfonts
 
-    data = _read_font_file(path)
+    data = _read_font_file(path, mapped)
     cache_file = _face_cache_file(data, index)
+    _release_pages(data)
     try:
         state = marshal.loads(cache_file.read_bytes())
         face = ttfonts.TTFontFace.__new__(ttfonts.TTFontFace)
