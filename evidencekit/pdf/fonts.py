@@ -9,11 +9,17 @@ system TrueType fonts if present) and replaces what no font covers with a visibl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
+import mmap
+import os
 import unicodedata
+from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -52,8 +58,11 @@ class LoadedFont:
     name: str  # the name registered with reportlab
     path: str
     index: int
-    codepoints: frozenset[int]
-    chars: frozenset[str]  # the same, as characters: set(text) <= chars is the fast path
+    cmap: Mapping[int, int] = field(compare=False, repr=False)  # reportlab's charToGlyph, not a copy
+
+    def covers(self, cp: int) -> bool:
+        # charToGlyph holds exactly the cmap entries; glyph 0 is .notdef, i.e. not really covered.
+        return bool(self.cmap.get(cp))
 
 
 _REGISTERED: dict[tuple[str, int], LoadedFont] = {}
@@ -66,16 +75,14 @@ def _register(path: str, index: int, data_source: Path | None = None) -> LoadedF
     if cached is not None:
         return cached
     name = "EK" + hashlib.sha1(f"{path}\0{index}".encode()).hexdigest()[:12]
-    font = _load_ttfont(name, Path(data_source or path), index)
+    # The bundled file is ours and read only: mapped, not copied. A user's font file could change
+    # under a mapping (a truncated file is a SIGBUS), so it is read.
+    font = _load_ttfont(name, Path(data_source or path), index, mapped=data_source is not None)
     # Map every style of the family to the same face: markup like <b> must never fall back to
     # the unembedded standard-14 Helvetica.
     pdfmetrics.registerFont(font)
     pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
-    # charToGlyph holds exactly the cmap entries; glyph 0 is .notdef, i.e. not really covered.
-    codepoints = frozenset(cp for cp, glyph in font.face.charToGlyph.items() if glyph)
-    loaded = LoadedFont(
-        name=name, path=path, index=index, codepoints=codepoints, chars=frozenset(map(chr, codepoints))
-    )
+    loaded = LoadedFont(name=name, path=path, index=index, cmap=font.face.charToGlyph)
     _REGISTERED[key] = loaded
     return loaded
 
@@ -89,26 +96,112 @@ def _register(path: str, index: int, data_source: Path | None = None) -> LoadedF
 # ---------------------------------------------------------------------------------------------
 
 _NOT_CACHED = ("_pdfScale", "_ttf_data")
+_CACHE_FORMAT = 2  # 2: compact metrics and glyph offsets (bytes), no glyphToChar
+
+# Two faces of one file (the bundled regular and mono faces) share its bytes and, where equal,
+# their metrics and glyph offsets: the last file read and the compact tables made so far.
+_last_file: tuple[Path, bytes | mmap.mmap] | None = None
+_shared_tables: dict[bytes, array[int]] = {}
 
 
-def _face_cache_file(data: bytes, index: int) -> Path:
+class _Metrics:
+    """reportlab's ``hmetrics`` (a list of ``(advance, lsb)`` pairs, one per glyph, read only by
+    subsetting) as two arrays: 0.5 MB instead of 5 MB per face."""
+
+    __slots__ = ("advances", "bearings")
+
+    def __init__(self, advances: array[int], bearings: array[int]) -> None:
+        self.advances, self.bearings = advances, bearings
+
+    def __getitem__(self, glyph: int) -> tuple[float, int]:
+        return self.advances[glyph], self.bearings[glyph]
+
+    def __len__(self) -> int:
+        return len(self.advances)
+
+
+def _table(typecode: str, data: bytes) -> array[int]:
+    key = hashlib.sha256(typecode.encode() + data).digest()
+    table = _shared_tables.get(key)
+    if table is None:
+        table = _shared_tables[key] = array(typecode)
+        table.frombytes(data)
+    return table
+
+
+def _compact_state(state: dict[str, object]) -> dict[str, object]:
+    """The parsed face as plain data (for marshal) with its big per-glyph lists as bytes.
+
+    ``glyphToChar`` is read only by reportlab's text shaping, which needs uharfbuzz (not a
+    dependency); it is kept when uharfbuzz is installed."""
+    out = dict(state)
+    hmetrics = out.pop("hmetrics")
+    glyph_pos = out.pop("glyphPos")
+    if not (isinstance(hmetrics, list) and isinstance(glyph_pos, list)):
+        raise TypeError("reportlab changed how it keeps a face's metrics")
+    # Advances past numberOfHMetrics are reportlab's scaled floats; subsetting writes int(aw).
+    out["hmetrics"] = (array("d", (aw for aw, _ in hmetrics)).tobytes(),
+                       array("H", (lsb for _, lsb in hmetrics)).tobytes())
+    out["glyphPos"] = array("I", glyph_pos).tobytes()
+    if find_spec("uharfbuzz") is None:
+        out["glyphToChar"] = {}
+    return out
+
+
+def _apply_state(face: object, state: dict[str, object], data: bytes | mmap.mmap) -> None:
+    """Set a face's attributes from :func:`_compact_state`'s form, its tables shared."""
+    attrs = dict(state)
+    hmetrics, glyph_pos = attrs.pop("hmetrics"), attrs.pop("glyphPos")
+    if not (isinstance(hmetrics, tuple) and len(hmetrics) == 2 and isinstance(glyph_pos, bytes)):
+        raise ValueError("not a compact face")  # a cache entry of another form: parse instead
+    attrs["hmetrics"] = _Metrics(_table("d", hmetrics[0]), _table("H", hmetrics[1]))
+    attrs["glyphPos"] = _table("I", glyph_pos)
+    vars(face).update(attrs)
+    face._ttf_data = data  # type: ignore[attr-defined]
+
+
+def _read_font_file(path: Path, mapped: bool) -> bytes | mmap.mmap:
+    """The file's bytes; ``mapped``: a read-only mapping on POSIX, whose pages count in this
+    process's memory only while recently read (parsing, subsetting)."""
+    global _last_file
+    if _last_file is not None and _last_file[0] == path:
+        return _last_file[1]
+    data: bytes | mmap.mmap | None = None
+    if mapped and os.name == "posix":
+        with contextlib.suppress(OSError, ValueError), path.open("rb") as fh:  # ValueError: empty
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    if data is None:
+        data = path.read_bytes()
+    _last_file = (path, data)
+    return data
+
+
+def _release_pages(data: bytes | mmap.mmap) -> None:
+    """Drop a mapping's pages from this process (they stay in the page cache, a read maps them
+    again): hashing the file for the face cache read all of it."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(mmap.MADV_DONTNEED)
+
+
+def _face_cache_file(data: bytes | mmap.mmap, index: int) -> Path:
     import reportlab
 
-
     digest = hashlib.sha256(data).hexdigest()[:24]
-    return default_cache_dir() / "fonts" / f"{digest}-{index}-rl{reportlab.Version}.marshal"
+    name = f"{digest}-{index}-rl{reportlab.Version}-f{_CACHE_FORMAT}.marshal"
+    return default_cache_dir() / "fonts" / name
 
 
-def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
+def _load_ttfont(name: str, path: Path, index: int, *, mapped: bool = False) -> TTFont:
     from reportlab.pdfbase import ttfonts
 
-    data = path.read_bytes()
+    data = _read_font_file(path, mapped)
     cache_file = _face_cache_file(data, index)
+    _release_pages(data)
     try:
         state = marshal.loads(cache_file.read_bytes())
         face = ttfonts.TTFontFace.__new__(ttfonts.TTFontFace)
-        face.__dict__.update(state)
-        face._ttf_data = data
+        _apply_state(face, state, data)
         units = face.unitsPerEm
         face._pdfScale = (lambda x: x) if units == 1000 else (lambda x: x * (1000 / units))
         original = ttfonts.TTFontFace
@@ -124,8 +217,11 @@ def _load_ttfont(name: str, path: Path, index: int) -> TTFont:
     except TTFError:
         reraise_if_terminated()  # reportlab's bare except turned our SIGTERM into a TTFError
         raise
-    state = {k: v for k, v in vars(font.face).items() if k not in _NOT_CACHED}
-
+    try:
+        state = _compact_state({k: v for k, v in vars(font.face).items() if k not in _NOT_CACHED})
+        _apply_state(font.face, state, data)  # the same compact tables as a cache hit gives
+    except (TypeError, ValueError):
+        return font  # a reportlab that keeps its faces otherwise: used as it is, not cached
     try:
         with DisplayCache().writing(cache_file) as tmp:
             tmp.write_bytes(marshal.dumps(state))
@@ -211,12 +307,12 @@ class FontSet:
         chain += [self.primary, self.bundled]
         found: str | None = None
         for font in chain:
-            if cp in font.codepoints:
+            if font.covers(cp):
                 found = font.name
                 break
         else:
             for font in self._system_fonts():
-                if cp in font.codepoints:
+                if font.covers(cp):
                     found = font.name
                     break
         self._choice[key] = found
@@ -266,7 +362,7 @@ class FontSet:
             return False
         chars = set(text)
         chars.discard("\n")
-        if chars <= font.chars and not any(_is_invisible(c) or _is_unprintable(c) for c in chars):
+        if all(font.covers(ord(c)) for c in chars) and not any(_is_invisible(c) or _is_unprintable(c) for c in chars):
             self._plain.setdefault(base, {"\n"}).update(chars)
             return True
         return False
@@ -313,6 +409,8 @@ def load_fonts(font_path: Path | None = None, system_paths: tuple[str, ...] | No
     bundled = _load_bundled(BUNDLED_FACE_INDEX)
     mono = _load_bundled(BUNDLED_MONO_INDEX)
     primary = _load_user_font(font_path) if font_path is not None else bundled
+    global _last_file
+    _last_file = None  # kept only for the faces of one call; each face holds what it uses
     return FontSet(
         primary=primary,
         bundled=bundled,
