@@ -82,7 +82,7 @@ class DossierParagraph(Paragraph):
         (linecache.py) when there is one and the paragraph is of a kind it keeps."""
         cache = linecache.active()
         style = self.style
-        if (cache is None or getattr(self, "_splitpara", 0) or self.bulletText is not None
+        if (cache is None or getattr(self, "_splitpara", False) or self.bulletText is not None
                 or style.endDots or not isinstance(maxWidths, list)):
             return super().breakLinesCJK(maxWidths)
         frags = self.frags
