@@ -24,7 +24,7 @@ from typing import Any
 
 import reportlab
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus.paragraph import FragLine
+from reportlab.platypus.paragraph import FragLine, ParaLines
 from reportlab.platypus.paraparser import ParaFrag
 
 from evidencekit.cache import default_cache_dir
@@ -191,8 +191,6 @@ def _rebuild_shape(entry: Any, frags: Sequence[ParaFrag]) -> Any | None:
             wrapped.append((line[0], [line[1]]))
         return frags[0].clone(kind=0, lines=wrapped, ascent=ascent, descent=descent)
     if entry[0] == 1 and len(entry) == 2 and isinstance(entry[1], list):
-        from reportlab.platypus.paragraph import ParaLines
-
         out = []
         for line in entry[1]:
             if not (isinstance(line, list) and len(line) == len(LINE_FIELDS) + 1):
