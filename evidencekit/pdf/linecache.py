@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import reportlab
+from reportlab.lib.colors import Color
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus.paragraph import FragLine, ParaLines
 from reportlab.platypus.paraparser import ParaFrag
@@ -52,6 +53,20 @@ def _font_digest(name: str) -> str | None:
     return digest
 
 
+_color_texts: dict[int, tuple[Color, str]] = {}
+
+
+def _text_of(value: Any) -> Any:
+    """``value``, or for a colour its repr: the dossier's few colours are shared objects, so
+    their text is made once (the colour is kept with it, so that its id is never reused)."""
+    if not isinstance(value, Color):
+        return value
+    known = _color_texts.get(id(value))
+    if known is None or known[0] is not value:
+        known = _color_texts[id(value)] = (value, repr(value))
+    return known[1]
+
+
 def _number(value: Any) -> bool:
     return type(value) in (int, float)
 
@@ -78,7 +93,7 @@ class LineCache:
                 return None
             fonts[name] = digest
         blob = repr((reportlab.Version, sorted(fonts.items()), list(widths), auto_leading,
-                     [sorted(f.__dict__.items()) for f in frags]))
+                     [sorted((k, _text_of(v)) for k, v in f.__dict__.items()) for f in frags]))
         if " at 0x" in blob:  # an object without a stable text form: cannot be a key
             return None
         return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
