@@ -21,7 +21,7 @@ from reportlab.platypus.doctemplate import LayoutError
 
 from evidencekit.errors import InternalError
 from evidencekit.model import Dossier, Finding
-from evidencekit.pdf import appendix, checklist, cover, exhibits, index, summary, timeline
+from evidencekit.pdf import appendix, checklist, cover, exhibits, index, linecache, summary, timeline
 from evidencekit.pdf.document import (
     BODY_TEMPLATE,
     EXHIBIT_TEMPLATE,
@@ -123,20 +123,22 @@ def render_dossier(
     # One context for all passes: it keeps the flowables that do not depend on page numbers, and
     # the findings of making them (fonts and renderer alike), which later passes do not repeat.
     ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts), text_boxes=text_boxes or {})
-    if page_hint is None:
-        ctx.begin_pass({}, None, layout_only=True)
-        _layout(ctx, BytesIO(), reproducible=reproducible)
-        known, total = dict(ctx.pages), ctx.page_count
-    else:
-        known, total = dict(page_hint[0]), page_hint[1]
-    for _ in range(MAX_PASSES):
-        ctx.begin_pass(known, total, layout_only=False)
-        _layout(ctx, out_path, reproducible=reproducible)
-        if ctx.pages == known and ctx.page_count == total:
-            break
-        known, total = dict(ctx.pages), ctx.page_count
-    else:
-        raise InternalError("PDF 页码在多次排版后仍不稳定。", hint="请用 --debug 重新运行并报告此问题。")
+    lines = linecache.load(linecache.cache_file([ex.source.sha256 for ex in dossier.exhibits]))
+    with linecache.using(lines):
+        if page_hint is None:
+            ctx.begin_pass({}, None, layout_only=True)
+            _layout(ctx, BytesIO(), reproducible=reproducible)
+            known, total = dict(ctx.pages), ctx.page_count
+        else:
+            known, total = dict(page_hint[0]), page_hint[1]
+        for _ in range(MAX_PASSES):
+            ctx.begin_pass(known, total, layout_only=False)
+            _layout(ctx, out_path, reproducible=reproducible)
+            if ctx.pages == known and ctx.page_count == total:
+                break
+            known, total = dict(ctx.pages), ctx.page_count
+        else:
+            raise InternalError("PDF 页码在多次排版后仍不稳定。", hint="请用 --debug 重新运行并报告此问题。")
     exhibit_pages = {ex.number: ctx.pages[exhibit_key(ex.number)] for ex in dossier.exhibits}
     return RenderResult(
         page_count=ctx.page_count,

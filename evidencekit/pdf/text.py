@@ -23,6 +23,7 @@ from reportlab.platypus.paragraph import cleanBlockQuotedText
 from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 from evidencekit.model import format_datetime
+from evidencekit.pdf import linecache
 from evidencekit.pdf.fonts import FontSet
 
 INK = colors.HexColor("#1f2328")
@@ -75,6 +76,27 @@ class DossierParagraph(Paragraph):
         if availWidth >= rl_config._FUZZ and not getattr(self, "_splitpara", 0):
             self._ek_wrapped = (availWidth, self._wrapWidths, self.blPara, self.height)
         return width, height
+
+    def breakLinesCJK(self, maxWidths: Any) -> Any:
+        """reportlab's line breaking, through the line cache of the render in progress
+        (linecache.py) when there is one and the paragraph is of a kind it keeps."""
+        cache = linecache.active()
+        style = self.style
+        if (cache is None or getattr(self, "_splitpara", False) or self.bulletText is not None
+                or style.endDots or not isinstance(maxWidths, list)):
+            return super().breakLinesCJK(maxWidths)
+        frags = self.frags
+        auto_leading = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
+        key = cache.key(frags, maxWidths, auto_leading)
+        if key is None:
+            return super().breakLinesCJK(maxWidths)
+        found = cache.get(key, frags)
+        if found is not None:
+            self.height = 0  # as reportlab's breakLinesCJK leaves it
+            return found
+        result = super().breakLinesCJK(maxWidths)
+        cache.put(key, frags, result)
+        return result
 
     def split(self, availWidth: float, availHeight: float) -> list[Any]:
         # Splitting may edit the broken lines in place (reportlab adds a space to the last word
