@@ -784,8 +784,8 @@ def _composed(text: str, monkeypatch: pytest.MonkeyPatch, fast: bool) -> object:
     return nodes
 
 
-_SHIPPED_YAML = sorted(p.name for p in resources.files("evidencekit.templates").iterdir()
-                       if p.name.endswith((".yaml", ".tmpl")))
+# The case.yaml template and two templates with block lists, flow lists, quotes and comments.
+_SHIPPED_YAML = ("case.yaml.tmpl", "followup.yaml", "time_sources.yaml")
 _VARIANTS = {
     "as shipped": lambda t: t, "CRLF": lambda t: t.replace("\n", "\r\n"), "CR": lambda t: t.replace("\n", "\r"),
     "BOM": lambda t: "\ufeff" + t, "astral": lambda t: t.replace("a", "😀a", 3),
