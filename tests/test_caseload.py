@@ -752,3 +752,60 @@ def test_an_unnumbered_entry_whose_file_is_gone_is_still_an_error(tmp_path: Path
     with pytest.raises(CaseFileError) as info:
         load_case(root)
     assert info.value.problems[0].message == "文件不存在"
+
+
+# ---------------------------------------------------------------------------------------------
+# libyaml composes case.yaml where its tree equals the pure-Python composer's
+# ---------------------------------------------------------------------------------------------
+
+
+def _composed(text: str, monkeypatch: pytest.MonkeyPatch, fast: bool) -> object:
+    """Every node's kind, tag, value, style and marks, or the problems, as one comparable value."""
+    with monkeypatch.context() as patch:
+        if not fast:
+            patch.setattr(caseload, "_FAST_LOADER", None)
+        try:
+            top = caseload.parse_case_yaml(text, "case.yaml")
+        except CaseFileError as exc:
+            return [dataclasses.astuple(problem) for problem in exc.problems]
+    nodes: list[tuple[object, ...]] = []
+    stack = [top] if top is not None else []
+    while stack:
+        node = stack.pop()
+        # A plain scalar's style is "" from libyaml and None from the pure-Python composer.
+        style = node.style or None if isinstance(node, yaml.ScalarNode) else node.flow_style
+        value = node.value if isinstance(node, yaml.ScalarNode) else len(node.value)
+        nodes.append((type(node).__name__, node.tag, value, style, *(
+            (mark.index, mark.line, mark.column) for mark in (node.start_mark, node.end_mark))))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return nodes
+
+
+# The case.yaml template and two templates with block lists, flow lists, quotes and comments.
+_SHIPPED_YAML = ("case.yaml.tmpl", "followup.yaml", "time_sources.yaml")
+_VARIANTS = {
+    "as shipped": lambda t: t, "CRLF": lambda t: t.replace("\n", "\r\n"), "CR": lambda t: t.replace("\n", "\r"),
+    "BOM": lambda t: "\ufeff" + t, "astral": lambda t: t.replace("a", "😀a", 3),
+    "NEL and LS": lambda t: t.replace("\n", "\x85", 2).replace("\n", "\u2028", 2),
+    "tab after colon": lambda t: t.replace(": ", ":\t", 2), "control character": lambda t: t.replace("a", "\x07", 1),
+    "second document": lambda t: t + "\n---\n", "lone surrogate": lambda t: t.replace("a", "\ud800", 1),
+    "deep": lambda t: t + "\nx: " + "[" * 600 + "]" * 600 + "\n",
+}
+
+
+@pytest.mark.parametrize("name", _SHIPPED_YAML)
+def test_fast_composer_gives_the_pure_python_tree_or_problem(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = resources.files("evidencekit.templates").joinpath(name).read_text(encoding="utf-8")
+    for variant, change in _VARIANTS.items():
+        changed = change(text)
+        assert _composed(changed, monkeypatch, fast=True) == _composed(changed, monkeypatch, fast=False), variant
+
+
+@_HYPOTHESIS
+@given(_YAMLISH)
+def test_fast_composer_agrees_on_yaml_like_text(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    for whole in (text, text + "\n"):
+        assert _composed(whole, monkeypatch, fast=True) == _composed(whole, monkeypatch, fast=False)

@@ -249,8 +249,56 @@ def decode_case_bytes(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+# libyaml composes a case.yaml several times faster than PyYAML's pure-Python composer, and its
+# tree has the same values, tags, flow styles and line/column/index marks, except where the two
+# disagree: libyaml accepts a tab after a colon that the pure-Python scanner refuses, leaves a
+# byte-order mark out of mark indexes, ends a collection at the end of a last line without a line
+# break elsewhere, nests deeper before failing, and words its errors differently. Such texts, and
+# every text libyaml refuses, are composed again by the pure-Python composer, whose errors and
+# marks are what _syntax_problem reports; where PyYAML was built without libyaml only that one runs.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+_PURE_ONLY = re.compile("[\t\ufeff]")
+_FAST_MAX_DEPTH = 64  # a real case.yaml nests 4 levels; the pure-Python composer fails near 500
+
+
+class _NeedsPurePython(Exception):
+    """libyaml's tree would differ from the pure-Python composer's, or libyaml refused the text."""
+
+
+def _compose_fast(text: str) -> Node | None:
+    if _FAST_LOADER is None or not text.endswith("\n") or _PURE_ONLY.search(text):
+        raise _NeedsPurePython
+    try:
+        top = yaml.compose(text, Loader=_FAST_LOADER)
+    except (yaml.YAMLError, UnicodeError) as exc:  # a lone surrogate cannot be encoded for libyaml
+        raise _NeedsPurePython from exc
+    # Without an alias (a shared node) the tree is as deep as the text nests, and no bigger.
+    seen: set[int] = set()
+    level: list[Node] = [top] if top is not None else []
+    for _ in range(_FAST_MAX_DEPTH):
+        level = [child for node in level if isinstance(node, (MappingNode, SequenceNode))
+                 for child in _children(node)]
+        if not level:
+            return top
+        before = len(seen)
+        seen.update(map(id, level))
+        if len(seen) - before < len(level):
+            raise _NeedsPurePython
+    raise _NeedsPurePython
+
+
+def _children(node: MappingNode | SequenceNode) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value)
+
+
 def parse_case_yaml(text: str, where: str) -> Node | None:
     """Compose (never construct) the YAML node tree; None for an empty file."""
+    try:
+        return _compose_fast(text)
+    except _NeedsPurePython:
+        pass
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
