@@ -51,9 +51,10 @@ def test_the_two_bundled_faces_share_the_file_and_their_tables(fresh_fonts: Path
 
 
 MEASURE = """
-import tracemalloc
+import sys, tracemalloc
 from evidencekit.pdf.fonts import load_fonts
-tracemalloc.start()
+if sys.argv[1] == "measure":  # tracing a first parse (empty face cache) costs seconds, and is not asserted
+    tracemalloc.start()
 fonts = load_fonts()
 assert fonts.runs("证据 SHA-256") == [(fonts.main, "证据 SHA-256")]
 print(tracemalloc.get_traced_memory()[0])
@@ -65,8 +66,8 @@ def test_loading_the_fonts_allocates_under_25_mb(fresh_fonts: Path) -> None:
     lists of tuples, code point sets), held in the main process while the workers decode.
     Measured in a fresh interpreter, the second time (a normal build's: from the face cache)."""
     env = dict(os.environ, EVIDENCEKIT_CACHE_DIR=str(fresh_fonts))
-    held = [int(subprocess.run([sys.executable, "-c", MEASURE], env=env, check=True, capture_output=True,
-                               text=True).stdout) for _ in range(2)]
+    held = [int(subprocess.run([sys.executable, "-c", MEASURE, mode], env=env, check=True, capture_output=True,
+                               text=True).stdout) for mode in ("fill-cache", "measure")]
     assert held[1] < 25_000_000, held
 
 
