@@ -217,9 +217,11 @@ def render(ctx: BuildContext) -> None:
     from evidencekit.pdf.render import render_dossier
 
     ctx.work = Path(ctx.later.enter_context(work_folder()))
-    hints = LayoutHints(DisplayCache(ctx.options.cache_dir), ctx.root.resolve(), ctx.options.target)
+    cache = DisplayCache(ctx.options.cache_dir)
+    hints = LayoutHints(cache, ctx.root.resolve(), ctx.options.target)
     ctx.rendered = render_dossier(ctx.dossier, ctx.work / "rendered.pdf", reproducible=ctx.options.reproducible,
-                                  page_hint=hints.load(), text_boxes=text_boxes(ctx.assessment, ctx.options))
+                                  page_hint=hints.load(), text_boxes=text_boxes(ctx.assessment, ctx.options),
+                                  cache_root=cache.root)
     hints.save(ctx.rendered.pages, ctx.rendered.page_count)
 
 

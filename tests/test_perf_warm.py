@@ -115,3 +115,19 @@ def test_the_key_is_the_text_its_look_the_widths_and_the_font() -> None:
         assert key("订单号 123", "\n", Seg("拍摄时间", color=MUTED)) != base
     finally:
         del linecache._font_digests[fonts.main]
+
+
+def test_the_line_cache_lives_in_the_builds_cache_folder(example_reproducible: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """BuildOptions.cache_dir names the build's cache: its line breaks go there too, never to the
+    user's default cache folder."""
+    from evidencekit import pipeline
+
+    default = tmp_path / "default-cache"
+    monkeypatch.setenv("EVIDENCEKIT_CACHE_DIR", str(default))
+    case = tmp_path / "case"
+    shutil.copytree(example_reproducible.parent / "case", case, copy_function=shutil.copy2)
+    pipeline.build_dossier(case, pipeline.BuildOptions(cache_dir=tmp_path / "cache", jobs=1, ocr=False,
+                                                       output=tmp_path / "d.pdf"))
+    assert list((tmp_path / "cache" / "lines").glob("*.json"))
+    assert not (default / "lines").exists()

@@ -236,10 +236,11 @@ def active() -> LineCache | None:
     return _active[-1] if _active else None
 
 
-def cache_file(evidence: Sequence[str]) -> Path:
-    """The cache file of one evidence set (the originals' SHA-256), in the display-copy cache."""
+def cache_file(evidence: Sequence[str], cache_root: Path | None = None) -> Path:
+    """The cache file of one evidence set (the originals' SHA-256), in the display-copy cache
+    folder ``cache_root`` (the build's; the user's default when None)."""
     digest = hashlib.sha256("\n".join(sorted(evidence)).encode()).hexdigest()
-    return default_cache_dir() / "lines" / f"{digest[:32]}-v{VERSION}.json"
+    return (cache_root or default_cache_dir()) / "lines" / f"{digest[:32]}-v{VERSION}.json"
 
 
 def load(path: Path) -> LineCache:

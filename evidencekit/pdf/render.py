@@ -109,6 +109,7 @@ def render_dossier(
     reproducible: bool = False,
     page_hint: tuple[dict[str, int], int] | None = None,
     text_boxes: Mapping[int, Sequence[TextBox]] | None = None,
+    cache_root: Path | None = None,
 ) -> RenderResult:
     """Write the dossier PDF to ``out_path`` (a temporary path the caller moves into place).
 
@@ -117,13 +118,14 @@ def render_dossier(
     same case (``RenderResult.pages``) — lets a rebuild start with the real pass instead; the
     numbers are checked after it and the pass repeated if anything moved, so a stale hint costs
     time, never correctness. ``text_boxes`` (OCR's, by exhibit number) become an invisible
-    text layer over each screenshot.
+    text layer over each screenshot. ``cache_root``: the build's cache folder, where the line
+    breaks of the last build are kept (linecache.py).
     """
     fonts = load_fonts(dossier.font_path)
     # One context for all passes: it keeps the flowables that do not depend on page numbers, and
     # the findings of making them (fonts and renderer alike), which later passes do not repeat.
     ctx = RenderContext(dossier=dossier, fonts=fonts, styles=Styles(fonts), text_boxes=text_boxes or {})
-    lines = linecache.load(linecache.cache_file([ex.source.sha256 for ex in dossier.exhibits]))
+    lines = linecache.load(linecache.cache_file([ex.source.sha256 for ex in dossier.exhibits], cache_root))
     with linecache.using(lines):
         if page_hint is None:
             ctx.begin_pass({}, None, layout_only=True)
