@@ -99,9 +99,17 @@ _NOT_CACHED = ("_pdfScale", "_ttf_data")
 _CACHE_FORMAT = 2  # 2: compact metrics and glyph offsets (bytes), no glyphToChar
 
 # Two faces of one file (the bundled regular and mono faces) share its bytes and, where equal,
-# their metrics and glyph offsets: the last file read and the compact tables made so far.
-_last_file: tuple[Path, bytes | mmap.mmap] | None = None
+# their metrics and glyph offsets: the last file read (with its SHA-256) and the compact tables
+# made so far.
+_last_file: tuple[Path, bytes | mmap.mmap, str] | None = None
 _shared_tables: dict[bytes, array[int]] = {}
+# The SHA-256 of each registered face's font file, by registered name (linecache.py keys on it).
+_FILE_DIGESTS: dict[str, str] = {}
+
+
+def file_digest(name: str) -> str | None:
+    """The SHA-256 of the font file behind a face this module registered, None for any other."""
+    return _FILE_DIGESTS.get(name)
 
 
 class _Metrics:
@@ -160,20 +168,21 @@ def _apply_state(face: object, state: dict[str, object], data: bytes | mmap.mmap
     face._ttf_data = data  # type: ignore[attr-defined]
 
 
-def _read_font_file(path: Path, mapped: bool) -> bytes | mmap.mmap:
-    """The file's bytes; ``mapped``: a read-only mapping on POSIX, whose pages count in this
-    process's memory only while recently read (parsing, subsetting)."""
+def _read_font_file(path: Path, mapped: bool) -> tuple[bytes | mmap.mmap, str]:
+    """The file's bytes and their SHA-256; ``mapped``: a read-only mapping on POSIX, whose pages
+    count in this process's memory only while recently read (parsing, subsetting)."""
     global _last_file
     if _last_file is not None and _last_file[0] == path:
-        return _last_file[1]
+        return _last_file[1], _last_file[2]
     data: bytes | mmap.mmap | None = None
     if mapped and os.name == "posix":
         with contextlib.suppress(OSError, ValueError), path.open("rb") as fh:  # ValueError: empty
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     if data is None:
         data = path.read_bytes()
-    _last_file = (path, data)
-    return data
+    digest = hashlib.sha256(data).hexdigest()
+    _last_file = (path, data, digest)
+    return data, digest
 
 
 def _release_pages(data: bytes | mmap.mmap) -> None:
@@ -184,19 +193,19 @@ def _release_pages(data: bytes | mmap.mmap) -> None:
             data.madvise(mmap.MADV_DONTNEED)
 
 
-def _face_cache_file(data: bytes | mmap.mmap, index: int) -> Path:
+def _face_cache_file(digest: str, index: int) -> Path:
     import reportlab
 
-    digest = hashlib.sha256(data).hexdigest()[:24]
-    name = f"{digest}-{index}-rl{reportlab.Version}-f{_CACHE_FORMAT}.marshal"
+    name = f"{digest[:24]}-{index}-rl{reportlab.Version}-f{_CACHE_FORMAT}.marshal"
     return default_cache_dir() / "fonts" / name
 
 
 def _load_ttfont(name: str, path: Path, index: int, *, mapped: bool = False) -> TTFont:
     from reportlab.pdfbase import ttfonts
 
-    data = _read_font_file(path, mapped)
-    cache_file = _face_cache_file(data, index)
+    data, digest = _read_font_file(path, mapped)
+    _FILE_DIGESTS[name] = digest
+    cache_file = _face_cache_file(digest, index)
     _release_pages(data)
     try:
         state = marshal.loads(cache_file.read_bytes())

@@ -24,13 +24,13 @@ from typing import Any
 
 import reportlab
 from reportlab.lib.colors import Color
-from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus.paragraph import FragLine, ParaLines
 from reportlab.platypus.paraparser import ParaFrag
 
 from evidencekit.cache import default_cache_dir
 from evidencekit.errors import EvidenceKitError
 from evidencekit.fsutil import read_regular, write_atomically
+from evidencekit.pdf import fonts
 
 VERSION = 1
 MAX_FILE_BYTES = 16 * 1024**2
@@ -45,11 +45,10 @@ _font_digests: dict[str, str] = {}
 def _font_digest(name: str) -> str | None:
     digest = _font_digests.get(name)
     if digest is None:
-        try:
-            data = pdfmetrics.getFont(name).face._ttf_data
-        except (KeyError, AttributeError):
+        digest = fonts.file_digest(name)  # hashed once, when fonts.py read the file
+        if digest is None:
             return None  # not a TrueType font of ours: not cached
-        digest = _font_digests[name] = hashlib.sha256(data).hexdigest()
+        _font_digests[name] = digest
     return digest
 
 
