@@ -614,13 +614,20 @@ def stuck_in_work_folder_build(root: Path, options: BuildOptions) -> BuiltCase:
             time.sleep(0.2)
 
 
-def test_timed_out_case_cleans_up_its_work_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_timed_out_case_cleans_up_its_work_folder(tmp_path: Path, sigint: str) -> None:
+    """Also when the batch was started with SIGINT ignored (``nohup``, ``&`` from a script, cron):
+    its cases inherit that, and the interrupt meant to make them clean up would do nothing."""
     cases = tmp_path / "cases"
     (cases / "stuck" / "evidence").mkdir(parents=True)
     (tmp_path / "tmp").mkdir()
-    summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
-                                            outdir=tmp_path / "out", jobs=1, case_timeout=0.5),
-                        build=stuck_in_work_folder_build)
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN if sigint == "ignored" else signal.default_int_handler)
+    try:
+        summary = run_batch(cases, BatchOptions(BuildOptions(now=NOW),
+                                                outdir=tmp_path / "out", jobs=1, case_timeout=0.5),
+                            build=stuck_in_work_folder_build)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert summary.rows[0].timed_out
     work = Path((cases / "stuck" / "work.txt").read_text())
     assert not work.exists(), "the stuck case's work folder (with its rendered PDF) was left behind"
@@ -680,7 +687,9 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
 
     cases = tmp_path / "cases"
     (cases / "a-stuck" / "evidence").mkdir(parents=True)
-    script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
+    # Ctrl-C as a terminal's foreground job gets it: SIGINT handled (a background shell hands on SIG_IGN).
+    script = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+              "from datetime import datetime, UTC; from pathlib import Path;"
               "from evidencekit.channels.batch import BatchOptions, run_batch;"
               "from evidencekit.pipeline import BuildOptions;"
               "from test_hostile_verify import hanging_build;"
@@ -713,7 +722,9 @@ def test_interrupting_the_batch_stops_its_cases_and_their_work_folders(tmp_path:
     cases = tmp_path / "cases"
     (cases / "stuck" / "evidence").mkdir(parents=True)
     (tmp_path / "tmp").mkdir()
-    script = ("import sys; from datetime import datetime, UTC; from pathlib import Path;"
+    # Ctrl-C as a terminal's foreground job gets it: SIGINT handled (a background shell hands on SIG_IGN).
+    script = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+              "from datetime import datetime, UTC; from pathlib import Path;"
               "from evidencekit.channels.batch import BatchOptions, run_batch;"
               "from evidencekit.pipeline import BuildOptions;"
               "from test_hostile_verify import stuck_in_work_folder_build;"

@@ -425,6 +425,9 @@ def _crashed(job: CaseJob, seconds: float) -> CaseRow:
 
 def _case_process(build: BuildFn, job: CaseJob, send: Any) -> None:
     """Runs in the case's own process (and process group, so a kill reaches its helpers too)."""
+    # The batch stops a case with SIGINT so that it removes its work folders; a batch started with
+    # SIGINT ignored (nohup, a script's `&`, cron) would hand that on and the case would not hear it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(os, "setpgid") and hasattr(os, "killpg"):
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
