@@ -80,7 +80,9 @@ def _run_in_pty(args: list[str], answers: dict[str, list[str]], timeout: float =
             elif proc.poll() is not None:
                 break
             text = output[answered_at:].decode("utf-8", "replace")
-            if text.endswith("："):
+            # A prompt waits for input: nothing more follows it. On a loaded machine a line such
+            # as "提示：…" can arrive in two reads, and its first half must not be taken for one.
+            if text.endswith("：") and not select.select([master], [], [], 0.3)[0]:
                 prompt = text.splitlines()[-1][:-1]
                 label = re.sub(r" \[.*\]$", "", prompt)
                 assert remaining.get(label), f"unexpected question {prompt!r}:\n{output.decode('utf-8', 'replace')}"
