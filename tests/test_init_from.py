@@ -168,3 +168,35 @@ def test_add_moments_adds_the_key_to_an_existing_entry_and_leaves_one_that_has_m
                            f"    moments: [{yaml_quote(MOMENT.line)}]\n")
     by_file = {e.file: e.moments for e in load_case(tmp_path).evidence}
     assert by_file == {"evidence/livestream/a.mp4": (MOMENT.line,), "evidence/livestream/b.mp4": ("00:00:05 我自己写的",)}
+
+
+def test_a_link_out_of_the_given_folder_is_not_copied_and_is_named(tmp_path: Path) -> None:
+    """`--from` a stranger's folder (a volunteer's USB stick): a link in it that points outside
+    it is refused as the case inventory refuses one, never followed and copied into the case."""
+    source = tmp_path / "U盘" / "订单"
+    write_file(source / "a.png", png(SIZE))
+    secret = tmp_path / "private.txt"
+    secret.write_text("the volunteer's own file", encoding="utf-8")
+    (source / "b.txt").symlink_to(secret)
+    (source / "inside.png").symlink_to(source / "a.png")  # a link that stays inside is followed
+    case = tmp_path / "case"
+    code, out = _init(case, "", "--from", str(source), "--no-input")
+    assert code == ExitCode.OK, out
+    copied = sorted(p.name for p in (case / "evidence" / "order").iterdir())
+    assert copied == ["a.png", "inside.png"], out
+    assert "未添加" in out and "b.txt" in out
+    assert str(secret) not in out
+
+
+def test_init_from_reads_a_bounded_number_of_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencekit.case import inventory
+
+    monkeypatch.setattr(inventory, "MAX_WALK_ENTRIES", 3)
+    source = tmp_path / "订单"
+    for i in range(6):
+        write_file(source / f"{i}.png", png(SIZE))
+    case = tmp_path / "case"
+    code, out = _init(case, "", "--from", str(source), "--no-input")
+    assert code == ExitCode.OK, out
+    assert not (case / "evidence" / "order").exists() or not list((case / "evidence" / "order").iterdir())
+    assert "未添加" in out and "上限" in out

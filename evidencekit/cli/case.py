@@ -93,7 +93,7 @@ def _ask(question: Question, proposal: Proposal | None) -> str | None:
 def _gather(sources: tuple[str, ...]) -> tuple[dict[str, list[Path]], list[Path]]:
     """The files of ``sources`` whose kind a folder name tells (as the case inventory reads folder
     names: the folder given or one inside it), by kind; and the loose files, in order."""
-    from evidencekit.case.inventory import kind_for_folder
+    from evidencekit.case.inventory import kind_for_folder, walk_tree
 
     by_kind: dict[str, list[Path]] = {}
     loose: list[Path] = []
@@ -104,13 +104,20 @@ def _gather(sources: tuple[str, ...]) -> tuple[dict[str, list[Path]], list[Path]
             continue
         if not path.is_dir():
             raise CaseFolderError(f"要添加的文件或文件夹 {path} 不存在")
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-            parts = (path.name, *file.relative_to(path).parts[:-1])
-            kind = next((k for k in (kind_for_folder(part) for part in parts) if k is not None), None)
+        # The case inventory's walk: a folder given may be a stranger's, so a link leaving it,
+        # a device or a million files are refused (and named), never followed or read.
+        for entry in walk_tree(path, path.resolve(), (path.name,)):
+            shown = "/".join(entry.rel)
+            if entry.refused:
+                click.echo(f"未添加 {shown}：{entry.refused}")
+                continue
+            if entry.rel[-1].startswith("."):
+                continue
+            kind = next((k for k in (kind_for_folder(part) for part in entry.rel[:-1]) if k is not None), None)
             if kind is None:
-                loose.append(file)
+                loose.append(entry.path)
             else:
-                by_kind.setdefault(kind.value, []).append(file)
+                by_kind.setdefault(kind.value, []).append(entry.path)
     return by_kind, loose
 
 
