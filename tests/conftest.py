@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import shutil
 import sys
@@ -30,13 +31,16 @@ settings.register_profile("evidencekit", deadline=None, suppress_health_check=[H
 settings.load_profile("evidencekit")
 
 
-# Full garbage collections cost 11 s on one core in half the suite (most made by the decode
-# budget, media/budget.py, when it sees a second thread), before test_architecture freed its
-# parsed trees. gc.freeze() would save most of what is left, but
-# the suite then fails now and then: the budget's collection becomes too quick for the hashing
-# threads scan_evidence has just joined to leave /proc/self/task (so it uses the fork server and
-# the tests' patches do not reach the child), and SIGTERM reaches a build while reportlab parses
-# the font, whose bare except turns it into TTFError. Both are for the product to fix first.
+# Full garbage collections cost about 7 s of CPU on one core over the whole suite, most of it
+# walking objects that live as long as the session: imported modules and the collected tests.
+# Frozen once after collection, a full collection walks only what the tests made since. Nothing
+# frozen is freed later, so this happens once, not per module (that would keep every module's
+# garbage cycles alive). The two product races an earlier freeze exposed are fixed: the decode
+# budget waits for a just-joined thread to leave /proc/self/task (media/budget.py), and SIGTERM
+# during the font parse stays a SIGTERM (tests/test_fonts.py).
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
 
 
 _REAL: dict[str, Any] = {}  # what the session fixture patched, for the tests that want it back

@@ -222,20 +222,22 @@ def test_every_module_imports_on_its_own_in_a_fresh_interpreter() -> None:
     # Each module is imported first, with none of ours loaded yet: an import-order dependency
     # (a cycle that only works when entered from one side) fails here with its traceback.
     # Every module body still runs afresh each time; only compiled code is kept: that of a source
-    # file (keyed by path and source bytes), since without bytecode files on disk recompiling the
-    # package for each of its modules would be most of this test's time, and that of the methods
-    # @dataclass writes as text and compiles for every class (keyed by that text), which was most
-    # of the rest. A code object is immutable; each class still gets its own new functions.
+    # file (keyed by path and source bytes), since recompiling the package for each of its modules
+    # (or unmarshalling its bytecode files, 0.5 s) would be most of this test's time, and that of
+    # the methods @dataclass writes as text and compiles for every class (keyed by that text),
+    # which was most of the rest. A code object is immutable; each class still gets its own new
+    # functions.
     script = (
         "import builtins, dataclasses, importlib, sys\n"
         "from importlib.machinery import SourceFileLoader\n"
-        "_compile, _codes = SourceFileLoader.source_to_code, {}\n"
-        "def _cached(self, data, path, *, _optimize=-1):\n"
-        "    key = (path, bytes(data))\n"
+        "_get_code, _codes = SourceFileLoader.get_code, {}\n"
+        "def _cached(self, fullname):\n"
+        "    path = self.get_filename(fullname)\n"
+        "    key = (path, self.get_data(path))\n"
         "    if key not in _codes:\n"
-        "        _codes[key] = _compile(self, data, path, _optimize=_optimize)\n"
+        "        _codes[key] = _get_code(self, fullname)\n"
         "    return _codes[key]\n"
-        "SourceFileLoader.source_to_code = _cached\n"
+        "SourceFileLoader.get_code = _cached\n"
         "_texts = {}\n"
         "def _exec_compiled_once(source, globals=None, locals=None, /):\n"
         "    if isinstance(source, str):\n"

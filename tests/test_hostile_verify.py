@@ -675,7 +675,7 @@ def test_stuck_case_times_out_and_the_rest_build(jobs: int, tmp_path: Path) -> N
     helper = int((cases / "b-stuck" / "helper.pid").read_text())
     deadline = time.monotonic() + 5
     while alive(helper) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.02)
     if alive(helper):
         kill_case_group(helper)
         pytest.fail("the stuck case's helper process was left running")
@@ -701,7 +701,7 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     pid_file = cases / "a-stuck" / "helper.pid"
     deadline = time.monotonic() + 30
     while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.02)
     assert pid_file.exists(), "the case never started"
     time.sleep(0.2)
     helper = int(pid_file.read_text())
@@ -709,7 +709,7 @@ def test_killing_the_batch_leaves_no_case_process_behind(tmp_path: Path) -> None
     batch.wait()
     deadline = time.monotonic() + 10
     while alive(helper) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.02)
     if alive(helper):
         kill_case_group(helper)
         pytest.fail("the stuck case's helper process outlived the killed batch")
@@ -737,7 +737,7 @@ def test_interrupting_the_batch_stops_its_cases_and_their_work_folders(tmp_path:
     marker = cases / "stuck" / "work.txt"
     deadline = time.monotonic() + 30
     while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.02)
     assert marker.exists(), "the case never started"
     time.sleep(0.3)
     batch.send_signal(signal.SIGINT)  # Ctrl-C reaches the batch only: its cases run in groups of their own
