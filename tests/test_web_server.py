@@ -64,15 +64,35 @@ def test_the_token_in_the_address_sets_the_cookie_and_leaves_the_address(web: We
     location = r.headers["Location"]
     assert TOKEN not in location and location.endswith("/facts?x=1")
     cookie = r.headers["Set-Cookie"]
-    assert cookie.startswith(f"ek_token={TOKEN};")
+    assert cookie.startswith(f"ek_token_{PORT}={TOKEN};")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     # The client now holds the cookie: the page opens without the token.
     assert web.raw.get("/", base_url=BASE).status_code == 200
 
 
+def test_two_servers_on_two_ports_keep_their_own_cookie(tmp_path: Path) -> None:
+    """A browser keeps 127.0.0.1's cookies whatever the port: a second `serve` (another
+    workspace, a volunteer's second case batch) must not replace the first one's cookie."""
+    from evidencekit.web.app import create_app
+
+    jar: dict[str, str] = {}  # name -> value, for 127.0.0.1 on every port, as a browser keeps them
+    apps = {}
+    for port, token in ((8801, "token-of-the-first"), (8802, "token-of-the-second")):
+        (tmp_path / str(port)).mkdir()
+        app = apps[port] = create_app(tmp_path / str(port), token, port)
+        r = app.test_client().get(f"/?token={token}", base_url=f"http://127.0.0.1:{port}")
+        assert r.status_code == 303
+        name, _, value = r.headers["Set-Cookie"].split(";")[0].partition("=")
+        jar[name] = value
+    cookies = "; ".join(f"{k}={v}" for k, v in jar.items())
+    for port, app in apps.items():
+        r = app.test_client(use_cookies=False).get("/", base_url=f"http://127.0.0.1:{port}", headers={"Cookie": cookies})
+        assert r.status_code == 200, (port, jar)
+
+
 def test_a_wrong_token_or_cookie_is_refused(web: WebClient) -> None:
     assert web.raw.get("/?token=guess", base_url=BASE).status_code == 403
-    web.raw.set_cookie("ek_token", "guess", domain="127.0.0.1")
+    web.raw.set_cookie(f"ek_token_{PORT}", "guess", domain="127.0.0.1")
     assert web.raw.get("/", base_url=BASE).status_code == 403
 
 
@@ -348,7 +368,7 @@ def test_the_real_server_answers_on_127_0_0_1_only_with_the_token(tmp_path: Path
         first = _request(port, f"/?{query}")
         assert first.status == 303
         cookie = first.getheader("Set-Cookie", "").split(";")[0]
-        assert cookie.startswith("ek_token=")
+        assert cookie.startswith(f"ek_token_{port}=")
         print(f"first page after {time.monotonic() - started:.2f} s")
         assert _request(port, "/", {"Cookie": cookie}).status == 200
         assert _request(port, "/", {"Cookie": cookie, "Host": f"evil.example:{port}"}).status == 403

@@ -1,6 +1,6 @@
 """A Flask test client for evidencekit serve that behaves like the shopper's browser.
 
-It has visited the printed address once (so it holds the ``ek_token`` cookie), sends the Host
+It has visited the printed address once (so it holds the ``ek_token_<port>`` cookie), sends the Host
 header the server was started for, and adds the page's CSRF token to every POST. Tests of the
 security checks themselves use ``raw`` (no cookie, no CSRF) and set what they want to break.
 """
@@ -17,6 +17,7 @@ from jinja2.bccache import Bucket
 
 from evidencekit.case.load import render_case_template
 from evidencekit.web.app import create_app
+from evidencekit.web.security import cookie_name
 
 TOKEN = "test-token-0123456789"
 PORT = 8765
@@ -49,7 +50,7 @@ class WebClient:
         self.app.jinja_env.bytecode_cache = _PAGES
         self.raw: FlaskClient = self.app.test_client()
         self.client: FlaskClient = self.app.test_client()
-        self.client.set_cookie("ek_token", TOKEN, domain="127.0.0.1")
+        self.client.set_cookie(cookie_name(PORT), TOKEN, domain="127.0.0.1")
 
     @property
     def csrf(self) -> str:

@@ -3,7 +3,7 @@
 Contract the pages and tests rely on:
 
 - ``EK_TOKEN``: the access token printed by ``serve``. A GET with ``?token=<T>`` sets the cookie
-  ``ek_token`` (HttpOnly, SameSite=Strict) and redirects to the same URL without it; every other
+  ``ek_token_<port>`` (HttpOnly, SameSite=Strict) and redirects to the same URL without it; every other
   request must carry that cookie.
 - ``EK_HOSTS``: the Host header values accepted (``127.0.0.1:<port>``, ``localhost:<port>``).
 - ``EK_CSRF``: one random token per server; templates get it as ``csrf_token`` and every POST must
@@ -38,6 +38,7 @@ def create_app(workspace: Path, token: str, port: int) -> Flask:
     app = Flask(__name__, template_folder="pages", static_folder="static")
     app.config["EK_WORKSPACE"] = Workspace.open(workspace)
     app.config["EK_TOKEN"] = token
+    app.config["EK_COOKIE"] = security.cookie_name(port)
     app.config["EK_HOSTS"] = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
     app.config["EK_CSRF"] = secrets.token_urlsafe(32)
     app.config["EK_MAX_UPLOAD"] = security.MAX_UPLOAD_BYTES

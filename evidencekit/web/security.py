@@ -4,7 +4,8 @@ A page on 127.0.0.1 is reachable by every program and every web page the shopper
 opens. So, in this order, before any handler runs:
 
 1. **Host header** in ``EK_HOSTS``: a foreign Host is a DNS-rebinding page pretending to be us;
-2. **access token**: the ``ek_token`` cookie, set (HttpOnly, SameSite=Strict) by the one GET that
+2. **access token**: the ``ek_token_<port>`` cookie (a browser keeps one set of cookies for
+   127.0.0.1 whatever the port: two servers must not share a name), set (HttpOnly, SameSite=Strict) by the one GET that
    carries ``?token=`` from the printed address, which is then redirected to the URL without it
    (so the token leaves the address bar and the history);
 3. **body size** over ``EK_MAX_UPLOAD`` → 413 before anything reads the body;
@@ -26,7 +27,7 @@ from flask import Flask, Response, current_app, redirect, request
 
 from evidencekit.web.responses import refuse
 
-COOKIE = "ek_token"
+COOKIE = "ek_token"  # the cookie is named COOKIE_<port>: see cookie_name
 TOKEN_PARAM = "token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -48,6 +49,10 @@ _HEADERS = {
 }
 
 
+def cookie_name(port: int) -> str:
+    return f"{COOKIE}_{port}"
+
+
 def install(app: Flask) -> None:
     app.before_request(_check_request)
     app.after_request(_add_headers)
@@ -66,9 +71,9 @@ def _check_request() -> Any:
     if given is not None and request.method == "GET" and _same(given, token):
         rest = [(k, v) for k, v in request.args.items(multi=True) if k != TOKEN_PARAM]
         response = redirect(request.path + (f"?{urlencode(rest)}" if rest else ""), code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
+        response.set_cookie(cfg["EK_COOKIE"], token, httponly=True, samesite="Strict", path="/")
         return response
-    if not _same(request.cookies.get(COOKIE), token):
+    if not _same(request.cookies.get(cfg["EK_COOKIE"]), token):
         return refuse(403, "拒绝访问：缺少访问口令。请打开 evidencekit serve 启动时显示的完整地址（含 token=…）。")
     limit = int(cfg["EK_MAX_UPLOAD"])
     request.max_content_length = limit  # a body without Content-Length is cut off at the limit too
