@@ -5,8 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reportlab.platypus import Paragraph
+from reportlab.platypus.paraparser import ParaParser
+
+from evidencekit.pdf.fonts import load_fonts
+from evidencekit.pdf.text import INK, LINK, MUTED, Seg, Styles, para
 
 # A command run the way the console script runs it (evidencekit.cli:run). The object ``d`` says
 # whether the interpreter tore the module down (its __del__ runs then); the atexit hook stands
@@ -50,3 +58,44 @@ def test_module_entry_uses_the_fast_end() -> None:
     from evidencekit.cli import run
 
     assert main.run is run
+
+
+# -- paragraphs with markup: parsed once per shape ------------------------------------------------
+
+TEXTS = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+SEGS = st.builds(Seg, TEXTS, color=st.sampled_from([None, MUTED, LINK, INK]),
+                 size=st.sampled_from([None, 8.0, 9.5]), link=st.sampled_from([None, "ex-1", "ex-22"]),
+                 mono=st.booleans())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(TEXTS, SEGS), max_size=5))
+def test_markup_paragraphs_match_what_the_parser_makes(parts: list[str | Seg]) -> None:
+    fonts = load_fonts(system_paths=())  # no system fallbacks: the same fonts everywhere
+    styles = Styles(fonts)
+    for style in (styles.cell, styles.small, styles.mono):
+        made = para(fonts, style, *parts)
+        parsed = Paragraph(made.text, style)  # reportlab's parser on the same markup
+        assert made.text == parsed.text
+        assert [vars(f) for f in made.frags] == [vars(f) for f in parsed.frags]
+        # The lists fragments hold (links, underlines) are shared as the parser shares them,
+        # and never with another paragraph.
+        def sharing(frags: list[Any]) -> list[list[int]]:
+            first: dict[int, int] = {}
+            return [[first.setdefault(id(v), i) for k, v in sorted(vars(f).items()) if type(v) is list]
+                    for i, f in enumerate(frags)]
+        assert sharing(made.frags) == sharing(parsed.frags)
+        again = para(fonts, style, *parts)
+        assert not {id(v) for f in made.frags for v in vars(f).values() if type(v) is list} & \
+            {id(v) for f in again.frags for v in vars(f).values() if type(v) is list}
+
+
+def test_paragraphs_of_one_shape_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    fonts = load_fonts(system_paths=())
+    styles = Styles(fonts)
+    parsed: list[str] = []
+    original = ParaParser.parse
+    monkeypatch.setattr(ParaParser, "parse", lambda self, text, style: parsed.append(text) or original(self, text, style))
+    made = [para(fonts, styles.cell, f"证据{n}\n", Seg(f"第 {n} 页 & 附件", color=MUTED, size=8.0)) for n in range(5)]
+    assert len(parsed) == 1
+    assert [f.text for f in made[3].frags] == ["证据3", "", "第 3 页 ", "&", " 附件"]
