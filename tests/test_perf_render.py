@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from reportlab.platypus import Paragraph
 from reportlab.platypus.paraparser import ParaParser
 
+from evidencekit.pdf import linecache
 from evidencekit.pdf.fonts import load_fonts
 from evidencekit.pdf.text import INK, LINK, MUTED, Seg, Styles, para
 
@@ -99,3 +100,23 @@ def test_paragraphs_of_one_shape_are_parsed_once(monkeypatch: pytest.MonkeyPatch
     made = [para(fonts, styles.cell, f"证据{n}\n", Seg(f"第 {n} 页 & 附件", color=MUTED, size=8.0)) for n in range(5)]
     assert len(parsed) == 1
     assert [f.text for f in made[3].frags] == ["证据3", "", "第 3 页 ", "&", " 附件"]
+
+
+# -- line-cache keys --------------------------------------------------------------------------
+
+
+def test_line_cache_keys_tell_every_look_apart() -> None:
+    fonts = load_fonts(system_paths=())
+    styles = Styles(fonts)
+    cache = linecache.LineCache(None, {})
+
+    def key(*parts: str | Seg, style: Any = None, widths: tuple[float, ...] = (200.0,)) -> str | None:
+        return cache.key(para(fonts, style or styles.cell, *parts).frags, list(widths), "")
+
+    same = key("证据 1", Seg("第 2 页", color=MUTED))
+    assert same is not None and same == key("证据 1", Seg("第 2 页", color=MUTED))
+    others = [key("证据 1", Seg("第 2 页", color=LINK)), key("证据 1", Seg("第 2 页", color=MUTED, size=8.0)),
+              key("证据 1", Seg("第 2 页", color=MUTED, mono=True)), key("证据 1", Seg("第 3 页", color=MUTED)),
+              key("证据 1", Seg("第 2 页", color=MUTED), style=styles.small),
+              key("证据 1", Seg("第 2 页", color=MUTED), widths=(180.0,)), key("证据 1\n", Seg("第 2 页", color=MUTED))]
+    assert same not in others and len(set(others)) == len(others)
