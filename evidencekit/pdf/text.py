@@ -179,7 +179,7 @@ def _parsed_shape(style: ParagraphStyle, skeleton: str, run_count: int) -> tuple
     is unclear."""
     shapes = style.__dict__.setdefault("_ek_shapes", {})
     if skeleton in shapes:
-        return shapes[skeleton]  # type: ignore[no-any-return]
+        return shapes[skeleton]
     shape: tuple[tuple[ParaFrag, bool], ...] | None = None
     try:
         parsed_style, frags, bullet = ParaParser().parse(skeleton, style)
