@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 from reportlab.platypus.paraparser import ParaParser
 
@@ -120,3 +121,16 @@ def test_line_cache_keys_tell_every_look_apart() -> None:
               key("证据 1", Seg("第 2 页", color=MUTED), style=styles.small),
               key("证据 1", Seg("第 2 页", color=MUTED), widths=(180.0,)), key("证据 1\n", Seg("第 2 页", color=MUTED))]
     assert same not in others and len(set(others)) == len(others)
+
+
+def test_a_style_derived_after_use_gets_its_own_fragments() -> None:
+    fonts = load_fonts(system_paths=())
+    styles = Styles(fonts)
+    shapes = (("纯文本",), ("证据 1\n", Seg("第 2 页", color=MUTED)))
+    for parts in shapes:
+        para(fonts, styles.small, *parts)  # what small's paragraphs look like is known now
+    # reportlab copies the parent's attributes into the new style, whatever they are.
+    big = ParagraphStyle("big", parent=styles.small, fontSize=20, leading=24)
+    for parts in shapes:
+        made = para(fonts, big, *parts)
+        assert [vars(f) for f in made.frags] == [vars(f) for f in Paragraph(made.text, big).frags]

@@ -177,7 +177,7 @@ def _parsed_shape(style: ParagraphStyle, skeleton: str, run_count: int) -> tuple
     """What the parser makes of ``skeleton`` (markup with each of its ``run_count`` runs of text
     replaced by ``x``): its fragments, each with whether it holds a run of text; None when that
     is unclear."""
-    shapes = style.__dict__.setdefault("_ek_shapes", {})
+    shapes = _memo(style)
     if skeleton in shapes:
         return shapes[skeleton]
     shape: tuple[tuple[ParaFrag, bool], ...] | None = None
@@ -196,11 +196,22 @@ def _parsed_shape(style: ParagraphStyle, skeleton: str, run_count: int) -> tuple
 
 def _plain_frag(style: ParagraphStyle) -> ParaFrag:
     """What reportlab's parser makes of plain text in ``style`` (the text aside)."""
-    frag = style.__dict__.get("_ek_plain_frag")
+    memo = _memo(style)
+    frag = memo.get("")
     if frag is None:
         _, frags, _ = ParaParser().parse("x", style)
-        frag = style.__dict__["_ek_plain_frag"] = frags[0]
+        frag = memo[""] = frags[0]
     return frag
+
+
+def _memo(style: ParagraphStyle) -> dict[str, Any]:
+    """What the parser made of each shape of markup in ``style`` ("" for plain text), kept on
+    the style itself. reportlab copies every attribute of a parent style into a style made
+    from it, so the memo names its owner and a derived style starts one of its own."""
+    kept = style.__dict__.get("_ek_parsed")
+    if kept is None or kept[0] is not style:
+        kept = style.__dict__["_ek_parsed"] = (style, {})
+    return kept[1]
 
 
 @dataclass(frozen=True)
