@@ -1,4 +1,4 @@
-from evidencekit.cli import main
+from evidencekit.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -8,6 +8,11 @@ handler that turns library errors into a Chinese message and their documented ex
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+import threading
+
 import click
 
 from evidencekit import __version__
@@ -39,5 +44,29 @@ for _command in (case.init, case.add, build.check, build.build, letter.letter, p
 click_zh.adopt(main)
 
 
+def run() -> None:
+    """The console entry point: :func:`main`, and after a command that succeeded the end of the
+    process without the interpreter's teardown (freeing every object one by one cost a build
+    about 0.15 CPU s). Everything the command wrote is published and closed by then; the exit
+    hooks (temporary folders, logging, worker pools) still run. Any other outcome, or a thread
+    still running, exits the ordinary way."""
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code in (None, 0) and threading.active_count() == 1:
+            _end_now()
+        raise
+
+
+def _end_now() -> None:
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            os._exit(1)  # the output did not get out: not a success after all
+    os._exit(0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -7,7 +7,7 @@ in pdf/ writes paragraph markup by hand.
 
 from __future__ import annotations
 
-import copy
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +19,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
-from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paragraph import cleanBlockQuotedText, textTransformFrags
 from reportlab.platypus.paraparser import ParaFrag, ParaParser
 
 from evidencekit.model import format_datetime
@@ -118,30 +118,107 @@ class DossierParagraph(Paragraph):
 
 
 def paragraph(markup: str, style: ParagraphStyle) -> DossierParagraph:
-    """``DossierParagraph(markup, style)``, without reportlab's markup parser for plain text.
+    """``DossierParagraph(markup, style)``, without running reportlab's markup parser per paragraph.
 
-    Most paragraphs of a dossier (table cells above all) carry no markup at all, and parsing
-    was most of the cost of making them. For such text the parser yields a single fragment
-    that differs from the style's first fragment only in its text, so a copy of that fragment
-    is what it gets here (tests/test_fonts.py compares the two).
+    Parsing was most of the cost of making a paragraph, and a dossier has thousands of them in
+    a handful of shapes (a table cell: text; text, a line break and a smaller grey line; ...).
+    The fragments the parser makes depend on the text only through the text itself, so markup
+    of the few tags :func:`para` writes is parsed once per shape and style, with a placeholder
+    for each run of text, and each paragraph gets copies of those fragments with its own text
+    (tests/test_fonts.py and tests/test_perf_render.py compare the two). Plain text gets a copy
+    of the style's single fragment. Any other markup goes through the parser.
     """
     text = cleanBlockQuotedText(markup)
-    if not text or "<" in text or "&" in text:
+    if not text:
         return DossierParagraph(markup, style)
-    frag = copy.copy(_plain_frag(style))
-    frag.text = text
-    frag.link = []  # the parser gives every paragraph lists of its own
-    frag.us_lines = []
-    return DossierParagraph(text, style, frags=[frag])
+    if "<" not in text and "&" not in text:
+        frag = _copy_frag(_plain_frag(style))
+        frag.text = text
+        frag.link = []  # the parser gives every paragraph lists of its own
+        frag.us_lines = []
+        return DossierParagraph(text, style, frags=[frag])
+    pieces = _MARKUP_TOKEN.split(text)  # text, tag or entity, text, ..., text
+    runs = pieces[::2]
+    if any("<" in run or "&" in run for run in runs):
+        return DossierParagraph(markup, style)
+    pieces[::2] = ["x" if run else "" for run in runs]
+    shape = _parsed_shape(style, "".join(pieces), sum(1 for run in runs if run))
+    if shape is None:
+        return DossierParagraph(markup, style)
+    texts = iter([run for run in runs if run])
+    own_lists: dict[int, list[Any]] = {}  # the parser's lists, shared as it shares them
+    frags = []
+    for template, is_run in shape:
+        frag = _copy_frag(template)
+        attrs = frag.__dict__
+        for name, value in list(attrs.items()):
+            if type(value) is list:
+                own = own_lists.get(id(value))
+                if own is None:
+                    own = own_lists[id(value)] = list(value)
+                attrs[name] = own
+        if is_run:
+            frag.text = next(texts)
+        frags.append(frag)
+    textTransformFrags(frags, style)
+    return DossierParagraph(text, style, frags=frags)
+
+
+def _copy_frag(frag: ParaFrag) -> ParaFrag:
+    """``copy.copy(frag)`` (a new fragment with the same attributes) without copy's generic
+    machinery, a quarter of the time for the thousands of fragments of a dossier."""
+    new: ParaFrag = object.__new__(type(frag))
+    new.__dict__.update(frag.__dict__)
+    return new
+
+
+# The markup para() writes: font runs, colours, sizes, links inside the PDF, line breaks and the
+# entities of html.escape. The parser makes one fragment per run of text between them.
+_MARKUP_TOKEN = re.compile(
+    r'(</font>|</a>|<br/>|<font(?: (?:face|color|size)="[^"<>&]*")+>|<a href="[^"<>&]*"(?: color="[^"<>&]*")?>'
+    r"|&(?:amp|lt|gt|quot|#x27);)"
+)
+
+
+def _parsed_shape(style: ParagraphStyle, skeleton: str, run_count: int) -> tuple[tuple[ParaFrag, bool], ...] | None:
+    """What the parser makes of ``skeleton`` (markup with each of its ``run_count`` runs of text
+    replaced by ``x``): its fragments, each with whether it holds a run of text; None when that
+    is unclear."""
+    shapes = _memo(style)
+    if skeleton in shapes:
+        return shapes[skeleton]
+    shape: tuple[tuple[ParaFrag, bool], ...] | None = None
+    try:
+        parsed_style, frags, bullet = ParaParser().parse(skeleton, style)
+    except ValueError:
+        frags = None
+    else:
+        if frags is not None and not bullet and parsed_style is style:
+            shape = tuple((frag, frag.text == "x") for frag in frags)
+            if sum(is_run for _, is_run in shape) != run_count:
+                shape = None
+    shapes[skeleton] = shape
+    return shape
 
 
 def _plain_frag(style: ParagraphStyle) -> ParaFrag:
     """What reportlab's parser makes of plain text in ``style`` (the text aside)."""
-    frag = style.__dict__.get("_ek_plain_frag")
+    memo = _memo(style)
+    frag = memo.get("")
     if frag is None:
         _, frags, _ = ParaParser().parse("x", style)
-        frag = style.__dict__["_ek_plain_frag"] = frags[0]
+        frag = memo[""] = frags[0]
     return frag
+
+
+def _memo(style: ParagraphStyle) -> dict[str, Any]:
+    """What the parser made of each shape of markup in ``style`` ("" for plain text), kept on
+    the style itself. reportlab copies every attribute of a parent style into a style made
+    from it, so the memo names its owner and a derived style starts one of its own."""
+    kept = style.__dict__.get("_ek_parsed")
+    if kept is None or kept[0] is not style:
+        kept = style.__dict__["_ek_parsed"] = (style, {})
+    return kept[1]
 
 
 @dataclass(frozen=True)
