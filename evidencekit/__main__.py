@@ -1,4 +1,4 @@
-from evidencekit.cli import run
+from evidencekit.cli import main
 
 if __name__ == "__main__":
-    run()
+    main()

@@ -18,8 +18,8 @@ from evidencekit.pdf import linecache
 from evidencekit.pdf.fonts import load_fonts
 from evidencekit.pdf.text import INK, LINK, MUTED, Seg, Styles, para
 
-# A command run the way the console script runs it (evidencekit.cli:run). The object ``d`` says
-# whether the interpreter tore the module down (its __del__ runs then); the atexit hook stands
+# A command run the way the console script runs it (evidencekit.cli:main, called without
+# arguments). The object ``d`` says whether the interpreter tore the module down (its __del__ runs then); the atexit hook stands
 # for the cleanups (temporary folders) that must run either way.
 SCRIPT = textwrap.dedent("""
     import atexit, sys, threading
@@ -31,9 +31,9 @@ SCRIPT = textwrap.dedent("""
     if sys.argv[1] == "thread":
         stop = threading.Event()
         threading.Thread(target=stop.wait, args=(2,)).start()
-    from evidencekit.cli import run
+    from evidencekit.cli import main
     sys.argv = ["evidencekit", *sys.argv[2:]]
-    run()
+    main()
 """)
 
 
@@ -56,10 +56,27 @@ def test_failure_or_a_running_thread_exits_the_ordinary_way(args: tuple[str, ...
 
 
 def test_module_entry_uses_the_fast_end() -> None:
-    main = (__import__("evidencekit.__main__", fromlist=["run"]))
-    from evidencekit.cli import run
+    """`python -m evidencekit` goes the same way (run here through runpy, so that the object
+    that tells teardown from none lives in the same process)."""
+    script = SCRIPT.replace("from evidencekit.cli import main", "import runpy").replace(
+        "\nmain()", "\nrunpy.run_module('evidencekit', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", script, "-", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and "atexit" in done.stdout, done.stderr
+    assert "teardown" not in done.stdout
 
-    assert main.run is run
+
+def test_a_caller_passing_arguments_gets_clicks_ordinary_exit() -> None:
+    """CliRunner (and any program embedding the CLI) passes ``args``: no os._exit under it."""
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and "evidencekit" in result.output
+    with pytest.raises(SystemExit) as raised:
+        main(["--version"])
+    assert raised.value.code == 0
 
 
 # -- paragraphs with markup: parsed once per shape ------------------------------------------------
