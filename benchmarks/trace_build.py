@@ -52,10 +52,10 @@ def traced(step):
 p.BUILD_STEPS = tuple(traced(s) for s in p.BUILD_STEPS)
 from evidencekit.cli import main
 sys.argv = ["evidencekit", *sys.argv[2:]]
-try:
-    main()
-finally:
-    log.write(json.dumps(["end", time.monotonic()]) + "\n")
+# At exit, as the console script ends: its exit hooks run before the process ends (cli._Main).
+import atexit
+atexit.register(lambda: log.write(json.dumps(["end", time.monotonic()]) + "\n"))
+main()
 """
 
 
