@@ -6,6 +6,7 @@ import multiprocessing
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from factories import make_case, make_jpeg, make_source_file
@@ -156,3 +157,43 @@ def test_one_slow_file_among_cache_hits_starts_no_workers(tmp_path: Path, monkey
     ctx = MediaContext(cache=DisplayCache(tmp_path / "cache"))
     results = pool.inspect_files(make_case(root), sources, ctx, 2, None)
     assert started == [] and len(results) == FILES
+
+
+class InlineExecutor:
+    """A ProcessPoolExecutor stand-in that runs each submitted file at once, in submission order."""
+
+    submitted: ClassVar[list[str]] = []
+
+    def __init__(self, **_kw: object) -> None:
+        InlineExecutor.submitted = []
+
+    def submit(self, fn, src, *args):  # type: ignore[no-untyped-def]
+        from concurrent.futures import Future
+
+        InlineExecutor.submitted.append(src.name)
+        future: Future[object] = Future()
+        future.set_result(fn(src, *args))
+        return future
+
+    def shutdown(self, **_kw: object) -> None:
+        pass
+
+
+def test_the_workers_take_the_largest_files_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big file left for last keeps one worker busy while the other idles; results stay in file order."""
+    from PIL import Image
+
+    root = tmp_path / "case"
+    sizes = [(400, 300), (1600, 1200), (800, 600), (2400, 1800), (200, 150), (1200, 900), (640, 480), (100, 80)]
+    sources = []
+    for n, size in enumerate(sizes):
+        path = root / "evidence" / "product" / f"IMG_{n}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.effect_noise(size, 60).convert("RGB").save(path, "JPEG")
+        sources.append(make_source_file(root, f"evidence/product/IMG_{n}.jpg", path.read_bytes()))
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", InlineExecutor)
+    monkeypatch.setattr(pool, "SLOW_INSPECTION_S", -1.0)
+    results = pool.inspect_files(make_case(root), sources, MediaContext(cache=DisplayCache(tmp_path / "c")), 2, None)
+    pooled = sources[pool.SLOW_IN_A_ROW:]
+    assert InlineExecutor.submitted == [s.name for s in sorted(pooled, key=lambda s: -s.size)]
+    assert [r.width for r in results if isinstance(r, ImageInspection)] == [w for w, _ in sizes]

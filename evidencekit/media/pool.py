@@ -74,7 +74,9 @@ def inspect_files(case: Case, files: Sequence[SourceFile], ctx: MediaContext, jo
         pool = ProcessPoolExecutor(max_workers=min(jobs, total - i))
         helper = None
         try:
-            futures = {pool.submit(inspect_one, files[k], case, ctx, inspect_source): k for k in range(i, total)}
+            # Largest first: a big file left for last would keep one worker busy while the others idle.
+            order = sorted(range(i, total), key=lambda k: -files[k].size)
+            futures = {pool.submit(inspect_one, files[k], case, ctx, inspect_source): k for k in order}
             if meanwhile is not None and workers_started(pool):
                 helper = threading.Thread(target=_quietly, args=(meanwhile,), name="evidencekit-meanwhile")
                 helper.start()
