@@ -55,9 +55,11 @@ def _font_digest(name: str) -> str | None:
 _color_texts: dict[int, tuple[Color, str]] = {}
 
 
-def _text_of(value: Color) -> str:
-    """The repr of a colour: the dossier's few colours are shared objects, so their text is
-    made once (the colour is kept with it, so that its id is never reused)."""
+def _text_of(value: Any) -> Any:
+    """``value``, or for a colour its repr: the dossier's few colours are shared objects, so
+    their text is made once (the colour is kept with it, so that its id is never reused)."""
+    if not isinstance(value, Color):
+        return value
     known = _color_texts.get(id(value))
     if known is None or known[0] is not value:
         known = _color_texts[id(value)] = (value, repr(value))
@@ -83,19 +85,14 @@ class LineCache:
 
     def key(self, frags: Sequence[ParaFrag], widths: Sequence[float], auto_leading: Any) -> str | None:
         fonts = {}
-        looks: list[Any] = []
         for frag in frags:
             name = getattr(frag, "fontName", None)
             digest = _font_digest(name) if isinstance(name, str) else None
             if digest is None:
                 return None
             fonts[name] = digest
-            # Every attribute, names and values in the fragment's own order: the same look made
-            # in another order is only another key (a miss), never the same one.
-            attrs = frag.__dict__
-            looks.append(tuple(attrs))
-            looks.append([_text_of(v) if isinstance(v, Color) else v for v in attrs.values()])
-        blob = repr((reportlab.Version, sorted(fonts.items()), list(widths), auto_leading, looks))
+        blob = repr((reportlab.Version, sorted(fonts.items()), list(widths), auto_leading,
+                     [sorted((k, _text_of(v)) for k, v in f.__dict__.items()) for f in frags]))
         if " at 0x" in blob:  # an object without a stable text form: cannot be a key
             return None
         return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
