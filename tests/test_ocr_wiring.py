@@ -207,10 +207,37 @@ def test_screenshots_are_read_in_parallel_with_the_progress_bar(
     assert ocr_steps and ocr_steps[-1][0] == 3 and ocr_steps[-1][1] == 3
 
 
-@pytest.mark.parametrize("command", ["check", "build"])
+@pytest.mark.parametrize("command", ["check", "build", "pack", "batch"])
 def test_no_ocr_is_an_option_of_check_and_build(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert "--no-ocr" in result.output
+
+
+@pytest.mark.parametrize("command", ["pack", "batch"])
+def test_pack_and_batch_with_no_ocr_read_no_screenshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        command: str) -> None:
+    """What --no-ocr does for build it does for pack and batch (a volunteer's batch of
+    strangers' cases, where reading every screenshot is the slow part)."""
+    read = tmp_path / "read.txt"  # a file: batch builds each case in a process of its own
+
+    def fake(source: SourceFile, media: object) -> ocr.OcrResult:
+        with read.open("a", encoding="utf-8") as fh:
+            fh.write(source.rel_path + "\n")
+        return ocr.OcrResult((), "fake 1")
+
+    monkeypatch.setattr(readfacts, "ocr_unavailable_reason", lambda: None)
+    monkeypatch.setattr(readfacts, "ocr_image", fake)
+    cases = tmp_path / "cases"
+    write_file(cases / "a" / "evidence" / "order" / "o.png", png((540, 1100)))
+    out = tmp_path / "out"
+    args = (["pack", str(cases / "a"), "--target", "general", "-o", str(out)] if command == "pack"
+            else ["batch", str(cases), "-o", str(out), "--quiet", "--jobs", "1"])
+    result = CliRunner().invoke(main, [*args, "--no-ocr"])
+    assert result.exit_code == 0, result.output
+    assert not read.exists(), read.read_text(encoding="utf-8")
+    result = CliRunner().invoke(main, [*args, "--force"])  # without it the screenshot is read
+    assert result.exit_code == 0, result.output
+    assert read.read_text(encoding="utf-8").splitlines() == ["evidence/order/o.png"]
 
 
 @pytest.mark.usefixtures("fake_engine")

@@ -16,6 +16,7 @@ from evidencekit.cli.common import (
     case_dir,
     debug_option,
     handle_errors,
+    no_ocr_option,
     progress_printer,
     quiet_option,
     target_option,
@@ -25,11 +26,6 @@ from evidencekit.model import Target
 
 if TYPE_CHECKING:
     from evidencekit.pipeline import BuildOptions
-
-no_ocr_option = click.option(
-    "--no-ocr", is_flag=True,
-    help="不识别订单、付款、物流截图上的文字（不与 case.yaml 核对，不给证据材料加可搜索的文字层）。")
-
 
 @click.command()
 @click.argument("directory", type=click.Path())
@@ -79,13 +75,12 @@ def check(directory: str, target: Target, as_json: bool, strict: bool, no_ocr: b
               help="并行处理图片的进程数；0 表示按 CPU 核数自动选择。")
 @click.option("--self-check", "self_check", is_flag=True,
               help="生成后在终端显示自查：还缺什么、为什么、怎么补、期限和下一步（只给自己看，不写进证据材料）。")
-@no_ocr_option
 @quiet_option
 @debug_option
 @handle_errors
 def build(directory: str, options: BuildOptions, output: str | None, font: str | None, no_originals: bool,
-          mask_personal: bool, attach_limit: int, jobs: int, self_check: bool, renumber: bool, no_ocr: bool,
-          quiet: bool, debug: bool) -> None:
+          mask_personal: bool, attach_limit: int, jobs: int, self_check: bool, renumber: bool, quiet: bool,
+          debug: bool) -> None:
     """生成 PDF 证据材料：封面、投诉要点、证据清单、证据目录、时间线、各项证据和完整性附录。
 
     最后说明证据材料在哪里、在所选渠道怎么提交，以及还缺什么；--self-check 显示完整的自查。
@@ -108,7 +103,6 @@ def build(directory: str, options: BuildOptions, output: str | None, font: str |
         renumber=renumber,
         attach_limit=attach_limit * 1024 * 1024,
         jobs=jobs,
-        ocr=not no_ocr,
     )
     result = build_dossier(case_dir(directory), options, progress_printer(quiet))
     from evidencekit.report import format_build

@@ -170,24 +170,29 @@ def target_option(default: Target = Target.GENERAL) -> Callable[[F], F]:
 FORCE_HELP = "覆盖已存在的输出文件。"
 REPRODUCIBLE_HELP = "相同输入生成逐字节相同的 PDF（时间取自证据或 SOURCE_DATE_EPOCH）。"
 STRICT_HELP = "有缺少或较弱的证据时不生成，退出码 6。"
+NO_OCR_HELP = "不识别订单、付款、物流截图上的文字（不与 case.yaml 核对，不给证据材料加可搜索的文字层）。"
+no_ocr_option = click.option("--no-ocr", is_flag=True, help=NO_OCR_HELP)
 
 
 def build_options(*, force_help: str = FORCE_HELP, strict_help: str = STRICT_HELP) -> Callable[[F], F]:
-    """--force, --reproducible and --strict, declared once for every command that builds a
-    dossier (build, pack, batch). The command receives them, with its --target, as one
+    """--force, --reproducible, --strict and --no-ocr, declared once for every command that
+    builds a dossier (build, pack, batch). The command receives them, with its --target, as one
     ``options: pipeline.BuildOptions``; what is its own (an output path, a size cap) it adds."""
     flags = (
         click.option("--force", is_flag=True, help=force_help),
         click.option("--reproducible", is_flag=True, help=REPRODUCIBLE_HELP),
         click.option("--strict", is_flag=True, help=strict_help),
+        no_ocr_option,
     )
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
-        def wrapper(*args: Any, target: Target, force: bool, reproducible: bool, strict: bool, **kwargs: Any) -> Any:
+        def wrapper(*args: Any, target: Target, force: bool, reproducible: bool, strict: bool, no_ocr: bool,
+                    **kwargs: Any) -> Any:
             from evidencekit.pipeline import BuildOptions
 
-            options = BuildOptions(target=target, force=force, reproducible=reproducible, strict=strict)
+            options = BuildOptions(target=target, force=force, reproducible=reproducible, strict=strict,
+                                   ocr=not no_ocr)
             return func(*args, options=options, **kwargs)
 
         command: Any = wrapper
