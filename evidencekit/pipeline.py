@@ -217,7 +217,7 @@ def render(ctx: BuildContext) -> None:
     from evidencekit.pdf.render import render_dossier
 
     ctx.work = Path(ctx.later.enter_context(work_folder()))
-    cache = DisplayCache(ctx.options.cache_dir)
+    cache = ctx.media.cache  # the build's cache folder: display copies, page hints, line breaks
     hints = LayoutHints(cache, ctx.root.resolve(), ctx.options.target)
     ctx.rendered = render_dossier(ctx.dossier, ctx.work / "rendered.pdf", reproducible=ctx.options.reproducible,
                                   page_hint=hints.load(), text_boxes=text_boxes(ctx.assessment, ctx.options),

@@ -107,9 +107,8 @@ def _gather(sources: tuple[str, ...]) -> tuple[dict[str, list[Path]], list[Path]
         # The case inventory's walk: a folder given may be a stranger's, so a link leaving it,
         # a device or a million files are refused (and named), never followed or read.
         for entry in walk_tree(path, path.resolve(), (path.name,)):
-            shown = "/".join(entry.rel)
             if entry.refused:
-                click.echo(f"未添加 {shown}：{entry.refused}")
+                click.echo(f"未添加 {'/'.join(entry.rel)}：{entry.refused}")
                 continue
             if entry.rel[-1].startswith("."):
                 continue
