@@ -51,6 +51,29 @@ def _evidence_for_quality(root: Path) -> None:
     make_jpeg(root / "evidence" / "chat" / "Screenshot_20241114-190012.jpg")
 
 
+def _waits_for_input(master: int, pid: int, silence: float = 0.3) -> bool:
+    """Whether the child, whose output so far ends in "：", now waits for an answer. On a loaded
+    machine a line such as "提示：…" can arrive in two reads, and its first half must not be taken
+    for a prompt: nothing more may arrive, and the child must be asleep on the terminal (Linux:
+    /proc shows it sleeping in ``wait_woken``, where a read of a terminal waits; a child that
+    blocks writing has output waiting, so ``select`` sees it first). Where /proc does not say,
+    ``silence`` seconds with no output count as waiting."""
+    deadline = time.monotonic() + silence
+    while not select.select([master], [], [], 0.01)[0]:
+        if _asleep_reading(pid) or time.monotonic() >= deadline:
+            return True
+    return False
+
+
+def _asleep_reading(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        wchan = Path(f"/proc/{pid}/wchan").read_text().strip()
+    except (OSError, IndexError):
+        return False
+    return state == "S" and wchan in ("wait_woken", "n_tty_read")
+
+
 def _run_in_pty(args: list[str], answers: dict[str, list[str]], timeout: float = 60.0) -> tuple[int, str, list[str]]:
     """Run the command on a pseudo-terminal, answering each prompt (a line ending in "：" that
     waits for input) from ``answers``; returns the exit code, the transcript and the prompts."""
@@ -80,9 +103,7 @@ def _run_in_pty(args: list[str], answers: dict[str, list[str]], timeout: float =
             elif proc.poll() is not None:
                 break
             text = output[answered_at:].decode("utf-8", "replace")
-            # A prompt waits for input: nothing more follows it. On a loaded machine a line such
-            # as "提示：…" can arrive in two reads, and its first half must not be taken for one.
-            if text.endswith("：") and not select.select([master], [], [], 0.3)[0]:
+            if text.endswith("：") and _waits_for_input(master, proc.pid):
                 prompt = text.splitlines()[-1][:-1]
                 label = re.sub(r" \[.*\]$", "", prompt)
                 assert remaining.get(label), f"unexpected question {prompt!r}:\n{output.decode('utf-8', 'replace')}"

@@ -29,8 +29,8 @@ SCRIPT = textwrap.dedent("""
     d = Teardown()
     atexit.register(lambda: print("atexit", flush=True))
     if sys.argv[1] == "thread":
-        stop = threading.Event()
-        threading.Thread(target=stop.wait, args=(2,)).start()
+        # Alive until the interpreter shuts down (a join of the main thread returns only then).
+        threading.Thread(target=threading.main_thread().join, args=(10,)).start()
     from evidencekit.cli import main
     sys.argv = ["evidencekit", *sys.argv[2:]]
     main()
