@@ -218,7 +218,9 @@ def render(ctx: BuildContext) -> None:
 
     ctx.work = Path(ctx.later.enter_context(work_folder()))
     cache = ctx.media.cache  # the build's cache folder: display copies, page hints, line breaks
-    hints = LayoutHints(cache, ctx.root.resolve(), ctx.options.target)
+    d = ctx.dossier
+    hints = LayoutHints(cache, [ex.source.sha256 for ex in d.exhibits], ctx.options.target,
+                        masked=ctx.options.mask_personal, font=str(d.font_path) if d.font_path else None)
     ctx.rendered = render_dossier(ctx.dossier, ctx.work / "rendered.pdf", reproducible=ctx.options.reproducible,
                                   page_hint=hints.load(), text_boxes=text_boxes(ctx.assessment, ctx.options),
                                   cache_root=cache.root)

@@ -219,14 +219,9 @@ def test_rebuild_after_editing_case_yaml_decodes_nothing(example_case: Path, tmp
     assert "未生成预览" not in text and "处理此文件时出错" not in text
 
 
-def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
-        example_source: Path, example_reproducible: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
-    from click.testing import CliRunner
-
-    from evidencekit.cli import main
+@pytest.fixture
+def layout_passes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The layout passes of the renders that follow, in order: True for a measuring pass."""
     from evidencekit.pdf import render
 
     passes: list[bool] = []
@@ -237,6 +232,17 @@ def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
         return real_layout(ctx, target, reproducible=reproducible)
 
     monkeypatch.setattr(render, "_layout", counting)
+    return passes
+
+
+def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
+        example_source: Path, example_reproducible: Path, tmp_path: Path, layout_passes: list[bool]) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+
     # The display copies that example_reproducible's build made, without its layout hint: these
     # builds lay out from a cold hint, not decode the originals again.
     shutil.copytree(example_reproducible.parent / "cache", tmp_path / "cache",
@@ -244,16 +250,16 @@ def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
     runner = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")})
 
     def build(name: str) -> bytes:
-        passes.clear()
+        layout_passes.clear()
         out = tmp_path / name
         result = runner.invoke(main, ["build", str(example_source), "-o", str(out), "--reproducible", "-q"])
         assert result.exit_code == 0, result.stderr
         return out.read_bytes()
 
     first = build("a.pdf")
-    assert passes == [True, False]  # measure, then the real pass
+    assert layout_passes == [True, False]  # measure, then the real pass
     second = build("b.pdf")
-    assert passes == [False]  # the hint was right: one real pass
+    assert layout_passes == [False]  # the hint was right: one real pass
     assert second == first
     (hint,) = (tmp_path / "cache" / "layout").iterdir()
     doc = json.loads(hint.read_text(encoding="utf-8"))
@@ -261,8 +267,30 @@ def test_layout_hint_skips_the_measuring_pass_and_a_stale_hint_is_corrected(
     doc["total"] += 5
     hint.write_text(json.dumps(doc), encoding="utf-8")
     third = build("c.pdf")
-    assert passes == [False, False]  # wrong numbers detected and laid out again
+    assert layout_passes == [False, False]  # wrong numbers detected and laid out again
     assert third == first
+
+
+def test_a_moved_case_folder_keeps_its_layout_hint(example_case: Path, tmp_path: Path,
+                                                  layout_passes: list[bool]) -> None:
+    """The hint is kept for the evidence, not for the folder's path: a case folder renamed or
+    moved (a volunteer's copy) rebuilds in one pass. Another target has other pages: no hint."""
+    from click.testing import CliRunner
+
+    from evidencekit.cli import main
+
+    runner = CliRunner(env={"EVIDENCEKIT_CACHE_DIR": str(tmp_path / "cache")})
+
+    def build(case: Path, *args: str) -> list[bool]:
+        layout_passes.clear()
+        result = runner.invoke(main, ["build", str(case), "-q", "--force", "--jobs", "1", *args])
+        assert result.exit_code == 0, result.stderr
+        return list(layout_passes)
+
+    assert build(example_case) == [True, False]
+    moved = example_case.rename(tmp_path / "改名后的案件")
+    assert build(moved) == [False]
+    assert build(moved, "--target", "email") == [True, False]
 
 
 def test_renaming_the_shop_re_decodes_no_image(example_case: Path, tmp_path: Path,

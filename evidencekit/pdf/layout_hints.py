@@ -1,23 +1,31 @@
-"""The page map of a case's last build, kept in the cache so a rebuild can skip measuring."""
+"""The page map of the last build of the same evidence, kept in the cache so a rebuild can skip measuring."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
-from pathlib import Path
+from collections.abc import Sequence
 
 from evidencekit.cache import DisplayCache
 
+VERSION = 2  # 1 was keyed by the case folder's path
+
 
 class LayoutHints:
-    """The page map of this case's last build, so a rebuild can skip the measuring pass.
+    """The page map of the last build of this evidence for this target, so a rebuild can skip
+    the measuring pass.
 
+    Kept for the evidence (the originals' SHA-256 in exhibit order), not for the case folder's
+    path: a folder renamed or copied keeps its hint, and evidence added or removed, which moves
+    the pages anyway, starts without one (the line cache is kept the same way, linecache.py).
     Only a hint: the renderer checks it and lays out again if anything moved. Kept in the cache
     folder; any problem reading or writing it just means no hint."""
 
-    def __init__(self, cache: DisplayCache, case_root: Path, target: str) -> None:
-        key = hashlib.sha256(f"{case_root}|{target}".encode()).hexdigest()[:32]
+    def __init__(self, cache: DisplayCache, digests: Sequence[str], target: str, *, masked: bool,
+                 font: str | None) -> None:
+        parts = [f"v{VERSION}", target, "masked" if masked else "plain", font or "", *digests]
+        key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
         self.cache = cache
         self.path = cache.root / "layout" / f"{key}.json"
 
