@@ -184,7 +184,10 @@ def test_a_link_out_of_the_given_folder_is_not_copied_and_is_named(tmp_path: Pat
     assert code == ExitCode.OK, out
     copied = sorted(p.name for p in (case / "evidence" / "order").iterdir())
     assert copied == ["a.png", "inside.png"], out
-    assert "未添加" in out and "b.txt" in out
+    (refused,) = [line for line in out.splitlines() if "b.txt" in line]
+    assert refused.startswith("未添加 订单/b.txt：")
+    # The folder it leaves is the one given, not the case folder (the case inventory's words).
+    assert "所给文件夹之外" in refused and "案件文件夹" not in refused
     assert str(secret) not in out
 
 

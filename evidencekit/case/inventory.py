@@ -42,6 +42,8 @@ _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini",
 JUNK_REASON = "系统生成的隐藏文件，已忽略"
 # Same words for files and folders: telling them apart would mean looking outside the folder.
 LINK_OUTSIDE_REASON = "链接指向案件文件夹之外（出于安全考虑，未读取其内容）"
+# The same for a folder that is not a case folder (init --from's): the folder the user gave.
+LINK_OUTSIDE_GIVEN_REASON = "链接指向所给文件夹之外（出于安全考虑，未读取其内容）"
 BROKEN_LINK_REASON = "链接指向的文件不存在（断开的链接），无法读取"
 DUPLICATE_DIR_LINK_REASON = "文件夹链接指向已经列出的文件夹（或形成循环），已跳过以免重复"
 UNREADABLE_REASON = "没有读取权限，无法读取此文件"
@@ -217,7 +219,7 @@ class Entry:
 
 
 def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[str] | None = None,
-              budget: WalkBudget | None = None) -> Iterator[Entry]:
+              budget: WalkBudget | None = None, outside_reason: str = LINK_OUTSIDE_REASON) -> Iterator[Entry]:
     """Every file and refusal under ``start``, the one walk of a folder a stranger prepared.
 
     Used for a case folder's evidence/ (``scan_evidence``) and for a folder ``verify
@@ -228,6 +230,7 @@ def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[st
     ``._*``, …) is refused. Depth costs no recursion: the walk keeps its own stack; it reads at
     most MAX_WALK_ENTRIES entries (``budget``, shared between walks) and MAX_WALK_DEPTH levels.
     A folder that would go over the entry limit is refused whole, and so is every folder after it.
+    ``outside_reason``: the words for a link leaving ``root`` (a case folder unless told).
     """
     covered = covered if covered is not None else []
     budget = budget if budget is not None else WalkBudget()
@@ -247,12 +250,13 @@ def walk_tree(start: Path, root: Path, prefix: tuple[str, ...], covered: list[st
             yield Entry(rel, folder, too_deep_reason())
             continue
         subfolders: list[tuple[Path, tuple[str, ...]]] = []
-        yield from _scan_folder(folder, rel, root, covered, subfolders, budget)
+        yield from _scan_folder(folder, rel, root, covered, subfolders, budget, outside_reason)
         stack.extend(reversed(subfolders))
 
 
 def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[str],
-                 subfolders: list[tuple[Path, tuple[str, ...]]], budget: WalkBudget) -> Iterator[Entry]:
+                 subfolders: list[tuple[Path, tuple[str, ...]]], budget: WalkBudget,
+                 outside_reason: str) -> Iterator[Entry]:
     try:
         with os.scandir(folder) as it:
             listed = list(itertools.islice(it, budget.left + 1))  # never more than the limit in memory
@@ -281,7 +285,7 @@ def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[s
             continue
         link_target = None
         if stat.S_ISLNK(mode):
-            target = _follow_link(path, root)
+            target = _follow_link(path, root, outside_reason)
             if isinstance(target, str):
                 yield Entry(entry_rel, path, target)
                 continue
@@ -301,13 +305,13 @@ def _scan_folder(folder: Path, rel: tuple[str, ...], root: Path, covered: list[s
             yield Entry(entry_rel, path, special_reason(mode))
 
 
-def _follow_link(path: Path, root: Path) -> int | str:
+def _follow_link(path: Path, root: Path, outside_reason: str) -> int | str:
     """The mode of a link's target if it may be followed, else the reason it is refused."""
     real = os.path.realpath(path)
     if not is_inside(Path(real), root):
         # Decided before any stat of the target: the answer must not depend on (and so
         # reveal) whether or what something exists outside the folder.
-        return LINK_OUTSIDE_REASON
+        return outside_reason
     try:
         return os.stat(path).st_mode
     except FileNotFoundError:

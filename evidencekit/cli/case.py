@@ -93,7 +93,7 @@ def _ask(question: Question, proposal: Proposal | None) -> str | None:
 def _gather(sources: tuple[str, ...]) -> tuple[dict[str, list[Path]], list[Path]]:
     """The files of ``sources`` whose kind a folder name tells (as the case inventory reads folder
     names: the folder given or one inside it), by kind; and the loose files, in order."""
-    from evidencekit.case.inventory import kind_for_folder, walk_tree
+    from evidencekit.case.inventory import LINK_OUTSIDE_GIVEN_REASON, kind_for_folder, walk_tree
 
     by_kind: dict[str, list[Path]] = {}
     loose: list[Path] = []
@@ -106,7 +106,7 @@ def _gather(sources: tuple[str, ...]) -> tuple[dict[str, list[Path]], list[Path]
             raise CaseFolderError(f"要添加的文件或文件夹 {path} 不存在")
         # The case inventory's walk: a folder given may be a stranger's, so a link leaving it,
         # a device or a million files are refused (and named), never followed or read.
-        for entry in walk_tree(path, path.resolve(), (path.name,)):
+        for entry in walk_tree(path, path.resolve(), (path.name,), outside_reason=LINK_OUTSIDE_GIVEN_REASON):
             if entry.refused:
                 click.echo(f"未添加 {'/'.join(entry.rel)}：{entry.refused}")
                 continue
