@@ -23,8 +23,6 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 DEFAULT_MAX_BYTES = 2 * 1024**3  # 2 GiB; pruned oldest-first after each build
@@ -106,14 +104,14 @@ class DisplayCache:
         """Write ``data`` to ``path`` atomically; when the cache cannot be written, to the same
         name in the fallback folder. Returns where it went (``path_for`` finds it there too)."""
         try:
-            _write_atomically(path, data)
+            write_entry(path, data)
             return path
         except OSError:
             if path.is_relative_to(self.fallback_root):
                 raise
         alt = self.fallback_root / path.relative_to(self.root)
         self._make_fallback()
-        _write_atomically(alt, data)
+        write_entry(alt, data)
         return alt
 
     def _make_fallback(self) -> None:
@@ -122,20 +120,6 @@ class DisplayCache:
         st = os.lstat(self.fallback_root)
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != getattr(os, "getuid", lambda: st.st_uid)():
             raise OSError(f"fallback cache folder is not ours: {self.fallback_root}")
-
-    @contextmanager
-    def writing(self, path: Path) -> Iterator[Path]:
-        """Yield a temporary path to write; on success it is renamed to ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            yield tmp
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
 
     def prune(self) -> int:
         """Delete least recently used entries until the cache is under ``max_bytes``."""
@@ -165,7 +149,11 @@ class DisplayCache:
         return removed
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_entry(path: Path, data: bytes) -> None:
+    """Write a file of the cache folder: a temporary file beside it, renamed into place, so a
+    reader (another build, a batch worker) never sees half of one. The one way every cache file
+    is written: display copies and their sidecars, parsed fonts, page hints, line breaks. An
+    OSError means the cache cannot be written; callers fall back or go without."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:

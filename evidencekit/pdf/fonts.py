@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-from evidencekit.cache import DisplayCache, default_cache_dir
+from evidencekit.cache import default_cache_dir, write_entry
 from evidencekit.errors import FontError
 from evidencekit.interrupt import reraise_if_terminated
 from evidencekit.model import Finding, Severity
@@ -231,11 +231,8 @@ def _load_ttfont(name: str, path: Path, index: int, *, mapped: bool = False) -> 
         _apply_state(font.face, state, data)  # the same compact tables as a cache hit gives
     except (TypeError, ValueError):
         return font  # a reportlab that keeps its faces otherwise: used as it is, not cached
-    try:
-        with DisplayCache().writing(cache_file) as tmp:
-            tmp.write_bytes(marshal.dumps(state))
-    except (OSError, ValueError):
-        pass  # a read-only cache folder only costs time
+    with contextlib.suppress(OSError, ValueError):  # a read-only cache folder only costs time
+        write_entry(cache_file, marshal.dumps(state))
     return font
 
 

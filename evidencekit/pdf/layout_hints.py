@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from evidencekit.cache import DisplayCache
+from evidencekit.cache import DisplayCache, write_entry
 
 VERSION = 2  # 1 was keyed by the case folder's path
 
@@ -38,5 +38,5 @@ class LayoutHints:
             return None
 
     def save(self, pages: dict[str, int], total: int) -> None:
-        with contextlib.suppress(OSError), self.cache.writing(self.path) as tmp:
-            tmp.write_text(json.dumps({"pages": pages, "total": total}), encoding="utf-8")
+        with contextlib.suppress(OSError):
+            write_entry(self.path, json.dumps({"pages": pages, "total": total}).encode("utf-8"))

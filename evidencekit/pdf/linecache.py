@@ -27,9 +27,9 @@ from reportlab.lib.colors import Color
 from reportlab.platypus.paragraph import FragLine, ParaLines
 from reportlab.platypus.paraparser import ParaFrag
 
-from evidencekit.cache import default_cache_dir
+from evidencekit.cache import default_cache_dir, write_entry
 from evidencekit.errors import EvidenceKitError
-from evidencekit.fsutil import read_regular, write_atomically
+from evidencekit.fsutil import read_regular
 from evidencekit.pdf import fonts
 
 VERSION = 1
@@ -129,9 +129,8 @@ class LineCache:
                           separators=(",", ":")).encode("utf-8", "surrogatepass")
         if len(data) > MAX_FILE_BYTES:
             return
-        with contextlib.suppress(OSError, EvidenceKitError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.path, data, what="排版缓存", mode=0o600)
+        with contextlib.suppress(OSError):
+            write_entry(self.path, data)
 
 
 def _entry(result: Any, frags: Sequence[ParaFrag]) -> list[Any] | None:
