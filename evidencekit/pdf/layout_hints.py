@@ -26,7 +26,6 @@ class LayoutHints:
                  font: str | None) -> None:
         parts = [f"v{VERSION}", target, "masked" if masked else "plain", font or "", *digests]
         key = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-        self.cache = cache
         self.path = cache.root / "layout" / f"{key}.json"
 
     def load(self) -> tuple[dict[str, int], int] | None:
